@@ -1,0 +1,226 @@
+"""Market clearing and price formation as pure numpy functions.
+
+Nothing here knows about Mesa or agents: arrays in, arrays out, so every
+formula can be tested on a hand-computed micro market.
+
+Array conventions: ``G`` goods cleared side by side (independently), ``N``
+nations. Matrices indexed ``[good, exporter, importer]``.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+EPS_T = 1e-9
+
+
+@dataclass(frozen=True)
+class Clearing:
+    """Result of one month's clearing of ``G`` goods among ``N`` nations.
+
+    Attributes:
+        flows_t: delivered tonnes, shape (G, N exporter, N importer).
+        unsold_t: offered but not sold, shape (G, N).
+        unmet_t: ordered but not delivered (shortage), shape (G, N).
+    """
+
+    flows_t: np.ndarray
+    unsold_t: np.ndarray
+    unmet_t: np.ndarray
+
+    @property
+    def sold_t(self) -> np.ndarray:
+        return self.flows_t.sum(axis=2)
+
+    @property
+    def bought_t(self) -> np.ndarray:
+        return self.flows_t.sum(axis=1)
+
+
+def delivered_cost(
+    price_usd_per_kg: np.ndarray,
+    freight_usd_per_kg: np.ndarray,
+    tariff_frac: np.ndarray,
+    duty_frac: np.ndarray,
+    risk_frac: np.ndarray,
+) -> np.ndarray:
+    """Cost to an importer of one kg from each exporter.
+
+    Args:
+        price_usd_per_kg: seller-side price, shape (G, N exporter).
+        freight_usd_per_kg: shape (N, N) [exporter, importer].
+        tariff_frac: importer's tariff on the exporter, shape (G, N, N).
+        duty_frac: exporter's export duty, shape (G, N).
+        risk_frac: political-risk premium of the exporter, shape (N,).
+
+    Returns:
+        Delivered cost in USD/kg, shape (G, N, N).
+    """
+    fob = price_usd_per_kg * (1.0 + duty_frac + risk_frac[None, :])
+    cost = fob[:, :, None] * (1.0 + tariff_frac) + freight_usd_per_kg[None, :, :]
+    n = cost.shape[1]
+    # at home there is no export duty, tariff or foreign risk
+    idx = np.arange(n)
+    cost[:, idx, idx] = price_usd_per_kg + freight_usd_per_kg[idx, idx][None, :]
+    return cost
+
+
+def clear_markets(
+    supply_t: np.ndarray,
+    demand_t: np.ndarray,
+    cost_usd_per_kg: np.ndarray,
+    pair_cap_t: np.ndarray,
+    export_quota_t: np.ndarray,
+    pair_cap_frac: np.ndarray | None = None,
+    logit_beta: float = 8.0,
+    rounds: int = 4,
+) -> Clearing:
+    """Allocate supply to orders, respecting export controls, rationing scarcity.
+
+    Each importer spreads its open orders over sellers in proportion to their
+    remaining supply times a logit weight of relative delivered cost (cheap,
+    near, low-risk sellers get more). Orders are then cut to the pair caps
+    (bans, licences) and each exporter's total export quota, and an
+    oversubscribed seller rations pro rata. Unfilled orders go round again so
+    that demand spills over to other sellers; what remains is shortage.
+
+    Args:
+        supply_t: offered tonnes, shape (G, N).
+        demand_t: ordered tonnes, shape (G, N).
+        cost_usd_per_kg: delivered cost, shape (G, N, N).
+        pair_cap_t: max tonnes per pair this month (``inf`` = uncontrolled,
+            0 = banned), shape (G, N, N); the diagonal is domestic trade.
+        export_quota_t: max total exports per exporter this month
+            (``inf`` = none), shape (G, N).
+        pair_cap_frac: max share of the importer's order a pair may fill
+            (licences: the approved share of applications; ``inf`` = free),
+            shape (G, N, N).
+        logit_beta: sensitivity of sourcing to relative cost (dimensionless).
+        rounds: how many times unfilled orders are re-placed.
+
+    Returns:
+        A :class:`Clearing` in which every tonne delivered left a seller's
+        supply (mass is conserved exactly up to rounding).
+    """
+    supply = np.maximum(np.asarray(supply_t, dtype=float), 0.0)
+    demand = np.maximum(np.asarray(demand_t, dtype=float), 0.0)
+    n_goods, n = supply.shape
+    offdiag = ~np.eye(n, dtype=bool)
+    cap = np.array(pair_cap_t, dtype=float)
+    if pair_cap_frac is not None:
+        frac_cap = np.where(np.isinf(pair_cap_frac), np.inf,
+                            np.nan_to_num(pair_cap_frac, posinf=0.0) * demand[:, None, :])
+        cap = np.minimum(cap, frac_cap)
+    quota = np.asarray(export_quota_t, dtype=float).copy()
+    offered_cost = np.where((supply > EPS_T)[:, :, None], cost_usd_per_kg, np.inf)
+    best = offered_cost.min(axis=1, keepdims=True)
+    best = np.where(np.isfinite(best), best, 1.0)
+    preference = np.exp(-logit_beta * np.maximum(cost_usd_per_kg / np.maximum(best, 1e-12) - 1.0, 0.0))
+
+    flows = np.zeros((n_goods, n, n))
+    s, d = supply.copy(), demand.copy()
+    for _ in range(rounds):
+        open_pair = (cap > EPS_T) & (s > EPS_T)[:, :, None]
+        open_pair &= ~offdiag[None] | (quota > EPS_T)[:, :, None]
+        weight = np.where(open_pair, s[:, :, None] * preference, 0.0)
+        total = weight.sum(axis=1, keepdims=True)
+        share = np.divide(weight, total, out=np.zeros_like(weight), where=total > 0)
+        order = np.minimum(share * d[:, None, :], cap)
+
+        exports = np.where(offdiag[None], order, 0.0).sum(axis=2)
+        q_scale = np.divide(quota, exports, out=np.ones_like(exports), where=exports > quota)
+        order = np.where(offdiag[None], order * q_scale[:, :, None], order)
+
+        sold = order.sum(axis=2)
+        s_scale = np.divide(s, sold, out=np.ones_like(sold), where=sold > s)
+        order *= s_scale[:, :, None]
+
+        flows += order
+        s = np.maximum(s - order.sum(axis=2), 0.0)
+        d = np.maximum(d - order.sum(axis=1), 0.0)
+        cap = cap - order
+        quota = quota - np.where(offdiag[None], order, 0.0).sum(axis=2)
+        if not (d > EPS_T).any():
+            break
+    unsold = np.maximum(supply - flows.sum(axis=2), 0.0)
+    unmet = np.maximum(demand - flows.sum(axis=1), 0.0)
+    return Clearing(flows_t=flows, unsold_t=unsold, unmet_t=unmet)
+
+
+def price_pressure(
+    shortage_frac: np.ndarray,
+    cover_months: np.ndarray,
+    normal_cover_months: np.ndarray,
+    shortage_response: float,
+    cover_response: float,
+) -> np.ndarray:
+    """Monthly log-price pressure from end-use shortage and sellers' stock cover.
+
+    Unmet need pushes prices up; sellers' stocks below their normal cover
+    (months of use) push them up, above it push them down, in proportion to
+    the log of the ratio (the stock-to-use rule of commodity system-dynamics
+    models), bounded so a single month cannot move the price without limit.
+    """
+    ratio = np.maximum(normal_cover_months, 1e-9) / np.maximum(cover_months, 1e-9)
+    return shortage_response * shortage_frac + cover_response * np.clip(np.log(ratio), -2.0, 2.0)
+
+
+def next_price(
+    price_usd_per_kg: np.ndarray,
+    pressure: np.ndarray,
+    anchor_usd_per_kg: np.ndarray,
+    anchor_rate: float,
+    max_step_frac: float,
+    floor_usd_per_kg: np.ndarray,
+) -> np.ndarray:
+    """Move prices one month along their pressure, with inertia.
+
+    The step in log price is bounded by ``log(1 + max_step_frac)`` so prices
+    never jump to an equilibrium, and a weak pull toward the long-run anchor
+    (cost-based contract price) keeps them from drifting forever. Prices stay
+    positive and finite by construction.
+    """
+    price = np.asarray(price_usd_per_kg, dtype=float)
+    pull = anchor_rate * np.log(anchor_usd_per_kg / price)
+    limit = np.log1p(max_step_frac)
+    step = np.clip(np.nan_to_num(pressure + pull), -limit, limit)
+    return np.maximum(price * np.exp(step), floor_usd_per_kg)
+
+
+def link_zone_prices(
+    inside_usd_per_kg: np.ndarray,
+    outside_usd_per_kg: np.ndarray,
+    binding: np.ndarray,
+    export_wedge_frac: np.ndarray,
+    arbitrage_rate: float,
+) -> tuple[np.ndarray, np.ndarray]:
+    """Pull the two zone prices together where exports are not constrained.
+
+    Where the controlling country's exports are free, traders arbitrage the
+    gap: the inside price tends to the outside price net of the export wedge
+    (duty and friction), and the outside price feels the same pull from the
+    other side. Where an export quota, ban or licence binds, the two prices
+    are left to their own markets and the gap (the quota rent) opens.
+    """
+    parity_inside = outside_usd_per_kg / (1.0 + export_wedge_frac)
+    gap = np.log(parity_inside / inside_usd_per_kg)
+    move = np.where(binding, 0.0, arbitrage_rate * gap)
+    inside = inside_usd_per_kg * np.exp(0.5 * move)
+    outside = outside_usd_per_kg * np.exp(-0.5 * move)
+    return inside, outside
+
+
+def ration(need_t: np.ndarray, available_t: np.ndarray) -> np.ndarray:
+    """Fill rate when ``available_t`` is shared pro rata among needs.
+
+    Args:
+        need_t: needs summed over the axis that shares, any shape.
+        available_t: same shape.
+
+    Returns:
+        Fraction of need that can be met (0–1), same shape.
+    """
+    return np.clip(np.divide(available_t, need_t, out=np.ones_like(need_t, dtype=float),
+                             where=need_t > EPS_T), 0.0, 1.0)

@@ -1,0 +1,417 @@
+"""Policy as data: instruments, scheduled events and conditional reactions.
+
+Scenario files list events; each is validated here into a frozen pydantic
+model, and :class:`PolicyBook` turns the events in force in a month into the
+arrays the markets read (pair caps, quotas, duties, tariffs, risk and hurdle
+adjustments). No Mesa import: the book is a pure function of the events, the
+month and reference trade flows, so every instrument is testable on its own.
+
+Market goods (axis ``M``): ``ore`` (mixed concentrate), the 9 separated oxides
+(stages ``oxide`` and ``metal`` both map to them), and ``magnet`` (NdFeB).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Annotated, Literal, Union
+
+import numpy as np
+from pydantic import BaseModel, ConfigDict, Field, TypeAdapter, field_validator
+
+from sim.calendar import is_month, month_index
+from sim.world import BLOCS, ELEMENTS, SECTORS, World
+
+STAGES = ("ore", "oxide", "metal", "magnet")
+MARKET_GOODS: tuple[str, ...] = ("ore",) + ELEMENTS + ("NdFeB",)
+ORE, MAGNET_GOOD = 0, len(MARKET_GOODS) - 1
+MAGNET_ELEMENTS = ("Pr", "Nd", "Sm", "Tb", "Dy")
+HEAVY_REE = ("Sm", "Gd", "Tb", "Dy", "Y")
+INVEST_STAGES = ("mining", "separation", "magnets")
+TRADE_STATUSES = ("ntr", "jackson_vanik", "sanctioned")
+BASE_FRICTION_FRAC = 0.05  # transaction friction of trade between non-members (share of price)
+
+
+class _Event(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+    at: str
+    until: str | None = None
+    note: str = ""
+
+    @field_validator("at", "until")
+    @classmethod
+    def _month(cls, v: str | None) -> str | None:
+        if v is not None and not is_month(v):
+            raise ValueError(f"'{v}' is not a month YYYY-MM")
+        return v
+
+    def active(self, month: int) -> bool:
+        """Whether the event is in force in month ``month`` (a month index)."""
+        end = month_index(self.until) if self.until else 10**9
+        return month_index(self.at) <= month < end
+
+
+class _Traded(_Event):
+    """Instruments that cover some elements and stages toward some partners."""
+
+    nation: str
+    elements: list[str] = Field(default_factory=lambda: list(ELEMENTS))
+    stages: list[Literal["ore", "oxide", "metal", "magnet"]] = Field(
+        default_factory=lambda: list(STAGES))
+    to: list[str] | None = None          # partner nations; None = all
+    to_bloc: list[str] | None = None     # partner blocs, added to `to`
+    exempt: list[str] = Field(default_factory=list)
+
+
+class ExportQuota(_Traded):
+    type: Literal["export_quota"]
+    t_per_yr: float = Field(ge=0)
+
+
+class ExportBan(_Traded):
+    type: Literal["export_ban"]
+
+
+class ExportLicence(_Traded):
+    type: Literal["export_licence"]
+    approval_frac: float = Field(ge=0, le=1)
+    delay_months: int = Field(ge=0, le=24, default=2)
+    general_licence: list[str] = Field(default_factory=list)  # partners with blanket approval
+
+
+class ExportDuty(_Traded):
+    type: Literal["export_duty"]
+    rate_frac: float = Field(ge=0, le=5)
+
+
+class ImportTariff(_Event):
+    type: Literal["import_tariff"]
+    nation: str                           # importer
+    on: list[str]                         # exporters
+    rate_frac: float = Field(ge=0, le=5)
+    elements: list[str] = Field(default_factory=lambda: list(ELEMENTS))
+    stages: list[Literal["ore", "oxide", "metal", "magnet"]] = Field(
+        default_factory=lambda: list(STAGES))
+
+
+class Sanction(_Event):
+    type: Literal["sanction"]
+    nation: str
+    on: list[str]
+
+
+class TradeStatus(_Event):
+    type: Literal["trade_status"]
+    nations: list[str]
+    partner: str
+    status: Literal["ntr", "jackson_vanik", "sanctioned"]
+    risk_cut_frac: float = Field(ge=0, le=1, default=0.3)
+    finance_prob_gain_frac: float = Field(ge=0, le=1, default=0.25)
+
+
+class TechExportBan(_Event):
+    type: Literal["tech_export_ban"]
+    nation: str
+    lead_time_multiplier: float = Field(ge=1, le=5, default=1.5)
+
+
+class InvestmentDeal(_Event):
+    type: Literal["investment_deal"]
+    investor: str
+    host: str
+    stage: Literal["mining", "separation", "magnets"]
+    capacity_t_per_yr: float = Field(gt=0)
+    capex_usd: float = Field(ge=0, default=0.0)
+    offtake_frac: float = Field(ge=0, le=1, default=0.0)
+    success_prob: float = Field(ge=0, le=1, default=0.7)
+    element_mix: str | None = None        # deposit name whose split a new mine uses
+
+
+class PriceFloor(_Event):
+    type: Literal["price_floor"]
+    nation: str                           # producers who receive the floor
+    element: str
+    usd_per_kg: float = Field(gt=0)
+
+
+class Stockpile(_Event):
+    type: Literal["stockpile"]
+    nations: list[str]
+    action: Literal["build", "release", "hold"]
+    target_days: float | None = Field(ge=0, default=None)
+
+
+class Alliance(_Event):
+    type: Literal["alliance"]
+    name: str
+    members: list[str]
+    risk_cut_frac: float = Field(ge=0, le=1, default=0.3)
+    friction_cut_frac: float = Field(ge=0, le=1, default=0.3)
+
+
+class ProductionQuota(_Event):
+    type: Literal["production_quota"]
+    nation: str
+    t_per_yr: float = Field(ge=0)
+
+
+class SupplyDisruption(_Event):
+    type: Literal["supply_disruption"]
+    nation: str
+    lost_frac: float = Field(ge=0, le=1)
+    stage: Literal["mining", "separation", "magnets"] = "mining"
+
+
+class DemandShock(_Event):
+    type: Literal["demand_shock"]
+    sector: str
+    multiplier: float = Field(ge=0, le=10)
+    nations: list[str] | None = None
+
+    @field_validator("sector")
+    @classmethod
+    def _sector(cls, v: str) -> str:
+        if v not in SECTORS:
+            raise ValueError(f"unknown sector '{v}'")
+        return v
+
+
+EVENT_CLASSES = (ExportQuota, ExportBan, ExportLicence, ExportDuty, ImportTariff, Sanction,
+                 TradeStatus, TechExportBan, InvestmentDeal, PriceFloor, Stockpile, Alliance,
+                 ProductionQuota, SupplyDisruption, DemandShock)
+Event = Annotated[Union[EVENT_CLASSES], Field(discriminator="type")]  # type: ignore[valid-type]
+EVENT_ADAPTER: TypeAdapter = TypeAdapter(Event)
+EVENT_TYPES: tuple[str, ...] = tuple(
+    cls.model_fields["type"].annotation.__args__[0] for cls in EVENT_CLASSES)  # type: ignore[union-attr]
+
+METRICS = ("shortage_frac", "tariff_frac", "price_usd_per_kg", "china_share_separation",
+           "stockpile_days")
+
+
+class Condition(BaseModel):
+    """``metric(nation[, partner|element]) op value``, read from the last recorded month."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+    metric: Literal["shortage_frac", "tariff_frac", "price_usd_per_kg", "china_share_separation",
+                    "stockpile_days"]
+    nation: str | None = None
+    partner: str | None = None
+    element: str | None = None
+    op: Literal[">", ">=", "<", "<="] = ">"
+    value: float
+
+
+class Reaction(BaseModel):
+    """A conditional event: when the condition holds, schedule ``then`` after ``delay_months``."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+    name: str
+    when: Condition
+    then: dict
+    delay_months: int = Field(ge=0, default=0)
+    duration_months: int | None = Field(ge=1, default=None)
+    once: bool = True
+
+
+def goods_mask(elements: list[str], stages: list[str]) -> np.ndarray:
+    """Market goods an instrument covers, shape (M,)."""
+    mask = np.zeros(len(MARKET_GOODS), dtype=bool)
+    if "ore" in stages:
+        mask[ORE] = True
+    if "oxide" in stages or "metal" in stages:
+        for el in elements:
+            mask[1 + ELEMENTS.index(el)] = True
+    if "magnet" in stages and any(el in MAGNET_ELEMENTS for el in elements):
+        mask[MAGNET_GOOD] = True
+    return mask
+
+
+@dataclass
+class Controls:
+    """Arrays the markets read for one month (M goods, N nations)."""
+
+    pair_cap_frac: np.ndarray        # (M, N, N) share of the importer's order an exporter may fill; inf = free
+    pair_cap_t: np.ndarray           # (M, N, N) tonnes per month a pair may trade; inf = free
+    export_quota_t: np.ndarray       # (M, N) this month's quota per good, inf = none
+    duty_frac: np.ndarray            # (M, N)
+    tariff_frac: np.ndarray          # (M, N importer, N exporter)
+    licence_delay_months: np.ndarray  # (M, N, N)
+    risk_frac: np.ndarray            # (N,) political-risk premium toward everyone
+    friction_frac: np.ndarray        # (N, N) extra cost of a pair, lowered by alliances
+    hurdle_extra_frac: np.ndarray    # (N,) extra hurdle for investment in a nation
+    finance_prob_multiplier: np.ndarray  # (N,)
+    lead_time_multiplier: np.ndarray  # (N,) on separation and magnet projects
+    producer_floor_usd_per_kg: np.ndarray  # (M, N) price floor received by producers
+    mining_quota_t_per_yr: np.ndarray  # (N,) inf = none
+    lost_frac: np.ndarray            # (3 stages, N) capacity out of action
+    demand_multiplier: np.ndarray    # (N, S)
+    stockpile_action: np.ndarray     # (N,) 0 hold/default rule, 1 build, 2 release, -1 none set
+    stockpile_days_override: np.ndarray  # (N,) nan = from the world table
+    trade_status: np.ndarray | None = None  # (N importer, N exporter) codes in force
+
+
+@dataclass
+class PolicyBook:
+    """The events of a scenario (scheduled and triggered), resolved against a world."""
+
+    world: World
+    events: list = field(default_factory=list)
+    reactions: list[Reaction] = field(default_factory=list)
+    fired: dict[str, int] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        self._index = {iso: i for i, iso in enumerate(self.world.nations)}
+
+    def add(self, event) -> None:
+        self.events.append(event)
+
+    def partners(self, ev: _Traded) -> np.ndarray:
+        """Importer mask of a traded instrument, shape (N,)."""
+        n = len(self.world.nations)
+        if ev.to is None and ev.to_bloc is None:
+            mask = np.ones(n, dtype=bool)
+        else:
+            mask = np.zeros(n, dtype=bool)
+            for iso in ev.to or []:
+                mask[self._index[iso]] = True
+            for bloc in ev.to_bloc or []:
+                mask |= np.array([b == bloc for b in self.world.bloc])
+        for iso in ev.exempt:
+            mask[self._index[iso]] = False
+        mask[self._index[ev.nation]] = False
+        return mask
+
+    def controls(self, month: int, reference_exports_t: np.ndarray) -> Controls:
+        """Instruments in force in ``month`` as arrays.
+
+        Args:
+            month: month index (see :mod:`sim.calendar`).
+            reference_exports_t: recent monthly trade flows, shape (M, N, N), used
+                to spread a total quota over goods and named partners.
+        """
+        w = self.world
+        n, m = len(w.nations), len(MARKET_GOODS)
+        c = Controls(
+            pair_cap_frac=np.full((m, n, n), np.inf),
+            pair_cap_t=np.full((m, n, n), np.inf),
+            export_quota_t=np.full((m, n), np.inf),
+            duty_frac=np.zeros((m, n)),
+            tariff_frac=np.repeat(w.tariff_frac[None], m, axis=0),
+            licence_delay_months=np.zeros((m, n, n), dtype=int),
+            risk_frac=w.country_risk_frac.copy(),
+            friction_frac=np.zeros((n, n)),
+            hurdle_extra_frac=np.zeros(n),
+            finance_prob_multiplier=np.ones(n),
+            lead_time_multiplier=np.ones(n),
+            producer_floor_usd_per_kg=np.zeros((m, n)),
+            mining_quota_t_per_yr=np.full(n, np.inf),
+            lost_frac=np.zeros((3, n)),
+            demand_multiplier=np.ones((n, len(SECTORS))),
+            stockpile_action=np.full(n, -1),
+            stockpile_days_override=np.full(n, np.nan),
+        )
+        status = w.trade_status.copy()
+        for ev in self.events:
+            if not ev.active(month):
+                continue
+            self._apply(ev, c, status, reference_exports_t)
+        c.trade_status = status
+        return c
+
+    def _apply(self, ev, c: Controls, status: np.ndarray, ref: np.ndarray) -> None:
+        ix = self._index
+        match ev.type:
+            case "export_quota":
+                goods, exporter = goods_mask(ev.elements, ev.stages), ix[ev.nation]
+                partners = self.partners(ev)
+                pair_ref = np.where(partners[None, :], ref[:, exporter, :], 0.0)
+                weights = np.where(goods, pair_ref.sum(axis=1), 0.0)
+                if weights.sum() <= 0:
+                    weights = goods.astype(float)
+                per_good_t = ev.t_per_yr / 12.0 * weights / weights.sum()
+                if partners.sum() == len(partners) - 1:        # toward everyone else
+                    c.export_quota_t[goods, exporter] = np.minimum(
+                        c.export_quota_t[goods, exporter], per_good_t[goods])
+                else:                                          # toward named partners
+                    spread = np.divide(pair_ref, pair_ref.sum(axis=1, keepdims=True),
+                                       out=np.tile(partners / max(partners.sum(), 1), (len(goods), 1)),
+                                       where=pair_ref.sum(axis=1, keepdims=True) > 0)
+                    cap = per_good_t[:, None] * spread
+                    row = c.pair_cap_t[:, exporter, :]
+                    c.pair_cap_t[:, exporter, :] = np.where(goods[:, None] & partners[None, :],
+                                                            np.minimum(row, cap), row)
+            case "export_ban":
+                goods, partners = goods_mask(ev.elements, ev.stages), self.partners(ev)
+                sel = np.ix_(goods, [ix[ev.nation]], np.flatnonzero(partners))
+                c.pair_cap_frac[sel] = 0.0
+            case "export_licence":
+                goods, partners = goods_mask(ev.elements, ev.stages), self.partners(ev)
+                for iso in ev.general_licence:
+                    partners[ix[iso]] = False
+                sel = np.ix_(goods, [ix[ev.nation]], np.flatnonzero(partners))
+                c.pair_cap_frac[sel] = np.minimum(c.pair_cap_frac[sel], ev.approval_frac)
+                c.licence_delay_months[sel] = np.maximum(c.licence_delay_months[sel], ev.delay_months)
+            case "export_duty":
+                goods = goods_mask(ev.elements, ev.stages)
+                c.duty_frac[goods, ix[ev.nation]] += ev.rate_frac
+            case "import_tariff":
+                goods = goods_mask(ev.elements, ev.stages)
+                for iso in ev.on:
+                    c.tariff_frac[goods, ix[ev.nation], ix[iso]] += ev.rate_frac
+            case "sanction":
+                a = ix[ev.nation]
+                for iso in ev.on:
+                    b = ix[iso]
+                    c.pair_cap_frac[:, a, b] = 0.0
+                    c.pair_cap_frac[:, b, a] = 0.0
+                    status[a, b] = status[b, a] = 2
+            case "trade_status":
+                p = ix[ev.partner]
+                for iso in ev.nations:
+                    h = ix[iso]
+                    status[p, h] = status[h, p] = TRADE_STATUSES.index(ev.status)
+                    if ev.status == "ntr":
+                        c.risk_frac[h] *= 1.0 - ev.risk_cut_frac
+                        c.finance_prob_multiplier[h] *= 1.0 + ev.finance_prob_gain_frac
+            case "tech_export_ban":
+                own = self.world.bloc[ix[ev.nation]]
+                outside = np.array([b != own for b in self.world.bloc])
+                c.lead_time_multiplier[outside] = np.maximum(
+                    c.lead_time_multiplier[outside], ev.lead_time_multiplier)
+            case "price_floor":
+                c.producer_floor_usd_per_kg[1 + ELEMENTS.index(ev.element), ix[ev.nation]] = ev.usd_per_kg
+            case "stockpile":
+                for iso in ev.nations:
+                    c.stockpile_action[ix[iso]] = ("hold", "build", "release").index(ev.action)
+                    if ev.target_days is not None:
+                        c.stockpile_days_override[ix[iso]] = ev.target_days
+            case "alliance":
+                members = [ix[iso] for iso in ev.members]
+                for a in members:
+                    c.risk_frac[a] *= 1.0 - ev.risk_cut_frac
+                    for b in members:
+                        if a != b:
+                            c.friction_frac[a, b] -= ev.friction_cut_frac * BASE_FRICTION_FRAC
+            case "production_quota":
+                c.mining_quota_t_per_yr[ix[ev.nation]] = ev.t_per_yr
+            case "supply_disruption":
+                k = INVEST_STAGES.index(ev.stage)
+                c.lost_frac[k, ix[ev.nation]] = max(c.lost_frac[k, ix[ev.nation]], ev.lost_frac)
+            case "demand_shock":
+                s = SECTORS.index(ev.sector)
+                rows = [ix[i] for i in ev.nations] if ev.nations else slice(None)
+                c.demand_multiplier[rows, s] *= ev.multiplier
+            case "investment_deal":
+                pass  # one-off: the model commissions the project when the deal starts
+
+
+def holds(cond: Condition, value: float) -> bool:
+    """Whether ``value op cond.value`` is true."""
+    match cond.op:
+        case ">":
+            return value > cond.value
+        case ">=":
+            return value >= cond.value
+        case "<":
+            return value < cond.value
+        case _:
+            return value <= cond.value

@@ -1,0 +1,145 @@
+"""What the model records each month: one row of named, unit-suffixed series.
+
+The row is built once per step from the model's arrays; Mesa's DataCollector
+stores it column by column (a picklable reporter per column), so
+``model.datacollector.get_model_vars_dataframe()`` is the output contract.
+"""
+
+from __future__ import annotations
+
+from functools import partial
+from typing import TYPE_CHECKING
+
+import mesa
+import numpy as np
+
+from sim.metrics import herfindahl, share_of, supplier_share
+from sim.world import CENTRAL_ASIA, ELEMENTS, GOODS, SECTORS
+
+if TYPE_CHECKING:
+    from sim.model import RareEarthModel
+
+AGENT_RECORD_EVERY_MONTHS = 12
+
+
+def column_value(name: str, model: RareEarthModel):
+    """DataCollector reporter: one field of the model's latest row (picklable via partial)."""
+    return model.recorder.last[name]
+
+
+def column_names(nations: tuple[str, ...]) -> list[str]:
+    """Every model series, in table order."""
+    cols = ["date"]
+    for g in GOODS:
+        cols += [f"price_{g}_usd_per_kg", f"price_{g}_china_usd_per_kg"]
+    for stage in ("mining", "separation", "magnets"):
+        cols += [f"china_share_{stage}", f"hhi_{stage}", f"production_{stage}_t"]
+    cols += ["undocumented_mining_t", "recycled_t", "consumption_t", "losses_t", "shortage_t",
+             "shortage_frac", "stockpile_total_t", "stockpile_release_t", "central_asia_mine_output_t",
+             "usa_supply_china_share", "mass_balance_error_t"]
+    cols += [f"shortage_{s}_t" for s in SECTORS]
+    cols += [f"shortage_{iso}_t" for iso in nations]
+    cols += [f"mine_output_{iso}_t" for iso in nations]
+    cols += [f"stockpile_{iso}_t" for iso in nations]
+    return cols
+
+
+class Recorder:
+    """Builds each month's row and feeds Mesa's DataCollectors (monthly model, yearly agents)."""
+
+    def __init__(self, model: RareEarthModel) -> None:
+        from agents.industry import IndustryAgent
+        from agents.nation import NationAgent
+        self.model = model
+        self.columns = column_names(model.world.nations)
+        self.last: dict | None = None
+        self.datacollector = mesa.DataCollector(model_reporters={c: partial(column_value, c) for c in self.columns})
+        self.agent_datacollector = mesa.DataCollector(agenttype_reporters={
+            IndustryAgent: {"iso3": "iso3", "sector": "sector", "output_t": "output_t",
+                            "capacity_t_per_yr": "capacity_t_per_yr", "shortage_t": "shortage_t"},
+            NationAgent: {"iso3": "iso3", "bloc": "bloc", "stockpile_t": "stockpile_t"},
+        })
+
+    def record(self) -> None:
+        """Build this month's row and collect it (agents once a year)."""
+        m = self.model
+        self.last = self.row()
+        self.datacollector.collect(m)
+        if (m.month - m.start_month) % AGENT_RECORD_EVERY_MONTHS == 0:
+            self.agent_datacollector.collect(m)
+        if m.keep_flows:
+            m.flows_history.append({k: v.astype(np.float32) for k, v in m._last_flows.items()})
+
+    def row(self) -> dict:
+        m = self.model
+        nations = m.world.nations
+        row: dict = {"date": m.current_month()}
+        for k, g in enumerate(GOODS):
+            row[f"price_{g}_usd_per_kg"] = float(m.price[1, k])
+            row[f"price_{g}_china_usd_per_kg"] = float(m.price[0, k])
+        outputs = {"mining": m.mined_t.sum(axis=1), "separation": m.separated_t.sum(axis=1),
+                   "magnets": m.magnets_made_t}
+        for stage, out in outputs.items():
+            row[f"china_share_{stage}"] = share_of(out, m.china)
+            row[f"hhi_{stage}"] = herfindahl(out)
+            row[f"production_{stage}_t"] = float(out.sum())
+        need = float((m.need_t @ m.reo_content).sum())
+        shortage = float(m.shortage_t_by_sector.sum())
+        row.update({
+            "undocumented_mining_t": float(m.undocumented_t.sum()),
+            "recycled_t": float(m.recycled_t.sum()),
+            "consumption_t": float(m.consumed_t_by_sector.sum()),
+            "losses_t": float(m.month_losses_t.sum()),
+            "shortage_t": shortage,
+            "shortage_frac": shortage / need if need > 0 else 0.0,
+            "stockpile_total_t": float(m.stockpile_reo_t().sum()),
+            "stockpile_release_t": float((m.released_t @ m.reo_content).sum()),
+            "central_asia_mine_output_t": float(sum(outputs["mining"][nations.index(c)]
+                                                    for c in CENTRAL_ASIA if c in nations)),
+            "usa_supply_china_share": self._usa_china_share(),
+            "mass_balance_error_t": float(np.abs(m.mass_balance_error_t).max()),
+        })
+        by_sector = m.shortage_t_by_sector.sum(axis=0)
+        for k, s in enumerate(SECTORS):
+            row[f"shortage_{s}_t"] = float(by_sector[k])
+        by_nation = m.shortage_t_by_sector.sum(axis=1)
+        piles = m.stockpile_reo_t()
+        for i, iso in enumerate(nations):
+            row[f"shortage_{iso}_t"] = float(by_nation[i])
+        for i, iso in enumerate(nations):
+            row[f"mine_output_{iso}_t"] = float(outputs["mining"][i])
+        for i, iso in enumerate(nations):
+            row[f"stockpile_{iso}_t"] = float(piles[i])
+        return row
+
+    def _usa_china_share(self) -> float:
+        """Share of US deliveries of oxides and magnets (t REO) that came from China directly."""
+        m = self.model
+        if m.usa is None:
+            return 0.0
+        flows = m._last_flows["oxide"] + m._last_flows["magnet"] * m.world.magnet_reo_t_per_t
+        return supplier_share(flows, m.usa, m.china)
+
+    def condition_value(self, cond) -> float:
+        """Current value of a reaction's condition metric."""
+        m = self.model
+        row = self.last or {}
+        ix = m.world.nations.index
+        match cond.metric:
+            case "shortage_frac":
+                if cond.nation is None:
+                    return row.get("shortage_frac", 0.0)
+                i = ix(cond.nation)
+                need = float((m.need_t[i] @ m.reo_content).sum())
+                return float(m.shortage_t_by_sector[i].sum()) / need if need > 0 else 0.0
+            case "tariff_frac":
+                return float(m.controls.tariff_frac[:, ix(cond.nation), ix(cond.partner)].max())
+            case "price_usd_per_kg":
+                zone = 0 if cond.nation == "CHN" else 1
+                return float(m.price[zone, ELEMENTS.index(cond.element or "Dy")])
+            case "china_share_separation":
+                return row.get("china_share_separation", 0.0)
+            case _:
+                i = ix(cond.nation)
+                use = float(m.use_ema[i] @ m.reo_content)
+                return float(m.stockpile_reo_t()[i]) / use * 30.4 if use > 0 else 0.0

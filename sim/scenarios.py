@@ -1,0 +1,211 @@
+"""Scenario files: schema, loading and validation before any run.
+
+A scenario (``configs/scenarios/NAME.toml``) names the world it starts from,
+its run window, parameter overrides and a timeline of policy events and
+conditional reactions. Every key is checked here; an unknown nation, element,
+stage, sector, event type or parameter is a :class:`ConfigError` naming the
+file, the key path and the allowed values. Nothing in a scenario is executed.
+"""
+
+from __future__ import annotations
+
+import tomllib
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from pydantic import ValidationError
+
+from sim.calendar import is_month, month_index
+from sim.errors import ConfigError
+from sim.parameters import Params, resolve_parameters
+from sim.policy import (BLOCS, EVENT_ADAPTER, EVENT_TYPES, STAGES, Condition, Reaction)
+from sim.world import CONFIG_DIR, ELEMENTS, SECTORS, World, load_world
+
+SCENARIO_DIR = CONFIG_DIR / "scenarios"
+TOP_KEYS = ("name", "description", "sources", "world", "start", "end", "parameters", "events",
+            "reactions")
+
+
+@dataclass(frozen=True)
+class Scenario:
+    """A validated scenario, ready for the model."""
+
+    name: str
+    description: str
+    path: Path | None
+    world_dir: Path
+    start: str
+    end: str
+    parameters: dict = field(default_factory=dict)
+    events: tuple = ()
+    reactions: tuple = ()
+    sources: tuple[str, ...] = ()
+
+    def resolved(self, overrides: dict | None = None) -> Params:
+        """Parameter values: table defaults, then the scenario's, then ``overrides``."""
+        base = resolve_parameters(self.parameters, file=self.path or "<scenario>",
+                                  key_prefix="parameters.")
+        if overrides:
+            base.update(resolve_parameters({**self.parameters, **overrides}, file="<overrides>"))
+        return base
+
+    def to_dict(self) -> dict:
+        return {
+            "name": self.name, "description": self.description,
+            "path": str(self.path) if self.path else None, "world": str(self.world_dir),
+            "start": self.start, "end": self.end, "parameters": dict(self.parameters),
+            "events": [e.model_dump(exclude_defaults=True) for e in self.events],
+            "reactions": [r.model_dump() for r in self.reactions], "sources": list(self.sources),
+        }
+
+
+def list_scenarios(directory: Path = SCENARIO_DIR) -> list[tuple[str, str]]:
+    """(name, description) of every scenario file, sorted by name."""
+    out = []
+    for path in sorted(directory.glob("*.toml")):
+        with path.open("rb") as fh:
+            data = tomllib.load(fh)
+        out.append((path.stem, str(data.get("description", "")).strip()))
+    return out
+
+
+def scenario_path(name_or_path: str | Path) -> Path:
+    """A scenario name from ``configs/scenarios`` or a path to a TOML file."""
+    p = Path(name_or_path)
+    if p.suffix == ".toml" or p.exists():
+        if not p.exists():
+            raise ConfigError(p, "<file>", "scenario file not found")
+        return p
+    candidate = SCENARIO_DIR / f"{name_or_path}.toml"
+    if not candidate.exists():
+        raise ConfigError(candidate, "<name>", f"unknown scenario '{name_or_path}'",
+                          [n for n, _ in list_scenarios()])
+    return candidate
+
+
+def load_scenario(name_or_path: str | Path = "baseline") -> Scenario:
+    """Read and validate a scenario file."""
+    path = scenario_path(name_or_path)
+    try:
+        with path.open("rb") as fh:
+            data = tomllib.load(fh)
+    except tomllib.TOMLDecodeError as err:
+        raise ConfigError(path, "<toml>", f"not valid TOML: {err}") from None
+    return scenario_from_dict(data, path)
+
+
+def scenario_from_dict(data: dict, path: Path | None = None) -> Scenario:
+    """Validate a scenario given as a dict (as read from TOML)."""
+    where = path or Path("<scenario>")
+    for key in data:
+        if key not in TOP_KEYS:
+            raise ConfigError(where, key, "unknown key", TOP_KEYS)
+    world_dir = CONFIG_DIR / str(data.get("world", "world"))
+    if not world_dir.is_dir():
+        raise ConfigError(where, "world", f"no world directory '{data.get('world')}'",
+                          [p.name for p in CONFIG_DIR.iterdir() if (p / "nations.csv").exists()])
+    world = load_world(world_dir)
+    start, end = str(data.get("start", "2024-01")), str(data.get("end", "2050-12"))
+    for key, value in (("start", start), ("end", end)):
+        if not is_month(value):
+            raise ConfigError(where, key, f"'{value}' is not a month YYYY-MM")
+    if month_index(end) < month_index(start):
+        raise ConfigError(where, "end", f"end {end} is before start {start}")
+    params = data.get("parameters", {}) or {}
+    resolve_parameters(params, file=where, key_prefix="parameters.")
+    events = tuple(_event(e, f"events[{i}]", where, world, start, end)
+                   for i, e in enumerate(data.get("events", [])))
+    _check_contradictions(events, where)
+    reactions = tuple(_reaction(r, i, where, world, start, end)
+                      for i, r in enumerate(data.get("reactions", [])))
+    return Scenario(
+        name=str(data.get("name", where.stem)), description=str(data.get("description", "")).strip(),
+        path=path, world_dir=world_dir, start=start, end=end, parameters=dict(params),
+        events=events, reactions=reactions, sources=tuple(data.get("sources", [])),
+    )
+
+
+def _event(raw: dict, key: str, where: Path, world: World, start: str, end: str):
+    if not isinstance(raw, dict) or "type" not in raw:
+        raise ConfigError(where, f"{key}.type", "every event needs a type", EVENT_TYPES)
+    if raw["type"] not in EVENT_TYPES:
+        raise ConfigError(where, f"{key}.type", f"unknown event type '{raw['type']}'", EVENT_TYPES)
+    try:
+        event = EVENT_ADAPTER.validate_python(raw)
+    except ValidationError as err:
+        first = err.errors()[0]
+        loc = ".".join(str(p) for p in first["loc"][1:])
+        allowed = STAGES if "stages" in loc else None
+        raise ConfigError(where, f"{key}.{loc}", f"{first['msg']} (got {first.get('input')!r})",
+                          allowed) from None
+    _check_names(event.model_dump(), key, where, world)
+    lo, hi = month_index(start), month_index(end)
+    if not lo <= month_index(event.at) <= hi:
+        raise ConfigError(where, f"{key}.at", f"month {event.at} is outside the run {start}..{end}")
+    if event.until and month_index(event.until) <= month_index(event.at):
+        raise ConfigError(where, f"{key}.until", f"until {event.until} is not after at {event.at}")
+    return event
+
+
+NATION_KEYS = ("nation", "host", "investor", "partner")
+NATION_LIST_KEYS = ("nations", "to", "exempt", "on", "members", "general_licence")
+
+
+def _check_names(d: dict, key: str, where: Path, world: World) -> None:
+    nations = set(world.nations)
+    for k in NATION_KEYS:
+        if d.get(k) is not None and d[k] not in nations:
+            raise ConfigError(where, f"{key}.{k}", f"unknown nation '{d[k]}'", sorted(nations))
+    for k in NATION_LIST_KEYS:
+        for j, iso in enumerate(d.get(k) or []):
+            if iso not in nations:
+                raise ConfigError(where, f"{key}.{k}[{j}]", f"unknown nation '{iso}'", sorted(nations))
+    for j, el in enumerate(d.get("elements") or []):
+        if el not in ELEMENTS:
+            raise ConfigError(where, f"{key}.elements[{j}]", f"unknown element '{el}'", ELEMENTS)
+    if d.get("element") is not None and d["element"] not in ELEMENTS:
+        raise ConfigError(where, f"{key}.element", f"unknown element '{d['element']}'", ELEMENTS)
+    for j, bloc in enumerate(d.get("to_bloc") or []):
+        if bloc not in BLOCS:
+            raise ConfigError(where, f"{key}.to_bloc[{j}]", f"unknown bloc '{bloc}'", BLOCS)
+    if d.get("sector") is not None and d["sector"] not in SECTORS:
+        raise ConfigError(where, f"{key}.sector", f"unknown sector '{d['sector']}'", SECTORS)
+    if d.get("element_mix") is not None and d["element_mix"] not in world.deposit_names:
+        raise ConfigError(where, f"{key}.element_mix", f"unknown deposit '{d['element_mix']}'",
+                          world.deposit_names)
+
+
+def _check_contradictions(events: tuple, where: Path) -> None:
+    """Two events of the same kind for the same nation and goods may not overlap in time."""
+    seen: dict[tuple, tuple[int, int, int]] = {}
+    for i, ev in enumerate(events):
+        if ev.type not in ("export_quota", "export_duty", "production_quota", "price_floor"):
+            continue
+        ident = (ev.type, ev.nation, tuple(sorted(getattr(ev, "elements", []) or [])),
+                 tuple(sorted(getattr(ev, "stages", []) or [])), getattr(ev, "element", None),
+                 tuple(getattr(ev, "to", None) or ()))
+        lo = month_index(ev.at)
+        hi = month_index(ev.until) if ev.until else 10**9
+        if ident in seen:
+            j, lo2, hi2 = seen[ident]
+            if lo < hi2 and lo2 < hi:
+                raise ConfigError(where, f"events[{i}]",
+                                  f"contradicts events[{j}]: two {ev.type} events for {ev.nation} "
+                                  f"on the same goods overlap in time; give the first an 'until'")
+        seen[ident] = (i, lo, hi)
+
+
+def _reaction(raw: dict, i: int, where: Path, world: World, start: str, end: str) -> Reaction:
+    key = f"reactions[{i}]"
+    try:
+        reaction = Reaction.model_validate(raw)
+        Condition.model_validate(raw.get("when", {}))
+    except ValidationError as err:
+        first = err.errors()[0]
+        loc = ".".join(str(p) for p in first["loc"])
+        raise ConfigError(where, f"{key}.{loc}", f"{first['msg']} (got {first.get('input')!r})") from None
+    _check_names(reaction.when.model_dump(), f"{key}.when", where, world)
+    then = dict(reaction.then)
+    then.setdefault("at", start)
+    _event(then, f"{key}.then", where, world, start, end)  # validates the template; its 'at' is set when it fires
+    return reaction
