@@ -117,10 +117,12 @@ class IndustryAgent(mesa.Agent):
         p = m.p
         if self.months_since_decision < p.project_retry_months:
             return
+        signal = m.investment_signal(self.sector, self.nation)
+        if signal <= 0:
+            return
         margin_frac = m.expected_margin_frac(self.sector)[self.nation]
         hurdle = p.hurdle_rate_frac + m.controls.risk_frac[self.nation] + m.hurdle_extra_frac[self.nation]
-        signal = m.investment_signal(self.sector, self.nation)
-        if margin_frac <= hurdle or signal <= 0:
+        if margin_frac <= hurdle:
             return
         self.months_since_decision = 0
         prob = min(1.0, 0.5 * m.controls.finance_prob_multiplier[self.nation] * signal)

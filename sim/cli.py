@@ -1,8 +1,105 @@
-"""Command line: ``reesim run | scenarios | compare | validate | sweep | sensitivity | ui``."""
+"""Command line: ``reesim run | scenarios | compare | ui | sweep | sensitivity``."""
 
 from __future__ import annotations
 
+import importlib
+import sys
+from pathlib import Path
+
 import typer
+
+from sim.errors import ConfigError
 
 app = typer.Typer(add_completion=False, no_args_is_help=True,
                   help="Rare-earth trade simulator: run scenarios, compare them, sweep parameters.")
+
+SUMMARY_ELEMENTS = ("Nd", "Pr", "Dy", "Tb", "Ce", "La")
+
+
+def simulate(scenario: str, seed: int, until: str | None, progress: bool = True, **params):
+    """Build and run one model with a progress bar; returns the model."""
+    from tqdm import tqdm
+
+    from sim.calendar import month_index
+    from sim.model import RareEarthModel
+
+    model = RareEarthModel(scenario, seed=seed, until=until, **params)
+    months = model.end_month - model.start_month + 1
+    with tqdm(total=months, desc=f"{model.spec.name} seed {seed}", unit="month",
+              disable=not progress, file=sys.stderr) as bar:
+        while model.running:
+            model.step()
+            bar.update(1)
+            bar.set_postfix_str(model.current_month(), refresh=False)
+    del month_index
+    return model
+
+
+def summary_table(df):
+    """A short table: prices, China shares, shortages at a few dates."""
+    import pandas as pd
+    dates = [d for d in (df["date"].iloc[0], "2030-12", "2040-12", df["date"].iloc[-1]) if d in set(df["date"])]
+    rows = df.set_index("date").loc[list(dict.fromkeys(dates))]
+    cols = [f"price_{e}_usd_per_kg" for e in SUMMARY_ELEMENTS] + [
+        "china_share_mining", "china_share_separation", "china_share_magnets", "shortage_frac"]
+    out = rows[cols].rename(columns=lambda c: c.replace("price_", "").replace("_usd_per_kg", " $/kg"))
+    return pd.DataFrame(out).T
+
+
+def _fail(err: ConfigError) -> None:
+    typer.secho(f"error: {err}", fg=typer.colors.RED, err=True)
+    raise typer.Exit(2)
+
+
+@app.command()
+def run(scenario: str = typer.Option("baseline", help="Scenario name in configs/scenarios or a TOML path."),
+        seed: int = typer.Option(1, help="Random seed."),
+        until: str = typer.Option(None, help="Last month to simulate, YYYY-MM."),
+        out: Path = typer.Option(Path("out/run"), help="Output directory."),
+        set_: list[str] = typer.Option([], "--set", help="Parameter override NAME=VALUE (repeatable)."),
+        ) -> None:
+    """Run one scenario; write timeseries.parquet/.csv, config.json and PNG plots into OUT."""
+    from sim import outputs, plots
+    try:
+        params = dict(kv.split("=", 1) for kv in set_)
+        model = simulate(scenario, seed, until, **params)
+    except ConfigError as err:
+        _fail(err)
+    except ValueError as err:
+        typer.secho(f"error: {err}", fg=typer.colors.RED, err=True)
+        raise typer.Exit(2)
+    df = model.datacollector.get_model_vars_dataframe()
+    written = outputs.write_table(df, out, "timeseries")
+    written.append(outputs.write_json(out / "config.json", outputs.resolved_config(model)))
+    written += outputs.write_figures(plots.run_figures(df, model.world.nations, model.spec.name), out)
+    typer.echo(summary_table(df).to_string(float_format=lambda v: f"{v:,.3g}"))
+    typer.echo("\nwrote: " + ", ".join(str(p) for p in written))
+
+
+@app.command()
+def scenarios() -> None:
+    """List the scenarios in configs/scenarios with their descriptions."""
+    from sim.scenarios import list_scenarios
+    for name, description in list_scenarios():
+        typer.secho(name, bold=True)
+        typer.echo("  " + description.replace("\n", "\n  "))
+
+
+def _register_optional(module: str, names: tuple[str, ...]) -> None:
+    """Commands that live in their own modules (UI, sweeps): registered when present."""
+    try:
+        mod = importlib.import_module(module)
+    except ModuleNotFoundError as err:
+        if err.name != module:
+            raise
+        return
+    for name in names:
+        fn = getattr(mod, name, None)
+        if fn is not None:
+            app.command(name=name)(fn)
+
+
+_register_optional("sim.compare", ("compare",))
+_register_optional("sim.ui_command", ("ui",))
+_register_optional("sim.sweep_command", ("sweep", "sensitivity"))
+_register_optional("sim.validate", ("validate", "calibrate"))

@@ -130,7 +130,7 @@ def clear_markets(
         order = np.minimum(share * d[:, None, :], cap)
 
         exports = np.where(offdiag[None], order, 0.0).sum(axis=2)
-        q_scale = np.divide(quota, exports, out=np.ones_like(exports), where=exports > quota)
+        q_scale = np.divide(quota, exports, out=np.ones_like(exports), where=exports > quota + EPS_T)
         order = np.where(offdiag[None], order * q_scale[:, :, None], order)
 
         sold = order.sum(axis=2)
@@ -140,8 +140,8 @@ def clear_markets(
         flows += order
         s = np.maximum(s - order.sum(axis=2), 0.0)
         d = np.maximum(d - order.sum(axis=1), 0.0)
-        cap = cap - order
-        quota = quota - np.where(offdiag[None], order, 0.0).sum(axis=2)
+        cap = np.maximum(cap - order, 0.0)
+        quota = np.maximum(quota - np.where(offdiag[None], order, 0.0).sum(axis=2), 0.0)
         if not (d > EPS_T).any():
             break
     unsold = np.maximum(supply - flows.sum(axis=2), 0.0)

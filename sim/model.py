@@ -322,12 +322,15 @@ class RareEarthModel(mesa.Model):
         return self.margin_ema[STAGE_INDEX[sector]]
 
     def investment_signal(self, sector: str, nation: int) -> float:
-        """0–1: how short the market this nation sells into has been (shortage, tight capacity)."""
-        z = self.zone[nation]
-        tight = (self.util_ema[STAGE_INDEX[sector]] - 0.9) * 10.0
-        scarcity = float(np.log(self.price_hist[:, z, MAGNET_PRICE_GOODS].mean()
-                                / self.anchor[z, MAGNET_PRICE_GOODS].mean()))
-        return float(np.clip(20.0 * self.shortage_ema[z] + tight + scarcity, 0.0, 1.0))
+        """0–1: how short the market this nation sells into has been (shortage, tight capacity, prices)."""
+        return float(self.signal[STAGE_INDEX[sector], self.zone[nation]])
+
+    def _update_signals(self) -> None:
+        """Scarcity signals per stage and zone, computed once a month for every investor."""
+        tight = (self.util_ema - 0.9) * 10.0                                  # (stage,)
+        scarcity = np.log(self.price_hist[:, :, MAGNET_PRICE_GOODS].mean(axis=(0, 2))
+                          / self.anchor[:, MAGNET_PRICE_GOODS].mean(axis=1))  # (zone,)
+        self.signal = np.clip(tight[:, None] + (20.0 * self.shortage_ema + scarcity)[None], 0.0, 1.0)
 
     # ------------------------------------------------------------ investment
     def commission(self, sector: str, nation: int, size_frac: float, capacity_t: float | None = None,
@@ -443,6 +446,7 @@ class RareEarthModel(mesa.Model):
         self._use()
         if not spin_up:
             self._update_prices()
+            self._update_signals()
             self.upstream_set.do("plan_investment")
         inputs = self.mined_t.sum(axis=0) + self.recycled_t.sum(axis=0)
         outputs = self.consumed_elements_t + self.month_losses_t

@@ -1,0 +1,92 @@
+"""Plots of model series as matplotlib Figures (no pyplot: safe in threads and servers)."""
+
+from __future__ import annotations
+
+import pandas as pd
+from matplotlib.dates import YearLocator
+from matplotlib.figure import Figure
+
+from sim.world import ELEMENTS, SECTORS
+
+STAGES = ("mining", "separation", "magnets")
+
+
+def _dates(df: pd.DataFrame) -> pd.Series:
+    return pd.to_datetime(df["date"], format="%Y-%m")
+
+
+def _finish(fig: Figure, ax, title: str, ylabel: str) -> Figure:
+    ax.set_title(title)
+    ax.set_ylabel(ylabel)
+    ax.grid(alpha=0.3)
+    ax.xaxis.set_major_locator(YearLocator(base=2 if ax.get_xlim()[1] - ax.get_xlim()[0] < 4000 else 5))
+    fig.autofmt_xdate()
+    fig.tight_layout()
+    return fig
+
+
+def prices_figure(df: pd.DataFrame, title: str = "Oxide prices") -> Figure:
+    """Prices by element on a log scale: outside China (solid) and inside China (dashed)."""
+    fig = Figure(figsize=(10, 5.5))
+    ax = fig.add_subplot()
+    t = _dates(df)
+    cmap = fig.colormaps["tab10"] if hasattr(fig, "colormaps") else None
+    import matplotlib
+    colours = matplotlib.colormaps["tab10"]
+    for k, el in enumerate(ELEMENTS):
+        c = colours(k % 10)
+        ax.plot(t, df[f"price_{el}_usd_per_kg"], color=c, lw=1.6, label=el)
+        ax.plot(t, df[f"price_{el}_china_usd_per_kg"], color=c, lw=0.9, ls="--")
+    del cmap
+    ax.set_yscale("log")
+    ax.legend(ncol=5, fontsize=8, title="solid: outside China (FOB); dashed: inside China", title_fontsize=8)
+    return _finish(fig, ax, title, "USD/kg oxide (log)")
+
+
+def china_share_figure(df: pd.DataFrame, title: str = "China's share of world output") -> Figure:
+    fig = Figure(figsize=(10, 4.5))
+    ax = fig.add_subplot()
+    t = _dates(df)
+    for stage in STAGES:
+        ax.plot(t, df[f"china_share_{stage}"], label=stage)
+    ax.set_ylim(0, 1.02)
+    ax.legend()
+    return _finish(fig, ax, title, "share (0-1)")
+
+
+def shortages_figure(df: pd.DataFrame, title: str = "Unmet demand by sector") -> Figure:
+    fig = Figure(figsize=(10, 4.5))
+    ax = fig.add_subplot()
+    t = _dates(df)
+    data = [df[f"shortage_{s}_t"].to_numpy() for s in SECTORS]
+    ax.stackplot(t, data, labels=SECTORS)
+    ax.legend(ncol=2, fontsize=7, loc="upper left")
+    return _finish(fig, ax, title, "t REO per month")
+
+
+def mine_output_figure(df: pd.DataFrame, nations: tuple[str, ...], top: int = 8,
+                       title: str = "Mine output by country") -> Figure:
+    """Monthly mine output of the largest producers (the rest summed as 'other')."""
+    fig = Figure(figsize=(10, 4.5))
+    ax = fig.add_subplot()
+    t = _dates(df)
+    cols = [f"mine_output_{iso}_t" for iso in nations]
+    totals = df[cols].sum().sort_values(ascending=False)
+    keep = list(totals.index[:top])
+    for c in keep:
+        ax.plot(t, df[c], label=c.removeprefix("mine_output_").removesuffix("_t"))
+    ax.plot(t, df[[c for c in cols if c not in keep]].sum(axis=1), color="grey", label="other")
+    ax.set_yscale("symlog", linthresh=100)
+    ax.legend(ncol=3, fontsize=8)
+    return _finish(fig, ax, title, "t REO per month")
+
+
+def run_figures(df: pd.DataFrame, nations: tuple[str, ...], label: str = "") -> dict[str, Figure]:
+    """The standard set of figures for one run, by file stem."""
+    suffix = f" ({label})" if label else ""
+    return {
+        "prices": prices_figure(df, "Oxide prices" + suffix),
+        "china_share": china_share_figure(df, "China's share of world output" + suffix),
+        "shortages": shortages_figure(df, "Unmet demand by sector" + suffix),
+        "mine_output": mine_output_figure(df, nations, title="Mine output by country" + suffix),
+    }

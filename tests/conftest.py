@@ -1,0 +1,34 @@
+"""Shared fixtures: short runs of the real model, cached per test session."""
+
+from __future__ import annotations
+
+from functools import lru_cache
+
+import pandas as pd
+import pytest
+
+from sim.model import RareEarthModel
+
+SEEDS = (1, 2, 3)
+
+
+@lru_cache(maxsize=64)
+def _run(scenario: str, seed: int, until: str, events: tuple = (), params: tuple = ()) -> pd.DataFrame:
+    model = RareEarthModel(scenario, seed=seed, until=until, keep_flows=False,
+                           extra_events=[dict(e) for e in events] or None, **dict(params))
+    model.run()
+    return model.datacollector.get_model_vars_dataframe().set_index("date")
+
+
+def frozen(events: list[dict]) -> tuple:
+    """Hashable form of a list of event dicts (for the run cache)."""
+    return tuple(tuple(sorted((k, tuple(v) if isinstance(v, list) else v) for k, v in e.items()))
+                 for e in events)
+
+
+@pytest.fixture(scope="session")
+def run():
+    """run(scenario, seed, until, events=[...], **params) -> monthly DataFrame indexed by date."""
+    def _call(scenario="baseline", seed=1, until="2032-12", events=(), **params):
+        return _run(scenario, seed, until, frozen(list(events)), tuple(sorted(params.items())))
+    return _call

@@ -1,0 +1,143 @@
+"""Market clearing and prices on hand-computed micro markets, and properties over random ones."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from hypothesis.extra.numpy import arrays
+
+from sim import market
+
+INF = np.inf
+
+
+def _free(g: int, n: int):
+    return np.full((g, n, n), INF), np.full((g, n), INF)
+
+
+def test_domestic_buyer_gets_domestic_supply_first():
+    supply = np.array([[10.0, 10.0]])
+    demand = np.array([[4.0, 0.0]])
+    cost = np.array([[[1.0, 1.5], [1.5, 1.0]]])
+    caps, quota = _free(1, 2)
+    res = market.clear_markets(supply, demand, cost, caps, quota, logit_beta=50.0)
+    assert res.flows_t[0, 0, 0] == pytest.approx(4.0, rel=1e-6)
+    assert res.unmet_t.sum() == pytest.approx(0.0, abs=1e-9)
+
+
+def test_scarce_supply_is_rationed_pro_rata_and_shortage_recorded():
+    # one seller with 6 t, two buyers ordering 4 t and 8 t at equal cost: 2 t and 4 t
+    supply = np.array([[6.0, 0.0, 0.0]])
+    demand = np.array([[0.0, 4.0, 8.0]])
+    cost = np.ones((1, 3, 3))
+    caps, quota = _free(1, 3)
+    res = market.clear_markets(supply, demand, cost, caps, quota)
+    assert res.flows_t[0, 0, 1] == pytest.approx(2.0)
+    assert res.flows_t[0, 0, 2] == pytest.approx(4.0)
+    assert res.unmet_t[0].tolist() == pytest.approx([0.0, 2.0, 4.0])
+
+
+def test_export_ban_zeroes_the_covered_flow_and_demand_spills_to_other_sellers():
+    supply = np.array([[100.0, 5.0, 0.0]])
+    demand = np.array([[0.0, 0.0, 10.0]])
+    cost = np.ones((1, 3, 3))
+    caps, quota = _free(1, 3)
+    caps[0, 0, 2] = 0.0
+    res = market.clear_markets(supply, demand, cost, caps, quota)
+    assert res.flows_t[0, 0, 2] == 0.0
+    assert res.flows_t[0, 1, 2] == pytest.approx(5.0)
+    assert res.unmet_t[0, 2] == pytest.approx(5.0)
+
+
+def test_export_quota_caps_total_exports_but_not_home_sales():
+    supply = np.array([[100.0, 0.0, 0.0]])
+    demand = np.array([[20.0, 30.0, 30.0]])
+    cost = np.ones((1, 3, 3))
+    caps, quota = _free(1, 3)
+    quota[0, 0] = 12.0
+    res = market.clear_markets(supply, demand, cost, caps, quota)
+    assert res.flows_t[0, 0, 1:].sum() == pytest.approx(12.0)
+    assert res.flows_t[0, 0, 0] == pytest.approx(20.0)
+
+
+def test_licence_share_thins_a_pair_to_its_approved_share_of_orders():
+    supply = np.array([[100.0, 0.0]])
+    demand = np.array([[0.0, 10.0]])
+    cost = np.ones((1, 2, 2))
+    caps, quota = _free(1, 2)
+    frac = np.full((1, 2, 2), INF)
+    frac[0, 0, 1] = 0.3
+    res = market.clear_markets(supply, demand, cost, caps, quota, pair_cap_frac=frac)
+    assert res.flows_t[0, 0, 1] == pytest.approx(3.0)
+
+
+def test_price_rises_under_shortage_and_falls_with_surplus_cover():
+    p = np.array([10.0, 10.0])
+    pressure = market.price_pressure(np.array([0.2, 0.0]), np.array([2.0, 6.0]), np.array([3.0, 3.0]),
+                                     shortage_response=1.0, cover_response=0.1)
+    new = market.next_price(p, pressure, anchor_usd_per_kg=p, anchor_rate=0.0, max_step_frac=0.5,
+                            floor_usd_per_kg=np.zeros(2))
+    assert new[0] > 10.0 > new[1]
+
+
+def test_price_step_is_bounded_by_inertia():
+    new = market.next_price(np.array([10.0]), np.array([100.0]), np.array([10.0]), 0.0, 0.25, np.zeros(1))
+    assert new[0] == pytest.approx(12.5)
+
+
+def test_zone_prices_converge_when_free_and_diverge_when_bound():
+    inside, outside = np.array([10.0, 10.0]), np.array([20.0, 20.0])
+    i2, o2 = market.link_zone_prices(inside, outside, np.array([False, True]), np.zeros(2), 0.5)
+    assert o2[0] / i2[0] < 2.0
+    assert (i2[1], o2[1]) == (10.0, 20.0)
+
+
+def test_ration_fills_fully_when_enough_and_pro_rata_when_short():
+    fill = market.ration(np.array([10.0, 10.0, 0.0]), np.array([20.0, 5.0, 1.0]))
+    assert fill.tolist() == [1.0, 0.5, 1.0]
+
+
+@st.composite
+def random_market(draw):
+    g = draw(st.integers(1, 3))
+    n = draw(st.integers(2, 6))
+    tonnes = st.floats(0.0, 1e4, allow_nan=False, allow_infinity=False)
+    supply = draw(arrays(float, (g, n), elements=tonnes))
+    demand = draw(arrays(float, (g, n), elements=tonnes))
+    cost = draw(arrays(float, (g, n, n), elements=st.floats(0.1, 100.0)))
+    caps = draw(arrays(float, (g, n, n), elements=st.one_of(st.just(INF), tonnes)))
+    quota = draw(arrays(float, (g, n), elements=st.one_of(st.just(INF), tonnes)))
+    return supply, demand, cost, caps, quota
+
+
+@settings(max_examples=150, deadline=None)
+@given(random_market())
+def test_clearing_conserves_tonnes_and_respects_every_limit(mkt):
+    supply, demand, cost, caps, quota = mkt
+    res = market.clear_markets(supply, demand, cost, caps, quota)
+    f = res.flows_t
+    assert np.all(np.isfinite(f)) and np.all(f >= 0)
+    tol = 1e-9 * (1 + supply.max() + demand.max())
+    assert np.all(f.sum(axis=2) <= supply + tol)
+    assert np.all(f.sum(axis=1) <= demand + tol)
+    assert np.all(f <= caps + tol)
+    n = supply.shape[1]
+    exports = (f * ~np.eye(n, dtype=bool)[None]).sum(axis=2)
+    assert np.all(exports <= quota + tol)
+    np.testing.assert_allclose(f.sum(axis=2) + res.unsold_t, supply, atol=tol)
+    np.testing.assert_allclose(f.sum(axis=1) + res.unmet_t, demand, atol=tol)
+
+
+@settings(max_examples=100, deadline=None)
+@given(st.floats(0.0, 0.9), st.floats(0.0, 0.9), st.floats(0.1, 20.0), st.floats(1.0, 1000.0))
+def test_price_does_not_fall_when_shortage_rises_all_else_equal(s1, extra, cover, price):
+    kwargs = dict(cover_months=np.array([cover]), normal_cover_months=np.array([3.0]),
+                  shortage_response=0.8, cover_response=0.05)
+    low = market.price_pressure(np.array([s1]), **kwargs)
+    high = market.price_pressure(np.array([s1 + extra]), **kwargs)
+    p = np.array([price])
+    args = (np.array([50.0]), 0.01, 0.25, np.array([1.0]))
+    assert market.next_price(p, high, *args)[0] >= market.next_price(p, low, *args)[0]
+    assert np.isfinite(market.next_price(p, high, *args)).all()
