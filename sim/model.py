@@ -34,7 +34,7 @@ MAG = E                       # index of NdFeB on the goods axis
 CHINA_ZONE, OUTSIDE_ZONE = 0, 1
 STAGE_INDEX = {s: i for i, s in enumerate(UPSTREAM)}
 TRANSIT_SLOTS = 25
-SPIN_UP_MONTHS = 24
+SPIN_UP_MONTHS = 36
 MAGNET_PRICE_GOODS = [ELEMENTS.index(e) for e in ("Pr", "Nd", "Tb", "Dy")] + [E]
 
 
@@ -566,7 +566,7 @@ class RareEarthModel(mesa.Model):
         self.oxide += self.recycled_t
         # surplus beyond the storage limit goes to tailings (recorded loss)
         limit = p.surplus_cover_months * np.maximum(self.sales_ema, self.separated_t)
-        excess = np.maximum(self.oxide - limit, 0.0)
+        excess = p.surplus_disposal_rate_per_month * np.maximum(self.oxide - limit, 0.0)
         self.oxide -= excess
         self.month_losses_t = excess.sum(axis=0)
         self.losses_t += self.month_losses_t

@@ -1,0 +1,86 @@
+"""DESIGN.md's stylised facts, each over several fixed seeds with common random numbers.
+
+Fact 1 (mass balance) and fact 8's determinism are in test_model.py.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+SEEDS = (1, 2, 3)
+QUOTA_CUT = [{"type": "export_quota", "nation": "CHN", "at": "2025-01", "until": "2027-01",
+              "t_per_yr": 20_000}]
+ALLIED_BAN = [{"type": "export_ban", "nation": "CHN", "at": "2025-01", "to_bloc": ["us_allied"]}]
+
+
+def _mean(df, col, start, end):
+    return df.loc[start:end, col].mean()
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("seed", SEEDS)
+def test_more_magnet_demand_raises_magnet_element_prices_and_not_la_ce(run, seed):
+    """Fact 2, the balance problem: mining for Nd and Pr floods the market with La and Ce."""
+    base = run(seed=seed, until="2030-12")
+    high = run(seed=seed, until="2030-12", ev_growth_scale=3.0)
+    window = ("2026-01", "2030-12")
+    for el in ("Nd", "Pr"):
+        col = f"price_{el}_usd_per_kg"
+        assert _mean(high, col, *window) > 1.1 * _mean(base, col, *window), el
+    assert _mean(high, "price_La_usd_per_kg", *window) < _mean(base, "price_La_usd_per_kg", *window)
+    assert _mean(high, "price_Ce_usd_per_kg", *window) <= 1.001 * _mean(base, "price_Ce_usd_per_kg", *window)
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("seed", SEEDS)
+def test_binding_export_quota_opens_an_outside_premium_that_grows_as_it_tightens(run, seed):
+    """Fact 3: the quota rent: outside price above inside, more so the tighter the quota."""
+    gaps = []
+    for quota_t in (40_000, 20_000, 10_000):
+        events = [{"type": "export_quota", "nation": "CHN", "at": "2025-01", "t_per_yr": quota_t}]
+        df = run(seed=seed, until="2026-12", events=events)
+        ratio = df["price_Ce_usd_per_kg"] / df["price_Ce_china_usd_per_kg"]
+        gaps.append(ratio.loc["2025-07":"2026-12"].mean())
+    base = run(seed=seed, until="2026-12")
+    free = (base["price_Ce_usd_per_kg"] / base["price_Ce_china_usd_per_kg"]).loc["2025-07":"2026-12"].mean()
+    assert free < 1.2
+    assert gaps[0] > 1.2
+    assert gaps[0] < gaps[1] < gaps[2]
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("seed", SEEDS)
+def test_export_cut_spike_is_followed_by_a_trough_below_the_no_shock_path(run, seed):
+    """Facts 4 and 5: a sharp cut spikes prices; the supply response then overshoots (boom and bust)."""
+    shock = run(seed=seed, until="2034-12", events=QUOTA_CUT)
+    base = run(seed=seed, until="2034-12")
+    for el in ("Ce", "La"):
+        col = f"price_{el}_usd_per_kg"
+        ratio = shock[col] / base[col]
+        assert ratio.loc["2025-01":"2026-12"].max() > 3.0, el
+        peak = ratio.loc["2025-01":"2026-12"].idxmax()
+        assert ratio.loc[peak:"2027-06"].iloc[-1] < 0.5 * ratio.max(), el
+    nd = shock["price_Nd_usd_per_kg"] / base["price_Nd_usd_per_kg"]
+    assert nd.loc["2025-01":"2027-12"].max() > 1.1
+    assert nd.loc["2028-01":"2034-12"].min() < 0.8
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("seed", SEEDS)
+def test_a_strategic_stockpile_cuts_shortages_in_a_shock(run, seed):
+    """Fact 7: Japan (JOGMEC 60 days) and Korea (100 days) suffer less with their stockpiles."""
+    with_pile = run(seed=seed, until="2026-12", events=ALLIED_BAN)
+    without = run(seed=seed, until="2026-12", events=ALLIED_BAN, stockpile_days_scale=0.0)
+    for iso in ("JPN", "KOR"):
+        col = f"shortage_{iso}_t"
+        assert with_pile.loc["2025-01":"2026-12", col].sum() < 0.9 * without.loc["2025-01":"2026-12", col].sum()
+    assert with_pile["stockpile_release_t"].sum() > 0
+
+
+@pytest.mark.slow
+def test_different_seeds_give_a_spread_not_noise_around_zero(run):
+    """Fact 8: seeds matter (demand noise, project financing) but do not swamp the signal."""
+    finals = np.array([run(seed=s, until="2030-12").loc["2030-12", "price_Nd_usd_per_kg"] for s in SEEDS])
+    assert finals.std() > 0.001 * finals.mean()
+    assert np.all(finals > 0) and np.all(np.isfinite(finals))
