@@ -29,8 +29,10 @@ find_python() {
 
 if ! is_312 "$venv/bin/python"; then
   py=$(find_python) || {
-    echo "bootstrap: reesim needs Python 3.12+, and none was found (tried \$PYTHON, python3.13," >&2
-    echo "  python3.12, python3 and pyenv). Install Python 3.12 or newer, or run PYTHON=/path/to/python3.12 $0" >&2
+    if [ -n "${PYTHON:-}" ]; then why="PYTHON=$PYTHON is not one"
+    else why="none was found (tried python3.13, python3.12, python3 and the pyenv versions)"; fi
+    echo "bootstrap: reesim needs Python 3.12+, and $why." >&2
+    echo "  Install Python 3.12 or newer, or point to one: PYTHON=/path/to/python3.12 $0" >&2
     exit 1
   }
   echo "bootstrap: creating $venv with $py ($("$py" -V))"

@@ -259,18 +259,19 @@ class ResultStore:
                            self.runs_dir / f"part-{token}.parquet")
 
     def compact(self) -> None:
-        """Merge the per-batch files of ``runs/`` into one (safe to kill: readers deduplicate)."""
+        """Merge the per-batch files into one per folder (safe to kill: readers deduplicate)."""
+        series_parts = sorted(self.series_dir.glob("part-*.parquet")) if self.series_dir.exists() else []
+        if len(series_parts) > 1:
+            table = pa.Table.from_pandas(self.read_series(), preserve_index=False)
+            self._atomic_table(table, self.series_dir / f"part-keptall{uuid.uuid4().hex[:8]}.parquet")
+            for p in series_parts:
+                p.unlink()
         parts = sorted(self.runs_dir.glob("part-*.parquet"))
-        if len(parts) <= 1:
-            return
-        table = pa.Table.from_pandas(self.read_runs(), schema=self.schema, preserve_index=False)
-        self._atomic_table(table, self.runs_dir / f"part-compact{uuid.uuid4().hex[:8]}.parquet")
-        for p in parts:  # a series file keeps its batch alive under a name _clean leaves alone
-            token = p.stem.split("-", 1)[1]
-            s = self.series_dir / f"part-{token}.parquet"
-            if s.exists():
-                s.rename(self.series_dir / f"part-kept{token}.parquet")
-            p.unlink()
+        if len(parts) > 1:
+            table = pa.Table.from_pandas(self.read_runs(), schema=self.schema, preserve_index=False)
+            self._atomic_table(table, self.runs_dir / f"part-all{uuid.uuid4().hex[:8]}.parquet")
+            for p in parts:
+                p.unlink()
 
     def write_table(self, frame: pd.DataFrame, name: str) -> Path:
         """A CSV table beside the results."""
@@ -317,7 +318,9 @@ def runs_schema(spec: SweepSpec) -> pa.Schema:
     fields += [pa.field(m.name, pa.float64()) for m in spec.metrics]
     fields += [pa.field("status", pa.string()), pa.field("error", pa.string()),
                pa.field("duration_s", pa.float64()), pa.field("finished_unix", pa.float64())]
-    meta = {"units": json.dumps({m.name: m.column.rsplit("_", 1)[-1] for m in spec.metrics})}
+    from sim.outputs import column_units
+    units = column_units([m.column for m in spec.metrics]) if spec.model == "reesim" else {}
+    meta = {"units": json.dumps({m.name: units.get(m.column, "") for m in spec.metrics})}
     return pa.schema(fields, metadata=meta)
 
 
@@ -381,6 +384,7 @@ class SweepResult:
     failed: int
     wall_s: float
     figures: list[Path] = field(default_factory=list)
+    startup_s: float = 0.0   # starting the cluster and importing the model on its workers
 
 
 def default_batch_size(n_runs: int, workers: int) -> int:
@@ -460,32 +464,47 @@ def run_sweep(spec: SweepSpec | str | Path, out: str | Path, *, workers: int = 2
     bar = _Progress(len(plans), skipped, progress)
     if bar.bar is not None and skipped:
         bar.bar.update(skipped)
-    done_now = 0
+    done_now, startup_s = 0, 0.0
     try:
         if todo and workers == 0 and scheduler is None:
-            size = batch_size or spec.batch_size or 1
-            for batch in _chunks(todo, size):
-                records, series = run_batch(call, batch)
-                store.write_batch(records, series)
-                bar.update(records)
-                done_now += len(records)
+            done_now = _run_here(call, todo, store, bar, batch_size or spec.batch_size)
         elif todo:
-            done_now = _run_on_dask(call, todo, store, bar, workers=workers, scheduler=scheduler,
-                                    batch_size=batch_size or spec.batch_size,
-                                    tasks_per_worker=tasks_per_worker)
+            done_now, startup_s = _run_on_dask(call, todo, store, bar, workers=workers,
+                                               scheduler=scheduler,
+                                               batch_size=batch_size or spec.batch_size,
+                                               tasks_per_worker=tasks_per_worker)
     finally:
         bar.close()
     if done_now == len(todo):
         store.compact()
     figures = write_sweep_figures(store) if plots else []
     return SweepResult(out=Path(out), total=len(plans), done_now=done_now, skipped=skipped,
-                       failed=bar.failed, wall_s=time.perf_counter() - t0, figures=figures)
+                       failed=bar.failed, wall_s=time.perf_counter() - t0, figures=figures,
+                       startup_s=startup_s)
+
+
+def _run_here(call, todo: list[RunPlan], store: ResultStore, bar: _Progress, batch_size: int | None,
+              flush_s: float = 0.5) -> int:
+    """Run in this process; write whenever ``flush_s`` has passed (every run, for the simulator)."""
+    records, frames, last = [], [], time.perf_counter()
+    for i, plan in enumerate(todo):
+        recs, series = run_batch(call, [plan])
+        records += recs
+        if series is not None:
+            frames.append(series)
+        full = batch_size is not None and len(records) >= batch_size
+        if full or time.perf_counter() - last >= flush_s or i == len(todo) - 1:
+            store.write_batch(records, pd.concat(frames, ignore_index=True) if frames else None)
+            bar.update(records)
+            records, frames, last = [], [], time.perf_counter()
+    return len(todo)
 
 
 def _run_on_dask(call, todo: list[RunPlan], store: ResultStore, bar: _Progress, *, workers: int,
-                 scheduler: str | None, batch_size: int | None, tasks_per_worker: int) -> int:
+                 scheduler: str | None, batch_size: int | None, tasks_per_worker: int) -> tuple[int, float]:
     from distributed import Client, LocalCluster, as_completed
 
+    t0 = time.perf_counter()
     cluster = None
     if scheduler is None:
         cluster = LocalCluster(n_workers=max(1, workers), threads_per_worker=1, processes=True,
@@ -501,6 +520,7 @@ def _run_on_dask(call, todo: list[RunPlan], store: ResultStore, bar: _Progress, 
             n_workers = len(client.scheduler_info(n_workers=-1)["workers"])
         if isinstance(call, SimulatorRun):
             client.run(_warm_up)
+        startup_s = time.perf_counter() - t0
         size = batch_size or default_batch_size(len(todo), n_workers)
         batches = iter(_chunks(todo, size))
         in_flight = {}
@@ -534,7 +554,7 @@ def _run_on_dask(call, todo: list[RunPlan], store: ResultStore, bar: _Progress, 
         client.close()
         if cluster is not None:
             cluster.close()
-    return done_now
+    return done_now, startup_s
 
 
 # ---------------------------------------------------------------------- figures

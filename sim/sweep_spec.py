@@ -271,6 +271,11 @@ def sweep_from_dict(data: dict, path: str | Path | None = None) -> SweepSpec:
                        for name, raw in params.items())
     if design in ("sobol", "morris") and len(parameters) < 2:
         raise ConfigError(where, "parameters", f"design '{design}' needs two or more parameters")
+    reserved = ("run_key", "point", "replicate", "seed", "status", "error", "duration_s",
+                "finished_unix", "date")
+    for p in parameters:
+        if p.name in reserved:
+            raise ConfigError(where, f"parameters.{p.name}", "a reserved column name", reserved)
     used = {(p.event, p.field) for p in parameters if p.is_event}
     if len(used) < sum(p.is_event for p in parameters):
         raise ConfigError(where, "parameters", "two parameters set the same event field")
@@ -279,6 +284,9 @@ def sweep_from_dict(data: dict, path: str | Path | None = None) -> SweepSpec:
     if sim:
         _check_events(events, parameters, where, scen, until)
     metrics = _metrics(data.get("metrics"), where, sim, scen, until)
+    for m in metrics:
+        if m.name in [p.name for p in parameters]:
+            raise ConfigError(where, f"metrics.{m.name}", "a metric may not share a parameter's name")
     series = _series(data.get("series", []), where, sim, scen)
     spec = SweepSpec(
         name=str(data.get("name", where.stem)), description=str(data.get("description", "")).strip(),
@@ -455,7 +463,8 @@ def _metrics(raw, where: Path, sim: bool, scen, until: str | None) -> tuple[Metr
         if isinstance(m, str):
             m = {"column": m, "stat": "last"}
         if not isinstance(m, dict):
-            raise ConfigError(where, key, "a table with column and stat")
+            raise ConfigError(where, key, "a table with column and stat (top-level keys such as "
+                              "series must come before the first [table] in TOML)")
         for k in m:
             if k not in METRIC_KEYS:
                 raise ConfigError(where, f"{key}.{k}", "unknown key", METRIC_KEYS)

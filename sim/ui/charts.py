@@ -231,7 +231,7 @@ class StockpileChart(_TimeChart):
         self.total = self.bf.animate(ax.plot([], [], color="k", lw=1.8, label="world")[0])
         cmap = colormaps["tab10"]
         self.lines = [self.bf.animate(ax.plot([], [], color=cmap(i), lw=1.2)[0]) for i in range(self.TOP)]
-        self.legend = self.bf.animate(ax.legend(fontsize=6.5, loc="upper left"))
+        self.legend = ax.legend(fontsize=6.5, loc="upper left")
         self.top: tuple = ()
 
     def draw(self, model, x):
@@ -240,7 +240,7 @@ class StockpileChart(_TimeChart):
         self.total.set_data(x, total)
         now = np.array([model.recorder.last.get(f"stockpile_{iso}_t", 0.0) if model.recorder.last else 0.0
                         for iso in self.nations])
-        top = tuple(self.nations[i] for i in np.argsort(now)[::-1][: self.TOP] if now[i] > 0)
+        top = tuple(self.nations[i] for i in sorted(np.argsort(now)[::-1][: self.TOP]) if now[i] > 0)
         for line, iso in zip(self.lines, top + (None,) * self.TOP):
             if iso is None:
                 line.set_data([], [])
@@ -251,8 +251,8 @@ class StockpileChart(_TimeChart):
         if top != self.top:
             self.top = top
             self.legend.remove()
-            self.bf.dynamic = [a for a in self.bf.dynamic if a is not self.legend]
-            self.legend = self.bf.animate(ax.legend(fontsize=6.5, loc="upper left"))
+            self.legend = ax.legend(fontsize=6.5, loc="upper left")
+            self.bf.invalidate()
         if len(total):
             self._widen_y(ax, 0.0, float(total.max()))
 

@@ -1,0 +1,1 @@
+"""Solara user interface of reesim (``reesim ui``); see docs/ui.md."""
