@@ -116,7 +116,12 @@ def main() -> None:
         print(json.dumps(fn(args)))
         return
     log = (lambda *a: None) if args.json else print
+    import os
+    load = os.getloadavg()[0]
     log(f"{args.runs} runs to {args.until}, 2 workers; each mode in a fresh process")
+    if load > 0.5:
+        print(f"warning: load average {load:.1f} before start: other processes share the cores, "
+              "so the efficiency figures understate the engine", file=sys.stderr)
     serial = child("serial", args.runs, args.until)
     log(f"serial     {serial['wall_s']:7.1f} s  ({serial['wall_s'] / serial['runs'] * 1000:.0f} ms/run)")
     dask = child("dask", args.runs, args.until)
@@ -127,7 +132,7 @@ def main() -> None:
     eff = serial["wall_s"] / (2 * dask["wall_s"])
     eff_steady = serial["wall_s"] / (2 * (dask["wall_s"] - dask["startup_s"]))
     result = {
-        "runs": serial["runs"], "serial_s": round(serial["wall_s"], 2), "dask_s": round(dask["wall_s"], 2),
+        "load_average_at_start": round(load, 2), "runs": serial["runs"], "serial_s": round(serial["wall_s"], 2), "dask_s": round(dask["wall_s"], 2),
         "dask_startup_s": round(dask["startup_s"], 2), "batch_run_s": round(batch["wall_s"], 2),
         "parallel_efficiency": round(eff, 3),
         "parallel_efficiency_after_startup": round(eff_steady, 3),

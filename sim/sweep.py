@@ -392,8 +392,9 @@ def default_batch_size(n_runs: int, workers: int) -> int:
     return max(1, min(16, math.ceil(n_runs / max(1, workers) / 8)))
 
 
-def _chunks(items: list, size: int) -> list[list]:
-    return [items[i:i + size] for i in range(0, len(items), size)]
+def _chunks(items: list, size: int):
+    for i in range(0, len(items), size):
+        yield items[i:i + size]
 
 
 class _Progress:

@@ -104,8 +104,6 @@ def test_play_advances_the_month_and_changes_the_price_chart(browser, server):
     assert month(page) >= "2024-05"
     assert image_src(page, "prices") != before
     assert_no_error_box(page)
-    page.screenshot(path=str(REPO / "docs" / "img" / "ui.png"), full_page=False) if os.environ.get(
-        "REESIM_SCREENSHOT") else None
     page.close()
 
 

@@ -150,15 +150,15 @@ class ChinaChart(_TimeChart):
         super().__init__(start_year, figsize=(6.4, 2.8), ncols=2)
         share_ax, hhi_ax = self.axes
         share_ax.set_title("China's share of output", fontsize=9, loc="left")
-        hhi_ax.set_title("Concentration (HHI, 0-1)", fontsize=9, loc="left")
+        hhi_ax.set_title("Concentration (HHI, 0-10,000)", fontsize=9, loc="left")
         self.lines = {}
         for stage in STAGES:
             c = STAGE_COLOURS[stage]
             s, = share_ax.plot([], [], color=c, lw=1.5, label=stage)
             h, = hhi_ax.plot([], [], color=c, lw=1.5)
             self.lines[stage] = (self.bf.animate(s), self.bf.animate(h))
-        for ax in self.axes:
-            ax.set_ylim(0, 1.05)
+        share_ax.set_ylim(0, 1.05)
+        hhi_ax.set_ylim(0, 10500)
         share_ax.legend(fontsize=6.5, loc="lower left")
         self.bf.fig.subplots_adjust(left=0.07, right=0.98, bottom=0.1, top=0.88, wspace=0.18)
 
