@@ -11,6 +11,7 @@ good G = E oxides + NdFeB, deposit D, plant P); agents hold indices into them.
 
 from __future__ import annotations
 
+import copy
 import inspect
 from pathlib import Path
 
@@ -35,6 +36,17 @@ CHINA_ZONE, OUTSIDE_ZONE = 0, 1
 STAGE_INDEX = {s: i for i, s in enumerate(UPSTREAM)}
 TRANSIT_SLOTS = 25
 SPIN_UP_MONTHS = 36
+SPIN_UP_CACHE_SIZE = 16
+_SPIN_UP_CACHE: dict[tuple, dict] = {}
+# everything the spin-up changes (checked by tests/test_model.py::test_spin_up_cache_restores_identical_runs)
+SPUN_STATE = ("conc", "feed", "oxide", "maker_oxide", "magnets", "user", "stockpile_t", "transit",
+              "losses_t", "flow_ema", "use_ema", "sales_ema", "magnet_sales_ema", "dep_util", "plant_util",
+              "util_ema", "shortage_ema", "normal_cover", "magnet_plan", "user_order", "_last_flows",
+              "_oxide_flows", "_magnet_flows", "_last_delay", "month_losses_t", "mass_balance_error_t",
+              "mined_t", "undocumented_t", "recycled_t", "separated_t", "magnets_made_t",
+              "consumed_t_by_sector", "shortage_t_by_sector", "consumed_elements_t", "need_t",
+              "unmet_zone", "orders_zone", "short_zone", "released_t", "intensity", "intensity_low",
+              "margin_ema", "price", "price_hist")
 MAGNET_PRICE_GOODS = [ELEMENTS.index(e) for e in ("Pr", "Nd", "Tb", "Dy")] + [E]
 
 
@@ -459,6 +471,10 @@ class RareEarthModel(mesa.Model):
         structural surplus of Ce and La at 2024 prices is the starting point
         rather than a shock (initialisation in equilibrium).
         """
+        key = (str(self.world.directory), self.start_month, tuple(sorted(self.p.items())))
+        if key in _SPIN_UP_CACHE:
+            self._restore(_SPIN_UP_CACHE[key])
+            return
         self.month = self.start_month - SPIN_UP_MONTHS - 1
         for _ in range(SPIN_UP_MONTHS):
             self.month += 1
@@ -466,6 +482,17 @@ class RareEarthModel(mesa.Model):
         self.normal_cover = self._zone_cover()
         self.month = self.start_month - 1
         self.losses_t[:] = 0.0
+        for nation in self.nation_agents:
+            nation.released_t = 0.0
+        if len(_SPIN_UP_CACHE) >= SPIN_UP_CACHE_SIZE:
+            _SPIN_UP_CACHE.pop(next(iter(_SPIN_UP_CACHE)))
+        _SPIN_UP_CACHE[key] = {k: copy.deepcopy(getattr(self, k)) for k in SPUN_STATE}
+
+    def _restore(self, snapshot: dict) -> None:
+        """Take the settled base-year state from an earlier, identical spin-up (it draws no random numbers)."""
+        for k, v in snapshot.items():
+            setattr(self, k, copy.deepcopy(v))
+        self.month = self.start_month - 1
 
     def _apply_trade_status(self) -> None:
         """Extra hurdle where the US still restricts trade (Jackson–Vanik, sanctions)."""
@@ -490,8 +517,10 @@ class RareEarthModel(mesa.Model):
     def _plan_demand(self) -> None:
         """Material need per nation, sector and good: growth, price response, thrifting, shocks."""
         p = self.p
-        noise = 1.0 + p.demand_noise_sd_frac * self.rng.standard_normal((self.n_nations, len(SECTORS)))
-        scale = self._growth_factor()[None, :] * self.controls.demand_multiplier * np.clip(noise, 0.5, 1.5)
+        scale = self._growth_factor()[None, :] * self.controls.demand_multiplier
+        if self.month >= self.start_month:       # the spin-up is deterministic (and so shareable)
+            noise = 1.0 + p.demand_noise_sd_frac * self.rng.standard_normal((self.n_nations, len(SECTORS)))
+            scale = scale * np.clip(noise, 0.5, 1.5)
         price_ratio = self.price / self.anchor                            # (zone, G)
         response = price_ratio ** p.demand_price_elasticity / (1.0 + (price_ratio / p.choke_price_ratio) ** 2)
         response *= 1.0 + (1.0 / p.choke_price_ratio) ** 2                  # = 1 at 2024 prices
@@ -542,14 +571,19 @@ class RareEarthModel(mesa.Model):
                                     p.separation_cost_usd_per_kg), np.full(self.n_nations,
                                     1 / (1 + p.capacity_headroom_frac)), p.util_margin_scale_frac,
                                     p.util_min_frac)
-        oxide_cover = self.oxide.sum(1) / np.maximum(self.sales_ema.sum(1), 1e-9)
+        worth = self.price[self.zone, :E]                                 # value-weighted: surplus Ce
+        oxide_cover = (self.oxide * worth).sum(1) / np.maximum((self.sales_ema * worth).sum(1), 1e-9)
         util_t = np.where(oxide_cover > p.surplus_cover_months, p.util_min_frac, util_t)
         plan = cap * util_t
         supply = self.conc.sum(axis=1)
         order = inventory_order_t(plan, self.feed.sum(axis=1), 1.0, 2.0)
         comp = self.conc / np.maximum(supply[:, None], 1e-12)
+        # concentrates differ in grade, so buyers compare delivered cost per dollar of contained
+        # value: every source is priced at the same payable value and differs only by freight,
+        # duties, tariffs and risk
         value = (comp * self.price[self.zone, :E]).sum(axis=1) * p.concentrate_payability_frac
-        res = self._clear(ORE, value[None], supply[None], order[None])
+        payable = np.full(self.n_nations, np.average(value, weights=np.maximum(supply, 1e-12)))
+        res = self._clear(ORE, payable[None], supply[None], order[None])
         flows = res.flows_t[0]
         moved = flows[:, :, None] * comp[:, None, :]                     # (exp, imp, E)
         self.conc -= moved.sum(axis=1)

@@ -122,3 +122,16 @@ def test_trade_flow_matrices_are_kept_per_month_for_the_map():
     assert m.flows_history[-1]["oxide"].shape == (n, n)
     assert m.flows_history[-1]["oxide"].sum() > 0
     assert len(GOODS) == 10
+
+
+def test_spin_up_cache_restores_identical_runs():
+    """A model built from the cached base-year state runs exactly as one that spun up itself."""
+    from sim import model as model_module
+    model_module._SPIN_UP_CACHE.clear()
+    fresh = RareEarthModel("baseline", seed=11, until="2025-06", keep_flows=False)
+    cached = RareEarthModel("baseline", seed=11, until="2025-06", keep_flows=False)
+    assert len(model_module._SPIN_UP_CACHE) == 1
+    fresh.run()
+    cached.run()
+    pd.testing.assert_frame_equal(fresh.datacollector.get_model_vars_dataframe(),
+                                  cached.datacollector.get_model_vars_dataframe())
