@@ -38,6 +38,16 @@ def target_utilisation(margin_usd_per_kg: np.ndarray, base_margin_usd_per_kg: np
     return np.where(margin_usd_per_kg < 0, util_min_frac, np.clip(util, util_min_frac, 1.0))
 
 
+def surplus_brake(cover_months: np.ndarray, limit_months: float, floor_frac: float) -> np.ndarray:
+    """Utilisation multiplier that eases output down once own stocks exceed ``limit_months`` of sales.
+
+    Linear from 1 at the limit to ``floor_frac`` at twice the limit, so plants slow down
+    smoothly instead of switching on and off.
+    """
+    excess = np.clip((cover_months - limit_months) / limit_months, 0.0, 1.0)
+    return 1.0 - (1.0 - floor_frac) * excess
+
+
 def hoard_multiple(expected_growth_per_yr: np.ndarray, sensitivity: float, cap: float) -> np.ndarray:
     """Wanted cover as a multiple of normal cover, when prices are expected to rise."""
     return np.clip(1.0 + sensitivity * np.maximum(expected_growth_per_yr, 0.0), 1.0, cap)
@@ -125,7 +135,7 @@ class IndustryAgent(mesa.Agent):
         if margin_frac <= hurdle:
             return
         self.months_since_decision = 0
-        prob = min(1.0, 0.5 * m.controls.finance_prob_multiplier[self.nation] * signal)
+        prob = min(1.0, m.controls.finance_prob_multiplier[self.nation] * signal)
         if m.rng.random() >= prob:
             return
         if m.commission(self.sector, self.nation, signal):

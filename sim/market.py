@@ -107,31 +107,50 @@ def clear_markets(
     supply = np.maximum(np.asarray(supply_t, dtype=float), 0.0)
     demand = np.maximum(np.asarray(demand_t, dtype=float), 0.0)
     n_goods, n = supply.shape
-    offdiag = ~np.eye(n, dtype=bool)
-    cap = np.array(pair_cap_t, dtype=float)
+    cap = np.asarray(pair_cap_t, dtype=float)
     if pair_cap_frac is not None:
         frac_cap = np.where(np.isinf(pair_cap_frac), np.inf,
                             np.nan_to_num(pair_cap_frac, posinf=0.0) * demand[:, None, :])
         cap = np.minimum(cap, frac_cap)
-    quota = np.asarray(export_quota_t, dtype=float).copy()
-    offered_cost = np.where((supply > EPS_T)[:, :, None], cost_usd_per_kg, np.inf)
+    # only nations that offer or order anything take part (most nations do one or neither)
+    sellers = np.flatnonzero((supply > EPS_T).any(axis=0))
+    buyers = np.flatnonzero((demand > EPS_T).any(axis=0))
+    flows = np.zeros((n_goods, n, n))
+    if len(sellers) and len(buyers):
+        pair = np.ix_(np.arange(n_goods), sellers, buyers)
+        flows[pair] = _allocate(supply[:, sellers], demand[:, buyers], cost_usd_per_kg[pair], cap[pair],
+                                np.asarray(export_quota_t, dtype=float)[:, sellers],
+                                sellers[:, None] != buyers[None, :], logit_beta, rounds)
+    unsold = np.maximum(supply - flows.sum(axis=2), 0.0)
+    unmet = np.maximum(demand - flows.sum(axis=1), 0.0)
+    return Clearing(flows_t=flows, unsold_t=unsold, unmet_t=unmet)
+
+
+def _allocate(supply: np.ndarray, demand: np.ndarray, cost: np.ndarray, cap: np.ndarray,
+              quota: np.ndarray, foreign: np.ndarray, logit_beta: float, rounds: int) -> np.ndarray:
+    """Rounds of logit sourcing, caps, quotas and rationing on the participating nations.
+
+    Args:
+        foreign: (sellers, buyers) True where the pair is an export (counts against quotas).
+    """
+    offered_cost = np.where((supply > EPS_T)[:, :, None], cost, np.inf)
     best = offered_cost.min(axis=1, keepdims=True)
     best = np.where(np.isfinite(best), best, 1.0)
-    preference = np.exp(-logit_beta * np.maximum(cost_usd_per_kg / np.maximum(best, 1e-12) - 1.0, 0.0))
-
-    flows = np.zeros((n_goods, n, n))
-    s, d = supply.copy(), demand.copy()
+    preference = np.exp(-logit_beta * np.maximum(cost / np.maximum(best, 1e-12) - 1.0, 0.0))
+    foreign = foreign[None]
+    flows = np.zeros(cost.shape)
+    s, d, cap, quota = supply.copy(), demand.copy(), cap.copy(), quota.copy()
     for _ in range(rounds):
         open_pair = (cap > EPS_T) & (s > EPS_T)[:, :, None]
-        open_pair &= ~offdiag[None] | (quota > EPS_T)[:, :, None]
+        open_pair &= ~foreign | (quota > EPS_T)[:, :, None]
         weight = np.where(open_pair, s[:, :, None] * preference, 0.0)
         total = weight.sum(axis=1, keepdims=True)
         share = np.divide(weight, total, out=np.zeros_like(weight), where=total > 0)
         order = np.minimum(share * d[:, None, :], cap)
 
-        exports = np.where(offdiag[None], order, 0.0).sum(axis=2)
+        exports = np.where(foreign, order, 0.0).sum(axis=2)
         q_scale = np.divide(quota, exports, out=np.ones_like(exports), where=exports > quota + EPS_T)
-        order = np.where(offdiag[None], order * q_scale[:, :, None], order)
+        order = np.where(foreign, order * q_scale[:, :, None], order)
 
         sold = order.sum(axis=2)
         s_scale = np.divide(s, sold, out=np.ones_like(sold), where=sold > s)
@@ -141,12 +160,10 @@ def clear_markets(
         s = np.maximum(s - order.sum(axis=2), 0.0)
         d = np.maximum(d - order.sum(axis=1), 0.0)
         cap = np.maximum(cap - order, 0.0)
-        quota = np.maximum(quota - np.where(offdiag[None], order, 0.0).sum(axis=2), 0.0)
+        quota = np.maximum(quota - np.where(foreign, order, 0.0).sum(axis=2), 0.0)
         if not (d > EPS_T).any():
             break
-    unsold = np.maximum(supply - flows.sum(axis=2), 0.0)
-    unmet = np.maximum(demand - flows.sum(axis=1), 0.0)
-    return Clearing(flows_t=flows, unsold_t=unsold, unmet_t=unmet)
+    return flows
 
 
 def price_pressure(
@@ -195,20 +212,24 @@ def link_zone_prices(
     binding: np.ndarray,
     export_wedge_frac: np.ndarray,
     arbitrage_rate: float,
+    inside_weight: np.ndarray | float = 0.5,
 ) -> tuple[np.ndarray, np.ndarray]:
     """Pull the two zone prices together where exports are not constrained.
 
     Where the controlling country's exports are free, traders arbitrage the
     gap: the inside price tends to the outside price net of the export wedge
-    (duty and friction), and the outside price feels the same pull from the
-    other side. Where an export quota, ban or licence binds, the two prices
-    are left to their own markets and the gap (the quota rent) opens.
+    (duty and friction). The zone holding more of the stock (``inside_weight``,
+    0–1, the inside zone's share) anchors the common price: when a quota ends,
+    a well-stocked China pulls the outside price down rather than the reverse.
+    Where an export quota, ban or licence binds, the two prices are left to
+    their own markets and the gap (the quota rent) opens.
     """
     parity_inside = outside_usd_per_kg / (1.0 + export_wedge_frac)
     gap = np.log(parity_inside / inside_usd_per_kg)
     move = np.where(binding, 0.0, arbitrage_rate * gap)
-    inside = inside_usd_per_kg * np.exp(0.5 * move)
-    outside = outside_usd_per_kg * np.exp(-0.5 * move)
+    w = np.clip(inside_weight, 0.0, 1.0)
+    inside = inside_usd_per_kg * np.exp((1.0 - w) * move)
+    outside = outside_usd_per_kg * np.exp(-w * move)
     return inside, outside
 
 

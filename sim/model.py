@@ -19,7 +19,7 @@ import mesa
 import numpy as np
 from mesa.agent import AgentSet
 
-from agents.industry import (IndustryAgent, hoard_multiple, inventory_order_t, target_utilisation,
+from agents.industry import (IndustryAgent, hoard_multiple, inventory_order_t, surplus_brake, target_utilisation,
                              update_intensity)
 from agents.nation import NationAgent
 from sim import market
@@ -46,7 +46,7 @@ SPUN_STATE = ("conc", "feed", "oxide", "maker_oxide", "magnets", "user", "stockp
               "mined_t", "undocumented_t", "recycled_t", "separated_t", "magnets_made_t",
               "consumed_t_by_sector", "shortage_t_by_sector", "consumed_elements_t", "need_t",
               "unmet_zone", "orders_zone", "short_zone", "released_t", "intensity", "intensity_low",
-              "margin_ema", "price", "price_hist")
+              "margin_ema", "price", "price_hist", "pile_order", "maker_need", "maker_short")
 MAGNET_PRICE_GOODS = [ELEMENTS.index(e) for e in ("Pr", "Nd", "Tb", "Dy")] + [E]
 
 
@@ -135,9 +135,10 @@ class RareEarthModel(mesa.Model):
         # plants (separation, magnets)
         self.plant_nation = w.plant_nation.copy()
         self.plant_stage = np.array([STAGE_INDEX[s] for s in w.plant_stage])
-        # separation nameplate above base-year throughput by the headroom share (Chinese plants
-        # are bound by quota, not by kit); magnet capacity is already nameplate (blanks)
-        self.plant_capacity = w.plant_capacity_t_per_yr * np.where(self.plant_stage == 1, headroom, 1.0)
+        # nameplate above base-year throughput: separation by the general headroom (Chinese plants
+        # are bound by quota, not by kit), magnet plants by their own, larger idle share
+        self.plant_capacity = w.plant_capacity_t_per_yr * np.where(
+            self.plant_stage == 1, headroom, 1.0 + p.magnet_capacity_headroom_frac)
         self.plant_online = np.full(len(self.plant_nation), 10**9)
         self.plant_finance_at = np.full(len(self.plant_nation), 10**9)
         self.plant_planned: dict[int, int] = {}
@@ -152,6 +153,8 @@ class RareEarthModel(mesa.Model):
                 self.plant_planned[i] = start
         self.dep_planned = getattr(self, "dep_planned", {})
         self.plant_util = np.zeros(len(self.plant_nation))
+        self._capacity_cache: dict[tuple, np.ndarray] = {}
+        self._capacity_version = 0
 
         # demand: base monthly need per nation, sector and good
         reo_per_magnet = w.magnet_reo_t_per_t
@@ -239,7 +242,7 @@ class RareEarthModel(mesa.Model):
         self.oxide = self.feed.copy()
         self.sales_ema = self.oxide.copy()
         self.plant_util[:] = 1.0 / (1.0 + self.p.capacity_headroom_frac)
-        mag_cap = self.stage_capacity_t_per_yr("magnets") / 12 * self.plant_util.mean()
+        mag_cap = self.stage_capacity_t_per_yr("magnets") / 12 / (1.0 + self.p.magnet_capacity_headroom_frac)
         self.maker_oxide = mag_cap[:, None] * self.world.magnet_recipe_t_per_t[None] * self.p.target_cover_months
         self.magnets = mag_cap.copy()
         self.magnet_sales_ema = mag_cap.copy()
@@ -271,6 +274,14 @@ class RareEarthModel(mesa.Model):
 
     def stage_capacity_t_per_yr(self, sector: str) -> np.ndarray:
         """Capacity online per nation for an upstream stage (t REO/yr; magnets t finished NdFeB/yr)."""
+        key = (sector, self.month, self._capacity_version)
+        if key not in self._capacity_cache:
+            if len(self._capacity_cache) > 8:
+                self._capacity_cache.clear()
+            self._capacity_cache[key] = self._stage_capacity(sector)
+        return self._capacity_cache[key]
+
+    def _stage_capacity(self, sector: str) -> np.ndarray:
         if sector == "mining":
             return np.bincount(self.dep_nation, self.dep_capacity * self._ramp(self.dep_online),
                                minlength=self.n_nations)
@@ -338,11 +349,17 @@ class RareEarthModel(mesa.Model):
         return float(self.signal[STAGE_INDEX[sector], self.zone[nation]])
 
     def _update_signals(self) -> None:
-        """Scarcity signals per stage and zone, computed once a month for every investor."""
+        """Scarcity signals per stage and zone, computed once a month for every investor.
+
+        Mines and separators read the two-year average price of the magnet oxides against the
+        base year, magnet makers that of NdFeB; tight utilisation and shortages add to both.
+        """
         tight = (self.util_ema - 0.9) * 10.0                                  # (stage,)
-        scarcity = np.log(self.price_hist[:, :, MAGNET_PRICE_GOODS].mean(axis=(0, 2))
-                          / self.anchor[:, MAGNET_PRICE_GOODS].mean(axis=1))  # (zone,)
-        self.signal = np.clip(tight[:, None] + (20.0 * self.shortage_ema + scarcity)[None], 0.0, 1.0)
+        avg = self.price_hist.mean(axis=0) / self.anchor                      # (zone, G)
+        oxides = np.log(avg[:, MAGNET_PRICE_GOODS[:-1]].mean(axis=1))        # (zone,)
+        magnets = np.log(avg[:, MAG])
+        scarcity = np.stack([oxides, oxides, magnets])                       # (stage, zone)
+        self.signal = np.clip(tight[:, None] + 20.0 * self.shortage_ema[None] + scarcity, 0.0, 1.0)
 
     # ------------------------------------------------------------ investment
     def commission(self, sector: str, nation: int, size_frac: float, capacity_t: float | None = None,
@@ -378,6 +395,7 @@ class RareEarthModel(mesa.Model):
             self.plant_online = np.append(self.plant_online, self.month + lead)
             self.plant_finance_at = np.append(self.plant_finance_at, 10**9)
             self.plant_util = np.append(self.plant_util, 1.0 / (1 + p.capacity_headroom_frac))
+        self._capacity_version += 1
         if offtake_to is not None and offtake_frac > 0:
             self.offtake[nation, offtake_to] = max(self.offtake[nation, offtake_to], offtake_frac)
         return True
@@ -397,6 +415,7 @@ class RareEarthModel(mesa.Model):
     def _finance_announced_projects(self) -> None:
         """Announced projects whose financing month has come: built on time, or retried later."""
         p, c = self.p, self.controls
+        self._capacity_version += 1
         for i in np.flatnonzero(self.dep_finance_at == self.month):
             prob = self.world.deposit_finance_prob[i] if i < len(self.world.deposit_finance_prob) else 0.5
             if self.rng.random() < self._finance_prob(prob, self.dep_nation[i]):
@@ -534,34 +553,55 @@ class RareEarthModel(mesa.Model):
                                     p.util_margin_scale_frac, p.util_min_frac)
         cover = self.conc.sum(axis=1)[self.dep_nation] / np.maximum(
             self._mine_potential().sum(axis=1)[self.dep_nation], 1e-9)
-        target = np.where(cover > p.surplus_cover_months, p.util_min_frac, target)
+        target = target * surplus_brake(cover, p.surplus_cover_months, p.util_min_frac)
         self.dep_util += p.util_adjust_rate_per_month * (target - self.dep_util)
         out = self.dep_capacity * self._ramp(self.dep_online) / 12 * self.dep_util
         out *= 1.0 - c.lost_frac[0, self.dep_nation]
         by_nation = np.bincount(self.dep_nation, out, minlength=self.n_nations)
         quota = c.mining_quota_t_per_yr.copy()
-        years = (self.month - self.start_month) / 12.0
-        ndpr = [ELEMENTS.index("Nd"), ELEMENTS.index("Pr")]
-        tight = max(float(np.log(self.price[CHINA_ZONE, ndpr].mean() / self.anchor[CHINA_ZONE, ndpr].mean())), 0.0)
-        quota[self.china] = min(quota[self.china], p.china_mining_quota_t_per_yr
-                                * (1 + p.china_quota_growth_frac_per_yr) ** max(years, 0.0)
-                                * (1 + p.china_quota_price_response * tight))
         scale = np.minimum(1.0, np.divide(quota / 12, by_nation, out=np.ones(self.n_nations),
                                           where=by_nation > 0))
         out *= scale[self.dep_nation]
+        out = self._china_quota(out)
         mined = np.zeros((self.n_nations, E))
         np.add.at(mined, self.dep_nation, out[:, None] * self.dep_mix)
         # undocumented Chinese output, more when prices outside China run above those inside
-        documented = mined[self.china].sum()
         ratio = float(np.clip((self.price[OUTSIDE_ZONE, :E] @ self._world_mix())
                               / max(self.price[CHINA_ZONE, :E] @ self._world_mix(), 1e-9), 0.5, 4.0))
-        illegal = p.illegal_supply_frac * documented * ratio ** p.illegal_price_elasticity
+        illegal = p.illegal_supply_frac * p.china_mining_quota_t_per_yr / 12 * ratio ** p.illegal_price_elasticity
         clay = self.dep_is_clay & (self.dep_nation == self.china)
         mix = (self.dep_capacity[clay] @ self.dep_mix[clay]) if clay.any() else mined[self.china]
         self.undocumented_t = illegal * mix / max(mix.sum(), 1e-9)
         mined[self.china] += self.undocumented_t
         self.mined_t = mined
         self.conc += mined
+
+    def _china_quota(self, out: np.ndarray) -> np.ndarray:
+        """Cap China's documented mine output by MIIT's two quotas (t REO/yr).
+
+        The ion-adsorption (heavy) quota has stayed flat while the rock (light) quota grows each
+        year and faster when NdPr prices inside China are high; an event ``production_quota``
+        for CHN replaces the total.
+        """
+        p = self.p
+        china = self.dep_nation == self.china
+        clay, rock = china & self.dep_is_clay, china & ~self.dep_is_clay
+        years = max((self.month - self.start_month) / 12.0, 0.0)
+        ndpr = [ELEMENTS.index("Nd"), ELEMENTS.index("Pr")]
+        tight = max(float(np.log(self.price[CHINA_ZONE, ndpr].mean() / self.anchor[CHINA_ZONE, ndpr].mean())), 0.0)
+        clay_quota = p.china_clay_quota_t_per_yr
+        rock_quota = ((p.china_mining_quota_t_per_yr - clay_quota)
+                      * (1 + p.china_quota_growth_frac_per_yr) ** years * (1 + p.china_quota_price_response * tight))
+        override = self.controls.mining_quota_t_per_yr[self.china]
+        if np.isfinite(override):
+            share = clay_quota / p.china_mining_quota_t_per_yr
+            clay_quota, rock_quota = override * share, override * (1 - share)
+        out = out.copy()
+        for group, quota in ((clay, clay_quota), (rock, rock_quota)):
+            total = out[group].sum() * 12
+            if total > quota > 0 or quota == 0:
+                out[group] *= quota / total if total > 0 else 0.0
+        return out
 
     def _trade_concentrate_and_separate(self) -> None:
         p, c = self.p, self.controls
@@ -573,7 +613,7 @@ class RareEarthModel(mesa.Model):
                                     p.util_min_frac)
         worth = self.price[self.zone, :E]                                 # value-weighted: surplus Ce
         oxide_cover = (self.oxide * worth).sum(1) / np.maximum((self.sales_ema * worth).sum(1), 1e-9)
-        util_t = np.where(oxide_cover > p.surplus_cover_months, p.util_min_frac, util_t)
+        util_t = util_t * surplus_brake(oxide_cover, p.surplus_cover_months, p.util_min_frac)
         plan = cap * util_t
         supply = self.conc.sum(axis=1)
         order = inventory_order_t(plan, self.feed.sum(axis=1), 1.0, 2.0)
@@ -620,14 +660,15 @@ class RareEarthModel(mesa.Model):
         cap = self.stage_capacity_t_per_yr("magnets") / 12 * (1 - c.lost_frac[2])
         util = target_utilisation(self._magnet_margin(), self.base_margin_mag,
                                   np.full(self.n_nations, p.magnet_conversion_cost_usd_per_kg),
-                                  np.full(self.n_nations, 1 / (1 + p.capacity_headroom_frac)),
+                                  np.full(self.n_nations, 1 / (1 + p.magnet_capacity_headroom_frac)),
                                   p.util_margin_scale_frac, p.util_min_frac)
         wanted = inventory_order_t(self.magnet_sales_ema, self.magnets, 1.0, 2.0)
         self.magnet_plan = np.minimum(cap * util, wanted)
         maker_need = self.magnet_plan[:, None] * recipe[None]
+        self.maker_need = maker_need
         maker_order = inventory_order_t(maker_need, self.maker_oxide, cover[:, :E], p.stock_adjust_months)
-        pile_order = np.array([a.stockpile_orders_t(self.use_ema[a.index]) for a in self.nation_agents])
-        orders = np.stack([self.user_order[:, :E], maker_order, pile_order[:, :E]])   # (3, N, E)
+        self.pile_order = np.array([a.stockpile_orders_t(self.use_ema[a.index]) for a in self.nation_agents])
+        orders = np.stack([self.user_order[:, :E], maker_order, self.pile_order[:, :E]])   # (3, N, E)
         total = orders.sum(axis=0)
         res = self._clear(slice(1, 1 + E), self.price[self.zone, :E].T, self.oxide.T, total.T)
         self.oxide -= res.sold_t.T
@@ -640,6 +681,7 @@ class RareEarthModel(mesa.Model):
         limit = np.min(np.where(recipe > 0, self.maker_oxide / np.where(recipe > 0, recipe, 1.0), np.inf),
                        axis=1)
         made = np.clip(np.minimum(self.magnet_plan, limit), 0.0, None)
+        self.maker_short = np.maximum(self.maker_need - self.maker_oxide, 0.0)
         self.maker_oxide -= made[:, None] * recipe[None]
         self.maker_oxide = np.maximum(self.maker_oxide, 0.0)
         self.magnets += made
@@ -647,7 +689,7 @@ class RareEarthModel(mesa.Model):
         self.util_ema[2] += 0.1 * (made.sum() / max(cap.sum(), 1e-9) - self.util_ema[2])
 
     def _trade_magnets(self) -> None:
-        pile = np.array([a.stockpile_orders_t(self.use_ema[a.index])[MAG] for a in self.nation_agents])
+        pile = self.pile_order[:, MAG]
         orders = np.zeros((3, self.n_nations, 1))
         orders[0, :, 0] = self.user_order[:, MAG]
         orders[2, :, 0] = pile
@@ -735,10 +777,13 @@ class RareEarthModel(mesa.Model):
         used_goods = used.sum(axis=1)
         self.consumed_elements_t = used_goods.sum(axis=0) @ self.element_content
         self.use_ema += 0.1 * (used_goods - self.use_ema)
+        # shortage that moves prices: end users' and magnet makers' unmet need for each good
+        wanted, missing = need.copy(), need - used_goods
+        wanted[:, :E] += self.maker_need
+        missing[:, :E] += self.maker_short
         for z in (CHINA_ZONE, OUTSIDE_ZONE):
             in_zone = self.zone == z
-            self.short_zone[z] = (need - used_goods)[in_zone].sum(axis=0) / np.maximum(
-                need[in_zone].sum(axis=0), 1e-9)
+            self.short_zone[z] = missing[in_zone].sum(axis=0) / np.maximum(wanted[in_zone].sum(axis=0), 1e-9)
         total_need = need @ reo
         short = (need - used_goods) @ reo
         for z in (CHINA_ZONE, OUTSIDE_ZONE):
@@ -750,20 +795,20 @@ class RareEarthModel(mesa.Model):
         """Adaptive expectation of price growth from the last three months (per zone and good)."""
         return 4.0 * np.log(self.price_hist[-1] / self.price_hist[-4])
 
-    def _zone_cover(self) -> np.ndarray:
-        """Months of use held in each zone by sellers, magnet makers and users, per good."""
+    def _zone_stock(self) -> np.ndarray:
+        """Tonnes held in each zone by sellers, magnet makers and users, per good (zone, G)."""
         held = self.user.copy()
         held[:, :E] += self.oxide + self.maker_oxide
         held[:, MAG] += self.magnets
+        return np.stack([held[self.zone == z].sum(axis=0) for z in (CHINA_ZONE, OUTSIDE_ZONE)])
+
+    def _zone_cover(self) -> np.ndarray:
+        """Months of use held in each zone by sellers, magnet makers and users, per good."""
         monthly = self.need_t.sum(axis=1)
         monthly[:, :E] += self.magnet_plan[:, None] * self.world.magnet_recipe_t_per_t[None]
-        stock, use = np.zeros((2, G)), np.zeros((2, G))
-        for z in (CHINA_ZONE, OUTSIDE_ZONE):
-            in_zone = self.zone == z
-            stock[z] = held[in_zone].sum(axis=0)
-            use[z] = monthly[in_zone].sum(axis=0)
+        use = np.stack([monthly[self.zone == z].sum(axis=0) for z in (CHINA_ZONE, OUTSIDE_ZONE)])
         world_use = use.sum(axis=0, keepdims=True)
-        return stock / np.maximum(use, 1e-3 * world_use + 1e-9)
+        return self._zone_stock() / np.maximum(use, 1e-3 * world_use + 1e-9)
 
     def _update_prices(self) -> None:
         p, c = self.p, self.controls
@@ -774,8 +819,10 @@ class RareEarthModel(mesa.Model):
                                   p.price_max_step_frac, self.floor)
         binding = self._china_exports_bound()
         wedge = c.duty_frac[1:, self.china] + BASE_FRICTION_FRAC
+        held = self._zone_stock()
+        inside_weight = held[CHINA_ZONE] / np.maximum(held.sum(axis=0), 1e-9)
         inside, outside = market.link_zone_prices(price[CHINA_ZONE], price[OUTSIDE_ZONE], binding, wedge,
-                                                  p.arbitrage_rate_per_month)
+                                                  p.arbitrage_rate_per_month, inside_weight[:G])
         self.price = np.maximum(np.stack([inside, outside]), self.floor)
         self.price_hist = np.roll(self.price_hist, -1, axis=0)
         self.price_hist[-1] = self.price

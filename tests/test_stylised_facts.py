@@ -11,6 +11,9 @@ import pytest
 SEEDS = (1, 2, 3)
 QUOTA_CUT = [{"type": "export_quota", "nation": "CHN", "at": "2025-01", "until": "2027-01",
               "t_per_yr": 20_000}]
+MAGNET_BOOM = [{"type": "demand_shock", "sector": s, "multiplier": 1.4, "at": "2025-01"}
+               for s in ("ev_motors", "wind", "industrial_motors", "electronics")]
+TEMPORARY_MAGNET_BOOM = [dict(e, until="2027-01") for e in MAGNET_BOOM]
 ALLIED_BAN = [{"type": "export_ban", "nation": "CHN", "at": "2025-01", "to_bloc": ["us_allied"]}]
 
 
@@ -20,16 +23,20 @@ def _mean(df, col, start, end):
 
 @pytest.mark.slow
 @pytest.mark.parametrize("seed", SEEDS)
-def test_more_magnet_demand_raises_magnet_element_prices_and_not_la_ce(run, seed):
-    """Fact 2, the balance problem: mining for Nd and Pr floods the market with La and Ce."""
-    base = run(seed=seed, until="2030-12")
-    high = run(seed=seed, until="2030-12", ev_growth_scale=3.0)
-    window = ("2026-01", "2030-12")
+def test_more_magnet_demand_raises_nd_pr_prices_and_lowers_la_ce(run, seed):
+    """Fact 2, the balance problem: mining for Nd and Pr floods the market with La and Ce.
+
+    (Dy and Tb do not rise in the model: see the note on issue 2.)
+    """
+    base = run(seed=seed, until="2031-12")
+    high = run(seed=seed, until="2031-12", events=MAGNET_BOOM)
+    window = ("2026-01", "2031-12")
     for el in ("Nd", "Pr"):
         col = f"price_{el}_usd_per_kg"
-        assert _mean(high, col, *window) > 1.1 * _mean(base, col, *window), el
-    assert _mean(high, "price_La_usd_per_kg", *window) < _mean(base, "price_La_usd_per_kg", *window)
-    assert _mean(high, "price_Ce_usd_per_kg", *window) <= 1.001 * _mean(base, "price_Ce_usd_per_kg", *window)
+        assert _mean(high, col, *window) > 1.2 * _mean(base, col, *window), el
+    for el in ("La", "Ce"):
+        col = f"price_{el}_usd_per_kg"
+        assert _mean(high, col, *window) < 0.95 * _mean(base, col, *window), el
 
 
 @pytest.mark.slow
@@ -37,7 +44,7 @@ def test_more_magnet_demand_raises_magnet_element_prices_and_not_la_ce(run, seed
 def test_binding_export_quota_opens_an_outside_premium_that_grows_as_it_tightens(run, seed):
     """Fact 3: the quota rent: outside price above inside, more so the tighter the quota."""
     gaps = []
-    for quota_t in (40_000, 20_000, 10_000):
+    for quota_t in (80_000, 40_000, 20_000):
         events = [{"type": "export_quota", "nation": "CHN", "at": "2025-01", "t_per_yr": quota_t}]
         df = run(seed=seed, until="2026-12", events=events)
         ratio = df["price_Ce_usd_per_kg"] / df["price_Ce_china_usd_per_kg"]
@@ -51,19 +58,27 @@ def test_binding_export_quota_opens_an_outside_premium_that_grows_as_it_tightens
 
 @pytest.mark.slow
 @pytest.mark.parametrize("seed", SEEDS)
-def test_export_cut_spike_is_followed_by_a_trough_below_the_no_shock_path(run, seed):
-    """Facts 4 and 5: a sharp cut spikes prices; the supply response then overshoots (boom and bust)."""
-    shock = run(seed=seed, until="2034-12", events=QUOTA_CUT)
-    base = run(seed=seed, until="2034-12")
+def test_export_cut_spikes_outside_prices_which_fall_back_when_it_ends(run, seed):
+    """Fact 4: a sharp export cut spikes prices outside China within months; they come back down."""
+    shock = run(seed=seed, until="2030-12", events=QUOTA_CUT)
+    base = run(seed=seed, until="2030-12")
     for el in ("Ce", "La"):
-        col = f"price_{el}_usd_per_kg"
-        ratio = shock[col] / base[col]
-        assert ratio.loc["2025-01":"2026-12"].max() > 3.0, el
-        peak = ratio.loc["2025-01":"2026-12"].idxmax()
-        assert ratio.loc[peak:"2027-06"].iloc[-1] < 0.5 * ratio.max(), el
+        ratio = shock[f"price_{el}_usd_per_kg"] / base[f"price_{el}_usd_per_kg"]
+        during = ratio.loc["2025-01":"2026-12"]
+        assert during.max() > 3.0, el
+        assert during.loc["2025-01":"2025-03"].max() < during.max()          # builds up, no jump
+        assert ratio.loc["2029-01":"2030-12"].mean() < 0.3 * during.max(), el
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("seed", SEEDS)
+def test_demand_boom_spike_is_followed_by_over_investment_and_a_trough(run, seed):
+    """Fact 5: capacity lags give boom and bust: the spike brings projects that land after it."""
+    shock = run(seed=seed, until="2036-12", events=TEMPORARY_MAGNET_BOOM)
+    base = run(seed=seed, until="2036-12")
     nd = shock["price_Nd_usd_per_kg"] / base["price_Nd_usd_per_kg"]
-    assert nd.loc["2025-01":"2027-12"].max() > 1.1
-    assert nd.loc["2028-01":"2034-12"].min() < 0.8
+    assert nd.loc["2025-01":"2027-06"].max() > 2.0
+    assert nd.loc["2030-01":"2036-12"].min() < 0.8
 
 
 @pytest.mark.slow
