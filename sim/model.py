@@ -40,13 +40,14 @@ SPIN_UP_CACHE_SIZE = 16
 _SPIN_UP_CACHE: dict[tuple, dict] = {}
 # everything the spin-up changes (checked by tests/test_model.py::test_spin_up_cache_restores_identical_runs)
 SPUN_STATE = ("conc", "feed", "oxide", "maker_oxide", "magnets", "user", "stockpile_t", "transit",
-              "losses_t", "flow_ema", "use_ema", "sales_ema", "magnet_sales_ema", "dep_util", "plant_util",
+              "losses_t", "flow_ema", "use_ema", "sales_ema", "magnet_sales_ema", "dep_util",
               "util_ema", "shortage_ema", "normal_cover", "magnet_plan", "user_order", "_last_flows",
               "_oxide_flows", "_magnet_flows", "_last_delay", "month_losses_t", "mass_balance_error_t",
               "mined_t", "undocumented_t", "recycled_t", "separated_t", "magnets_made_t",
               "consumed_t_by_sector", "shortage_t_by_sector", "consumed_elements_t", "need_t",
               "unmet_zone", "orders_zone", "short_zone", "released_t", "intensity", "intensity_low",
               "margin_ema", "price", "price_hist", "pile_order", "maker_need", "maker_short")
+HEAVY_MASK = np.array([e in ("Sm", "Gd", "Tb", "Dy", "Y") for e in ELEMENTS])
 MAGNET_PRICE_GOODS = [ELEMENTS.index(e) for e in ("Pr", "Nd", "Tb", "Dy")] + [E]
 
 
@@ -135,10 +136,10 @@ class RareEarthModel(mesa.Model):
         # plants (separation, magnets)
         self.plant_nation = w.plant_nation.copy()
         self.plant_stage = np.array([STAGE_INDEX[s] for s in w.plant_stage])
-        # nameplate above base-year throughput: separation by the general headroom (Chinese plants
-        # are bound by quota, not by kit), magnet plants by their own, larger idle share
-        self.plant_capacity = w.plant_capacity_t_per_yr * np.where(
-            self.plant_stage == 1, headroom, 1.0 + p.magnet_capacity_headroom_frac)
+        # nameplate: the table's capacity, or base-year output plus the headroom share where the
+        # table gives output at capacity (China's separation "capacity" is its quota)
+        self.plant_capacity = np.maximum(w.plant_capacity_t_per_yr, w.plant_output_t_per_yr * headroom)
+        self.plant_heavy = w.plant_heavy.copy()
         self.plant_online = np.full(len(self.plant_nation), 10**9)
         self.plant_finance_at = np.full(len(self.plant_nation), 10**9)
         self.plant_planned: dict[int, int] = {}
@@ -152,7 +153,7 @@ class RareEarthModel(mesa.Model):
                                                self.start_month)
                 self.plant_planned[i] = start
         self.dep_planned = getattr(self, "dep_planned", {})
-        self.plant_util = np.zeros(len(self.plant_nation))
+        self.base_util = self._base_utilisation()
         self._capacity_cache: dict[tuple, np.ndarray] = {}
         self._capacity_version = 0
 
@@ -241,8 +242,7 @@ class RareEarthModel(mesa.Model):
         self.feed = cap_sep[:, None] * world_mix[None] / (1 + self.p.capacity_headroom_frac)
         self.oxide = self.feed.copy()
         self.sales_ema = self.oxide.copy()
-        self.plant_util[:] = 1.0 / (1.0 + self.p.capacity_headroom_frac)
-        mag_cap = self.stage_capacity_t_per_yr("magnets") / 12 / (1.0 + self.p.magnet_capacity_headroom_frac)
+        mag_cap = self.stage_capacity_t_per_yr("magnets") / 12 * self.base_util[2]
         self.maker_oxide = mag_cap[:, None] * self.world.magnet_recipe_t_per_t[None] * self.p.target_cover_months
         self.magnets = mag_cap.copy()
         self.magnet_sales_ema = mag_cap.copy()
@@ -280,6 +280,27 @@ class RareEarthModel(mesa.Model):
                 self._capacity_cache.clear()
             self._capacity_cache[key] = self._stage_capacity(sector)
         return self._capacity_cache[key]
+
+    def heavy_frac(self) -> np.ndarray:
+        """Share of each nation's separation capacity that can separate the heavy elements (0–1)."""
+        on = self.plant_stage == 1
+        ramp = self._ramp(self.plant_online)
+        heavy = np.bincount(self.plant_nation[on], (self.plant_capacity * ramp * self.plant_heavy)[on],
+                            minlength=self.n_nations)
+        total = np.bincount(self.plant_nation[on], (self.plant_capacity * ramp)[on], minlength=self.n_nations)
+        return np.divide(heavy, total, out=np.zeros(self.n_nations), where=total > 0)
+
+    def _base_utilisation(self) -> np.ndarray:
+        """Base-year utilisation per stage and nation (3, N): output over nameplate, from the tables."""
+        w = self.world
+        util = np.full((3, self.n_nations), 1.0 / (1.0 + self.p.capacity_headroom_frac))
+        running = np.array([s == "operating" for s in w.plant_status])
+        for k in (1, 2):
+            on = running & (self.plant_stage == k)
+            out = np.bincount(self.plant_nation[on], w.plant_output_t_per_yr[on], minlength=self.n_nations)
+            cap = np.bincount(self.plant_nation[on], self.plant_capacity[on], minlength=self.n_nations)
+            util[k] = np.where((cap > 0) & (out > 0), np.clip(out / np.maximum(cap, 1e-9), 0.05, 1.0), util[k])
+        return util
 
     def _stage_capacity(self, sector: str) -> np.ndarray:
         if sector == "mining":
@@ -389,12 +410,13 @@ class RareEarthModel(mesa.Model):
             typical = 5000.0 if k == 1 else 2000.0
             cap = capacity_t or max(typical, self.stage_capacity_t_per_yr(sector)[nation]) \
                 * p.investment_step_frac * size_frac
+            heavy = bool(k == 1 and self.heavy_frac()[nation] > 0)       # builds what it already runs
             self.plant_nation = np.append(self.plant_nation, nation)
             self.plant_stage = np.append(self.plant_stage, k)
             self.plant_capacity = np.append(self.plant_capacity, cap)
+            self.plant_heavy = np.append(self.plant_heavy, heavy)
             self.plant_online = np.append(self.plant_online, self.month + lead)
             self.plant_finance_at = np.append(self.plant_finance_at, 10**9)
-            self.plant_util = np.append(self.plant_util, 1.0 / (1 + p.capacity_headroom_frac))
         self._capacity_version += 1
         if offtake_to is not None and offtake_frac > 0:
             self.offtake[nation, offtake_to] = max(self.offtake[nation, offtake_to], offtake_frac)
@@ -607,10 +629,9 @@ class RareEarthModel(mesa.Model):
         p, c = self.p, self.controls
         cap = self.stage_capacity_t_per_yr("separation") / 12 * (1 - c.lost_frac[1])
         margin = self._separation_margin()
-        util_t = target_utilisation(margin, self.base_margin_sep, np.full(self.n_nations,
-                                    p.separation_cost_usd_per_kg), np.full(self.n_nations,
-                                    1 / (1 + p.capacity_headroom_frac)), p.util_margin_scale_frac,
-                                    p.util_min_frac)
+        util_t = target_utilisation(margin, self.base_margin_sep,
+                                    np.full(self.n_nations, p.separation_cost_usd_per_kg), self.base_util[1],
+                                    p.util_margin_scale_frac, p.util_min_frac)
         worth = self.price[self.zone, :E]                                 # value-weighted: surplus Ce
         oxide_cover = (self.oxide * worth).sum(1) / np.maximum((self.sales_ema * worth).sum(1), 1e-9)
         util_t = util_t * surplus_brake(oxide_cover, p.surplus_cover_months, p.util_min_frac)
@@ -629,12 +650,16 @@ class RareEarthModel(mesa.Model):
         self.conc -= moved.sum(axis=1)
         self.feed += moved.sum(axis=0)
         self._last_flows["ore"] = flows
-        # separation: every element of the feed comes out together (joint production)
+        # separation: every element of the feed comes out together (joint production); plants
+        # without a heavy-REE circuit pass Sm..Y on as a mixed heavy concentrate for sale
         feed_total = self.feed.sum(axis=1)
         run = np.minimum(feed_total, plan)
         frac = np.divide(run, feed_total, out=np.zeros_like(run), where=feed_total > 0)
-        self.separated_t = self.feed * frac[:, None]
-        self.feed -= self.separated_t
+        processed = self.feed * frac[:, None]
+        self.feed -= processed
+        separable = np.where(HEAVY_MASK[None], self.heavy_frac()[:, None], 1.0)
+        self.separated_t = processed * separable
+        self.conc += processed - self.separated_t
         self.oxide += self.separated_t
         self.recycled_t = p.recycling_rate_frac * (self.use_ema @ self.element_content)
         self.oxide += self.recycled_t
@@ -660,7 +685,7 @@ class RareEarthModel(mesa.Model):
         cap = self.stage_capacity_t_per_yr("magnets") / 12 * (1 - c.lost_frac[2])
         util = target_utilisation(self._magnet_margin(), self.base_margin_mag,
                                   np.full(self.n_nations, p.magnet_conversion_cost_usd_per_kg),
-                                  np.full(self.n_nations, 1 / (1 + p.magnet_capacity_headroom_frac)),
+                                  self.base_util[2],
                                   p.util_margin_scale_frac, p.util_min_frac)
         wanted = inventory_order_t(self.magnet_sales_ema, self.magnets, 1.0, 2.0)
         self.magnet_plan = np.minimum(cap * util, wanted)

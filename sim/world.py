@@ -88,6 +88,8 @@ class ProcessingRow(_Row):
     stage: Literal["separation", "magnets"]
     facility: str
     capacity_t_per_yr: float = Field(ge=0)
+    output_2024_t: float = Field(ge=0)
+    heavy_separation: bool
     status: Literal["operating", "development", "prospect"]
     start: str
 
@@ -207,6 +209,8 @@ class World:
     plant_stage: tuple[str, ...]           # "separation" | "magnets"
     plant_status: tuple[str, ...]
     plant_capacity_t_per_yr: np.ndarray
+    plant_output_t_per_yr: np.ndarray      # base-year output (0 for projects)
+    plant_heavy: np.ndarray                # bool: separates Sm..Y as well as the light elements
     plant_start: tuple[str, ...]
     magnet_share_frac: np.ndarray          # (S,)
     sector_split_frac: np.ndarray          # (S, E), rows sum to 1 or 0
@@ -310,6 +314,8 @@ def load_world(directory: str | Path = WORLD_DIR) -> World:
         plant_stage=tuple(r.stage for r in plants),
         plant_status=tuple(r.status for r in plants),
         plant_capacity_t_per_yr=np.array([r.capacity_t_per_yr for r in plants]),
+        plant_output_t_per_yr=np.array([r.output_2024_t for r in plants]),
+        plant_heavy=np.array([r.heavy_separation for r in plants], dtype=bool),
         plant_start=tuple(r.start for r in plants),
         magnet_share_frac=np.array([r.magnet_share_frac for r in ordered]),
         sector_split_frac=split,

@@ -23,20 +23,17 @@ def _mean(df, col, start, end):
 
 @pytest.mark.slow
 @pytest.mark.parametrize("seed", SEEDS)
-def test_more_magnet_demand_raises_nd_pr_prices_and_lowers_la_ce(run, seed):
-    """Fact 2, the balance problem: mining for Nd and Pr floods the market with La and Ce.
-
-    (Dy and Tb do not rise in the model: see the note on issue 2.)
-    """
+def test_more_magnet_demand_raises_magnet_element_prices_and_lowers_la_ce(run, seed):
+    """Fact 2, the balance problem: mining for Nd and Pr floods the market with La and Ce."""
     base = run(seed=seed, until="2031-12")
     high = run(seed=seed, until="2031-12", events=MAGNET_BOOM)
     window = ("2026-01", "2031-12")
-    for el in ("Nd", "Pr"):
+    for el, factor in (("Nd", 1.2), ("Pr", 1.2), ("Dy", 1.03), ("Tb", 1.03)):
         col = f"price_{el}_usd_per_kg"
-        assert _mean(high, col, *window) > 1.2 * _mean(base, col, *window), el
+        assert _mean(high, col, *window) > factor * _mean(base, col, *window), el
     for el in ("La", "Ce"):
         col = f"price_{el}_usd_per_kg"
-        assert _mean(high, col, *window) < 0.95 * _mean(base, col, *window), el
+        assert _mean(high, col, *window) < 0.98 * _mean(base, col, *window), el
 
 
 @pytest.mark.slow
@@ -77,7 +74,7 @@ def test_demand_boom_spike_is_followed_by_over_investment_and_a_trough(run, seed
     shock = run(seed=seed, until="2036-12", events=TEMPORARY_MAGNET_BOOM)
     base = run(seed=seed, until="2036-12")
     nd = shock["price_Nd_usd_per_kg"] / base["price_Nd_usd_per_kg"]
-    assert nd.loc["2025-01":"2027-06"].max() > 2.0
+    assert nd.loc["2025-01":"2027-06"].max() > 1.5
     assert nd.loc["2030-01":"2036-12"].min() < 0.8
 
 
