@@ -136,7 +136,7 @@ class IndustryAgent(mesa.Agent):
             return
         self.months_since_decision = 0
         prob = min(1.0, m.controls.finance_prob_multiplier[self.nation] * signal)
-        if m.rng.random() >= prob:
+        if m.rng_projects.random() >= prob:
             return
         if m.commission(self.sector, self.nation, signal):
             self.projects_started += 1

@@ -74,6 +74,7 @@ def clear_markets(
     pair_cap_t: np.ndarray,
     export_quota_t: np.ndarray,
     pair_cap_frac: np.ndarray | None = None,
+    licence_base_t: np.ndarray | None = None,
     logit_beta: float = 8.0,
     rounds: int = 4,
 ) -> Clearing:
@@ -97,6 +98,9 @@ def clear_markets(
         pair_cap_frac: max share of the importer's order a pair may fill
             (licences: the approved share of applications; ``inf`` = free),
             shape (G, N, N).
+        licence_base_t: what importers apply for, shape (G, N): their normal
+            monthly use, so that stock-building orders do not inflate licences;
+            defaults to ``demand_t``.
         logit_beta: sensitivity of sourcing to relative cost (dimensionless).
         rounds: how many times unfilled orders are re-placed.
 
@@ -109,8 +113,9 @@ def clear_markets(
     n_goods, n = supply.shape
     cap = np.asarray(pair_cap_t, dtype=float)
     if pair_cap_frac is not None:
+        base = demand if licence_base_t is None else np.minimum(demand, licence_base_t)
         frac_cap = np.where(np.isinf(pair_cap_frac), np.inf,
-                            np.nan_to_num(pair_cap_frac, posinf=0.0) * demand[:, None, :])
+                            np.nan_to_num(pair_cap_frac, posinf=0.0) * base[:, None, :])
         cap = np.minimum(cap, frac_cap)
     # only nations that offer or order anything take part (most nations do one or neither)
     sellers = np.flatnonzero((supply > EPS_T).any(axis=0))

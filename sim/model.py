@@ -78,6 +78,9 @@ class RareEarthModel(mesa.Model):
                  extra_events: list[dict] | None = None, **params) -> None:
         super().__init__(rng=rng if rng is not None else seed)
         params = {k: v for k, v in params.items() if v is not None}
+        # separate streams, both drawn from the model's seed, so that two scenarios run with the
+        # same seed see the same demand noise even when one of them finances more projects
+        self.rng_demand, self.rng_projects = self.rng.spawn(2)
         self.spec = scenario if isinstance(scenario, Scenario) else load_scenario(scenario)
         if extra_events:
             from sim.scenarios import scenario_from_dict
@@ -440,14 +443,14 @@ class RareEarthModel(mesa.Model):
         self._capacity_version += 1
         for i in np.flatnonzero(self.dep_finance_at == self.month):
             prob = self.world.deposit_finance_prob[i] if i < len(self.world.deposit_finance_prob) else 0.5
-            if self.rng.random() < self._finance_prob(prob, self.dep_nation[i]):
+            if self.rng_projects.random() < self._finance_prob(prob, self.dep_nation[i]):
                 self.dep_online[i] = max(self.dep_planned.get(i, self.month), self.month + 12)
                 self.dep_finance_at[i] = 10**9
             else:
                 self.dep_finance_at[i] = self.month + int(p.project_retry_months)
         for i in np.flatnonzero(self.plant_finance_at == self.month):
             prob = 0.6
-            if self.rng.random() < self._finance_prob(prob, self.plant_nation[i]):
+            if self.rng_projects.random() < self._finance_prob(prob, self.plant_nation[i]):
                 self.plant_online[i] = max(self.plant_planned.get(i, self.month), self.month + 6)
                 self.plant_finance_at[i] = 10**9
             else:
@@ -463,7 +466,7 @@ class RareEarthModel(mesa.Model):
         for ev in self.book.events:
             if isinstance(ev, InvestmentDeal) and month_index(ev.at) == self.month:
                 host, investor = self.world.nations.index(ev.host), self.world.nations.index(ev.investor)
-                if self.rng.random() >= self._finance_prob(ev.success_prob, host):
+                if ev.capacity_t_per_yr <= 0 or self.rng_projects.random() >= self._finance_prob(ev.success_prob, host):
                     continue
                 mix = self.world.deposit_names.index(ev.element_mix) if ev.element_mix else None
                 if ev.stage == "mining" and mix is None:
@@ -486,7 +489,7 @@ class RareEarthModel(mesa.Model):
         self._zero_month_outputs()
         stocks_before = self.total_stocks_by_element()
         if not spin_up:
-            self.controls = self.book.controls(self.month, self.flow_ema)
+            self.controls = self.book.controls(self.month, self.flow_ema, self._export_values())
             self._fire_reactions()
             self._apply_trade_status()
             self._start_deals()
@@ -535,6 +538,21 @@ class RareEarthModel(mesa.Model):
             setattr(self, k, copy.deepcopy(v))
         self.month = self.start_month - 1
 
+    def _export_values(self) -> np.ndarray:
+        """Outside-China value of each market good (USD/kg): how licence holders rank exports."""
+        ore = float(self._world_mix() @ self.price[OUTSIDE_ZONE, :E]) * self.p.concentrate_payability_frac
+        return np.concatenate([[ore], self.price[OUTSIDE_ZONE]])
+
+    @property
+    def last_flows(self) -> dict[str, np.ndarray]:
+        """Last month's trade flows (t) by market: ``ore``, ``oxide`` (all elements), ``magnet`` [exporter, importer]."""
+        return {k: v.copy() for k, v in self._last_flows.items()}
+
+    @property
+    def last_oxide_flows(self) -> np.ndarray:
+        """Last month's oxide flows per element (t), shape (E, exporter, importer)."""
+        return self._oxide_flows.copy()
+
     def _apply_trade_status(self) -> None:
         """Extra hurdle where the US still restricts trade (Jackson–Vanik, sanctions)."""
         status = self.controls.trade_status
@@ -560,7 +578,7 @@ class RareEarthModel(mesa.Model):
         p = self.p
         scale = self._growth_factor()[None, :] * self.controls.demand_multiplier
         if self.month >= self.start_month:       # the spin-up is deterministic (and so shareable)
-            noise = 1.0 + p.demand_noise_sd_frac * self.rng.standard_normal((self.n_nations, len(SECTORS)))
+            noise = 1.0 + p.demand_noise_sd_frac * self.rng_demand.standard_normal((self.n_nations, len(SECTORS)))
             scale = scale * np.clip(noise, 0.5, 1.5)
         price_ratio = self.price / self.anchor                            # (zone, G)
         response = price_ratio ** p.demand_price_elasticity / (1.0 + (price_ratio / p.choke_price_ratio) ** 2)
@@ -695,7 +713,8 @@ class RareEarthModel(mesa.Model):
         self.pile_order = np.array([a.stockpile_orders_t(self.use_ema[a.index]) for a in self.nation_agents])
         orders = np.stack([self.user_order[:, :E], maker_order, self.pile_order[:, :E]])   # (3, N, E)
         total = orders.sum(axis=0)
-        res = self._clear(slice(1, 1 + E), self.price[self.zone, :E].T, self.oxide.T, total.T)
+        normal_use = (need[:, :E] + maker_need).T                         # what licences are applied for
+        res = self._clear(slice(1, 1 + E), self.price[self.zone, :E].T, self.oxide.T, total.T, normal_use)
         self.oxide -= res.sold_t.T
         self.sales_ema += 0.1 * (res.sold_t.T - self.sales_ema)
         self._deliver(res, orders, slice(0, E))
@@ -720,7 +739,7 @@ class RareEarthModel(mesa.Model):
         orders[2, :, 0] = pile
         total = orders.sum(axis=0)
         res = self._clear(slice(1 + E, 2 + E), self.price[self.zone, MAG][None], self.magnets[None],
-                          total.T)
+                          total.T, self.need_t[:, :, MAG].sum(axis=1)[None])
         self.magnets -= res.sold_t[0]
         self.magnet_sales_ema += 0.1 * (res.sold_t[0] - self.magnet_sales_ema)
         self._deliver(res, orders, slice(MAG, MAG + 1))
@@ -728,7 +747,7 @@ class RareEarthModel(mesa.Model):
         self._last_flows["magnet"] = res.flows_t[0]
         self._magnet_flows = res.flows_t
 
-    def _clear(self, goods, price, supply, demand) -> market.Clearing:
+    def _clear(self, goods, price, supply, demand, licence_base=None) -> market.Clearing:
         """Clear market goods ``goods`` (slice/int on the policy axis) with the month's controls."""
         c, p = self.controls, self.p
         idx = np.arange(c.pair_cap_frac.shape[0])[goods]
@@ -740,17 +759,18 @@ class RareEarthModel(mesa.Model):
         if np.isfinite(quota[:, self.china]).any():
             quota[:, self.china] += self._smuggling_allowance(idx)
         res = market.clear_markets(supply, demand, cost, c.pair_cap_t[idx], quota,
-                                   pair_cap_frac=c.pair_cap_frac[idx], logit_beta=p.logit_beta)
+                                   pair_cap_frac=c.pair_cap_frac[idx], licence_base_t=licence_base,
+                                   logit_beta=p.logit_beta)
         self.flow_ema[idx] += 0.1 * (res.flows_t - self.flow_ema[idx])
         self._last_delay = c.licence_delay_months[idx]
         return res
 
     def _smuggling_allowance(self, idx: np.ndarray) -> np.ndarray:
-        """Undocumented output leaves China outside the quota (per market good)."""
+        """The smuggled share of undocumented output leaves China outside the quota (per market good)."""
         allowance = np.zeros(len(idx))
         for k, g in enumerate(idx):
             if 1 <= g <= E:
-                allowance[k] = self.undocumented_t[g - 1]
+                allowance[k] = self.p.smuggled_share_frac * self.undocumented_t[g - 1]
         return allowance
 
     def _deliver(self, res: market.Clearing, orders: np.ndarray, goods: slice) -> None:

@@ -119,7 +119,7 @@ class InvestmentDeal(_Event):
     investor: str
     host: str
     stage: Literal["mining", "separation", "magnets"]
-    capacity_t_per_yr: float = Field(gt=0)
+    capacity_t_per_yr: float = Field(ge=0)   # 0 = no deal (lets sweeps switch it off)
     capex_usd: float = Field(ge=0, default=0.0)
     offtake_frac: float = Field(ge=0, le=1, default=0.0)
     success_prob: float = Field(ge=0, le=1, default=0.7)
@@ -280,13 +280,17 @@ class PolicyBook:
         mask[self._index[ev.nation]] = False
         return mask
 
-    def controls(self, month: int, reference_exports_t: np.ndarray) -> Controls:
+    def controls(self, month: int, reference_exports_t: np.ndarray,
+                 export_value_usd_per_kg: np.ndarray | None = None) -> Controls:
         """Instruments in force in ``month`` as arrays.
 
         Args:
             month: month index (see :mod:`sim.calendar`).
             reference_exports_t: recent monthly trade flows, shape (M, N, N), used
                 to spread a total quota over goods and named partners.
+            export_value_usd_per_kg: value of each good abroad, shape (M,): a
+                total quota is spread over goods by export value, as licence
+                holders put scarce quota tonnes into the dearest goods.
         """
         w = self.world
         n, m = len(w.nations), len(MARKET_GOODS)
@@ -310,21 +314,22 @@ class PolicyBook:
             stockpile_days_override=np.full(n, np.nan),
         )
         status = w.trade_status.copy()
+        value = np.ones(m) if export_value_usd_per_kg is None else export_value_usd_per_kg
         for ev in self.events:
             if not ev.active(month):
                 continue
-            self._apply(ev, c, status, reference_exports_t)
+            self._apply(ev, c, status, reference_exports_t, value)
         c.trade_status = status
         return c
 
-    def _apply(self, ev, c: Controls, status: np.ndarray, ref: np.ndarray) -> None:
+    def _apply(self, ev, c: Controls, status: np.ndarray, ref: np.ndarray, value: np.ndarray) -> None:
         ix = self._index
         match ev.type:
             case "export_quota":
                 goods, exporter = goods_mask(ev.elements, ev.stages), ix[ev.nation]
                 partners = self.partners(ev)
                 pair_ref = np.where(partners[None, :], ref[:, exporter, :], 0.0)
-                weights = np.where(goods, pair_ref.sum(axis=1), 0.0)
+                weights = np.where(goods, pair_ref.sum(axis=1) * value, 0.0)
                 if weights.sum() <= 0:
                     weights = goods.astype(float)
                 per_good_t = ev.t_per_yr / 12.0 * weights / weights.sum()

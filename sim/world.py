@@ -88,7 +88,7 @@ class ProcessingRow(_Row):
     stage: Literal["separation", "magnets"]
     facility: str
     capacity_t_per_yr: float = Field(ge=0)
-    output_2024_t: float = Field(ge=0)
+    base_output_t_per_yr: float = Field(ge=0)
     heavy_separation: bool
     status: Literal["operating", "development", "prospect"]
     start: str
@@ -276,7 +276,7 @@ def load_world(directory: str | Path = WORLD_DIR) -> World:
     for r in read_table(d / "magnet_recipe.csv", RecipeRow, "element"):
         recipe[ELEMENTS.index(r.element)] = r.t_oxide_per_t_magnet
 
-    price_path = d / "prices_2024.csv"
+    price_path = d / "prices_base_year.csv"
     prices = {r.good: r for r in read_table(price_path, PriceRow, "good")}
     absent = [g for g in GOODS if g not in prices]
     if absent:
@@ -314,7 +314,7 @@ def load_world(directory: str | Path = WORLD_DIR) -> World:
         plant_stage=tuple(r.stage for r in plants),
         plant_status=tuple(r.status for r in plants),
         plant_capacity_t_per_yr=np.array([r.capacity_t_per_yr for r in plants]),
-        plant_output_t_per_yr=np.array([r.output_2024_t for r in plants]),
+        plant_output_t_per_yr=np.array([r.base_output_t_per_yr for r in plants]),
         plant_heavy=np.array([r.heavy_separation for r in plants], dtype=bool),
         plant_start=tuple(r.start for r in plants),
         magnet_share_frac=np.array([r.magnet_share_frac for r in ordered]),

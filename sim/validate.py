@@ -1,0 +1,402 @@
+"""Backtest against the 2010-2011 rare-earth crisis: ``reesim validate`` and ``reesim calibrate``.
+
+The historical replay (``configs/scenarios/china_2010_quota.toml``, world ``configs/world_2009``) is run
+with the same model and parameters as every other scenario: there is no backtest mode. This module
+only measures the runs against the targets in ``configs/validation/targets_2010.csv`` (historical
+values, their sources and the accepted bands) and, for calibration, searches the parameters of kind
+``calibrated`` in ``configs/parameters.csv`` for the smallest distance to those bands.
+
+Metrics per element (outside-China prices unless said otherwise), from one run:
+
+- ``peak_multiple``: highest price from the 2010 quota cut (2010-07) on, over the 2009 average;
+- ``peak_month``: months from 2010-07 to that peak;
+- ``outside_inside_ratio_at_peak``: outside/inside-China price in the peak month;
+- ``share_of_peak_3y_later``: price 36 months after the peak over the peak price;
+- ``china_share_mining_2014``: China's share of world mine output, 2014 average (not per element).
+"""
+
+from __future__ import annotations
+
+import csv
+import math
+import os
+from concurrent.futures import ProcessPoolExecutor
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import typer
+from matplotlib.figure import Figure
+
+from sim.calendar import month_index, month_name
+from sim.world import CONFIG_DIR
+
+SCENARIO = "china_2010_quota"
+TARGETS_PATH = CONFIG_DIR / "validation" / "targets_2010.csv"
+FITTED_PATH = CONFIG_DIR / "calibration" / "fitted_2010.csv"
+HISTORY_PATH = Path("/work/shared/data/crisis_2010_prices.csv")
+CUT_MONTH = "2010-07"            # the 2010 quota cut (second 2010 batch)
+BASE_YEAR = "2009"
+PEAK_SEARCH_MONTHS = 42          # the peak is looked for from the cut to 3.5 years after it
+PLOT_ELEMENTS = ("Dy", "Nd", "La", "Ce")
+FIXED_BY_SCENARIO_NOTE = "set from data in the scenario file"
+
+
+# ----------------------------------------------------------------------------- targets and metrics
+@dataclass(frozen=True)
+class Target:
+    """One row of the targets table."""
+
+    name: str
+    element: str
+    metric: str
+    historical: float
+    band_low: float
+    band_high: float
+    unit: str
+    source: str
+
+    @property
+    def centre(self) -> float:
+        """Band centre: geometric mean where the band is positive, else the midpoint."""
+        if self.band_low > 0:
+            return math.sqrt(self.band_low * self.band_high)
+        return 0.5 * (self.band_low + self.band_high)
+
+    def inside(self, value: float) -> bool:
+        return bool(np.isfinite(value) and self.band_low <= value <= self.band_high)
+
+
+def load_targets(path: Path = TARGETS_PATH) -> list[Target]:
+    """The historical targets with their accepted bands."""
+    with Path(path).open(newline="", encoding="utf-8") as fh:
+        return [Target(r["target"], r["element"], r["metric"], float(r["historical"]), float(r["band_low"]),
+                       float(r["band_high"]), r["unit"], r["source"]) for r in csv.DictReader(fh)]
+
+
+def run_metrics(df: pd.DataFrame, cut: str = CUT_MONTH, base_year: str = BASE_YEAR) -> dict[str, float]:
+    """Every target metric of one run (NaN where the run is too short to tell).
+
+    Args:
+        df: the model's monthly table with a ``date`` column (``YYYY-MM``).
+        cut: the month of the quota cut the peak timing is measured from.
+        base_year: the year whose average price is the base of the peak multiple.
+    """
+    d = df.set_index("date") if "date" in df.columns else df
+    dates = list(d.index)
+    out: dict[str, float] = {}
+    after = [m for m in dates if month_index(cut) <= month_index(m) < month_index(cut) + PEAK_SEARCH_MONTHS]
+    for el in PLOT_ELEMENTS:
+        outside, inside = d[f"price_{el}_usd_per_kg"], d[f"price_{el}_china_usd_per_kg"]
+        base = outside[[m for m in dates if m.startswith(base_year)]].mean()
+        keys = ("peak_multiple", "peak_month", "outside_inside_ratio_at_peak", "share_of_peak_3y_later")
+        if not after or not np.isfinite(base):
+            out.update({f"{el}_{k}": float("nan") for k in keys})
+            continue
+        peak = outside[after].idxmax()
+        later = month_name(month_index(peak) + 36)
+        out[f"{el}_peak_multiple"] = float(outside[peak] / base)
+        out[f"{el}_peak_month"] = float(month_index(peak) - month_index(cut))
+        out[f"{el}_outside_inside_ratio_at_peak"] = float(outside[peak] / inside[peak])
+        out[f"{el}_share_of_peak_3y_later"] = float(outside[later] / outside[peak]) if later in d.index \
+            else float("nan")
+    year = [m for m in dates if m.startswith("2014")]
+    out["china_share_mining_2014"] = float(d.loc[year, "china_share_mining"].mean()) if year else float("nan")
+    return out
+
+
+def _metric_key(t: Target) -> str:
+    return f"{t.element}_{t.metric}" if t.element else t.metric
+
+
+def summarise(per_seed: pd.DataFrame, targets: list[Target]) -> pd.DataFrame:
+    """Historical value, model median and 10-90 % range, band and pass/fail per target."""
+    rows = []
+    for t in targets:
+        values = per_seed[_metric_key(t)].to_numpy(dtype=float)
+        ok = values[np.isfinite(values)]
+        med = float(np.median(ok)) if len(ok) else float("nan")
+        rows.append({
+            "target": t.name, "unit": t.unit, "historical": t.historical,
+            "model_median": med,
+            "model_p10": float(np.percentile(ok, 10)) if len(ok) else float("nan"),
+            "model_p90": float(np.percentile(ok, 90)) if len(ok) else float("nan"),
+            "band_low": t.band_low, "band_high": t.band_high, "passed": t.inside(med),
+            "seeds": int(len(ok)), "source": t.source,
+        })
+    return pd.DataFrame(rows)
+
+
+def loss(summary: pd.DataFrame, targets: list[Target]) -> float:
+    """Sum of squared log-distances of the medians to the band centres; zero for a median in its band.
+
+    Targets whose band starts at 0 (``share_of_peak_3y_later``) and month counts use the distance
+    to the band's upper (or lower) edge in log terms; a missing median counts as a miss of 2 log units.
+    """
+    total = 0.0
+    for t, (_, row) in zip(targets, summary.iterrows()):
+        v = row["model_median"]
+        if not np.isfinite(v):
+            total += 4.0
+        elif t.inside(v):
+            continue
+        elif t.band_low > 0:
+            total += math.log(max(v, 1e-9) / t.centre) ** 2
+        else:
+            total += math.log(max(v, 1e-9) / t.band_high) ** 2
+    return total
+
+
+# ----------------------------------------------------------------------------- running
+def run_one(params: dict, seed: int, until: str | None = None, scenario: str = SCENARIO) -> pd.DataFrame:
+    """One replay: the model's monthly table (picklable, for any process pool)."""
+    from sim.model import RareEarthModel
+    model = RareEarthModel(scenario, seed=seed, until=until, keep_flows=False, **params)
+    model.run()
+    return model.datacollector.get_model_vars_dataframe()
+
+
+def _job(args: tuple) -> tuple[int, int, pd.DataFrame | str]:
+    """One run; a failure comes back as its message (so one bad parameter set cannot stop a search)."""
+    key, params, seed, until, scenario = args
+    try:
+        return key, seed, run_one(params, seed, until, scenario)
+    except Exception as err:  # noqa: BLE001 - reported per run, never silently dropped
+        return key, seed, f"{type(err).__name__}: {err}"
+
+
+def run_many(jobs: list[tuple[int, dict, int]], until: str | None, workers: int, scenario: str = SCENARIO,
+             desc: str = "runs") -> dict[tuple[int, int], pd.DataFrame]:
+    """Run (key, params, seed) jobs, in parallel when ``workers`` > 1, with a progress bar."""
+    import sys
+
+    from tqdm import tqdm
+    todo = [(k, p, s, until, scenario) for k, p, s in jobs]
+    results: dict[tuple[int, int], pd.DataFrame] = {}
+    with tqdm(total=len(todo), desc=desc, unit="run", file=sys.stderr) as bar:
+        if workers <= 1:
+            for job in todo:
+                k, s, df = _job(job)
+                results[(k, s)] = df
+                bar.update(1)
+        else:
+            with ProcessPoolExecutor(max_workers=workers) as pool:
+                for k, s, df in pool.map(_job, todo):
+                    results[(k, s)] = df
+                    bar.update(1)
+    return results
+
+
+def evaluate(params: dict, seeds: list[int], until: str | None = None, workers: int = 1,
+             scenario: str = SCENARIO) -> tuple[pd.DataFrame, dict[int, pd.DataFrame]]:
+    """Metrics per seed (rows) and the runs themselves, for one parameter set."""
+    runs = run_many([(0, params, s) for s in seeds], until, workers, scenario, desc="validate")
+    frames = {s: runs[(0, s)] for s in seeds}
+    failed = [f for f in frames.values() if isinstance(f, str)]
+    if failed:
+        raise typer.BadParameter(f"the replay failed: {failed[0]}")
+    per_seed = pd.DataFrame([{"seed": s, **run_metrics(df)} for s, df in frames.items()])
+    return per_seed, frames
+
+
+# ----------------------------------------------------------------------------- figures
+def _history(path: Path = HISTORY_PATH) -> pd.DataFrame:
+    if not Path(path).exists():
+        return pd.DataFrame(columns=["oxide", "series", "date", "price_usd_per_kg"])
+    h = pd.read_csv(path, dtype={"date": str})
+    h["when"] = pd.to_datetime([d + "-07" if len(d) == 4 else d for d in h["date"]], format="%Y-%m")
+    return h
+
+
+def path_figures(frames: dict[int, pd.DataFrame], history: pd.DataFrame, label: str = "") -> dict[str, Figure]:
+    """Per element: model paths (median and 10-90 % band over seeds) against the historical points."""
+    figs = {}
+    for el in PLOT_ELEMENTS:
+        fig = Figure(figsize=(9, 5))
+        ax = fig.add_subplot()
+        dates = pd.to_datetime(next(iter(frames.values()))["date"], format="%Y-%m")
+        for col, colour, name in ((f"price_{el}_usd_per_kg", "tab:blue", "model, outside China"),
+                                  (f"price_{el}_china_usd_per_kg", "tab:orange", "model, inside China")):
+            paths = np.array([df[col].to_numpy() for df in frames.values()])
+            ax.fill_between(dates, np.percentile(paths, 10, axis=0), np.percentile(paths, 90, axis=0),
+                            color=colour, alpha=0.2, lw=0)
+            ax.plot(dates, np.median(paths, axis=0), color=colour, lw=1.8, label=f"{name} (median, 10-90 %)")
+        h = history[history["oxide"] == el]
+        for series, marker, colour in (("FOB China", "o", "black"), ("China domestic", "x", "tab:red")):
+            pts = h[h["series"] == series]
+            if len(pts):
+                ax.scatter(pts["when"], pts["price_usd_per_kg"], marker=marker, color=colour, zorder=5,
+                           label=f"history: {series}")
+        ax.axvline(pd.Timestamp(CUT_MONTH + "-01"), color="grey", ls=":", lw=1)
+        ax.set_yscale("log")
+        ax.set_ylabel("USD/kg oxide (log scale)")
+        ax.set_title(f"{el} oxide: 2010 quota replay vs history {label}".strip())
+        ax.grid(alpha=0.3, which="both")
+        ax.legend(fontsize=8, loc="upper left")
+        fig.tight_layout()
+        figs[f"validation_{el}"] = fig
+    return figs
+
+
+def _print_table(summary: pd.DataFrame) -> None:
+    show = summary[["target", "historical", "model_median", "model_p10", "model_p90", "band_low", "band_high",
+                    "passed"]].copy()
+    show["passed"] = show["passed"].map({True: "pass", False: "FAIL"})
+    typer.echo(show.to_string(index=False, float_format=lambda v: f"{v:.3g}"))
+
+
+# ----------------------------------------------------------------------------- commands
+def validate(seeds: int = typer.Option(5, help="Number of seeds (1..N)."),
+             out: Path = typer.Option(Path("out/validation"), help="Output directory."),
+             until: str = typer.Option(None, help="Last month to simulate (YYYY-MM); default the scenario's end."),
+             workers: int = typer.Option(1, help="Parallel processes."),
+             set_: list[str] = typer.Option([], "--set", help="Parameter override NAME=VALUE (repeatable)."),
+             ) -> None:
+    """Replay the 2010 quota crisis over N seeds; write validation.csv/.json and a PNG per element."""
+    from sim import outputs
+    params = {k: float(v) for k, v in (kv.split("=", 1) for kv in set_)}
+    targets = load_targets()
+    seed_list = list(range(1, seeds + 1))
+    per_seed, frames = evaluate(params, seed_list, until, workers)
+    summary = summarise(per_seed, targets)
+    _print_table(summary)
+    score = loss(summary, targets)
+    typer.echo(f"\npassed {int(summary['passed'].sum())}/{len(summary)}; loss {score:.3f}")
+    written = outputs.write_table(summary, out, "validation")
+    written += outputs.write_table(per_seed, out, "validation_per_seed", csv=True)
+    written.append(outputs.write_json(out / "validation.json", {
+        "scenario": SCENARIO, "seeds": seed_list, "until": until, "overrides": params, "loss": score,
+        "cut_month": CUT_MONTH, "base_year": BASE_YEAR, "targets": summary.to_dict(orient="records"),
+        "per_seed": per_seed.to_dict(orient="records")}))
+    written += outputs.write_figures(path_figures(frames, _history()), out)
+    typer.echo("wrote: " + ", ".join(str(p) for p in written))
+
+
+def calibration_space(names: list[str] | None = None) -> list:
+    """Parameters to fit: kind ``calibrated`` in configs/parameters.csv, minus those the scenario sets."""
+    from sim.parameters import load_parameter_table
+    from sim.scenarios import load_scenario
+    table = load_parameter_table()
+    fixed = set(load_scenario(SCENARIO).parameters)
+    chosen = names or [n for n, p in table.items() if p.kind == "calibrated" and n not in fixed]
+    unknown = [n for n in chosen if n not in table]
+    if unknown:
+        raise typer.BadParameter(f"unknown parameters {unknown}")
+    return [table[n] for n in chosen]
+
+
+def _to_values(unit: np.ndarray, space: list) -> dict[str, float]:
+    """Map a point of the unit cube to parameter values (log scale where the range is positive)."""
+    vals = {}
+    for u, p in zip(unit, space):
+        if p.min > 0:
+            v = math.exp(math.log(p.min) + u * (math.log(p.max) - math.log(p.min)))
+        else:
+            v = p.min + u * (p.max - p.min)
+        vals[p.name] = float(min(max(v, p.min), p.max))
+    return vals
+
+
+def _to_unit(values: dict[str, float], space: list) -> np.ndarray:
+    out = []
+    for p in space:
+        v = min(max(values[p.name], p.min), p.max)
+        out.append((math.log(v) - math.log(p.min)) / (math.log(p.max) - math.log(p.min)) if p.min > 0
+                   else (v - p.min) / (p.max - p.min))
+    return np.array(out)
+
+
+def _score_points(points: list[dict], seeds: list[int], workers: int, targets: list[Target], desc: str):
+    runs = run_many([(i, p, s) for i, p in enumerate(points) for s in seeds], None, workers, desc=desc)
+    scored = []
+    for i, p in enumerate(points):
+        failed = [runs[(i, s)] for s in seeds if isinstance(runs[(i, s)], str)]
+        if failed:
+            typer.secho(f"run failed for {p}: {failed[0]}", fg=typer.colors.YELLOW, err=True)
+            scored.append((float("inf"), p, None))
+            continue
+        per_seed = pd.DataFrame([run_metrics(runs[(i, s)]) for s in seeds])
+        summary = summarise(per_seed, targets)
+        scored.append((loss(summary, targets), p, summary))
+    return scored
+
+
+def calibrate(budget: int = typer.Option(40, help="Parameter sets to evaluate (each on K seeds)."),
+              seeds: int = typer.Option(3, help="Seeds per parameter set (common random numbers 1..K)."),
+              out: Path = typer.Option(Path("out/calibration"), help="Output directory (search log)."),
+              write: bool = typer.Option(False, "--write", help="Print the lines to change in configs/parameters.csv."),
+              params: list[str] = typer.Option([], "--param", help="Fit only these parameters (repeatable)."),
+              workers: int = typer.Option(max(1, (os.cpu_count() or 1)), help="Parallel processes."),
+              search_seed: int = typer.Option(2010, help="Seed of the search itself (reproducible)."),
+              ) -> None:
+    """Fit the `calibrated` parameters to the 2010 targets: Latin hypercube, then local refinement.
+
+    70 % of the budget is a scrambled Latin hypercube (scipy.stats.qmc, seed ``search_seed``) over each
+    parameter's [min, max] from configs/parameters.csv (log scale where positive) plus the current
+    defaults; the rest is a shrinking random search around the best point. Loss = sum of squared
+    log-distances of the seed medians to the band centres, zero inside a band. Writes
+    configs/calibration/fitted_2010.csv and OUT/calibration_log.csv.
+    """
+    from scipy.stats import qmc
+
+    from sim import outputs
+    from sim.parameters import load_parameter_table
+    targets = load_targets()
+    space = calibration_space(list(params) or None)
+    seed_list = list(range(1, seeds + 1))
+    rng = np.random.default_rng(search_seed)
+    n_global = max(1, int(round(0.7 * budget)) - 1)
+    sampler = qmc.LatinHypercube(d=len(space), scramble=True, seed=search_seed)
+    points = [{p.name: p.value for p in space}] + [_to_values(u, space) for u in sampler.random(n_global)]
+    log = []
+    scored = _score_points(points, seed_list, workers, targets, "calibrate: hypercube")
+    log += [(s, p, "hypercube") for s, p, _ in scored]
+    best = min(scored, key=lambda x: x[0])
+    radius = 0.15
+    remaining = budget - len(points)
+    while remaining > 0:
+        batch = min(remaining, max(workers, 2))
+        centre = _to_unit(best[1], space)
+        local = [_to_values(np.clip(centre + radius * rng.standard_normal(len(space)), 0, 1), space)
+                 for _ in range(batch)]
+        more = _score_points(local, seed_list, workers, targets, f"calibrate: local r={radius:.2f}")
+        log += [(s, p, f"local r={radius:.2f}") for s, p, _ in more]
+        cand = min(more, key=lambda x: x[0])
+        if cand[0] < best[0]:
+            best = cand
+        else:
+            radius *= 0.7
+        remaining -= batch
+    score, values, summary = best
+    _print_table(summary)
+    typer.echo(f"\nbest loss {score:.3f} (defaults: {scored[0][0]:.3f}); passed "
+               f"{int(summary['passed'].sum())}/{len(summary)}")
+    table = load_parameter_table()
+    calibrated_to = (f"configs/validation/targets_2010.csv ({len(targets)} targets, medians over seeds "
+                     f"{seed_list[0]}-{seed_list[-1]}); scenario {SCENARIO}; loss {score:.3f} vs {scored[0][0]:.3f} "
+                     f"at the defaults; search: LHS+local, budget {budget}, search_seed {search_seed}")
+    rows = [{"name": p.name, "value": round(values[p.name], 6), "default": p.value, "min": p.min, "max": p.max,
+             "unit": p.unit, "calibrated_to": calibrated_to} for p in space]
+    FITTED_PATH.parent.mkdir(parents=True, exist_ok=True)
+    pd.DataFrame(rows).to_csv(FITTED_PATH, index=False)
+    written = [FITTED_PATH]
+    log_df = pd.DataFrame([{"loss": s, "phase": ph, **p} for s, p, ph in log])
+    written += outputs.write_table(log_df, out, "calibration_log")
+    written += outputs.write_table(summary, out, "calibration_best")
+    typer.echo("wrote: " + ", ".join(str(p) for p in written))
+    if write:
+        typer.echo("\nlines to change in configs/parameters.csv (apply by hand; this command does not edit it):")
+        with (CONFIG_DIR / "parameters.csv").open(newline="", encoding="utf-8") as fh:
+            lines = {r["name"]: r for r in csv.DictReader(fh)}
+        import io
+        for p in space:
+            r = dict(lines[p.name])
+            old = io.StringIO()
+            csv.writer(old, lineterminator="").writerow(r.values())
+            r["value"] = f"{values[p.name]:.4g}"
+            r["source"] = f"{r['source']}; fitted to the 2010 crisis (configs/calibration/fitted_2010.csv)"
+            new = io.StringIO()
+            csv.writer(new, lineterminator="").writerow(r.values())
+            typer.echo(f"- {old.getvalue()}\n+ {new.getvalue()}")
+    del table

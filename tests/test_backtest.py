@@ -1,0 +1,94 @@
+"""The 2010 crisis replay: the scenario loads and replays, and `reesim validate` writes its files.
+
+The band test (model medians inside every accepted band) is left out on purpose: the model does not
+meet the bands yet (docs/backtest.md lists what it measures and the mechanisms it lacks).
+"""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pandas as pd
+from typer.testing import CliRunner
+
+from sim.calendar import month_index
+from sim.cli import app
+from sim.scenarios import load_scenario
+from sim.validate import load_targets, run_metrics
+from sim.world import load_world
+
+
+def test_world_2009_loads_with_sources_and_2009_capacities():
+    w = load_world(load_scenario("china_2010_quota").world_dir)
+    assert w.directory.name == "world_2009"
+    chn = w.deposit_nation == w.nations.index("CHN")
+    operating = np.array([s == "operating" for s in w.deposit_status])
+    assert 80_000 <= w.deposit_capacity_t_per_yr[chn & operating].sum() <= 100_000
+    usa = w.deposit_nation == w.nations.index("USA")
+    assert not operating[usa].any(), "Mountain Pass was idle in 2009"
+    assert all(s.startswith("2012") or s.startswith("2013")
+               for s, n, st in zip(w.deposit_start, w.deposit_nation, w.deposit_status)
+               if st == "development")
+    assert 95_000 <= w.demand_t_reo_per_yr.sum() <= 130_000
+
+
+def test_quota_events_are_in_force_in_the_right_months():
+    from sim.model import RareEarthModel
+    model = RareEarthModel("china_2010_quota", seed=1, until="2009-01", keep_flows=False)
+    book, ch, jpn = model.book, model.china, model.world.nations.index("JPN")
+    flows = np.zeros_like(model.flow_ema)
+
+    def yearly_quota(month: str) -> float:
+        q = book.controls(month_index(month), flows).export_quota_t[:, ch]
+        return float(q[np.isfinite(q)].sum() * 12) if np.isfinite(q).any() else float("inf")
+
+    assert abs(yearly_quota("2009-06") - 50145) < 1
+    assert abs(yearly_quota("2010-03") - 38586) < 1
+    assert abs(yearly_quota("2010-08") - 21930) < 1
+    assert abs(yearly_quota("2012-05") - 30996) < 1
+    assert yearly_quota("2015-01") == float("inf")
+    ban = book.controls(month_index("2010-10"), flows).pair_cap_frac[:, ch, jpn]
+    assert (ban == 0).all()
+    assert np.isinf(book.controls(month_index("2010-12"), flows).pair_cap_frac[:, ch, jpn]).all()
+    duty = book.controls(month_index("2012-01"), flows).duty_frac[:, ch]
+    assert duty.max() == 0.25 and book.controls(month_index("2015-06"), flows).duty_frac[:, ch].max() == 0.0
+
+
+def test_replay_runs_and_mass_balances(run):
+    df = run("china_2010_quota", seed=1, until="2011-06")
+    assert df.index[0] == "2009-01" and df.index[-1] == "2011-06"
+    assert df["mass_balance_error_t"].max() < 1e-6 * df["production_mining_t"].max()
+    assert (df.filter(like="price_").to_numpy() > 0).all()
+
+
+def test_metrics_of_a_hand_made_path():
+    dates = [f"{y}-{m:02d}" for y in range(2009, 2016) for m in range(1, 13)]
+    price = pd.Series(1.0, index=dates)
+    price["2011-07"] = 20.0
+    price["2014-07"] = 4.0
+    df = pd.DataFrame({"date": dates, "china_share_mining": 0.9})
+    for el in ("Dy", "Nd", "La", "Ce"):
+        df[f"price_{el}_usd_per_kg"] = price.to_numpy()
+        df[f"price_{el}_china_usd_per_kg"] = price.to_numpy() / 2
+    m = run_metrics(df)
+    assert m["Dy_peak_multiple"] == 20.0 and m["Dy_peak_month"] == 12.0
+    assert m["Nd_outside_inside_ratio_at_peak"] == 2.0
+    assert m["La_share_of_peak_3y_later"] == 0.2
+    assert m["china_share_mining_2014"] == 0.9
+
+
+def test_validate_command_writes_table_json_and_plots(tmp_path):
+    out = tmp_path / "val"
+    result = CliRunner().invoke(app, ["validate", "--seeds", "2", "--until", "2011-12", "--out", str(out)])
+    assert result.exit_code == 0, result.output
+    for name in ("validation.csv", "validation.json", "validation_Dy.png", "validation_Nd.png",
+                 "validation_La.png", "validation_Ce.png"):
+        assert (out / name).stat().st_size > 0, name
+    table = pd.read_csv(out / "validation.csv")
+    assert list(table["target"]) == [t.name for t in load_targets()]
+    assert {"historical", "model_median", "model_p10", "model_p90", "band_low", "band_high",
+            "passed"} <= set(table.columns)
+    data = json.loads((out / "validation.json").read_text())
+    assert data["seeds"] == [1, 2] and len(data["per_seed"]) == 2
+    assert "Dy_peak_multiple" in result.output
