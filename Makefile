@@ -1,17 +1,20 @@
-# make run | test | bench | clean      (each sets up .venv first through scripts/bootstrap.sh)
+# make run (the UI) | baseline | test | bench | clean      (each sets up .venv first through scripts/bootstrap.sh)
 SHELL := /bin/bash
 PY := .venv/bin/python
 # Solara's front end is served from the local folder that scripts/fetch_solara_assets.sh fills
 export SOLARA_ASSETS_PROXY_CACHE_DIR ?= $(CURDIR)/.solara-assets
 
-.PHONY: bootstrap run test bench clean
+.PHONY: bootstrap run baseline test bench clean
 
 bootstrap:
 	@scripts/bootstrap.sh
 
 run: bootstrap
+	.venv/bin/reesim ui --host 127.0.0.1 --port 8765
+
+# the baseline run with its tables and plots, without the UI
+baseline: bootstrap
 	.venv/bin/reesim run --scenario baseline --out out/baseline
-#	.venv/bin/reesim ui        # once the UI exists, instead of the line above
 
 # make's own status on failure is always 2: pytest's code is printed, and written to
 # $PYTEST_EXIT_FILE when that is set (.ci/run uses it)
