@@ -21,6 +21,7 @@ Three layers, each usable alone:
 from __future__ import annotations
 
 import json
+import itertools
 import math
 import os
 import sys
@@ -397,6 +398,23 @@ def _chunks(items: list, size: int):
         yield items[i:i + size]
 
 
+def _point_batches(plans: list, size: int):
+    """Batches of about ``size`` runs that keep every seed of a design point together.
+
+    Runs of one point share the model's cached spin-up, so splitting a point across workers
+    would make each of them spin the same world up again.
+    """
+    batch: list = []
+    for _, group in itertools.groupby(sorted(plans, key=lambda p: (p.point, p.replicate)),
+                                      key=lambda p: p.point):
+        batch.extend(group)
+        if len(batch) >= size:
+            yield batch
+            batch = []
+    if batch:
+        yield batch
+
+
 class _Progress:
     """A tqdm bar counting runs done and failed, with time left."""
 
@@ -523,7 +541,7 @@ def _run_on_dask(call, todo: list[RunPlan], store: ResultStore, bar: _Progress, 
             client.run(_warm_up)
         startup_s = time.perf_counter() - t0
         size = batch_size or default_batch_size(len(todo), n_workers)
-        batches = iter(_chunks(todo, size))
+        batches = iter(_point_batches(todo, size))
         in_flight = {}
         limit = max(1, tasks_per_worker * n_workers)
 
