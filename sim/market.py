@@ -112,7 +112,7 @@ def clear_markets(
     demand = np.maximum(np.asarray(demand_t, dtype=float), 0.0)
     n_goods, n = supply.shape
     cap = np.asarray(pair_cap_t, dtype=float)
-    if pair_cap_frac is not None:
+    if pair_cap_frac is not None and not np.isinf(pair_cap_frac).all():
         base = demand if licence_base_t is None else np.minimum(demand, licence_base_t)
         frac_cap = np.where(np.isinf(pair_cap_frac), np.inf,
                             np.nan_to_num(pair_cap_frac, posinf=0.0) * base[:, None, :])
@@ -145,6 +145,7 @@ def _allocate(supply: np.ndarray, demand: np.ndarray, cost: np.ndarray, cap: np.
     foreign = foreign[None]
     flows = np.zeros(cost.shape)
     s, d, cap, quota = supply.copy(), demand.copy(), cap.copy(), quota.copy()
+    settled = 1e-6 * demand.sum()
     for _ in range(rounds):
         open_pair = (cap > EPS_T) & (s > EPS_T)[:, :, None]
         open_pair &= ~foreign | (quota > EPS_T)[:, :, None]
@@ -166,7 +167,7 @@ def _allocate(supply: np.ndarray, demand: np.ndarray, cost: np.ndarray, cap: np.
         d = np.maximum(d - order.sum(axis=1), 0.0)
         cap = np.maximum(cap - order, 0.0)
         quota = np.maximum(quota - np.where(foreign, order, 0.0).sum(axis=2), 0.0)
-        if not (d > EPS_T).any():
+        if d.sum() <= settled or order.sum() <= settled:     # all served, or nothing more to get
             break
     return flows
 

@@ -27,6 +27,22 @@ def column_value(name: str, model: RareEarthModel):
     return model.recorder.last[name]
 
 
+class RowCollector(mesa.DataCollector):
+    """Mesa's DataCollector, fed one prepared row per month.
+
+    Every model series is a reporter as usual (so the collector pickles, validates and builds
+    ``get_model_vars_dataframe()`` the Mesa way), but ``collect`` appends the row's values
+    directly: they are plain floats and strings, so Mesa's per-value deepcopy is not needed.
+    """
+
+    def collect(self, model) -> None:
+        row = model.recorder.last
+        if hasattr(self, "_collection_steps"):
+            self._collection_steps.append(model.time)
+        for name, values in self.model_vars.items():
+            values.append(row[name])
+
+
 def column_names(nations: tuple[str, ...]) -> list[str]:
     """Every model series, in table order."""
     cols = ["date"]
@@ -53,7 +69,7 @@ class Recorder:
         self.model = model
         self.columns = column_names(model.world.nations)
         self.last: dict | None = None
-        self.datacollector = mesa.DataCollector(model_reporters={c: partial(column_value, c) for c in self.columns})
+        self.datacollector = RowCollector(model_reporters={c: partial(column_value, c) for c in self.columns})
         self.agent_datacollector = mesa.DataCollector(agenttype_reporters={
             IndustryAgent: {"iso3": "iso3", "sector": "sector", "output_t": "output_t",
                             "capacity_t_per_yr": "capacity_t_per_yr", "shortage_t": "shortage_t"},
