@@ -333,7 +333,7 @@ def calibrate(budget: int = typer.Option(40, help="Parameter sets to evaluate (e
     """Fit the `calibrated` parameters to the 2010 targets: Latin hypercube, then local refinement.
 
     70 % of the budget is a scrambled Latin hypercube (scipy.stats.qmc, seed ``search_seed``) over each
-    parameter's [min, max] from configs/parameters.csv (log scale where positive) plus the current
+    parameter's range (min to max) in configs/parameters.csv (log scale where positive) plus the current
     defaults; the rest is a shrinking random search around the best point. Loss = sum of squared
     log-distances of the seed medians to the band centres, zero inside a band. Writes
     configs/calibration/fitted_2010.csv and OUT/calibration_log.csv.
