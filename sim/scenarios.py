@@ -69,18 +69,23 @@ def list_scenarios(directory: Path = SCENARIO_DIR) -> list[tuple[str, str]]:
     return out
 
 
-def scenario_path(name_or_path: str | Path) -> Path:
-    """A scenario name from ``configs/scenarios`` or a path to a TOML file."""
+def named_toml(name_or_path: str | Path, directory: Path, kind: str) -> Path:
+    """A TOML file given by name (in ``directory``) or by path; ``kind`` names it in errors."""
     p = Path(name_or_path)
     if p.suffix == ".toml" or p.exists():
-        if not p.exists():
-            raise ConfigError(p, "<file>", "scenario file not found")
+        if not p.is_file():
+            raise ConfigError(p, "<file>", f"{kind} file not found")
         return p
-    candidate = SCENARIO_DIR / f"{name_or_path}.toml"
+    candidate = directory / f"{name_or_path}.toml"
     if not candidate.exists():
-        raise ConfigError(candidate, "<name>", f"unknown scenario '{name_or_path}'",
-                          [n for n, _ in list_scenarios()])
+        raise ConfigError(candidate, "<name>", f"unknown {kind} '{name_or_path}'",
+                          sorted(q.stem for q in directory.glob("*.toml")))
     return candidate
+
+
+def scenario_path(name_or_path: str | Path) -> Path:
+    """A scenario name from ``configs/scenarios`` or a path to a TOML file."""
+    return named_toml(name_or_path, SCENARIO_DIR, "scenario")
 
 
 def load_scenario(name_or_path: str | Path = "baseline") -> Scenario:

@@ -29,6 +29,7 @@ import numpy as np
 
 from sim.calendar import is_month, month_index
 from sim.errors import ConfigError
+from sim.scenarios import named_toml
 from sim.world import CONFIG_DIR
 
 SWEEP_DIR = CONFIG_DIR / "sweeps"
@@ -187,16 +188,7 @@ def _hash(obj: Any) -> str:
 # ---------------------------------------------------------------------- loading
 def sweep_path(name_or_path: str | Path) -> Path:
     """A spec name from ``configs/sweeps`` or a path to a TOML file."""
-    p = Path(name_or_path)
-    if p.suffix == ".toml" or p.exists():
-        if not p.is_file():
-            raise ConfigError(p, "<file>", "sweep spec not found")
-        return p
-    candidate = SWEEP_DIR / f"{name_or_path}.toml"
-    if not candidate.exists():
-        raise ConfigError(candidate, "<name>", f"unknown sweep '{name_or_path}'",
-                          sorted(q.stem for q in SWEEP_DIR.glob("*.toml")))
-    return candidate
+    return named_toml(name_or_path, SWEEP_DIR, "sweep")
 
 
 def load_sweep_spec(name_or_path: str | Path) -> SweepSpec:

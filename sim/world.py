@@ -61,15 +61,9 @@ class NationRow(_Row):
     stockpile_target_days: float = Field(ge=0)
 
 
-class DepositRow(_Row):
-    deposit: str
-    iso3: str
-    type: str
-    status: Literal["operating", "development", "prospect"]
-    capacity_t_per_yr: float = Field(ge=0)
-    start: str
-    cost_usd_per_kg: float = Field(gt=0)
-    finance_prob: float = Field(ge=0, le=1)
+class _ElementSplit(_Row):
+    """Percent of each element in a mix (a deposit's ore or a sector's non-magnet use)."""
+
     La: float = Field(ge=0)
     Ce: float = Field(ge=0)
     Pr: float = Field(ge=0)
@@ -79,6 +73,17 @@ class DepositRow(_Row):
     Tb: float = Field(ge=0)
     Dy: float = Field(ge=0)
     Y: float = Field(ge=0)
+
+
+class DepositRow(_ElementSplit):
+    deposit: str
+    iso3: str
+    type: str
+    status: Literal["operating", "development", "prospect"]
+    capacity_t_per_yr: float = Field(ge=0)
+    start: str
+    cost_usd_per_kg: float = Field(gt=0)
+    finance_prob: float = Field(ge=0, le=1)
 
     _month = field_validator("start")(_check_month)
 
@@ -96,18 +101,9 @@ class ProcessingRow(_Row):
     _month = field_validator("start")(_check_month)
 
 
-class SectorRow(_Row):
+class SectorRow(_ElementSplit):
     sector: Literal[SECTORS]  # type: ignore[valid-type]
     magnet_share_frac: float = Field(ge=0, le=1)
-    La: float = Field(ge=0)
-    Ce: float = Field(ge=0)
-    Pr: float = Field(ge=0)
-    Nd: float = Field(ge=0)
-    Sm: float = Field(ge=0)
-    Gd: float = Field(ge=0)
-    Tb: float = Field(ge=0)
-    Dy: float = Field(ge=0)
-    Y: float = Field(ge=0)
     growth_frac_per_yr_2024_2030: float = Field(ge=-0.5, le=1.0)
     growth_frac_per_yr_2030_2050: float = Field(ge=-0.5, le=1.0)
     max_substitution_frac: float = Field(ge=0, le=1)
