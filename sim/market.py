@@ -76,7 +76,7 @@ def clear_markets(
     pair_cap_frac: np.ndarray | None = None,
     licence_base_t: np.ndarray | None = None,
     logit_beta: float = 8.0,
-    rounds: int = 4,
+    rounds: int = 3,
 ) -> Clearing:
     """Allocate supply to orders, respecting export controls, rationing scarcity.
 
