@@ -607,8 +607,9 @@ class RareEarthModel(mesa.Model):
         np.add.at(mined, self.dep_nation, out[:, None] * self.dep_mix)
         # undocumented Chinese output, more when prices outside China run above those inside
         ratio = float(np.clip((self.price[OUTSIDE_ZONE, :E] @ self._world_mix())
-                              / max(self.price[CHINA_ZONE, :E] @ self._world_mix(), 1e-9), 0.5, 4.0))
-        illegal = p.illegal_supply_frac * p.china_mining_quota_t_per_yr / 12 * ratio ** p.illegal_price_elasticity
+                              / max(self.price[CHINA_ZONE, :E] @ self._world_mix(), 1e-9), 0.5, 2.0))
+        illegal = (p.illegal_supply_frac * p.china_mining_quota_t_per_yr / 12 * ratio ** p.illegal_price_elasticity
+                   * (1.0 - c.lost_frac[0, self.china]))                # crackdowns hit illegal mines too
         clay = self.dep_is_clay & (self.dep_nation == self.china)
         mix = (self.dep_capacity[clay] @ self.dep_mix[clay]) if clay.any() else mined[self.china]
         self.undocumented_t = illegal * mix / max(mix.sum(), 1e-9)
@@ -841,8 +842,14 @@ class RareEarthModel(mesa.Model):
         return 4.0 * np.log(self.price_hist[-1] / self.price_hist[-4])
 
     def _zone_stock(self) -> np.ndarray:
-        """Tonnes held in each zone by sellers, magnet makers and users, per good (zone, G)."""
-        held = self.user.copy()
+        """Tonnes on hand for the market in each zone, per good (zone, G).
+
+        Sellers' and magnet makers' stocks count in full; users' stocks only up to their normal
+        working cover, since what they hoard beyond it is held off the market: hoarding thins
+        the market and bids prices up, and releasing the hoard brings them down.
+        """
+        normal = self.p.target_cover_months * self.need_t.sum(axis=1)
+        held = np.minimum(self.user, normal)
         held[:, :E] += self.oxide + self.maker_oxide
         held[:, MAG] += self.magnets
         return np.stack([held[self.zone == z].sum(axis=0) for z in (CHINA_ZONE, OUTSIDE_ZONE)])
