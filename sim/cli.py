@@ -20,7 +20,6 @@ def simulate(scenario: str, seed: int, until: str | None, progress: bool = True,
     """Build and run one model with a progress bar; returns the model."""
     from tqdm import tqdm
 
-    from sim.calendar import month_index
     from sim.model import RareEarthModel
 
     model = RareEarthModel(scenario, seed=seed, until=until, **params)
@@ -31,7 +30,6 @@ def simulate(scenario: str, seed: int, until: str | None, progress: bool = True,
             model.step()
             bar.update(1)
             bar.set_postfix_str(model.current_month(), refresh=False)
-    del month_index
     return model
 
 

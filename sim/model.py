@@ -125,7 +125,8 @@ class RareEarthModel(mesa.Model):
         self.dep_base_util = self.dep_util.copy()
         self.dep_online = np.full(d, 10**9)
         self.dep_finance_at = np.full(d, 10**9)
-        self.dep_is_clay = np.array(["ion" in t.lower() for t in self._deposit_types()])
+        self.dep_is_clay = np.array(["ion" in t.lower() for t in w.deposit_type])
+        self.dep_planned: dict[int, int] = {}
         for i, status in enumerate(w.deposit_status):
             start = month_index(w.deposit_start[i])
             if status == "operating":
@@ -133,7 +134,6 @@ class RareEarthModel(mesa.Model):
             elif status == "development":
                 self.dep_finance_at[i] = max(start - int(p.lead_time_mine_months) // 2, self.start_month)
                 self.dep_online[i] = 10**9
-                self.dep_planned = getattr(self, "dep_planned", {})
                 self.dep_planned[i] = start
 
         # plants (separation, magnets)
@@ -155,7 +155,6 @@ class RareEarthModel(mesa.Model):
                 self.plant_finance_at[i] = max(start - int(lead[self.plant_stage[i]]) // 2,
                                                self.start_month)
                 self.plant_planned[i] = start
-        self.dep_planned = getattr(self, "dep_planned", {})
         self.base_util = self._base_utilisation()
         self._capacity_cache: dict[tuple, np.ndarray] = {}
         self._capacity_version = 0
@@ -212,11 +211,6 @@ class RareEarthModel(mesa.Model):
         self._zero_month_outputs()
         self.controls = self.book.controls(self.start_month - 1, self.flow_ema)
         self._prime()
-
-    def _deposit_types(self) -> list[str]:
-        import csv
-        with (self.world.directory / "deposits.csv").open(newline="", encoding="utf-8") as fh:
-            return [r["type"] for r in csv.DictReader(fh) if (r.get("deposit") or "").strip()]
 
     def _zero_month_outputs(self) -> None:
         n = self.n_nations
@@ -439,7 +433,7 @@ class RareEarthModel(mesa.Model):
 
     def _finance_announced_projects(self) -> None:
         """Announced projects whose financing month has come: built on time, or retried later."""
-        p, c = self.p, self.controls
+        p = self.p
         self._capacity_version += 1
         for i in np.flatnonzero(self.dep_finance_at == self.month):
             prob = self.world.deposit_finance_prob[i] if i < len(self.world.deposit_finance_prob) else 0.5
@@ -455,7 +449,6 @@ class RareEarthModel(mesa.Model):
                 self.plant_finance_at[i] = 10**9
             else:
                 self.plant_finance_at[i] = self.month + int(p.project_retry_months)
-        del c
 
     def _finance_prob(self, base: float, nation: int) -> float:
         c = self.controls

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import matplotlib
 import pandas as pd
 from matplotlib.dates import YearLocator
 from matplotlib.figure import Figure
@@ -30,14 +31,11 @@ def prices_figure(df: pd.DataFrame, title: str = "Oxide prices") -> Figure:
     fig = Figure(figsize=(10, 5.5))
     ax = fig.add_subplot()
     t = _dates(df)
-    cmap = fig.colormaps["tab10"] if hasattr(fig, "colormaps") else None
-    import matplotlib
     colours = matplotlib.colormaps["tab10"]
     for k, el in enumerate(ELEMENTS):
         c = colours(k % 10)
         ax.plot(t, df[f"price_{el}_usd_per_kg"], color=c, lw=1.6, label=el)
         ax.plot(t, df[f"price_{el}_china_usd_per_kg"], color=c, lw=0.9, ls="--")
-    del cmap
     ax.set_yscale("log")
     ax.legend(ncol=5, fontsize=8, title="solid: outside China (FOB); dashed: inside China", title_fontsize=8)
     return _finish(fig, ax, title, "USD/kg oxide (log)")

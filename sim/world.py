@@ -195,6 +195,7 @@ class World:
     deposit_names: tuple[str, ...]
     deposit_nation: np.ndarray
     deposit_status: tuple[str, ...]
+    deposit_type: tuple[str, ...]          # ore type, e.g. "ion-adsorption clay"
     deposit_capacity_t_per_yr: np.ndarray
     deposit_start: tuple[str, ...]
     deposit_cost_usd_per_kg: np.ndarray
@@ -300,6 +301,7 @@ def load_world(directory: str | Path = WORLD_DIR) -> World:
         deposit_names=tuple(r.deposit for r in deposits),
         deposit_nation=np.array(dep_nation, dtype=int),
         deposit_status=tuple(r.status for r in deposits),
+        deposit_type=tuple(r.type for r in deposits),
         deposit_capacity_t_per_yr=np.array([r.capacity_t_per_yr for r in deposits]),
         deposit_start=tuple(r.start for r in deposits),
         deposit_cost_usd_per_kg=np.array([r.cost_usd_per_kg for r in deposits]),
