@@ -42,11 +42,11 @@ def test_export_ban_zeroes_covered_flows_and_leaves_others():
     ban = {"type": "export_ban", "at": "2025-01", "nation": "CHN", "to": ["USA"]}
     banned, base = model([ban]), model()
     chn, usa, jpn = ix(banned, "CHN"), ix(banned, "USA"), ix(banned, "JPN")
-    assert base._oxide_flows[:, chn, usa].sum() > 0 and base._last_flows["magnet"][chn, usa] > 0
-    assert banned._oxide_flows[:, chn, usa].sum() == 0.0
-    assert banned._last_flows["magnet"][chn, usa] == 0.0
-    assert banned._last_flows["ore"][chn, usa] == 0.0
-    assert banned._last_flows["magnet"][chn, jpn] > 0      # a partner not named still trades
+    assert base.last_oxide_flows[:, chn, usa].sum() > 0 and base.last_flows["magnet"][chn, usa] > 0
+    assert banned.last_oxide_flows[:, chn, usa].sum() == 0.0
+    assert banned.last_flows["magnet"][chn, usa] == 0.0
+    assert banned.last_flows["ore"][chn, usa] == 0.0
+    assert banned.last_flows["magnet"][chn, jpn] > 0      # a partner not named still trades
 
 
 def test_export_ban_by_bloc_covers_every_member():
@@ -57,9 +57,9 @@ def test_export_ban_by_bloc_covers_every_member():
     allied = [i for i, b in enumerate(m.world.bloc) if b == "us_allied"]
     others = [i for i, b in enumerate(m.world.bloc) if b == "nonaligned"]
     heavy = [ELEMENTS.index(e) for e in HEAVY]
-    assert m._oxide_flows[np.ix_(heavy, [chn], allied)].sum() == 0.0
-    assert m._oxide_flows[np.ix_([CE], [chn], allied)].sum() > 0      # light REE not covered
-    assert m._oxide_flows[np.ix_(heavy, [chn], others)].sum() > 0
+    assert m.last_oxide_flows[np.ix_(heavy, [chn], allied)].sum() == 0.0
+    assert m.last_oxide_flows[np.ix_([CE], [chn], allied)].sum() > 0      # light REE not covered
+    assert m.last_oxide_flows[np.ix_(heavy, [chn], others)].sum() > 0
 
 
 def test_export_quota_caps_outflow_and_opens_the_price_gap():
@@ -67,8 +67,8 @@ def test_export_quota_caps_outflow_and_opens_the_price_gap():
              "stages": ["oxide", "metal"]}
     q, base = model([quota]), model()
     chn = ix(q, "CHN")
-    exports = q._oxide_flows[:, chn, :].sum() - q._oxide_flows[:, chn, chn].sum()
-    base_exports = base._oxide_flows[:, chn, :].sum() - base._oxide_flows[:, chn, chn].sum()
+    exports = q.last_oxide_flows[:, chn, :].sum() - q.last_oxide_flows[:, chn, chn].sum()
+    base_exports = base.last_oxide_flows[:, chn, :].sum() - base.last_oxide_flows[:, chn, chn].sum()
     # the quota plus the smuggling allowance (undocumented output leaves outside the quota)
     assert exports <= 6000 / 12 + q.undocumented_t.sum() + 1e-6
     assert exports < 0.5 * base_exports
@@ -81,8 +81,8 @@ def test_export_licence_delays_and_thins_flows():
                "stages": ["oxide", "metal", "magnet"], "approval_frac": 0.3, "delay_months": 3}
     lic, base = model([licence]), model()
     chn, jpn = ix(lic, "CHN"), ix(lic, "JPN")
-    assert lic._oxide_flows[DY, chn, jpn] < 0.7 * base._oxide_flows[DY, chn, jpn]
-    assert lic._last_flows["magnet"][chn, jpn] < 0.8 * base._last_flows["magnet"][chn, jpn]
+    assert lic.last_oxide_flows[DY, chn, jpn] < 0.7 * base.last_oxide_flows[DY, chn, jpn]
+    assert lic.last_flows["magnet"][chn, jpn] < 0.8 * base.last_flows["magnet"][chn, jpn]
     assert lic.transit[:, :, :, DY].sum() > 0 and base.transit[:, :, :, DY].sum() == 0
 
 
@@ -93,7 +93,7 @@ def test_general_licence_exempts_the_named_partner():
     chn, usa, jpn = ix(m, "CHN"), ix(m, "USA"), ix(m, "JPN")
     assert m.controls.pair_cap_frac[1 + DY, chn, jpn] == 0.0
     assert np.isinf(m.controls.pair_cap_frac[1 + DY, chn, usa])
-    assert m._oxide_flows[DY, chn, jpn] == 0.0
+    assert m.last_oxide_flows[DY, chn, jpn] == 0.0
 
 
 def test_price_floor_raises_margin_and_utilisation_of_the_floored_nation():
@@ -177,11 +177,11 @@ def test_reaction_fires_when_its_condition_holds():
     assert m.book.fired == {"ban": month_index("2026-01")}
     assert m.shock_log == [("2026-01", "ban")]
     chn, usa = ix(m, "CHN"), ix(m, "USA")
-    assert m._oxide_flows[DY, chn, usa] == 0.0
+    assert m.last_oxide_flows[DY, chn, usa] == 0.0
 
 
 def test_reaction_does_not_fire_while_its_condition_fails():
     m = _reacting([dict(TARIFF, at="2025-01")])
     assert m.book.fired == {} and m.shock_log == []
     chn, usa = ix(m, "CHN"), ix(m, "USA")
-    assert m._oxide_flows[DY, chn, usa] > 0
+    assert m.last_oxide_flows[DY, chn, usa] > 0

@@ -282,6 +282,6 @@ class Dashboard:
             "shortages": self.shortages.render(model),
             "stockpiles": self.stockpiles.render(model),
         }
-        self.map.update(model._last_flows, model.current_month(), list(model.shock_log))
+        self.map.update(model.last_flows, model.current_month(), list(model.shock_log))
         out["map"] = self.map_bf.render_png()
         return out

@@ -95,7 +95,7 @@ def china_base_exports_t_per_yr(model) -> float:
     ch = model.world.nations.index("CHN")
     total = 0.0
     for good in ("oxide", "magnet"):
-        f = np.asarray(model._last_flows[good])
+        f = np.asarray(model.last_flows[good])
         total += float(f[ch].sum() - f[ch, ch])
     return 12.0 * total
 
