@@ -145,18 +145,24 @@ def _allocate(supply: np.ndarray, demand: np.ndarray, cost: np.ndarray, cap: np.
     foreign = foreign[None]
     flows = np.zeros(cost.shape)
     s, d, cap, quota = supply.copy(), demand.copy(), cap.copy(), quota.copy()
+    capped, quota_set = bool(np.isfinite(cap).any()), bool(np.isfinite(quota).any())
     settled = 1e-6 * demand.sum()
     for _ in range(rounds):
-        open_pair = (cap > EPS_T) & (s > EPS_T)[:, :, None]
-        open_pair &= ~foreign | (quota > EPS_T)[:, :, None]
+        open_pair = (s > EPS_T)[:, :, None]
+        if capped:
+            open_pair = open_pair & (cap > EPS_T)
+        if quota_set:
+            open_pair = open_pair & (~foreign | (quota > EPS_T)[:, :, None])
         weight = np.where(open_pair, s[:, :, None] * preference, 0.0)
         total = weight.sum(axis=1, keepdims=True)
         share = np.divide(weight, total, out=np.zeros_like(weight), where=total > 0)
-        order = np.minimum(share * d[:, None, :], cap)
-
-        exports = np.where(foreign, order, 0.0).sum(axis=2)
-        q_scale = np.divide(quota, exports, out=np.ones_like(exports), where=exports > quota + EPS_T)
-        order = np.where(foreign, order * q_scale[:, :, None], order)
+        order = share * d[:, None, :]
+        if capped:
+            order = np.minimum(order, cap)
+        if quota_set:
+            exports = np.where(foreign, order, 0.0).sum(axis=2)
+            q_scale = np.divide(quota, exports, out=np.ones_like(exports), where=exports > quota + EPS_T)
+            order = np.where(foreign, order * q_scale[:, :, None], order)
 
         sold = order.sum(axis=2)
         s_scale = np.divide(s, sold, out=np.ones_like(sold), where=sold > s)
@@ -165,8 +171,10 @@ def _allocate(supply: np.ndarray, demand: np.ndarray, cost: np.ndarray, cap: np.
         flows += order
         s = np.maximum(s - order.sum(axis=2), 0.0)
         d = np.maximum(d - order.sum(axis=1), 0.0)
-        cap = np.maximum(cap - order, 0.0)
-        quota = np.maximum(quota - np.where(foreign, order, 0.0).sum(axis=2), 0.0)
+        if capped:
+            cap = np.maximum(cap - order, 0.0)
+        if quota_set:
+            quota = np.maximum(quota - np.where(foreign, order, 0.0).sum(axis=2), 0.0)
         if d.sum() <= settled or order.sum() <= settled:     # all served, or nothing more to get
             break
     return flows
