@@ -26,7 +26,7 @@ from sim import market
 from sim.calendar import add_months, month_index, month_name
 from sim.recording import Recorder
 from sim.parameters import load_parameter_table
-from sim.policy import (BASE_FRICTION_FRAC, MAGNET_GOOD, ORE, InvestmentDeal, PolicyBook, holds)
+from sim.policy import MAGNET_GOOD, ORE, InvestmentDeal, PolicyBook, holds
 from sim.scenarios import Scenario, load_scenario
 from sim.world import ELEMENTS, GOODS, SECTORS, UPSTREAM, World, load_world
 
@@ -96,7 +96,8 @@ class RareEarthModel(mesa.Model):
         self.end_month = month_index(until or self.spec.end)
         self.month = self.start_month - 1
         self.keep_flows = keep_flows
-        self.book = PolicyBook(self.world, list(self.spec.events), list(self.spec.reactions))
+        self.book = PolicyBook(self.world, list(self.spec.events), list(self.spec.reactions),
+                               base_friction_frac=self.p.base_friction_frac)
         self.shock_log: list[tuple[str, str]] = []
         self._init_state()
         self._init_agents()
@@ -372,12 +373,14 @@ class RareEarthModel(mesa.Model):
         Mines and separators read the two-year average price of the magnet oxides against the
         base year, magnet makers that of NdFeB; tight utilisation and shortages add to both.
         """
-        tight = (self.util_ema - 0.9) * 10.0                                  # (stage,)
+        p = self.p
+        tight = (self.util_ema - p.investment_util_threshold_frac) / (1.0 - p.investment_util_threshold_frac)
         avg = self.price_hist.mean(axis=0) / self.anchor                      # (zone, G)
         oxides = np.log(avg[:, MAGNET_PRICE_GOODS[:-1]].mean(axis=1))        # (zone,)
         magnets = np.log(avg[:, MAG])
         scarcity = np.stack([oxides, oxides, magnets])                       # (stage, zone)
-        self.signal = np.clip(tight[:, None] + 20.0 * self.shortage_ema[None] + scarcity, 0.0, 1.0)
+        shortage = self.shortage_ema[None] / p.investment_shortage_trigger_frac
+        self.signal = np.clip(tight[:, None] + shortage + scarcity, 0.0, 1.0)
 
     # ------------------------------------------------------------ investment
     def commission(self, sector: str, nation: int, size_frac: float, capacity_t: float | None = None,
@@ -398,13 +401,14 @@ class RareEarthModel(mesa.Model):
                 if mix_deposit is None and not len(own):
                     return False
                 src = mix_deposit if mix_deposit is not None else own[np.argmax(self.dep_capacity[own])]
-                cap = capacity_t or max(p.investment_step_frac * self.dep_capacity[own].sum() * size_frac, 500.0)
+                cap = capacity_t or max(p.investment_step_frac * self.dep_capacity[own].sum() * size_frac,
+                                        p.min_mine_project_t_per_yr)
                 self._add_deposit(nation, src, cap, self.month + (lead if capacity_t else lead // 2))
         else:
             k = STAGE_INDEX[sector]
             lead = p.lead_time_separation_months if k == 1 else p.lead_time_magnet_months
             lead = int(round(lead * c.lead_time_multiplier[nation]))
-            typical = 5000.0 if k == 1 else 2000.0
+            typical = p.typical_separation_plant_t_per_yr if k == 1 else p.typical_magnet_plant_t_per_yr
             cap = capacity_t or max(typical, self.stage_capacity_t_per_yr(sector)[nation]) \
                 * p.investment_step_frac * size_frac
             heavy = bool(k == 1 and self.heavy_frac()[nation] > 0)       # builds what it already runs
@@ -438,14 +442,15 @@ class RareEarthModel(mesa.Model):
         for i in np.flatnonzero(self.dep_finance_at == self.month):
             prob = self.world.deposit_finance_prob[i] if i < len(self.world.deposit_finance_prob) else 0.5
             if self.rng_projects.random() < self._finance_prob(prob, self.dep_nation[i]):
-                self.dep_online[i] = max(self.dep_planned.get(i, self.month), self.month + 12)
+                self.dep_online[i] = max(self.dep_planned.get(i, self.month), self.month + int(p.min_mine_build_months))
                 self.dep_finance_at[i] = 10**9
             else:
                 self.dep_finance_at[i] = self.month + int(p.project_retry_months)
         for i in np.flatnonzero(self.plant_finance_at == self.month):
-            prob = 0.6
+            prob = p.plant_finance_prob
             if self.rng_projects.random() < self._finance_prob(prob, self.plant_nation[i]):
-                self.plant_online[i] = max(self.plant_planned.get(i, self.month), self.month + 6)
+                self.plant_online[i] = max(self.plant_planned.get(i, self.month),
+                                           self.month + int(p.min_plant_build_months))
                 self.plant_finance_at[i] = 10**9
             else:
                 self.plant_finance_at[i] = self.month + int(p.project_retry_months)
@@ -746,7 +751,7 @@ class RareEarthModel(mesa.Model):
         c, p = self.controls, self.p
         idx = np.arange(c.pair_cap_frac.shape[0])[goods]
         idx = np.atleast_1d(idx)
-        friction = BASE_FRICTION_FRAC * (1 - np.eye(self.n_nations)) + c.friction_frac
+        friction = p.base_friction_frac * (1 - np.eye(self.n_nations)) + c.friction_frac
         cost = market.delivered_cost(price, self.freight, c.tariff_frac[idx], c.duty_frac[idx], c.risk_frac)
         cost = cost * (1.0 + np.maximum(friction, 0.0))[None] * (1.0 - 0.5 * self.offtake)[None]
         quota = c.export_quota_t[idx].copy()
@@ -863,7 +868,7 @@ class RareEarthModel(mesa.Model):
         price = market.next_price(self.price, pressure, self.anchor, p.price_anchor_rate_per_month,
                                   p.price_max_step_frac, self.floor)
         binding = self._china_exports_bound()
-        wedge = c.duty_frac[1:, self.china] + BASE_FRICTION_FRAC
+        wedge = c.duty_frac[1:, self.china] + p.base_friction_frac
         held = self._zone_stock()
         inside_weight = held[CHINA_ZONE] / np.maximum(held.sum(axis=0), 1e-9)
         inside, outside = market.link_zone_prices(price[CHINA_ZONE], price[OUTSIDE_ZONE], binding, wedge,

@@ -28,7 +28,6 @@ MAGNET_ELEMENTS = ("Pr", "Nd", "Sm", "Tb", "Dy")
 HEAVY_REE = ("Sm", "Gd", "Tb", "Dy", "Y")
 INVEST_STAGES = ("mining", "separation", "magnets")
 TRADE_STATUSES = ("ntr", "jackson_vanik", "sanctioned")
-BASE_FRICTION_FRAC = 0.05  # transaction friction of trade between non-members (share of price)
 
 
 class _Event(BaseModel):
@@ -257,6 +256,7 @@ class PolicyBook:
     events: list = field(default_factory=list)
     reactions: list[Reaction] = field(default_factory=list)
     fired: dict[str, int] = field(default_factory=dict)
+    base_friction_frac: float = 0.05   # configs/parameters.csv base_friction_frac
 
     def __post_init__(self) -> None:
         self._index = {iso: i for i, iso in enumerate(self.world.nations)}
@@ -395,7 +395,7 @@ class PolicyBook:
                     c.risk_frac[a] *= 1.0 - ev.risk_cut_frac
                     for b in members:
                         if a != b:
-                            c.friction_frac[a, b] -= ev.friction_cut_frac * BASE_FRICTION_FRAC
+                            c.friction_frac[a, b] -= ev.friction_cut_frac * self.base_friction_frac
             case "production_quota":
                 c.mining_quota_t_per_yr[ix[ev.nation]] = ev.t_per_yr
             case "supply_disruption":
