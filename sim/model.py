@@ -190,7 +190,7 @@ class RareEarthModel(mesa.Model):
         self.user = month_need * p.target_cover_months
         self.stockpile_t = np.zeros((n, G))
         targets = w.stockpile_target_days[:, None] / 30.4 * month_need
-        self.stockpile_t[:] = targets * 0.5 * p.stockpile_days_scale  # half filled at the start
+        self.stockpile_t[:] = targets * p.stockpile_initial_fill_frac * p.stockpile_days_scale
         self.transit = np.zeros((TRANSIT_SLOTS, 3, n, G))              # buyer: user, maker, stockpile
         self.losses_t = np.zeros(E)
 
@@ -686,7 +686,7 @@ class RareEarthModel(mesa.Model):
         self.oxide -= excess
         self.month_losses_t = excess.sum(axis=0)
         self.losses_t += self.month_losses_t
-        self.util_ema[1] += 0.1 * (run.sum() / max(cap.sum(), 1e-9) - self.util_ema[1])
+        self.util_ema[1] += self.p.memory_frac * (run.sum() / max(cap.sum(), 1e-9) - self.util_ema[1])
 
     def _trade_oxides_and_make_magnets(self) -> None:
         p, c = self.p, self.controls
@@ -715,7 +715,7 @@ class RareEarthModel(mesa.Model):
         normal_use = (need[:, :E] + maker_need).T                         # what licences are applied for
         res = self._clear(slice(1, 1 + E), self.price[self.zone, :E].T, self.oxide.T, total.T, normal_use)
         self.oxide -= res.sold_t.T
-        self.sales_ema += 0.1 * (res.sold_t.T - self.sales_ema)
+        self.sales_ema += self.p.memory_frac * (res.sold_t.T - self.sales_ema)
         self._deliver(res, orders, slice(0, E))
         self._note_zone_market(res, total.T, slice(0, E))
         self._last_flows["oxide"] = res.flows_t.sum(axis=0)
@@ -729,7 +729,7 @@ class RareEarthModel(mesa.Model):
         self.maker_oxide = np.maximum(self.maker_oxide, 0.0)
         self.magnets += made
         self.magnets_made_t = made
-        self.util_ema[2] += 0.1 * (made.sum() / max(cap.sum(), 1e-9) - self.util_ema[2])
+        self.util_ema[2] += self.p.memory_frac * (made.sum() / max(cap.sum(), 1e-9) - self.util_ema[2])
 
     def _trade_magnets(self) -> None:
         pile = self.pile_order[:, MAG]
@@ -740,7 +740,7 @@ class RareEarthModel(mesa.Model):
         res = self._clear(slice(1 + E, 2 + E), self.price[self.zone, MAG][None], self.magnets[None],
                           total.T, self.need_t[:, :, MAG].sum(axis=1)[None])
         self.magnets -= res.sold_t[0]
-        self.magnet_sales_ema += 0.1 * (res.sold_t[0] - self.magnet_sales_ema)
+        self.magnet_sales_ema += self.p.memory_frac * (res.sold_t[0] - self.magnet_sales_ema)
         self._deliver(res, orders, slice(MAG, MAG + 1))
         self._note_zone_market(res, total.T, slice(MAG, MAG + 1))
         self._last_flows["magnet"] = res.flows_t[0]
@@ -753,14 +753,14 @@ class RareEarthModel(mesa.Model):
         idx = np.atleast_1d(idx)
         friction = p.base_friction_frac * (1 - np.eye(self.n_nations)) + c.friction_frac
         cost = market.delivered_cost(price, self.freight, c.tariff_frac[idx], c.duty_frac[idx], c.risk_frac)
-        cost = cost * (1.0 + np.maximum(friction, 0.0))[None] * (1.0 - 0.5 * self.offtake)[None]
+        cost = cost * (1.0 + np.maximum(friction, 0.0))[None] * (1.0 - p.offtake_cost_cut_frac * self.offtake)[None]
         quota = c.export_quota_t[idx].copy()
         if np.isfinite(quota[:, self.china]).any():
             quota[:, self.china] += self._smuggling_allowance(idx)
         res = market.clear_markets(supply, demand, cost, c.pair_cap_t[idx], quota,
                                    pair_cap_frac=c.pair_cap_frac[idx], licence_base_t=licence_base,
                                    logit_beta=p.logit_beta)
-        self.flow_ema[idx] += 0.1 * (res.flows_t - self.flow_ema[idx])
+        self.flow_ema[idx] += self.p.memory_frac * (res.flows_t - self.flow_ema[idx])
         self._last_delay = c.licence_delay_months[idx]
         return res
 
@@ -820,7 +820,7 @@ class RareEarthModel(mesa.Model):
         self.shortage_t_by_sector = (self.need_t - used) @ reo
         used_goods = used.sum(axis=1)
         self.consumed_elements_t = used_goods.sum(axis=0) @ self.element_content
-        self.use_ema += 0.1 * (used_goods - self.use_ema)
+        self.use_ema += self.p.memory_frac * (used_goods - self.use_ema)
         # shortage that moves prices: end users' and magnet makers' unmet need for each good
         wanted, missing = need.copy(), need - used_goods
         wanted[:, :E] += self.maker_need
@@ -833,7 +833,7 @@ class RareEarthModel(mesa.Model):
         for z in (CHINA_ZONE, OUTSIDE_ZONE):
             in_zone = self.zone == z
             frac = short[in_zone].sum() / max(total_need[in_zone].sum(), 1e-9)
-            self.shortage_ema[z] += 0.1 * (frac - self.shortage_ema[z])
+            self.shortage_ema[z] += self.p.memory_frac * (frac - self.shortage_ema[z])
 
     def _expected_growth_per_yr(self) -> np.ndarray:
         """Adaptive expectation of price growth from the last three months (per zone and good)."""
@@ -891,7 +891,7 @@ class RareEarthModel(mesa.Model):
                 cost = p.separation_cost_usd_per_kg if sector == "separation" else p.magnet_conversion_cost_usd_per_kg
                 frac = margin / cost
             self.margin_ema[k] += (frac - self.margin_ema[k]) / p.investment_memory_months
-        self.util_ema[0] += 0.1 * (self.mined_t.sum() / max(self._mine_potential().sum() / max(
+        self.util_ema[0] += self.p.memory_frac * (self.mined_t.sum() / max(self._mine_potential().sum() / max(
             self.dep_util.mean(), 1e-9), 1e-9) - self.util_ema[0])
 
     def _china_exports_bound(self) -> np.ndarray:
