@@ -73,10 +73,11 @@ class NationAgent(mesa.Agent):
         nation's shortage exceeds the trigger share of its need.
         """
         action, _ = self.stockpile_mode()
-        total_need = float(need_t.sum())
-        short_frac = float(shortfall_t.sum()) / total_need if total_need > 0 else 0.0
+        reo = self.model.reo_content                      # compare in t REO: magnets and oxides alike
+        total_need = float(need_t @ reo)
+        short_frac = float(shortfall_t @ reo) / total_need if total_need > 0 else 0.0
         if action == RELEASE or short_frac > self.model.p.stockpile_release_trigger_frac:
             out = np.minimum(self.model.stockpile_t[self.index], shortfall_t)
-            self.released_t += float(out.sum())
+            self.released_t += float(out @ reo)
             return out
         return np.zeros_like(shortfall_t)
