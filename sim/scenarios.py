@@ -88,15 +88,19 @@ def scenario_path(name_or_path: str | Path) -> Path:
     return named_toml(name_or_path, SCENARIO_DIR, "scenario")
 
 
+def read_toml(path: Path) -> dict:
+    """Parse a TOML file; a syntax error is a ConfigError naming the file."""
+    try:
+        with path.open("rb") as fh:
+            return tomllib.load(fh)
+    except tomllib.TOMLDecodeError as err:
+        raise ConfigError(path, "<toml>", f"not valid TOML: {err}") from None
+
+
 def load_scenario(name_or_path: str | Path = "baseline") -> Scenario:
     """Read and validate a scenario file."""
     path = scenario_path(name_or_path)
-    try:
-        with path.open("rb") as fh:
-            data = tomllib.load(fh)
-    except tomllib.TOMLDecodeError as err:
-        raise ConfigError(path, "<toml>", f"not valid TOML: {err}") from None
-    return scenario_from_dict(data, path)
+    return scenario_from_dict(read_toml(path), path)
 
 
 def scenario_from_dict(data: dict, path: Path | None = None) -> Scenario:

@@ -20,7 +20,6 @@ import hashlib
 import itertools
 import json
 import math
-import tomllib
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
@@ -29,7 +28,7 @@ import numpy as np
 
 from sim.calendar import is_month, month_index
 from sim.errors import ConfigError
-from sim.scenarios import named_toml
+from sim.scenarios import named_toml, read_toml
 from sim.world import CONFIG_DIR
 
 SWEEP_DIR = CONFIG_DIR / "sweeps"
@@ -194,12 +193,7 @@ def sweep_path(name_or_path: str | Path) -> Path:
 def load_sweep_spec(name_or_path: str | Path) -> SweepSpec:
     """Read and validate a sweep spec."""
     path = sweep_path(name_or_path)
-    try:
-        with path.open("rb") as fh:
-            data = tomllib.load(fh)
-    except tomllib.TOMLDecodeError as err:
-        raise ConfigError(path, "<toml>", f"not valid TOML: {err}") from None
-    return sweep_from_dict(data, path)
+    return sweep_from_dict(read_toml(path), path)
 
 
 def sweep_from_dict(data: dict, path: str | Path | None = None) -> SweepSpec:
