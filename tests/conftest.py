@@ -32,3 +32,13 @@ def run():
     def _call(scenario="baseline", seed=1, until="2032-12", events=(), **params):
         return _run(scenario, seed, until, frozen(list(events)), tuple(sorted(params.items())))
     return _call
+
+
+@pytest.fixture
+def scenario_file(tmp_path):
+    """write(body) -> path of a minimal scenario TOML (2024-01..2030-12) with ``body`` appended."""
+    def write(body: str):
+        path = tmp_path / "bad.toml"
+        path.write_text('name = "bad"\ndescription = "x"\nstart = "2024-01"\nend = "2030-12"\n' + body)
+        return path
+    return write

@@ -14,12 +14,6 @@ from sim.scenarios import load_scenario
 from sim.world import WORLD_DIR, load_world
 
 
-def _scenario(tmp_path: Path, body: str) -> Path:
-    path = tmp_path / "bad.toml"
-    path.write_text('name = "bad"\ndescription = "x"\nstart = "2024-01"\nend = "2030-12"\n' + body)
-    return path
-
-
 def _world_with(tmp_path: Path, table: str, edit) -> Path:
     world = tmp_path / "world"
     shutil.copytree(WORLD_DIR, world)
@@ -28,8 +22,8 @@ def _world_with(tmp_path: Path, table: str, edit) -> Path:
     return world
 
 
-def test_unknown_nation_in_an_event_names_file_key_and_allowed(tmp_path):
-    path = _scenario(tmp_path, '[[events]]\nat = "2026-01"\ntype = "export_ban"\nnation = "XXX"\n')
+def test_unknown_nation_in_an_event_names_file_key_and_allowed(scenario_file):
+    path = scenario_file('[[events]]\nat = "2026-01"\ntype = "export_ban"\nnation = "XXX"\n')
     with pytest.raises(ConfigError) as err:
         load_scenario(path)
     assert err.value.file == str(path)
@@ -37,41 +31,41 @@ def test_unknown_nation_in_an_event_names_file_key_and_allowed(tmp_path):
     assert "CHN" in err.value.allowed and "KAZ" in err.value.allowed
 
 
-def test_unknown_element_is_rejected(tmp_path):
-    path = _scenario(tmp_path, '[[events]]\nat = "2026-01"\ntype = "export_ban"\nnation = "CHN"\n'
+def test_unknown_element_is_rejected(scenario_file):
+    path = scenario_file('[[events]]\nat = "2026-01"\ntype = "export_ban"\nnation = "CHN"\n'
                                'elements = ["Dy", "Unobtainium"]\n')
     with pytest.raises(ConfigError, match=r"events\[0\]\.elements\[1\].*allowed: La, Ce, Pr, Nd"):
         load_scenario(path)
 
 
-def test_unknown_event_type_lists_the_types(tmp_path):
-    path = _scenario(tmp_path, '[[events]]\nat = "2026-01"\ntype = "embargo"\nnation = "CHN"\n')
+def test_unknown_event_type_lists_the_types(scenario_file):
+    path = scenario_file('[[events]]\nat = "2026-01"\ntype = "embargo"\nnation = "CHN"\n')
     with pytest.raises(ConfigError, match=r"events\[0\]\.type.*allowed: .*export_quota.*export_ban"):
         load_scenario(path)
 
 
-def test_unknown_stage_is_rejected(tmp_path):
-    path = _scenario(tmp_path, '[[events]]\nat = "2026-01"\ntype = "export_ban"\nnation = "CHN"\n'
+def test_unknown_stage_is_rejected(scenario_file):
+    path = scenario_file('[[events]]\nat = "2026-01"\ntype = "export_ban"\nnation = "CHN"\n'
                                'stages = ["alloy"]\n')
     with pytest.raises(ConfigError, match=r"events\[0\]\.stages.*allowed: ore, oxide, metal, magnet"):
         load_scenario(path)
 
 
-def test_unknown_top_level_key_and_unknown_parameter(tmp_path):
+def test_unknown_top_level_key_and_unknown_parameter(scenario_file):
     with pytest.raises(ConfigError, match=r"bad\.toml: colour: unknown key"):
-        load_scenario(_scenario(tmp_path, 'colour = "red"\n'))
+        load_scenario(scenario_file('colour = "red"\n'))
     with pytest.raises(ConfigError, match=r"parameters\.logit_betta: unknown parameter.*logit_beta"):
-        load_scenario(_scenario(tmp_path, "[parameters]\nlogit_betta = 3\n"))
+        load_scenario(scenario_file("[parameters]\nlogit_betta = 3\n"))
 
 
-def test_event_month_outside_the_run_and_contradictory_events(tmp_path):
+def test_event_month_outside_the_run_and_contradictory_events(scenario_file):
     with pytest.raises(ConfigError, match=r"events\[0\]\.at: month 2031-01 is outside the run"):
-        load_scenario(_scenario(tmp_path, '[[events]]\nat = "2031-01"\ntype = "export_quota"\n'
+        load_scenario(scenario_file('[[events]]\nat = "2031-01"\ntype = "export_quota"\n'
                                           'nation = "CHN"\nt_per_yr = 1000\n'))
     two = ('[[events]]\nat = "2026-01"\ntype = "export_quota"\nnation = "CHN"\nt_per_yr = 1000\n'
            '[[events]]\nat = "2027-01"\ntype = "export_quota"\nnation = "CHN"\nt_per_yr = 500\n')
     with pytest.raises(ConfigError, match=r"events\[1\]: contradicts events\[0\]"):
-        load_scenario(_scenario(tmp_path, two))
+        load_scenario(scenario_file(two))
 
 
 def test_negative_capacity_in_a_world_table_names_the_row(tmp_path):

@@ -102,62 +102,56 @@ def test_myanmar_disruption_cuts_then_partly_restores_output(run):
 
 # --- bad files fail before the run (adds to tests/test_config_errors.py) -------------------------
 
-def _scenario(tmp_path: Path, body: str) -> Path:
-    path = tmp_path / "bad.toml"
-    path.write_text('name = "bad"\ndescription = "x"\nstart = "2024-01"\nend = "2030-12"\n' + body)
-    return path
-
-
 REACTION = ('[[reactions]]\nname = "r"\nwhen = {{ metric = "{metric}", nation = "{nation}", value = 0.1 }}\n'
             'then = {{ type = "{type}", nation = "CHN", to = ["USA"] }}\n')
 
 
-def test_unknown_bloc_names_the_key_and_the_blocs(tmp_path):
-    path = _scenario(tmp_path, '[[events]]\nat = "2026-01"\ntype = "export_ban"\nnation = "CHN"\n'
+def test_unknown_bloc_names_the_key_and_the_blocs(scenario_file):
+    path = scenario_file('[[events]]\nat = "2026-01"\ntype = "export_ban"\nnation = "CHN"\n'
                                'to_bloc = ["nato"]\n')
     with pytest.raises(ConfigError) as err:
         load_scenario(path)
     assert err.value.key_path == "events[0].to_bloc[0]" and err.value.allowed == list(BLOCS)
 
 
-def test_reaction_with_unknown_metric_names_the_key(tmp_path):
-    path = _scenario(tmp_path, REACTION.format(metric="gdp", nation="USA", type="export_ban"))
+def test_reaction_with_unknown_metric_names_the_key(scenario_file):
+    path = scenario_file(REACTION.format(metric="gdp", nation="USA", type="export_ban"))
     with pytest.raises(ConfigError, match=r"bad\.toml: reactions\[0\]\.when\.metric"):
         load_scenario(path)
 
 
-def test_reaction_with_unknown_nation_in_its_condition(tmp_path):
-    path = _scenario(tmp_path, REACTION.format(metric="shortage_frac", nation="XXX", type="export_ban"))
+def test_reaction_with_unknown_nation_in_its_condition(scenario_file):
+    path = scenario_file(REACTION.format(metric="shortage_frac", nation="XXX", type="export_ban"))
     with pytest.raises(ConfigError) as err:
         load_scenario(path)
     assert err.value.key_path == "reactions[0].when.nation" and "USA" in err.value.allowed
 
 
-def test_reaction_whose_event_has_an_unknown_type_lists_the_types(tmp_path):
-    path = _scenario(tmp_path, REACTION.format(metric="shortage_frac", nation="USA", type="embargo"))
+def test_reaction_whose_event_has_an_unknown_type_lists_the_types(scenario_file):
+    path = scenario_file(REACTION.format(metric="shortage_frac", nation="USA", type="embargo"))
     with pytest.raises(ConfigError) as err:
         load_scenario(path)
     assert err.value.key_path == "reactions[0].then.type" and err.value.allowed == list(EVENT_TYPES)
 
 
-def test_reaction_without_a_condition_value_is_rejected(tmp_path):
-    path = _scenario(tmp_path, '[[reactions]]\nname = "r"\nwhen = { metric = "shortage_frac" }\n'
+def test_reaction_without_a_condition_value_is_rejected(scenario_file):
+    path = scenario_file('[[reactions]]\nname = "r"\nwhen = { metric = "shortage_frac" }\n'
                                'then = { type = "stockpile", nations = ["USA"], action = "release" }\n')
     with pytest.raises(ConfigError, match=r"reactions\[0\]\.when\.value"):
         load_scenario(path)
 
 
-def test_until_not_after_at_and_bad_trade_status(tmp_path):
+def test_until_not_after_at_and_bad_trade_status(scenario_file):
     with pytest.raises(ConfigError, match=r"events\[0\]\.until: until 2025-01 is not after at 2026-01"):
-        load_scenario(_scenario(tmp_path, '[[events]]\nat = "2026-01"\nuntil = "2025-01"\n'
+        load_scenario(scenario_file('[[events]]\nat = "2026-01"\nuntil = "2025-01"\n'
                                           'type = "supply_disruption"\nnation = "MMR"\nlost_frac = 0.5\n'))
     with pytest.raises(ConfigError, match=r"events\[0\]\.status"):
-        load_scenario(_scenario(tmp_path, '[[events]]\nat = "2026-01"\ntype = "trade_status"\n'
+        load_scenario(scenario_file('[[events]]\nat = "2026-01"\ntype = "trade_status"\n'
                                           'nations = ["KAZ"]\npartner = "USA"\nstatus = "friendly"\n'))
 
 
-def test_unknown_deposit_in_a_deal_lists_the_deposits(tmp_path):
-    path = _scenario(tmp_path, '[[events]]\nat = "2026-01"\ntype = "investment_deal"\ninvestor = "USA"\n'
+def test_unknown_deposit_in_a_deal_lists_the_deposits(scenario_file):
+    path = scenario_file('[[events]]\nat = "2026-01"\ntype = "investment_deal"\ninvestor = "USA"\n'
                                'host = "KAZ"\nstage = "mining"\ncapacity_t_per_yr = 1000\n'
                                'element_mix = "Atlantis"\n')
     with pytest.raises(ConfigError) as err:
@@ -165,8 +159,8 @@ def test_unknown_deposit_in_a_deal_lists_the_deposits(tmp_path):
     assert err.value.key_path == "events[0].element_mix" and "Mountain Pass (MP Materials)" in err.value.allowed
 
 
-def test_unknown_key_in_an_event_is_rejected(tmp_path):
-    path = _scenario(tmp_path, '[[events]]\nat = "2026-01"\ntype = "export_ban"\nnation = "CHN"\n'
+def test_unknown_key_in_an_event_is_rejected(scenario_file):
+    path = scenario_file('[[events]]\nat = "2026-01"\ntype = "export_ban"\nnation = "CHN"\n'
                                'partners = ["USA"]\n')
     with pytest.raises(ConfigError, match=r"events\[0\]\.partners"):
         load_scenario(path)

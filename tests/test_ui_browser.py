@@ -78,6 +78,17 @@ def image_src(page, view: str) -> str:
     return page.locator(f"img.reesim-{view}, .reesim-{view} img").first.get_attribute("src") or ""
 
 
+def wait_for_month(page, expected: str) -> None:
+    """Wait until the page shows month ``expected`` (YYYY-MM)."""
+    page.wait_for_function(f"document.querySelector('.reesim-month').innerText === '{expected}'", timeout=20000)
+
+
+def step_to(page, expected: str) -> None:
+    """Press Step once and wait for the page to show month ``expected``."""
+    page.get_by_role("button", name="Step").click()
+    wait_for_month(page, expected)
+
+
 def assert_no_error_box(page):
     assert page.locator(".v-alert.error").count() == 0
     assert "Traceback (most recent call last)" not in page.locator("body").inner_text()
@@ -94,8 +105,7 @@ def test_page_loads_with_the_start_month_and_all_views(browser, server):
 
 def test_play_advances_the_month_and_changes_the_price_chart(browser, server):
     page = open_page(browser, server)
-    page.get_by_role("button", name="Step").click()
-    page.wait_for_function("document.querySelector('.reesim-month').innerText === '2024-01'", timeout=20000)
+    step_to(page, "2024-01")
     before = image_src(page, "prices")
     page.get_by_role("button", name="Play").click()
     page.wait_for_function("document.querySelector('.reesim-month').innerText >= '2024-05'", timeout=40000)
@@ -109,8 +119,7 @@ def test_play_advances_the_month_and_changes_the_price_chart(browser, server):
 
 def test_shock_adds_its_marker(browser, server):
     page = open_page(browser, server)
-    page.get_by_role("button", name="Step").click()
-    page.wait_for_function("document.querySelector('.reesim-month').innerText === '2024-01'", timeout=20000)
+    step_to(page, "2024-01")
     before = image_src(page, "china")
     page.get_by_role("button", name="China bans heavy-REE exports").click()
     page.get_by_text("China bans heavy-REE exports: in force from 2024-02").wait_for(timeout=20000)
@@ -122,18 +131,15 @@ def test_shock_adds_its_marker(browser, server):
 
 def test_switching_scenario_or_seed_resets_the_run(browser, server):
     page = open_page(browser, server)
-    for _ in range(2):
-        page.get_by_role("button", name="Step").click()
-    page.wait_for_function("document.querySelector('.reesim-month').innerText === '2024-02'", timeout=20000)
+    step_to(page, "2024-01")
+    step_to(page, "2024-02")
     seed = page.get_by_label("Seed")
     seed.fill("5")
     seed.press("Enter")
     page.wait_for_function("document.querySelector('.reesim-month').innerText.includes('not started')",
                            timeout=20000)
-    page.get_by_role("button", name="Step").click()
-    page.wait_for_function("document.querySelector('.reesim-month').innerText === '2024-01'", timeout=20000)
-    page.get_by_role("button", name="Step").click()
-    page.wait_for_function("document.querySelector('.reesim-month').innerText === '2024-02'", timeout=20000)
+    step_to(page, "2024-01")
+    step_to(page, "2024-02")
     page.get_by_label("Scenario").click(force=True)
     page.get_by_role("option", name="china_full_ban", exact=True).click()
     page.wait_for_function("document.querySelector('.reesim-month').innerText.includes('not started')",
@@ -147,7 +153,7 @@ def test_two_sessions_do_not_share_a_model(browser, server):
     b = open_page(browser, server)
     for _ in range(3):
         a.get_by_role("button", name="Step").click()
-    a.wait_for_function("document.querySelector('.reesim-month').innerText === '2024-03'", timeout=20000)
+    wait_for_month(a, "2024-03")
     time.sleep(0.5)
     assert month(b) == "2024-01 (not started)"
     assert_no_error_box(a)
