@@ -179,6 +179,8 @@ def _allocate(supply: np.ndarray, demand: np.ndarray, cost: np.ndarray, cap: np.
             break
     return flows
 
+MAX_SCARCITY_RATIO = 50.0     # normal cover / cover beyond which scarcity adds no further push
+
 
 def price_pressure(
     shortage_frac: np.ndarray,
@@ -187,15 +189,19 @@ def price_pressure(
     shortage_response: float,
     cover_response: float,
 ) -> np.ndarray:
-    """Monthly log-price pressure from end-use shortage and sellers' stock cover.
+    """Monthly log-price pressure from end-use shortage and the stock on the market.
 
-    Unmet need pushes prices up; sellers' stocks below their normal cover
-    (months of use) push them up, above it push them down, in proportion to
-    the log of the ratio (the stock-to-use rule of commodity system-dynamics
-    models), bounded so a single month cannot move the price without limit.
+    Unmet need pushes prices up. Stock above its normal cover (months of use)
+    pushes them down in proportion to the log of the ratio (the stock-to-use
+    rule of commodity system-dynamics models, Sterman 2000 ch. 20); stock
+    below it pushes them up in proportion to the ratio itself, so the push
+    grows without bound as the free stock runs out (the convex supply-of-storage
+    curve: Working 1949; Deaton & Laroque 1992). Both are bounded so a single
+    month cannot move the price without limit.
     """
     ratio = np.maximum(normal_cover_months, 1e-9) / np.maximum(cover_months, 1e-9)
-    return shortage_response * shortage_frac + cover_response * np.clip(np.log(ratio), -2.0, 2.0)
+    scarcity = np.where(ratio > 1.0, np.minimum(ratio, MAX_SCARCITY_RATIO) - 1.0, np.log(np.maximum(ratio, np.exp(-2.0))))
+    return shortage_response * shortage_frac + cover_response * scarcity
 
 
 def next_price(

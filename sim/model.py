@@ -22,6 +22,7 @@ from mesa.agent import AgentSet
 from agents.industry import (IndustryAgent, hoard_multiple, inventory_order_t, surplus_brake, target_utilisation,
                              update_intensity)
 from agents.nation import NationAgent
+from agents.trader import TraderAgent
 from sim import market
 from sim.calendar import add_months, month_index, month_name
 from sim.recording import Recorder
@@ -39,13 +40,13 @@ SPIN_UP_MONTHS = 36
 SPIN_UP_CACHE_SIZE = 16
 _SPIN_UP_CACHE: dict[tuple, dict] = {}
 # everything the spin-up changes (checked by tests/test_model.py::test_spin_up_cache_restores_identical_runs)
-SPUN_STATE = ("conc", "feed", "oxide", "maker_oxide", "magnets", "user", "stockpile_t", "transit",
+SPUN_STATE = ("conc", "feed", "oxide", "maker_oxide", "magnets", "user", "stockpile_t", "spec_t", "transit",
               "losses_t", "flow_ema", "use_ema", "sales_ema", "magnet_sales_ema", "dep_util",
               "util_ema", "shortage_ema", "normal_cover", "magnet_plan", "user_order", "_last_flows",
               "_oxide_flows", "_magnet_flows", "_last_delay", "month_losses_t", "mass_balance_error_t",
               "mined_t", "undocumented_t", "recycled_t", "separated_t", "magnets_made_t",
               "consumed_t_by_sector", "shortage_t_by_sector", "consumed_elements_t", "need_t",
-              "unmet_zone", "orders_zone", "short_zone", "released_t", "intensity", "intensity_low",
+              "unmet_zone", "china_unsold_frac", "orders_zone", "short_zone", "released_t", "intensity", "intensity_low", "base_flows_t",
               "margin_ema", "price", "price_hist", "pile_order", "maker_need", "maker_short")
 HEAVY_MASK = np.array([e in ("Sm", "Gd", "Tb", "Dy", "Y") for e in ELEMENTS])
 MAGNET_PRICE_GOODS = [ELEMENTS.index(e) for e in ("Pr", "Nd", "Tb", "Dy")] + [E]
@@ -97,7 +98,8 @@ class RareEarthModel(mesa.Model):
         self.month = self.start_month - 1
         self.keep_flows = keep_flows
         self.book = PolicyBook(self.world, list(self.spec.events), list(self.spec.reactions),
-                               base_friction_frac=self.p.base_friction_frac)
+                               base_friction_frac=self.p.base_friction_frac,
+                               quota_value_tilt=self.p.quota_value_tilt)
         self.shock_log: list[tuple[str, str]] = []
         self._init_state()
         self._init_agents()
@@ -191,7 +193,8 @@ class RareEarthModel(mesa.Model):
         self.stockpile_t = np.zeros((n, G))
         targets = w.stockpile_target_days[:, None] / 30.4 * month_need
         self.stockpile_t[:] = targets * p.stockpile_initial_fill_frac * p.stockpile_days_scale
-        self.transit = np.zeros((TRANSIT_SLOTS, 3, n, G))              # buyer: user, maker, stockpile
+        self.spec_t = np.zeros((n, E))                                  # traders' off-market oxides
+        self.transit = np.zeros((TRANSIT_SLOTS, 4, n, G))              # buyer: user, maker, stockpile, trader
         self.losses_t = np.zeros(E)
 
         # memories (exponential averages)
@@ -225,6 +228,8 @@ class RareEarthModel(mesa.Model):
         self.consumed_elements_t = np.zeros(E)
         self.need_t = np.zeros((n, len(SECTORS), G))
         self.unmet_zone = np.zeros((2, G))
+        self.china_unsold_frac = np.zeros(G)
+        self.china_tightness = 0.0
         self.short_zone = np.zeros((2, G))
         self.orders_zone = np.zeros((2, G))
         self.released_t = np.zeros((n, G))
@@ -255,6 +260,7 @@ class RareEarthModel(mesa.Model):
                             for i in range(self.n_nations) for k, s in enumerate(SECTORS)
                             if w.demand_t_reo_per_yr[i, k] > 0]
         self.upstream_set = AgentSet(self.upstream_agents, random=self.random)
+        self.trader_agents = [TraderAgent(self, z) for z in (CHINA_ZONE, OUTSIDE_ZONE)]
 
     # ---------------------------------------------------------------- queries
     def current_month(self) -> str:
@@ -325,7 +331,7 @@ class RareEarthModel(mesa.Model):
         """Every tonne held anywhere in the chain, per element (for the mass balance)."""
         held_goods = (self.user + self.stockpile_t + self.transit.sum(axis=(0, 1))).sum(axis=0)
         total = held_goods @ self.element_content
-        total += (self.conc + self.feed + self.oxide + self.maker_oxide).sum(axis=0)
+        total += (self.conc + self.feed + self.oxide + self.maker_oxide + self.spec_t).sum(axis=0)
         total += self.magnets.sum() * self.world.magnet_recipe_t_per_t
         return total
 
@@ -487,7 +493,11 @@ class RareEarthModel(mesa.Model):
         self._zero_month_outputs()
         stocks_before = self.total_stocks_by_element()
         if not spin_up:
-            self.controls = self.book.controls(self.month, self.flow_ema, self._export_values())
+            # quotas are spread over goods by usual exports: recent flows, or the base year's where
+            # a control has held flows below what buyers want
+            usual = np.maximum(self.flow_ema, self.base_flows_t)
+            self.controls = self.book.controls(self.month, usual, self._export_values())
+            self.china_tightness = self._china_tightness(usual)
             self._fire_reactions()
             self._apply_trade_status()
             self._start_deals()
@@ -511,17 +521,23 @@ class RareEarthModel(mesa.Model):
 
         Prices then respond to departures from this base-year balance, so the
         structural surplus of Ce and La at 2024 prices is the starting point
-        rather than a shock (initialisation in equilibrium).
+        rather than a shock (initialisation in equilibrium). Controls already in force in the
+        first month (e.g. the 2009 export duty and quota of the backtest) are the status quo:
+        they apply in the second half of the spin-up, so the run starts settled under them.
         """
-        key = (str(self.world.directory), self.start_month, tuple(sorted(self.p.items())))
+        in_force = tuple(repr(ev) for ev in self.spec.events if ev.active(self.start_month))
+        key = (str(self.world.directory), self.start_month, tuple(sorted(self.p.items())), in_force)
         if key in _SPIN_UP_CACHE:
             self._restore(_SPIN_UP_CACHE[key])
             return
         self.month = self.start_month - SPIN_UP_MONTHS - 1
-        for _ in range(SPIN_UP_MONTHS):
+        for k in range(SPIN_UP_MONTHS):
             self.month += 1
+            if in_force and k == SPIN_UP_MONTHS // 2:
+                self.controls = self.book.controls(self.start_month, self.flow_ema, self._export_values())
             self._advance(spin_up=True)
         self.normal_cover = self._zone_cover()
+        self.base_flows_t = self.flow_ema.copy()
         self.month = self.start_month - 1
         self.losses_t[:] = 0.0
         for nation in self.nation_agents:
@@ -579,8 +595,11 @@ class RareEarthModel(mesa.Model):
             noise = 1.0 + p.demand_noise_sd_frac * self.rng_demand.standard_normal((self.n_nations, len(SECTORS)))
             scale = scale * np.clip(noise, 0.5, 1.5)
         price_ratio = self.price / self.anchor                            # (zone, G)
-        response = price_ratio ** p.demand_price_elasticity / (1.0 + (price_ratio / p.choke_price_ratio) ** 2)
-        response *= 1.0 + (1.0 / p.choke_price_ratio) ** 2                  # = 1 at 2024 prices
+        # backstop technologies (ferrite, induction motors, Dy-free grades) are priced against
+        # today's (2024) rare-earth prices, whatever the world's base year
+        choke = p.choke_price_ratio * self.world.backstop_reference_usd_per_kg
+        response = price_ratio ** p.demand_price_elasticity / (1.0 + (self.price / choke) ** 2)
+        response *= 1.0 + (self.anchor / choke) ** 2                        # = 1 at base-year prices
         factor = (self.intensity * response[:, None, :])[self.zone]     # (N, S, G)
         self.need_t = self.base_need * scale[:, :, None] * factor
 
@@ -710,12 +729,17 @@ class RareEarthModel(mesa.Model):
         self.maker_need = maker_need
         maker_order = inventory_order_t(maker_need, self.maker_oxide, cover[:, :E], p.stock_adjust_months)
         self.pile_order = np.array([a.stockpile_orders_t(self.use_ema[a.index]) for a in self.nation_agents])
-        orders = np.stack([self.user_order[:, :E], maker_order, self.pile_order[:, :E]])   # (3, N, E)
+        use = need[:, :E] + maker_need
+        spec_buy, spec_sell = self._speculate(use, self._zone_stock()[:, :E])
+        orders = np.stack([self.user_order[:, :E], maker_order, self.pile_order[:, :E], spec_buy])  # (4, N, E)
         total = orders.sum(axis=0)
-        normal_use = (need[:, :E] + maker_need).T                         # what licences are applied for
-        res = self._clear(slice(1, 1 + E), self.price[self.zone, :E].T, self.oxide.T, total.T, normal_use)
-        self.oxide -= res.sold_t.T
-        self.sales_ema += self.p.memory_frac * (res.sold_t.T - self.sales_ema)
+        offered = self.oxide + spec_sell
+        res = self._clear(slice(1, 1 + E), self.price[self.zone, :E].T, offered.T, total.T, use.T)
+        sold = res.sold_t.T
+        by_traders = sold * np.divide(spec_sell, offered, out=np.zeros_like(offered), where=offered > 0)
+        self.spec_t -= by_traders
+        self.oxide -= sold - by_traders
+        self.sales_ema += self.p.memory_frac * (sold - by_traders - self.sales_ema)
         self._deliver(res, orders, slice(0, E))
         self._note_zone_market(res, total.T, slice(0, E))
         self._last_flows["oxide"] = res.flows_t.sum(axis=0)
@@ -731,9 +755,28 @@ class RareEarthModel(mesa.Model):
         self.magnets_made_t = made
         self.util_ema[2] += self.p.memory_frac * (made.sum() / max(cap.sum(), 1e-9) - self.util_ema[2])
 
+    def _speculate(self, use_t: np.ndarray, zone_stock_t: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """Traders' buy orders and sell offers per nation and oxide (N, E).
+
+        Each zone's traders decide on the zone's totals; their orders are placed through the
+        zone's nations in proportion to use, their sales come from where they hold the stock.
+        """
+        buy, sell = np.zeros_like(use_t), np.zeros_like(use_t)
+        if self.month < self.start_month:                    # the spin-up has no speculators
+            return buy, sell
+        for trader in self.trader_agents:
+            in_zone = self.zone == trader.zone
+            zone_use, held = use_t[in_zone].sum(axis=0), self.spec_t[in_zone].sum(axis=0)
+            trader.decide(zone_stock_t[trader.zone], held)
+            buy[in_zone] = trader.buy_t * np.divide(use_t[in_zone], zone_use, out=np.zeros_like(use_t[in_zone]),
+                                                    where=zone_use > 0)
+            sell[in_zone] = trader.sell_t * np.divide(self.spec_t[in_zone], held,
+                                                      out=np.zeros_like(use_t[in_zone]), where=held > 0)
+        return buy, sell
+
     def _trade_magnets(self) -> None:
         pile = self.pile_order[:, MAG]
-        orders = np.zeros((3, self.n_nations, 1))
+        orders = np.zeros((4, self.n_nations, 1))
         orders[0, :, 0] = self.user_order[:, MAG]
         orders[2, :, 0] = pile
         total = orders.sum(axis=0)
@@ -785,11 +828,15 @@ class RareEarthModel(mesa.Model):
         if goods.start < E:
             self.user[:, goods] += arrived[0]
             self.maker_oxide += arrived[1]
+            self.spec_t += arrived[3]
         else:
             self.user[:, goods] += arrived[0]
         self.stockpile_t[:, goods] += arrived[2]
 
     def _note_zone_market(self, res: market.Clearing, orders: np.ndarray, goods: slice) -> None:
+        ch = self.china
+        offered = res.unsold_t[:, ch] + res.flows_t[:, ch, :].sum(axis=1)
+        self.china_unsold_frac[goods] = res.unsold_t[:, ch] / np.maximum(offered, 1e-9)
         for z in (CHINA_ZONE, OUTSIDE_ZONE):
             in_zone = self.zone == z
             self.unmet_zone[z, goods] = res.unmet_t[:, in_zone].sum(axis=1)
@@ -803,6 +850,7 @@ class RareEarthModel(mesa.Model):
         self.user += arrived[0]
         self.maker_oxide += arrived[1, :, :E]
         self.stockpile_t += arrived[2]
+        self.spec_t += arrived[3, :, :E]
         need = self.need_t.sum(axis=1)                                   # (N, G)
         shortfall = np.maximum(need - self.user, 0.0)
         for a in self.nation_agents:
@@ -894,14 +942,30 @@ class RareEarthModel(mesa.Model):
         self.util_ema[0] += self.p.memory_frac * (self.mined_t.sum() / max(self._mine_potential().sum() / max(
             self.dep_util.mean(), 1e-9), 1e-9) - self.util_ema[0])
 
+    def _china_tightness(self, usual_t: np.ndarray) -> float:
+        """How hard China's controls bite, as traders read the news: the log ratio of usual exports
+        to what quotas, bans and licences now allow (all goods, t), plus the share of Chinese mine
+        capacity a crackdown has idled."""
+        c, ch = self.controls, self.china
+        usual = usual_t[:, ch, :].copy()                                  # (M goods, importers)
+        usual[:, ch] = 0.0
+        share = np.where(np.isfinite(c.pair_cap_frac[:, ch, :]), np.clip(c.pair_cap_frac[:, ch, :], 0.0, 1.0), 1.0)
+        allowed = np.minimum(usual * share, c.pair_cap_t[:, ch, :]).sum(axis=1)
+        allowed = np.minimum(allowed, c.export_quota_t[:, ch])
+        return float(np.log(max(usual.sum(), 1e-9) / max(allowed.sum(), 1e-9))) + float(c.lost_frac[0, ch])
+
     def _china_exports_bound(self) -> np.ndarray:
-        """Per good (oxides, magnet): are China's exports held back by a control this month?"""
+        """Per good (oxides, magnet): are China's exports held back by a control this month?
+
+        Held back means a control is in force, buyers outside went short, and China had
+        the goods but did not sell them all: the control, not a lack of stock, kept them home.
+        """
         c = self.controls
         ch = self.china
         controlled = np.isfinite(c.export_quota_t[1:, ch]) | (
             np.isfinite(c.pair_cap_frac[1:, ch]) | np.isfinite(c.pair_cap_t[1:, ch])).any(axis=1)
         short_outside = self.unmet_zone[OUTSIDE_ZONE] / np.maximum(self.orders_zone[OUTSIDE_ZONE], 1e-9)
-        return controlled & (short_outside > 0.005)
+        return controlled & (short_outside > 0.005) & (self.china_unsold_frac > 0.01)
 
     def _fire_reactions(self) -> None:
         """Conditional reactions: when a condition holds, schedule the reaction's event."""

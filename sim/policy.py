@@ -248,6 +248,31 @@ class Controls:
     trade_status: np.ndarray | None = None  # (N importer, N exporter) codes in force
 
 
+def split_quota_t(total_t: float, usual_t: np.ndarray, value_usd_per_kg: np.ndarray, tilt: float) -> np.ndarray:
+    """Spread a tonnage quota over goods, given each good's usual exports and value per kg.
+
+    A quota above usual exports cuts nothing (the slack is spread pro rata). A tighter
+    one keeps a share ``min(1, lam * (value / mean value) ** tilt)`` of each good's usual
+    exports, with ``lam`` set so the shares use up the quota: exporters cut cheap goods
+    (La, Ce) first and dear ones (Dy, Tb, magnets) last; ``tilt`` 0 cuts all alike.
+    """
+    usual = np.maximum(np.asarray(usual_t, dtype=float), 0.0)
+    if usual.sum() <= 0:
+        return np.full(len(usual), total_t / max(len(usual), 1))
+    if total_t >= usual.sum():
+        return usual * total_t / usual.sum()
+    value = np.maximum(np.asarray(value_usd_per_kg, dtype=float), 1e-9)
+    weight = (value / np.average(value, weights=usual + 1e-12)) ** tilt
+    lo, hi = 0.0, 1.0 / weight.min()
+    for _ in range(60):                                  # bisection on the monotone total
+        lam = 0.5 * (lo + hi)
+        if (usual * np.minimum(1.0, lam * weight)).sum() > total_t:
+            hi = lam
+        else:
+            lo = lam
+    return usual * np.minimum(1.0, lo * weight)
+
+
 @dataclass
 class PolicyBook:
     """The events of a scenario (scheduled and triggered), resolved against a world."""
@@ -257,6 +282,7 @@ class PolicyBook:
     reactions: list[Reaction] = field(default_factory=list)
     fired: dict[str, int] = field(default_factory=dict)
     base_friction_frac: float = 0.05   # configs/parameters.csv base_friction_frac
+    quota_value_tilt: float = 1.0      # configs/parameters.csv quota_value_tilt
 
     def __post_init__(self) -> None:
         self._index = {iso: i for i, iso in enumerate(self.world.nations)}
@@ -289,8 +315,8 @@ class PolicyBook:
             reference_exports_t: recent monthly trade flows, shape (M, N, N), used
                 to spread a total quota over goods and named partners.
             export_value_usd_per_kg: value of each good abroad, shape (M,): a
-                total quota is spread over goods by export value, as licence
-                holders put scarce quota tonnes into the dearest goods.
+                total quota is cut least where a tonne is worth most, as licence
+                holders put scarce quota tonnes into the dearest goods (split_quota_t).
         """
         w = self.world
         n, m = len(w.nations), len(MARKET_GOODS)
@@ -329,10 +355,9 @@ class PolicyBook:
                 goods, exporter = goods_mask(ev.elements, ev.stages), ix[ev.nation]
                 partners = self.partners(ev)
                 pair_ref = np.where(partners[None, :], ref[:, exporter, :], 0.0)
-                weights = np.where(goods, pair_ref.sum(axis=1) * value, 0.0)
-                if weights.sum() <= 0:
-                    weights = goods.astype(float)
-                per_good_t = ev.t_per_yr / 12.0 * weights / weights.sum()
+                per_good_t = np.zeros(len(goods))
+                per_good_t[goods] = split_quota_t(ev.t_per_yr / 12.0, pair_ref.sum(axis=1)[goods], value[goods],
+                                                  self.quota_value_tilt)
                 if partners.sum() == len(partners) - 1:        # toward everyone else
                     c.export_quota_t[goods, exporter] = np.minimum(
                         c.export_quota_t[goods, exporter], per_good_t[goods])

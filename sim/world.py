@@ -124,6 +124,8 @@ class PriceRow(_Row):
     good: Literal[GOODS]  # type: ignore[valid-type]
     price_usd_per_kg: float = Field(gt=0)
     price_china_usd_per_kg: float = Field(gt=0)
+    backstop_reference_usd_per_kg: float = Field(gt=0)
+    backstop_reference_china_usd_per_kg: float = Field(gt=0)
 
 
 class TradeRow(_Row):
@@ -218,6 +220,7 @@ class World:
     magnet_recipe_t_per_t: np.ndarray      # (E,)
     price_usd_per_kg: np.ndarray           # (G,) outside China
     price_china_usd_per_kg: np.ndarray     # (G,)
+    backstop_reference_usd_per_kg: np.ndarray  # (zone, G): price level choke_price_ratio multiplies
     tariff_frac: np.ndarray                # (N importer, N exporter)
     trade_status: np.ndarray               # (N importer, N exporter) codes
 
@@ -324,6 +327,8 @@ def load_world(directory: str | Path = WORLD_DIR) -> World:
         magnet_recipe_t_per_t=recipe,
         price_usd_per_kg=np.array([prices[g].price_usd_per_kg for g in GOODS]),
         price_china_usd_per_kg=np.array([prices[g].price_china_usd_per_kg for g in GOODS]),
+        backstop_reference_usd_per_kg=np.array([[prices[g].backstop_reference_china_usd_per_kg for g in GOODS],
+                                                [prices[g].backstop_reference_usd_per_kg for g in GOODS]]),
         tariff_frac=tariff,
         trade_status=status,
     )

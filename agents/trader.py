@@ -1,0 +1,95 @@
+"""TraderAgent: speculative stockholders, one per price zone (inside and outside China).
+
+Traders hold oxides off the market, buying when they expect prices to rise
+faster than it costs to carry the stock and selling when they do not. Their
+expectation mixes two rules from the heterogeneous-agent literature (Brock &
+Hommes 1998; Lux & Marchesi 1999): chartists extrapolate the recent trend,
+fundamentalists expect reversion to the long-run price; news that China
+tightens its controls adds to the expected return for a while. Buying on a rising
+trend drains the free stock and lifts prices further; once the price runs far
+above its fundamental the reversion term wins, traders sell and the spike
+collapses below where it started. This is the speculative layer of the
+2010-2011 crisis (Sprecher et al. 2017: "stockpiling played a distinct role").
+
+The rules are vectorised over goods; the model routes a zone's orders to the
+oxide market through the zone's nations and its sales back as supply.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+import mesa
+import numpy as np
+
+if TYPE_CHECKING:
+    from sim.model import RareEarthModel
+
+
+def expected_return_per_yr(trend_per_yr: np.ndarray, price_usd_per_kg: np.ndarray,
+                           fundamental_usd_per_kg: np.ndarray, chartist_weight: float,
+                           reversion_per_yr: float) -> np.ndarray:
+    """Expected log price change per year: the trend, less a pull back toward the fundamental."""
+    stretch = np.log(np.maximum(price_usd_per_kg, 1e-12) / np.maximum(fundamental_usd_per_kg, 1e-12))
+    return chartist_weight * trend_per_yr - reversion_per_yr * stretch
+
+
+def wanted_share(expected_return: np.ndarray, carry_cost_per_yr: float, sensitivity: float,
+                 max_share: float) -> np.ndarray:
+    """Share of the zone's stock traders want to hold off the market: more the larger the excess return.
+
+    Positions are a share of the stock (the float) rather than of use, so a thin market
+    (Dy, Tb) and a deep one (Ce) can be cornered alike, as in 2010-2011.
+    """
+    return max_share * np.clip(sensitivity * (expected_return - carry_cost_per_yr), 0.0, 1.0)
+
+
+def trade_t(wanted_t: np.ndarray, held_t: np.ndarray, adjust_months: float) -> tuple[np.ndarray, np.ndarray]:
+    """This month's (buy, sell) in t: a share of the gap to the wanted stock."""
+    step = (wanted_t - held_t) / adjust_months
+    return np.maximum(step, 0.0), np.minimum(np.maximum(-step, 0.0), held_t)
+
+
+class TraderAgent(mesa.Agent):
+    """The speculative stockholders of one price zone (0 = inside China, 1 = outside).
+
+    Args:
+        model: the RareEarthModel.
+        zone: price zone index.
+    """
+
+    def __init__(self, model: RareEarthModel, zone: int) -> None:
+        super().__init__(model)
+        self.zone = zone
+        self.label = "traders in China" if zone == 0 else "traders outside China"
+        self.buy_t = np.zeros(0)
+        self.sell_t = np.zeros(0)
+        self.news_per_yr = 0.0
+        self._tightness_seen = 0.0
+
+    @property
+    def held_t(self) -> float:
+        """Speculative stock held by this zone's traders (t REO)."""
+        m = self.model
+        return float(m.spec_t[m.zone == self.zone].sum())
+
+    def decide(self, market_stock_t: np.ndarray, held_t: np.ndarray) -> None:
+        """Set this month's buy and sell (t per oxide) from prices, the trend and the zone's stock.
+
+        Args:
+            market_stock_t: the zone's stock on the market, per oxide (sellers', makers', users' working stock).
+            held_t: the zone's speculative stock of each oxide.
+        """
+        m, p = self.model, self.model.p
+        # news: a tightening of China's controls raises the return traders expect; it fades
+        surprise = max(m.china_tightness - self._tightness_seen, 0.0)
+        self._tightness_seen = m.china_tightness
+        self.news_per_yr = self.news_per_yr * (1.0 - 1.0 / p.spec_news_memory_months) + p.spec_news_weight * surprise
+        k = int(p.spec_trend_months)
+        n = len(held_t)
+        hist = m.price_hist[:, self.zone, :n]
+        trend = 12.0 / k * np.log(hist[-1] / hist[-1 - k])
+        expected = expected_return_per_yr(trend, m.price[self.zone, :n], m.anchor[self.zone, :n],
+                                          p.spec_chartist_weight, p.spec_reversion_per_yr) + self.news_per_yr
+        share = wanted_share(expected, p.spec_carry_cost_per_yr, p.spec_sensitivity, p.spec_max_stock_share)
+        self.buy_t, self.sell_t = trade_t(share * (market_stock_t + held_t), held_t, p.spec_adjust_months)
