@@ -64,8 +64,25 @@ class TraderAgent(mesa.Agent):
         self.label = "traders in China" if zone == 0 else "traders outside China"
         self.buy_t = np.zeros(0)
         self.sell_t = np.zeros(0)
-        self.news_per_yr = 0.0
-        self._tightness_seen = 0.0
+        self.news_per_yr = np.zeros(0)
+        self._seen = (0.0, np.zeros(0))
+
+    def _surprise(self, n: int) -> np.ndarray:
+        """This month's news per oxide (per year of expected return).
+
+        Any tightening of China's controls is news of scarcity everywhere; a cut aimed at one
+        good is, on top, news of scarcity abroad and of plenty at home, where the goods it
+        keeps back pile up (the textbook effect of an export restriction).
+        """
+        m, p = self.model, self.model.p
+        overall, by_good = m.china_tightness, m.china_tightness_by_good[1:1 + n]
+        seen_overall, seen_by_good = self._seen
+        if len(seen_by_good) != n:
+            seen_by_good = np.zeros(n)
+        self._seen = (overall, by_good.copy())
+        sign = 1.0 if self.zone == 1 else -1.0
+        return (p.spec_news_weight * max(overall - seen_overall, 0.0)
+                + sign * p.spec_news_good_weight * np.maximum(by_good - seen_by_good, 0.0))
 
     @property
     def held_t(self) -> float:
@@ -81,12 +98,11 @@ class TraderAgent(mesa.Agent):
             held_t: the zone's speculative stock of each oxide.
         """
         m, p = self.model, self.model.p
-        # news: a tightening of China's controls raises the return traders expect; it fades
-        surprise = max(m.china_tightness - self._tightness_seen, 0.0)
-        self._tightness_seen = m.china_tightness
-        self.news_per_yr = self.news_per_yr * (1.0 - 1.0 / p.spec_news_memory_months) + p.spec_news_weight * surprise
-        k = int(p.spec_trend_months)
         n = len(held_t)
+        if len(self.news_per_yr) != n:
+            self.news_per_yr = np.zeros(n)
+        self.news_per_yr = self.news_per_yr * (1.0 - 1.0 / p.spec_news_memory_months) + self._surprise(n)
+        k = int(p.spec_trend_months)
         hist = m.price_hist[:, self.zone, :n]
         trend = 12.0 / k * np.log(hist[-1] / hist[-1 - k])
         expected = expected_return_per_yr(trend, m.price[self.zone, :n], m.anchor[self.zone, :n],

@@ -229,7 +229,8 @@ class RareEarthModel(mesa.Model):
         self.need_t = np.zeros((n, len(SECTORS), G))
         self.unmet_zone = np.zeros((2, G))
         self.china_unsold_frac = np.zeros(G)
-        self.china_tightness = 0.0
+        self.china_tightness = 0.0                                      # all goods, log units
+        self.china_tightness_by_good = np.zeros(len(GOODS) + 1)         # market goods (ore, oxides, magnet)
         self.short_zone = np.zeros((2, G))
         self.orders_zone = np.zeros((2, G))
         self.released_t = np.zeros((n, G))
@@ -497,7 +498,7 @@ class RareEarthModel(mesa.Model):
             # a control has held flows below what buyers want
             usual = np.maximum(self.flow_ema, self.base_flows_t)
             self.controls = self.book.controls(self.month, usual, self._export_values())
-            self.china_tightness = self._china_tightness(usual)
+            self.china_tightness, self.china_tightness_by_good = self._china_tightness(usual)
             self._fire_reactions()
             self._apply_trade_status()
             self._start_deals()
@@ -942,17 +943,23 @@ class RareEarthModel(mesa.Model):
         self.util_ema[0] += self.p.memory_frac * (self.mined_t.sum() / max(self._mine_potential().sum() / max(
             self.dep_util.mean(), 1e-9), 1e-9) - self.util_ema[0])
 
-    def _china_tightness(self, usual_t: np.ndarray) -> float:
-        """How hard China's controls bite, as traders read the news: the log ratio of usual exports
-        to what quotas, bans and licences now allow (all goods, t), plus the share of Chinese mine
-        capacity a crackdown has idled."""
+    def _china_tightness(self, usual_t: np.ndarray) -> tuple[float, np.ndarray]:
+        """How hard China's controls bite, as traders read the news (log units).
+
+        Returns the log ratio of usual exports to what quotas, bans and licences now allow,
+        over all goods (plus the share of Chinese mine capacity a crackdown has idled), and
+        per market good.
+        """
         c, ch = self.controls, self.china
         usual = usual_t[:, ch, :].copy()                                  # (M goods, importers)
         usual[:, ch] = 0.0
         share = np.where(np.isfinite(c.pair_cap_frac[:, ch, :]), np.clip(c.pair_cap_frac[:, ch, :], 0.0, 1.0), 1.0)
         allowed = np.minimum(usual * share, c.pair_cap_t[:, ch, :]).sum(axis=1)
         allowed = np.minimum(allowed, c.export_quota_t[:, ch])
-        return float(np.log(max(usual.sum(), 1e-9) / max(allowed.sum(), 1e-9))) + float(c.lost_frac[0, ch])
+        total = usual.sum(axis=1)
+        by_good = np.log(np.maximum(total, 1e-9) / np.maximum(allowed, 1e-9)) * (total > 0)
+        overall = float(np.log(max(total.sum(), 1e-9) / max(allowed.sum(), 1e-9))) + float(c.lost_frac[0, ch])
+        return overall, by_good
 
     def _china_exports_bound(self) -> np.ndarray:
         """Per good (oxides, magnet): are China's exports held back by a control this month?

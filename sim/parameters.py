@@ -1,4 +1,9 @@
-"""The declarative parameter table: one CSV drives defaults, validation, sweeps and UI ranges."""
+"""The declarative parameter table: one CSV drives defaults, validation, sweeps and UI ranges.
+
+Values fitted by ``reesim calibrate`` (``configs/calibration/fitted_2010.csv``) replace the table's
+prior values everywhere (one physics: the baseline, every scenario and the backtest use them);
+the table keeps the prior, which is where the calibration starts from.
+"""
 
 from __future__ import annotations
 
@@ -12,6 +17,7 @@ from sim.errors import ConfigError
 from sim.world import CONFIG_DIR
 
 PARAMETER_TABLE = CONFIG_DIR / "parameters.csv"
+FITTED_TABLE = CONFIG_DIR / "calibration" / "fitted_2010.csv"
 KINDS = ("calibrated", "uncertainty", "lever")
 
 
@@ -27,11 +33,20 @@ class Parameter:
     kind: str
     description: str
     source: str
+    prior: float | None = None       # the table's value, where a fitted value replaced it
+    calibrated_to: str = ""
 
 
 @lru_cache(maxsize=4)
-def load_parameter_table(path: str | Path = PARAMETER_TABLE) -> dict[str, Parameter]:
-    """Read the parameter table, checking every default lies in its range."""
+def load_parameter_table(path: str | Path = PARAMETER_TABLE,
+                         fitted: str | Path | None = FITTED_TABLE) -> dict[str, Parameter]:
+    """Read the parameter table, checking every default lies in its range, then apply fitted values.
+
+    Args:
+        path: the parameter table.
+        fitted: a table of fitted values (columns ``name``, ``value``, ``calibrated_to``), or None
+            for the priors alone.
+    """
     path = Path(path)
     table: dict[str, Parameter] = {}
     with path.open(newline="", encoding="utf-8") as fh:
@@ -48,7 +63,27 @@ def load_parameter_table(path: str | Path = PARAMETER_TABLE) -> dict[str, Parame
             if not p.source.strip():
                 raise ConfigError(path, f"line {line}.source", "every parameter must name its source")
             table[p.name] = p
+    if fitted is not None and Path(fitted).exists():
+        _apply_fitted(table, Path(fitted))
     return table
+
+
+def _apply_fitted(table: dict[str, Parameter], fitted: Path) -> None:
+    """Replace table values by fitted ones (in place), keeping the prior."""
+    from dataclasses import replace
+    with fitted.open(newline="", encoding="utf-8") as fh:
+        for line, row in enumerate(csv.DictReader(fh), start=2):
+            name = row.get("name", "")
+            if name not in table:
+                raise ConfigError(fitted, f"line {line}.name", f"unknown parameter '{name}'", sorted(table))
+            p = table[name]
+            try:
+                value = float(row["value"])
+            except (KeyError, TypeError, ValueError):
+                raise ConfigError(fitted, f"line {line}.value", f"not a number: {row.get('value')!r}") from None
+            if not p.min <= value <= p.max:
+                raise ConfigError(fitted, f"line {line}.value", f"{value} outside [{p.min}, {p.max}] {p.unit}")
+            table[name] = replace(p, value=value, prior=p.value, calibrated_to=row.get("calibrated_to", ""))
 
 
 class Params(dict):

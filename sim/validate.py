@@ -35,7 +35,7 @@ from sim.world import CONFIG_DIR
 SCENARIO = "china_2010_quota"
 TARGETS_PATH = CONFIG_DIR / "validation" / "targets_2010.csv"
 FITTED_PATH = CONFIG_DIR / "calibration" / "fitted_2010.csv"
-HISTORY_PATH = Path("/work/shared/data/crisis_2010_prices.csv")
+HISTORY_PATH = CONFIG_DIR / "validation" / "history_2010_prices.csv"   # copy of shared/data/crisis_2010_prices.csv
 CUT_MONTH = "2010-07"            # the 2010 quota cut (second 2010 batch)
 BASE_YEAR = "2009"
 PEAK_SEARCH_MONTHS = 42          # the peak is looked for from the cut to 3.5 years after it
@@ -273,13 +273,21 @@ def validate(seeds: int = typer.Option(5, help="Number of seeds (1..N)."),
     typer.echo("wrote: " + ", ".join(str(p) for p in written))
 
 
+# the behavioural parameters the 2010-2011 crisis identifies (the others of kind ``calibrated`` were set
+# against other facts, each named in its source column)
+FITTED_TO_2010 = ("spec_max_stock_share", "spec_sensitivity", "spec_chartist_weight", "spec_reversion_per_yr",
+                  "spec_trend_months", "spec_news_weight", "spec_news_good_weight", "spec_news_memory_months",
+                  "quota_value_tilt", "price_cover_response", "price_shortage_response", "thrift_rate_per_month",
+                  "choke_price_ratio", "smuggled_share_frac")
+
+
 def calibration_space(names: list[str] | None = None) -> list:
-    """Parameters to fit: kind ``calibrated`` in configs/parameters.csv, minus those the scenario sets."""
+    """Parameters to fit (default FITTED_TO_2010), with their prior values and ranges."""
     from sim.parameters import load_parameter_table
     from sim.scenarios import load_scenario
-    table = load_parameter_table()
+    table = load_parameter_table(fitted=None)
     fixed = set(load_scenario(SCENARIO).parameters)
-    chosen = names or [n for n, p in table.items() if p.kind == "calibrated" and n not in fixed]
+    chosen = names or [n for n in FITTED_TO_2010 if n not in fixed]
     unknown = [n for n in chosen if n not in table]
     if unknown:
         raise typer.BadParameter(f"unknown parameters {unknown}")
@@ -325,23 +333,22 @@ def _score_points(points: list[dict], seeds: list[int], workers: int, targets: l
 def calibrate(budget: int = typer.Option(40, help="Parameter sets to evaluate (each on K seeds)."),
               seeds: int = typer.Option(3, help="Seeds per parameter set (common random numbers 1..K)."),
               out: Path = typer.Option(Path("out/calibration"), help="Output directory (search log)."),
-              write: bool = typer.Option(False, "--write", help="Print the lines to change in configs/parameters.csv."),
               params: list[str] = typer.Option([], "--param", help="Fit only these parameters (repeatable)."),
               workers: int = typer.Option(max(1, (os.cpu_count() or 1)), help="Parallel processes."),
               search_seed: int = typer.Option(2010, help="Seed of the search itself (reproducible)."),
               ) -> None:
-    """Fit the `calibrated` parameters to the 2010 targets: Latin hypercube, then local refinement.
+    """Fit the behavioural parameters to the 2010 targets: Latin hypercube, then local refinement.
 
     70 % of the budget is a scrambled Latin hypercube (scipy.stats.qmc, seed ``search_seed``) over each
-    parameter's range (min to max) in configs/parameters.csv (log scale where positive) plus the current
-    defaults; the rest is a shrinking random search around the best point. Loss = sum of squared
-    log-distances of the seed medians to the band centres, zero inside a band. Writes
-    configs/calibration/fitted_2010.csv and OUT/calibration_log.csv.
+    parameter's range (min to max) in configs/parameters.csv (log scale where positive) plus the priors
+    (the table's values); the rest is a shrinking random search around the best point. Loss = sum of
+    squared log-distances of the seed medians to the band centres, zero inside a band. Writes
+    configs/calibration/fitted_2010.csv, which every run then uses (one physics), and
+    OUT/calibration_log.csv. The same budget, seeds and search seed reproduce the same file.
     """
     from scipy.stats import qmc
 
     from sim import outputs
-    from sim.parameters import load_parameter_table
     targets = load_targets()
     space = calibration_space(list(params) or None)
     seed_list = list(range(1, seeds + 1))
@@ -372,7 +379,6 @@ def calibrate(budget: int = typer.Option(40, help="Parameter sets to evaluate (e
     _print_table(summary)
     typer.echo(f"\nbest loss {score:.3f} (defaults: {scored[0][0]:.3f}); passed "
                f"{int(summary['passed'].sum())}/{len(summary)}")
-    table = load_parameter_table()
     calibrated_to = (f"configs/validation/targets_2010.csv ({len(targets)} targets, medians over seeds "
                      f"{seed_list[0]}-{seed_list[-1]}); scenario {SCENARIO}; loss {score:.3f} vs {scored[0][0]:.3f} "
                      f"at the defaults; search: LHS+local, budget {budget}, search_seed {search_seed}")
@@ -385,18 +391,3 @@ def calibrate(budget: int = typer.Option(40, help="Parameter sets to evaluate (e
     written += outputs.write_table(log_df, out, "calibration_log")
     written += outputs.write_table(summary, out, "calibration_best")
     typer.echo("wrote: " + ", ".join(str(p) for p in written))
-    if write:
-        typer.echo("\nlines to change in configs/parameters.csv (apply by hand; this command does not edit it):")
-        with (CONFIG_DIR / "parameters.csv").open(newline="", encoding="utf-8") as fh:
-            lines = {r["name"]: r for r in csv.DictReader(fh)}
-        import io
-        for p in space:
-            r = dict(lines[p.name])
-            old = io.StringIO()
-            csv.writer(old, lineterminator="").writerow(r.values())
-            r["value"] = f"{values[p.name]:.4g}"
-            r["source"] = f"{r['source']}; fitted to the 2010 crisis (configs/calibration/fitted_2010.csv)"
-            new = io.StringIO()
-            csv.writer(new, lineterminator="").writerow(r.values())
-            typer.echo(f"- {old.getvalue()}\n+ {new.getvalue()}")
-    del table

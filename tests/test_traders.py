@@ -1,0 +1,120 @@
+"""Speculative traders, the quota split, news and convex scarcity: rules and their effect in runs."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from hypothesis.extra.numpy import arrays
+
+from agents.trader import expected_return_per_yr, trade_t, wanted_share
+from sim import market
+from sim.model import RareEarthModel
+from sim.policy import split_quota_t
+
+
+# ----------------------------------------------------------------------------- pure rules
+def test_chartists_buy_a_rising_trend_and_fundamentalists_sell_a_stretched_price():
+    flat = expected_return_per_yr(np.array([0.0]), np.array([1.0]), np.array([1.0]), 1.0, 0.5)
+    rising = expected_return_per_yr(np.array([0.8]), np.array([2.0]), np.array([1.0]), 1.0, 0.5)
+    stretched = expected_return_per_yr(np.array([0.8]), np.array([20.0]), np.array([1.0]), 1.0, 0.5)
+    assert flat[0] == 0.0
+    assert rising[0] > 0.0 > stretched[0]
+
+
+def test_no_position_below_the_carry_cost_and_at_most_the_largest_share():
+    share = wanted_share(np.array([-1.0, 0.05, 0.3, 10.0]), 0.1, 2.0, 0.6)
+    assert share[0] == share[1] == 0.0
+    assert 0.0 < share[2] < 0.6
+    assert share[3] == pytest.approx(0.6)
+
+
+@given(wanted=arrays(float, 5, elements=st.floats(0, 1e4)), held=arrays(float, 5, elements=st.floats(0, 1e4)),
+       adjust=st.floats(1.0, 24.0))
+@settings(max_examples=60, deadline=None)
+def test_traders_never_sell_more_than_they_hold_nor_buy_and_sell_at_once(wanted, held, adjust):
+    buy, sell = trade_t(wanted, held, adjust)
+    assert np.all(buy >= 0) and np.all(sell >= 0) and np.all(sell <= held + 1e-9)
+    assert np.all((buy == 0) | (sell == 0))
+
+
+def test_a_slack_quota_cuts_nothing():
+    usual = np.array([100.0, 50.0, 5.0])
+    out = split_quota_t(200.0, usual, np.array([1.0, 50.0, 300.0]), 1.0)
+    assert np.all(out >= usual)
+    assert out.sum() == pytest.approx(200.0)
+
+
+@given(total=st.floats(1.0, 150.0), tilt=st.floats(0.0, 3.0))
+@settings(max_examples=60, deadline=None)
+def test_a_tight_quota_is_used_up_and_cuts_cheap_goods_hardest(total, tilt):
+    usual = np.array([100.0, 40.0, 8.0, 2.0])
+    value = np.array([1.0, 5.0, 60.0, 300.0])
+    out = split_quota_t(total, usual, value, tilt)
+    assert out.sum() == pytest.approx(total, rel=1e-6)
+    kept = out / usual
+    assert np.all(np.diff(kept) >= -1e-9)            # dearer goods keep at least as large a share
+    assert np.all(out <= usual + 1e-9)
+
+
+def test_scarcity_pushes_harder_the_thinner_the_stock():
+    normal = np.full(3, 4.0)
+    cover = np.array([4.0, 2.0, 0.4])
+    push = market.price_pressure(np.zeros(3), cover, normal, 0.9, 0.1)
+    assert push[0] == pytest.approx(0.0)
+    assert push[2] - push[1] > 5 * (push[1] - push[0])   # convex as the float runs out
+    surplus = market.price_pressure(np.zeros(1), np.array([8.0]), np.array([4.0]), 0.9, 0.1)
+    assert surplus[0] == pytest.approx(0.1 * np.log(0.5))
+
+
+# ----------------------------------------------------------------------------- in the model
+@pytest.fixture(scope="module")
+def replay():
+    """The 2010 replay, month by month: traders' stock per zone, prices and China's tightness."""
+    m = RareEarthModel("china_2010_quota", seed=1, keep_flows=False)
+    rows = []
+    while m.running:
+        m.step()
+        rows.append((m.current_month(), m.spec_t[m.china].sum(), m.spec_t.sum() - m.spec_t[m.china].sum(),
+                     m.china_tightness, [float(np.max(t.news_per_yr)) for t in m.trader_agents]))
+    return m, rows
+
+
+@pytest.mark.slow
+def test_traders_buy_into_the_2010_crisis_and_sell_out_after_it(replay):
+    _, rows = replay
+    held = {month: china + outside for month, china, outside, _, _ in rows}
+    before = max(v for k, v in held.items() if k < "2010-07")
+    during = max(v for k, v in held.items() if "2010-07" <= k <= "2012-06")
+    after = held["2015-12"]
+    assert during > 5 * max(before, 1.0)
+    assert after < 0.5 * during
+
+
+@pytest.mark.slow
+def test_the_july_2010_cut_is_news_that_fades(replay):
+    _, rows = replay
+    tight = {month: t for month, _, _, t, _ in rows}
+    news = {month: max(n) for month, _, _, _, n in rows}
+    assert tight["2010-07"] > tight["2010-06"] + 0.3
+    assert news["2010-07"] > news["2010-06"]
+    assert news["2012-07"] < 0.5 * max(news.values())
+
+
+def test_speculative_stock_is_in_the_mass_balance_and_never_negative():
+    m = RareEarthModel("china_2010_quota", seed=2, keep_flows=False, until="2012-12",
+                       spec_max_stock_share=0.9, spec_sensitivity=20.0)
+    worst = 0.0
+    while m.running:
+        m.step()
+        assert np.all(m.spec_t >= -1e-9)
+        worst = max(worst, float(np.abs(m.mass_balance_error_t).max() / max(m.total_stocks_by_element().max(), 1.0)))
+    assert worst < 1e-9
+    assert m.spec_t.sum() > 0
+
+
+def test_no_speculation_without_traders_leaves_no_speculative_stock():
+    m = RareEarthModel("china_2010_quota", seed=1, keep_flows=False, until="2011-12", spec_max_stock_share=0.0)
+    m.run()
+    assert m.spec_t.sum() == 0.0
