@@ -34,12 +34,15 @@ from sim.world import CONFIG_DIR
 
 SCENARIO = "china_2010_quota"
 TARGETS_PATH = CONFIG_DIR / "validation" / "targets_2010.csv"
+CONSTRAINTS_PATH = CONFIG_DIR / "validation" / "calm_constraints.csv"
 FITTED_PATH = CONFIG_DIR / "calibration" / "fitted_2010.csv"
 HISTORY_PATH = CONFIG_DIR / "validation" / "history_2010_prices.csv"   # copy of shared/data/crisis_2010_prices.csv
 CUT_MONTH = "2010-07"            # the 2010 quota cut (second 2010 batch)
 BASE_YEAR = "2009"
 PEAK_SEARCH_MONTHS = 42          # the peak is looked for from the cut to 3.5 years after it
 PLOT_ELEMENTS = ("Dy", "Nd", "La", "Ce")
+LOCAL_BATCH = 4                  # points per round of the local search
+IN_BAND_WEIGHT = 0.05            # loss weight of the distance to the band centre for a median inside the band
 FIXED_BY_SCENARIO_NOTE = "set from data in the scenario file"
 
 
@@ -56,6 +59,15 @@ class Target:
     band_high: float
     unit: str
     source: str
+    scenario: str = SCENARIO
+    window: tuple[str, str] = ("", "")     # months a ``max_price_ratio`` constraint looks at
+
+    @property
+    def key(self) -> str:
+        """Column of the per-seed metrics table."""
+        if self.metric == "max_price_ratio":
+            return self.name
+        return f"{self.element}_{self.metric}" if self.element else self.metric
 
     @property
     def centre(self) -> float:
@@ -73,6 +85,41 @@ def load_targets(path: Path = TARGETS_PATH) -> list[Target]:
     with Path(path).open(newline="", encoding="utf-8") as fh:
         return [Target(r["target"], r["element"], r["metric"], float(r["historical"]), float(r["band_low"]),
                        float(r["band_high"]), r["unit"], r["source"]) for r in csv.DictReader(fh)]
+
+
+def load_constraints(path: Path = CONSTRAINTS_PATH) -> list[Target]:
+    """The calm constraints: no price bubble where history (or common sense) had none.
+
+    They keep the fit honest: speculative feedback strong enough to reproduce 2010-2011 must not
+    blow bubbles in 2009 before the cut or in the 2024 world without a shock.
+    """
+    with Path(path).open(newline="", encoding="utf-8") as fh:
+        return [Target(r["target"], r["element"], r["metric"], float("nan"), float(r["band_low"]),
+                       float(r["band_high"]), r["unit"], r["source"], r["scenario"],
+                       (r["window_start"], r["window_end"])) for r in csv.DictReader(fh)]
+
+
+def companion_runs(constraints: list[Target]) -> dict[str, str]:
+    """Scenarios other than the replay that constraints need, with the last month each must reach."""
+    ends: dict[str, str] = {}
+    for c in constraints:
+        if c.scenario != SCENARIO:
+            ends[c.scenario] = max(ends.get(c.scenario, c.window[1]), c.window[1])
+    return ends
+
+
+def constraint_metrics(frames: dict[str, pd.DataFrame], constraints: list[Target]) -> dict[str, float]:
+    """Highest outside-China price over its base-year level within each constraint's window."""
+    from sim.scenarios import load_scenario
+    from sim.world import GOODS, load_world
+    out = {}
+    for c in constraints:
+        df = frames[c.scenario]
+        d = df.set_index("date") if "date" in df.columns else df
+        base = load_world(load_scenario(c.scenario).world_dir).price_usd_per_kg[GOODS.index(c.element)]
+        window = d.loc[c.window[0]:c.window[1], f"price_{c.element}_usd_per_kg"]
+        out[c.key] = float(window.max() / base) if len(window) else float("nan")
+    return out
 
 
 def run_metrics(df: pd.DataFrame, cut: str = CUT_MONTH, base_year: str = BASE_YEAR) -> dict[str, float]:
@@ -106,15 +153,11 @@ def run_metrics(df: pd.DataFrame, cut: str = CUT_MONTH, base_year: str = BASE_YE
     return out
 
 
-def _metric_key(t: Target) -> str:
-    return f"{t.element}_{t.metric}" if t.element else t.metric
-
-
 def summarise(per_seed: pd.DataFrame, targets: list[Target]) -> pd.DataFrame:
     """Historical value, model median and 10-90 % range, band and pass/fail per target."""
     rows = []
     for t in targets:
-        values = per_seed[_metric_key(t)].to_numpy(dtype=float)
+        values = per_seed[t.key].to_numpy(dtype=float) if t.key in per_seed else np.array([np.nan])
         ok = values[np.isfinite(values)]
         med = float(np.median(ok)) if len(ok) else float("nan")
         rows.append({
@@ -129,10 +172,12 @@ def summarise(per_seed: pd.DataFrame, targets: list[Target]) -> pd.DataFrame:
 
 
 def loss(summary: pd.DataFrame, targets: list[Target]) -> float:
-    """Sum of squared log-distances of the medians to the band centres; zero for a median in its band.
+    """Sum of squared log-distances of the medians to the band centres, a twentieth of it inside the band.
 
-    Targets whose band starts at 0 (``share_of_peak_3y_later``) and month counts use the distance
-    to the band's upper (or lower) edge in log terms; a missing median counts as a miss of 2 log units.
+    Inside its band a median still pays a little for being off centre, so a fit does not settle on
+    band edges that another seed crosses. Targets whose band starts at 0 (``share_of_peak_3y_later``,
+    the calm constraints) pay only outside, by the log-distance to the band's upper edge; a missing
+    median counts as a miss of 2 log units.
     """
     total = 0.0
     for t, (_, row) in zip(targets, summary.iterrows()):
@@ -140,7 +185,7 @@ def loss(summary: pd.DataFrame, targets: list[Target]) -> float:
         if not np.isfinite(v):
             total += 4.0
         elif t.inside(v):
-            continue
+            total += IN_BAND_WEIGHT * math.log(max(v, 1e-9) / t.centre) ** 2 if t.band_low > 0 else 0.0
         elif t.band_low > 0:
             total += math.log(max(v, 1e-9) / t.centre) ** 2
         else:
@@ -157,47 +202,74 @@ def run_one(params: dict, seed: int, until: str | None = None, scenario: str = S
     return model.datacollector.get_model_vars_dataframe()
 
 
-def _job(args: tuple) -> tuple[int, int, pd.DataFrame | str]:
+def _job(args: tuple) -> tuple[tuple, pd.DataFrame | str]:
     """One run; a failure comes back as its message (so one bad parameter set cannot stop a search)."""
-    key, params, seed, until, scenario = args
+    key, params, seed, scenario, until = args
     try:
-        return key, seed, run_one(params, seed, until, scenario)
+        return (key, seed, scenario), run_one(params, seed, until, scenario)
     except Exception as err:  # noqa: BLE001 - reported per run, never silently dropped
-        return key, seed, f"{type(err).__name__}: {err}"
+        return (key, seed, scenario), f"{type(err).__name__}: {err}"
 
 
-def run_many(jobs: list[tuple[int, dict, int]], until: str | None, workers: int, scenario: str = SCENARIO,
-             desc: str = "runs") -> dict[tuple[int, int], pd.DataFrame]:
-    """Run (key, params, seed) jobs, in parallel when ``workers`` > 1, with a progress bar."""
+def run_many(jobs: list[tuple], workers: int, desc: str = "runs",
+             pool: ProcessPoolExecutor | None = None) -> dict[tuple, pd.DataFrame | str]:
+    """Run (key, params, seed, scenario, until) jobs, in parallel when ``workers`` > 1, with a progress bar.
+
+    Results are keyed (key, seed, scenario). ``pool`` reuses an open process pool (calibration).
+    """
     import sys
 
     from tqdm import tqdm
-    todo = [(k, p, s, until, scenario) for k, p, s in jobs]
-    results: dict[tuple[int, int], pd.DataFrame] = {}
-    with tqdm(total=len(todo), desc=desc, unit="run", file=sys.stderr) as bar:
-        if workers <= 1:
-            for job in todo:
-                k, s, df = _job(job)
-                results[(k, s)] = df
+    results: dict[tuple, pd.DataFrame | str] = {}
+    with tqdm(total=len(jobs), desc=desc, unit="run", file=sys.stderr) as bar:
+        if pool is None and workers <= 1:
+            for job in jobs:
+                k, df = _job(job)
+                results[k] = df
                 bar.update(1)
-        else:
-            with ProcessPoolExecutor(max_workers=workers) as pool:
-                for k, s, df in pool.map(_job, todo):
-                    results[(k, s)] = df
-                    bar.update(1)
+            return results
+        own = pool is None
+        pool = pool or ProcessPoolExecutor(max_workers=workers)
+        try:
+            for k, df in pool.map(_job, jobs):
+                results[k] = df
+                bar.update(1)
+        finally:
+            if own:
+                pool.shutdown()
     return results
 
 
+def plan_runs(points: list[dict], seeds: list[int], until: str | None, constraints: list[Target]) -> list[tuple]:
+    """Every run a set of parameter points needs: the replay and the constraints' companions, per seed."""
+    companions = companion_runs(constraints)
+    return [(k, p, s, scenario, end) for k, p in enumerate(points) for s in seeds
+            for scenario, end in [(SCENARIO, until), *companions.items()]]
+
+
+def point_metrics(runs: dict[tuple, pd.DataFrame | str], key: int, seeds: list[int],
+                  constraints: list[Target]) -> pd.DataFrame | str:
+    """Per-seed metrics of one parameter point (rows), or the first failure's message."""
+    rows = []
+    scenarios = [SCENARIO, *companion_runs(constraints)]
+    for s in seeds:
+        frames = {sc: runs[(key, s, sc)] for sc in scenarios}
+        failed = [f for f in frames.values() if isinstance(f, str)]
+        if failed:
+            return failed[0]
+        rows.append({"seed": s, **run_metrics(frames[SCENARIO]), **constraint_metrics(frames, constraints)})
+    return pd.DataFrame(rows)
+
+
 def evaluate(params: dict, seeds: list[int], until: str | None = None, workers: int = 1,
-             scenario: str = SCENARIO) -> tuple[pd.DataFrame, dict[int, pd.DataFrame]]:
-    """Metrics per seed (rows) and the runs themselves, for one parameter set."""
-    runs = run_many([(0, params, s) for s in seeds], until, workers, scenario, desc="validate")
-    frames = {s: runs[(0, s)] for s in seeds}
-    failed = [f for f in frames.values() if isinstance(f, str)]
-    if failed:
-        raise typer.BadParameter(f"the replay failed: {failed[0]}")
-    per_seed = pd.DataFrame([{"seed": s, **run_metrics(df)} for s, df in frames.items()])
-    return per_seed, frames
+             constraints: list[Target] | None = None) -> tuple[pd.DataFrame, dict[int, pd.DataFrame]]:
+    """Metrics per seed (rows) and the replays themselves, for one parameter set."""
+    constraints = load_constraints() if constraints is None else constraints
+    runs = run_many(plan_runs([params], seeds, until, constraints), workers, desc="validate")
+    per_seed = point_metrics(runs, 0, seeds, constraints)
+    if isinstance(per_seed, str):
+        raise typer.BadParameter(f"the replay failed: {per_seed}")
+    return per_seed, {s: runs[(0, s, SCENARIO)] for s in seeds}
 
 
 # ----------------------------------------------------------------------------- figures
@@ -256,13 +328,15 @@ def validate(seeds: int = typer.Option(5, help="Number of seeds (1..N)."),
     """Replay the 2010 quota crisis over N seeds; write validation.csv/.json and a PNG per element."""
     from sim import outputs
     params = {k: float(v) for k, v in (kv.split("=", 1) for kv in set_)}
-    targets = load_targets()
+    targets, constraints = load_targets(), load_constraints()
     seed_list = list(range(1, seeds + 1))
-    per_seed, frames = evaluate(params, seed_list, until, workers)
-    summary = summarise(per_seed, targets)
+    per_seed, frames = evaluate(params, seed_list, until, workers, constraints)
+    summary = summarise(per_seed, targets + constraints)
     _print_table(summary)
-    score = loss(summary, targets)
-    typer.echo(f"\npassed {int(summary['passed'].sum())}/{len(summary)}; loss {score:.3f}")
+    score = loss(summary, targets + constraints)
+    passed = summary["passed"].to_numpy()
+    typer.echo(f"\npassed {int(passed[:len(targets)].sum())}/{len(targets)} historical targets, "
+               f"{int(passed[len(targets):].sum())}/{len(constraints)} calm constraints; loss {score:.3f}")
     written = outputs.write_table(summary, out, "validation")
     written += outputs.write_table(per_seed, out, "validation_per_seed", csv=True)
     written.append(outputs.write_json(out / "validation.json", {
@@ -278,7 +352,7 @@ def validate(seeds: int = typer.Option(5, help="Number of seeds (1..N)."),
 FITTED_TO_2010 = ("spec_max_stock_share", "spec_sensitivity", "spec_chartist_weight", "spec_reversion_per_yr",
                   "spec_trend_months", "spec_news_weight", "spec_news_good_weight", "spec_news_memory_months",
                   "quota_value_tilt", "price_cover_response", "price_shortage_response", "thrift_rate_per_month",
-                  "choke_price_ratio", "smuggled_share_frac")
+                  "choke_price_ratio")
 
 
 def calibration_space(names: list[str] | None = None) -> list:
@@ -315,18 +389,19 @@ def _to_unit(values: dict[str, float], space: list) -> np.ndarray:
     return np.array(out)
 
 
-def _score_points(points: list[dict], seeds: list[int], workers: int, targets: list[Target], desc: str):
-    runs = run_many([(i, p, s) for i, p in enumerate(points) for s in seeds], None, workers, desc=desc)
+def _score_points(points: list[dict], seeds: list[int], pool: ProcessPoolExecutor, targets: list[Target],
+                  constraints: list[Target], desc: str):
+    runs = run_many(plan_runs(points, seeds, None, constraints), 2, desc=desc, pool=pool)
     scored = []
+    every = targets + constraints
     for i, p in enumerate(points):
-        failed = [runs[(i, s)] for s in seeds if isinstance(runs[(i, s)], str)]
-        if failed:
-            typer.secho(f"run failed for {p}: {failed[0]}", fg=typer.colors.YELLOW, err=True)
+        per_seed = point_metrics(runs, i, seeds, constraints)
+        if isinstance(per_seed, str):
+            typer.secho(f"run failed for {p}: {per_seed}", fg=typer.colors.YELLOW, err=True)
             scored.append((float("inf"), p, None))
             continue
-        per_seed = pd.DataFrame([run_metrics(runs[(i, s)]) for s in seeds])
-        summary = summarise(per_seed, targets)
-        scored.append((loss(summary, targets), p, summary))
+        summary = summarise(per_seed, every)
+        scored.append((loss(summary, every), p, summary))
     return scored
 
 
@@ -336,20 +411,24 @@ def calibrate(budget: int = typer.Option(40, help="Parameter sets to evaluate (e
               params: list[str] = typer.Option([], "--param", help="Fit only these parameters (repeatable)."),
               workers: int = typer.Option(max(1, (os.cpu_count() or 1)), help="Parallel processes."),
               search_seed: int = typer.Option(2010, help="Seed of the search itself (reproducible)."),
+              fitted: Path = typer.Option(FITTED_PATH, help="Where to write the fitted values (every run reads "
+                                                           "configs/calibration/fitted_2010.csv)."),
               ) -> None:
     """Fit the behavioural parameters to the 2010 targets: Latin hypercube, then local refinement.
 
     70 % of the budget is a scrambled Latin hypercube (scipy.stats.qmc, seed ``search_seed``) over each
     parameter's range (min to max) in configs/parameters.csv (log scale where positive) plus the priors
-    (the table's values); the rest is a shrinking random search around the best point. Loss = sum of
-    squared log-distances of the seed medians to the band centres, zero inside a band. Writes
-    configs/calibration/fitted_2010.csv, which every run then uses (one physics), and
+    (the table's values); the rest is a shrinking random search around the best point. Each point runs
+    the replay and the calm constraints' companion runs (configs/validation/calm_constraints.csv) on
+    seeds 1..K. Loss: see :func:`loss`. Writes the fitted values (by default
+    configs/calibration/fitted_2010.csv, which every run then uses: one physics) and
     OUT/calibration_log.csv. The same budget, seeds and search seed reproduce the same file.
     """
     from scipy.stats import qmc
 
     from sim import outputs
-    targets = load_targets()
+    targets, constraints = load_targets(), load_constraints()
+    every = targets + constraints
     space = calibration_space(list(params) or None)
     seed_list = list(range(1, seeds + 1))
     rng = np.random.default_rng(search_seed)
@@ -357,36 +436,39 @@ def calibrate(budget: int = typer.Option(40, help="Parameter sets to evaluate (e
     sampler = qmc.LatinHypercube(d=len(space), scramble=True, seed=search_seed)
     points = [{p.name: p.value for p in space}] + [_to_values(u, space) for u in sampler.random(n_global)]
     log = []
-    scored = _score_points(points, seed_list, workers, targets, "calibrate: hypercube")
-    log += [(s, p, "hypercube") for s, p, _ in scored]
-    best = min(scored, key=lambda x: x[0])
-    radius = 0.15
-    remaining = budget - len(points)
-    while remaining > 0:
-        batch = min(remaining, max(workers, 2))
-        centre = _to_unit(best[1], space)
-        local = [_to_values(np.clip(centre + radius * rng.standard_normal(len(space)), 0, 1), space)
-                 for _ in range(batch)]
-        more = _score_points(local, seed_list, workers, targets, f"calibrate: local r={radius:.2f}")
-        log += [(s, p, f"local r={radius:.2f}") for s, p, _ in more]
-        cand = min(more, key=lambda x: x[0])
-        if cand[0] < best[0]:
-            best = cand
-        else:
-            radius *= 0.7
-        remaining -= batch
+    with ProcessPoolExecutor(max_workers=max(1, workers)) as pool:
+        scored = _score_points(points, seed_list, pool, targets, constraints, "calibrate: hypercube")
+        log += [(s, p, "hypercube") for s, p, _ in scored]
+        best = min(scored, key=lambda x: x[0])
+        radius = 0.15
+        remaining = budget - len(points)
+        while remaining > 0:
+            batch = min(remaining, LOCAL_BATCH)
+            centre = _to_unit(best[1], space)
+            local = [_to_values(np.clip(centre + radius * rng.standard_normal(len(space)), 0, 1), space)
+                     for _ in range(batch)]
+            more = _score_points(local, seed_list, pool, targets, constraints, f"calibrate: local r={radius:.2f}")
+            log += [(s, p, f"local r={radius:.2f}") for s, p, _ in more]
+            cand = min(more, key=lambda x: x[0])
+            if cand[0] < best[0]:
+                best = cand
+            else:
+                radius *= 0.7
+            remaining -= batch
     score, values, summary = best
     _print_table(summary)
-    typer.echo(f"\nbest loss {score:.3f} (defaults: {scored[0][0]:.3f}); passed "
-               f"{int(summary['passed'].sum())}/{len(summary)}")
-    calibrated_to = (f"configs/validation/targets_2010.csv ({len(targets)} targets, medians over seeds "
-                     f"{seed_list[0]}-{seed_list[-1]}); scenario {SCENARIO}; loss {score:.3f} vs {scored[0][0]:.3f} "
-                     f"at the defaults; search: LHS+local, budget {budget}, search_seed {search_seed}")
-    rows = [{"name": p.name, "value": round(values[p.name], 6), "default": p.value, "min": p.min, "max": p.max,
+    typer.echo(f"\nbest loss {score:.3f} (priors: {scored[0][0]:.3f}); passed "
+               f"{int(summary['passed'][:len(targets)].sum())}/{len(targets)} targets, "
+               f"{int(summary['passed'][len(targets):].sum())}/{len(constraints)} calm constraints")
+    calibrated_to = (f"configs/validation/targets_2010.csv ({len(targets)} targets) and calm_constraints.csv "
+                     f"({len(constraints)}), medians over seeds {seed_list[0]}-{seed_list[-1]}; scenario {SCENARIO}; "
+                     f"loss {score:.3f} vs {scored[0][0]:.3f} at the priors; search: LHS+local, budget {budget}, "
+                     f"search_seed {search_seed}")
+    rows = [{"name": p.name, "value": round(values[p.name], 6), "prior": p.value, "min": p.min, "max": p.max,
              "unit": p.unit, "calibrated_to": calibrated_to} for p in space]
-    FITTED_PATH.parent.mkdir(parents=True, exist_ok=True)
-    pd.DataFrame(rows).to_csv(FITTED_PATH, index=False)
-    written = [FITTED_PATH]
+    fitted.parent.mkdir(parents=True, exist_ok=True)
+    pd.DataFrame(rows).to_csv(fitted, index=False)
+    written = [fitted]
     log_df = pd.DataFrame([{"loss": s, "phase": ph, **p} for s, p, ph in log])
     written += outputs.write_table(log_df, out, "calibration_log")
     written += outputs.write_table(summary, out, "calibration_best")
