@@ -29,8 +29,13 @@ if TYPE_CHECKING:
 def expected_return_per_yr(trend_per_yr: np.ndarray, price_usd_per_kg: np.ndarray,
                            fundamental_usd_per_kg: np.ndarray, chartist_weight: float,
                            reversion_per_yr: float) -> np.ndarray:
-    """Expected log price change per year: the trend, less a pull back toward the fundamental."""
-    stretch = np.log(np.maximum(price_usd_per_kg, 1e-12) / np.maximum(fundamental_usd_per_kg, 1e-12))
+    """Expected log price change per year: the trend, less a pull back toward the fundamental.
+
+    The pull acts only above the fundamental: below it (La and Ce in structural surplus for
+    years) a low price is no reason to hoard.
+    """
+    stretch = np.maximum(np.log(np.maximum(price_usd_per_kg, 1e-12) / np.maximum(fundamental_usd_per_kg, 1e-12)),
+                         0.0)
     return chartist_weight * trend_per_yr - reversion_per_yr * stretch
 
 

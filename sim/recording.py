@@ -51,7 +51,8 @@ def column_names(nations: tuple[str, ...]) -> list[str]:
     for stage in ("mining", "separation", "magnets"):
         cols += [f"china_share_{stage}", f"hhi_{stage}", f"production_{stage}_t"]
     cols += ["undocumented_mining_t", "recycled_t", "consumption_t", "losses_t", "shortage_t",
-             "shortage_frac", "stockpile_total_t", "stockpile_release_t", "central_asia_mine_output_t",
+             "shortage_frac", "stockpile_total_t", "stockpile_release_t", "speculative_stock_t",
+             "speculative_stock_china_t", "central_asia_mine_output_t",
              "usa_supply_china_share", "mass_balance_error_t"]
     cols += [f"shortage_{s}_t" for s in SECTORS]
     cols += [f"shortage_{iso}_t" for iso in nations]
@@ -110,6 +111,8 @@ class Recorder:
             "shortage_frac": shortage / need if need > 0 else 0.0,
             "stockpile_total_t": float(m.stockpile_reo_t().sum()),
             "stockpile_release_t": float((m.released_t @ m.reo_content).sum()),
+            "speculative_stock_t": float(m.spec_t.sum()),
+            "speculative_stock_china_t": float(m.spec_t[m.china].sum()),
             "central_asia_mine_output_t": float(sum(outputs["mining"][nations.index(c)]
                                                     for c in CENTRAL_ASIA if c in nations)),
             "usa_supply_china_share": self._usa_china_share(),

@@ -43,6 +43,7 @@ PEAK_SEARCH_MONTHS = 42          # the peak is looked for from the cut to 3.5 ye
 PLOT_ELEMENTS = ("Dy", "Nd", "La", "Ce")
 LOCAL_BATCH = 4                  # points per round of the local search
 IN_BAND_WEIGHT = 0.05            # loss weight of the distance to the band centre for a median inside the band
+CONSTRAINT_WEIGHT = 10.0         # loss weight of a broken calm constraint (a bubble without a shock)
 FIXED_BY_SCENARIO_NOTE = "set from data in the scenario file"
 
 
@@ -176,8 +177,8 @@ def loss(summary: pd.DataFrame, targets: list[Target]) -> float:
 
     Inside its band a median still pays a little for being off centre, so a fit does not settle on
     band edges that another seed crosses. Targets whose band starts at 0 (``share_of_peak_3y_later``,
-    the calm constraints) pay only outside, by the log-distance to the band's upper edge; a missing
-    median counts as a miss of 2 log units.
+    the calm constraints) pay only outside, by the log-distance to the band's upper edge (a broken
+    calm constraint ``CONSTRAINT_WEIGHT`` times over); a missing median counts as a miss of 2 log units.
     """
     total = 0.0
     for t, (_, row) in zip(targets, summary.iterrows()):
@@ -189,7 +190,8 @@ def loss(summary: pd.DataFrame, targets: list[Target]) -> float:
         elif t.band_low > 0:
             total += math.log(max(v, 1e-9) / t.centre) ** 2
         else:
-            total += math.log(max(v, 1e-9) / t.band_high) ** 2
+            weight = CONSTRAINT_WEIGHT if t.metric == "max_price_ratio" else 1.0
+            total += weight * math.log(max(v, 1e-9) / t.band_high) ** 2
     return total
 
 
@@ -351,8 +353,8 @@ def validate(seeds: int = typer.Option(5, help="Number of seeds (1..N)."),
 # against other facts, each named in its source column)
 FITTED_TO_2010 = ("spec_max_stock_share", "spec_sensitivity", "spec_chartist_weight", "spec_reversion_per_yr",
                   "spec_trend_months", "spec_news_weight", "spec_news_good_weight", "spec_news_memory_months",
-                  "quota_value_tilt", "price_cover_response", "price_shortage_response", "thrift_rate_per_month",
-                  "choke_price_ratio")
+                  "quota_value_tilt", "price_cover_response", "price_shortage_response", "price_max_step_frac",
+                  "thrift_rate_per_month", "choke_price_ratio")
 
 
 def calibration_space(names: list[str] | None = None) -> list:

@@ -14,11 +14,11 @@ from sim.world import ELEMENTS, GOODS
 CONTRACT = (["date"] + [f"price_{e}_usd_per_kg" for e in ELEMENTS]
             + [f"price_{e}_china_usd_per_kg" for e in ELEMENTS]
             + ["china_share_mining", "china_share_separation", "china_share_magnets",
-               "hhi_mining", "hhi_separation", "hhi_magnets", "shortage_t"])
+               "hhi_mining", "hhi_separation", "hhi_magnets", "shortage_t", "speculative_stock_t"])
 
 
 def _stocks(m: RareEarthModel) -> list[np.ndarray]:
-    return [m.conc, m.feed, m.oxide, m.maker_oxide, m.magnets, m.user, m.stockpile_t, m.transit]
+    return [m.conc, m.feed, m.oxide, m.maker_oxide, m.magnets, m.user, m.stockpile_t, m.spec_t, m.transit]
 
 
 def test_output_contract_has_every_promised_column_in_units(run):
