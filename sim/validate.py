@@ -415,6 +415,8 @@ def calibrate(budget: int = typer.Option(40, help="Parameter sets to evaluate (e
               search_seed: int = typer.Option(2010, help="Seed of the search itself (reproducible)."),
               fitted: Path = typer.Option(FITTED_PATH, help="Where to write the fitted values (every run reads "
                                                            "configs/calibration/fitted_2010.csv)."),
+              start: Path = typer.Option(None, help="Refine a fitted file: local search from its values "
+                                                    "(no hypercube; the whole budget is local)."),
               ) -> None:
     """Fit the behavioural parameters to the 2010 targets: Latin hypercube, then local refinement.
 
@@ -425,6 +427,8 @@ def calibrate(budget: int = typer.Option(40, help="Parameter sets to evaluate (e
     seeds 1..K. Loss: see :func:`loss`. Writes the fitted values (by default
     configs/calibration/fitted_2010.csv, which every run then uses: one physics) and
     OUT/calibration_log.csv. The same budget, seeds and search seed reproduce the same file.
+    With ``--start FILE`` the hypercube is skipped and the local search starts from FILE's values
+    (a second, refining stage; its ``calibrated_to`` records both stages).
     """
     from scipy.stats import qmc
 
@@ -434,15 +438,24 @@ def calibrate(budget: int = typer.Option(40, help="Parameter sets to evaluate (e
     space = calibration_space(list(params) or None)
     seed_list = list(range(1, seeds + 1))
     rng = np.random.default_rng(search_seed)
-    n_global = max(1, int(round(0.7 * budget)) - 1)
-    sampler = qmc.LatinHypercube(d=len(space), scramble=True, seed=search_seed)
-    points = [{p.name: p.value for p in space}] + [_to_values(u, space) for u in sampler.random(n_global)]
+    priors = {p.name: p.value for p in space}
+    if start is None:
+        n_global = max(1, int(round(0.7 * budget)) - 1)
+        sampler = qmc.LatinHypercube(d=len(space), scramble=True, seed=search_seed)
+        points = [priors] + [_to_values(u, space) for u in sampler.random(n_global)]
+        stage = f"search: LHS+local, budget {budget}, search_seed {search_seed}"
+    else:
+        begun = pd.read_csv(start)
+        known = dict(zip(begun["name"], begun["value"]))
+        points = [priors, {n: float(known.get(n, v)) for n, v in priors.items()}]
+        stage = (f"refined from {start.name} ({begun['calibrated_to'].iloc[0]}) by local search, budget "
+                 f"{budget}, search_seed {search_seed}")
     log = []
     with ProcessPoolExecutor(max_workers=max(1, workers)) as pool:
         scored = _score_points(points, seed_list, pool, targets, constraints, "calibrate: hypercube")
         log += [(s, p, "hypercube") for s, p, _ in scored]
         best = min(scored, key=lambda x: x[0])
-        radius = 0.15
+        radius = 0.15 if start is None else 0.08
         remaining = budget - len(points)
         while remaining > 0:
             batch = min(remaining, LOCAL_BATCH)
@@ -464,8 +477,7 @@ def calibrate(budget: int = typer.Option(40, help="Parameter sets to evaluate (e
                f"{int(summary['passed'][len(targets):].sum())}/{len(constraints)} calm constraints")
     calibrated_to = (f"configs/validation/targets_2010.csv ({len(targets)} targets) and calm_constraints.csv "
                      f"({len(constraints)}), medians over seeds {seed_list[0]}-{seed_list[-1]}; scenario {SCENARIO}; "
-                     f"loss {score:.3f} vs {scored[0][0]:.3f} at the priors; search: LHS+local, budget {budget}, "
-                     f"search_seed {search_seed}")
+                     f"loss {score:.3f} vs {scored[0][0]:.3f} at the priors; {stage}")
     rows = [{"name": p.name, "value": round(values[p.name], 6), "prior": p.value, "min": p.min, "max": p.max,
              "unit": p.unit, "calibrated_to": calibrated_to} for p in space]
     fitted.parent.mkdir(parents=True, exist_ok=True)

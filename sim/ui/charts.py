@@ -218,7 +218,7 @@ class ShortageChart(_TimeChart):
 
 
 class StockpileChart(_TimeChart):
-    """Strategic stockpiles: world total and the five largest holders (t REO)."""
+    """Strategic stockpiles (world total, five largest holders) and traders' speculative stock (t REO)."""
 
     TOP = 5
 
@@ -226,9 +226,11 @@ class StockpileChart(_TimeChart):
         super().__init__(start_year, figsize=(6.4, 2.8))
         ax = self.axes[0]
         self.nations = nations
-        ax.set_title("Strategic stockpiles (t REO)", fontsize=9, loc="left")
+        ax.set_title("Strategic stockpiles and speculative stock (t REO)", fontsize=9, loc="left")
         ax.set_ylim(0, 1000)
         self.total = self.bf.animate(ax.plot([], [], color="k", lw=1.8, label="world")[0])
+        self.spec = self.bf.animate(ax.plot([], [], color="tab:red", lw=1.4, ls="--",
+                                            label="speculators (off market)")[0])
         cmap = colormaps["tab10"]
         self.lines = [self.bf.animate(ax.plot([], [], color=cmap(i), lw=1.2)[0]) for i in range(self.TOP)]
         self.legend = ax.legend(fontsize=6.5, loc="upper left")
@@ -238,6 +240,8 @@ class StockpileChart(_TimeChart):
         ax = self.axes[0]
         total = series(model, "stockpile_total_t")
         self.total.set_data(x, total)
+        spec = series(model, "speculative_stock_t")
+        self.spec.set_data(x, spec)
         now = np.array([model.recorder.last.get(f"stockpile_{iso}_t", 0.0) if model.recorder.last else 0.0
                         for iso in self.nations])
         top = tuple(self.nations[i] for i in sorted(np.argsort(now)[::-1][: self.TOP]) if now[i] > 0)
@@ -254,7 +258,7 @@ class StockpileChart(_TimeChart):
             self.legend = ax.legend(fontsize=6.5, loc="upper left")
             self.bf.invalidate()
         if len(total):
-            self._widen_y(ax, 0.0, float(total.max()))
+            self._widen_y(ax, 0.0, float(max(total.max(), spec.max() if len(spec) else 0.0)))
 
 
 class Dashboard:
