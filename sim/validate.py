@@ -42,6 +42,7 @@ BASE_YEAR = "2009"
 PEAK_SEARCH_MONTHS = 42          # the peak is looked for from the cut to 3.5 years after it
 PLOT_ELEMENTS = ("Dy", "Nd", "La", "Ce")
 LOCAL_BATCH = 4                  # points per round of the local search
+LOCAL_PATIENCE = 2               # rounds without improvement before the local radius shrinks by 0.7
 IN_BAND_WEIGHT = 0.05            # loss weight of the distance to the band centre for a median inside the band
 CONSTRAINT_WEIGHT = 10.0         # loss weight of a broken calm constraint (a bubble without a shock)
 FIXED_BY_SCENARIO_NOTE = "set from data in the scenario file"
@@ -391,6 +392,14 @@ def _to_unit(values: dict[str, float], space: list) -> np.ndarray:
     return np.array(out)
 
 
+def _nudge(centre: np.ndarray, radius: float, rng: np.random.Generator) -> np.ndarray:
+    """A local candidate: a Gaussian step of size ``radius`` in about a quarter of the unit-cube axes."""
+    axes = rng.choice(len(centre), size=max(1, round(len(centre) / 4)), replace=False)
+    point = centre.copy()
+    point[axes] += radius * rng.standard_normal(len(axes))
+    return np.clip(point, 0.0, 1.0)
+
+
 def _score_points(points: list[dict], seeds: list[int], pool: ProcessPoolExecutor, targets: list[Target],
                   constraints: list[Target], desc: str):
     runs = run_many(plan_runs(points, seeds, None, constraints), 2, desc=desc, pool=pool)
@@ -457,18 +466,19 @@ def calibrate(budget: int = typer.Option(40, help="Parameter sets to evaluate (e
         best = min(scored, key=lambda x: x[0])
         radius = 0.15 if start is None else 0.08
         remaining = budget - len(points)
+        failures = 0
         while remaining > 0:
             batch = min(remaining, LOCAL_BATCH)
-            centre = _to_unit(best[1], space)
-            local = [_to_values(np.clip(centre + radius * rng.standard_normal(len(space)), 0, 1), space)
-                     for _ in range(batch)]
+            local = [_to_values(_nudge(_to_unit(best[1], space), radius, rng), space) for _ in range(batch)]
             more = _score_points(local, seed_list, pool, targets, constraints, f"calibrate: local r={radius:.2f}")
             log += [(s, p, f"local r={radius:.2f}") for s, p, _ in more]
             cand = min(more, key=lambda x: x[0])
             if cand[0] < best[0]:
-                best = cand
+                best, failures = cand, 0
             else:
-                radius *= 0.7
+                failures += 1
+                if failures >= LOCAL_PATIENCE:
+                    radius, failures = max(radius * 0.7, 0.01), 0
             remaining -= batch
     score, values, summary = best
     _print_table(summary)
