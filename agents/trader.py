@@ -70,24 +70,28 @@ class TraderAgent(mesa.Agent):
         self.buy_t = np.zeros(0)
         self.sell_t = np.zeros(0)
         self.news_per_yr = np.zeros(0)
-        self._seen = (0.0, np.zeros(0))
+        self._seen = (0.0, 0.0, np.zeros(0))
 
     def _surprise(self, n: int) -> np.ndarray:
         """This month's news per oxide (per year of expected return).
 
-        Any tightening of China's controls is news of scarcity everywhere; a cut aimed at one
-        good is, on top, news of scarcity abroad and of plenty at home, where the goods it
-        keeps back pile up (the textbook effect of an export restriction).
+        A crackdown on Chinese mining is news of scarcity everywhere. A tightening of China's
+        export controls is news of scarcity abroad; at home it is read as a signal that the state
+        will push prices up (``spec_news_home_weight``: 2010's "rare earths sold at the price of
+        cabbage"), except for the goods it keeps back, which pile up at home (the textbook effect
+        of an export restriction, ``spec_news_good_weight``).
         """
         m, p = self.model, self.model.p
-        overall, by_good = m.china_tightness, m.china_tightness_by_good[1:1 + n]
-        seen_overall, seen_by_good = self._seen
+        exports, crackdown, by_good = m.china_tightness, m.china_crackdown_frac, m.china_tightness_by_good[1:1 + n]
+        seen_exports, seen_crackdown, seen_by_good = self._seen
         if len(seen_by_good) != n:
             seen_by_good = np.zeros(n)
-        self._seen = (overall, by_good.copy())
-        sign = 1.0 if self.zone == 1 else -1.0
-        return (p.spec_news_weight * max(overall - seen_overall, 0.0)
-                + sign * p.spec_news_good_weight * np.maximum(by_good - seen_by_good, 0.0))
+        self._seen = (exports, crackdown, by_good.copy())
+        cut_by_good = np.maximum(by_good - seen_by_good, 0.0)
+        news = p.spec_news_weight * max(crackdown - seen_crackdown, 0.0) + np.zeros(n)
+        if self.zone == 1:
+            return news + p.spec_news_weight * max(exports - seen_exports, 0.0) + p.spec_news_good_weight * cut_by_good
+        return news + p.spec_news_home_weight * max(exports - seen_exports, 0.0) - p.spec_news_good_weight * cut_by_good
 
     @property
     def held_t(self) -> float:
@@ -95,12 +99,14 @@ class TraderAgent(mesa.Agent):
         m = self.model
         return float(m.spec_t[m.zone == self.zone].sum())
 
-    def decide(self, market_stock_t: np.ndarray, held_t: np.ndarray) -> None:
+    def decide(self, market_stock_t: np.ndarray, held_t: np.ndarray, use_t: np.ndarray) -> None:
         """Set this month's buy and sell (t per oxide) from prices, the trend and the zone's stock.
 
         Args:
             market_stock_t: the zone's stock on the market, per oxide (sellers', makers', users' working stock).
             held_t: the zone's speculative stock of each oxide.
+            use_t: the zone's monthly use of each oxide: positions never exceed
+                ``spec_max_cover_months`` of it (warehouses and capital scale with the market).
         """
         m, p = self.model, self.model.p
         n = len(held_t)
@@ -113,4 +119,5 @@ class TraderAgent(mesa.Agent):
         expected = expected_return_per_yr(trend, m.price[self.zone, :n], m.anchor[self.zone, :n],
                                           p.spec_chartist_weight, p.spec_reversion_per_yr) + self.news_per_yr
         share = wanted_share(expected, p.spec_carry_cost_per_yr, p.spec_sensitivity, p.spec_max_stock_share)
-        self.buy_t, self.sell_t = trade_t(share * (market_stock_t + held_t), held_t, p.spec_adjust_months)
+        wanted = np.minimum(share * (market_stock_t + held_t), p.spec_max_cover_months * use_t)
+        self.buy_t, self.sell_t = trade_t(wanted, held_t, p.spec_adjust_months)

@@ -229,7 +229,8 @@ class RareEarthModel(mesa.Model):
         self.need_t = np.zeros((n, len(SECTORS), G))
         self.unmet_zone = np.zeros((2, G))
         self.china_unsold_frac = np.zeros(G)
-        self.china_tightness = 0.0                                      # all goods, log units
+        self.china_tightness = 0.0                                      # exports, all goods, log units
+        self.china_crackdown_frac = 0.0                                 # Chinese mine capacity idled
         self.china_tightness_by_good = np.zeros(len(GOODS) + 1)         # market goods (ore, oxides, magnet)
         self.short_zone = np.zeros((2, G))
         self.orders_zone = np.zeros((2, G))
@@ -499,6 +500,7 @@ class RareEarthModel(mesa.Model):
             usual = np.maximum(self.flow_ema, self.base_flows_t)
             self.controls = self.book.controls(self.month, usual, self._export_values())
             self.china_tightness, self.china_tightness_by_good = self._china_tightness(usual)
+            self.china_crackdown_frac = float(self.controls.lost_frac[0, self.china])
             self._fire_reactions()
             self._apply_trade_status()
             self._start_deals()
@@ -768,7 +770,7 @@ class RareEarthModel(mesa.Model):
         for trader in self.trader_agents:
             in_zone = self.zone == trader.zone
             zone_use, held = use_t[in_zone].sum(axis=0), self.spec_t[in_zone].sum(axis=0)
-            trader.decide(zone_stock_t[trader.zone], held)
+            trader.decide(zone_stock_t[trader.zone], held, zone_use)
             buy[in_zone] = trader.buy_t * np.divide(use_t[in_zone], zone_use, out=np.zeros_like(use_t[in_zone]),
                                                     where=zone_use > 0)
             sell[in_zone] = trader.sell_t * np.divide(self.spec_t[in_zone], held,
@@ -944,11 +946,10 @@ class RareEarthModel(mesa.Model):
             self.dep_util.mean(), 1e-9), 1e-9) - self.util_ema[0])
 
     def _china_tightness(self, usual_t: np.ndarray) -> tuple[float, np.ndarray]:
-        """How hard China's controls bite, as traders read the news (log units).
+        """How hard China's export controls bite, as traders read the news (log units).
 
         Returns the log ratio of usual exports to what quotas, bans and licences now allow,
-        over all goods (plus the share of Chinese mine capacity a crackdown has idled), and
-        per market good.
+        over all goods and per market good.
         """
         c, ch = self.controls, self.china
         usual = usual_t[:, ch, :].copy()                                  # (M goods, importers)
@@ -958,7 +959,7 @@ class RareEarthModel(mesa.Model):
         allowed = np.minimum(allowed, c.export_quota_t[:, ch])
         total = usual.sum(axis=1)
         by_good = np.log(np.maximum(total, 1e-9) / np.maximum(allowed, 1e-9)) * (total > 0)
-        overall = float(np.log(max(total.sum(), 1e-9) / max(allowed.sum(), 1e-9))) + float(c.lost_frac[0, ch])
+        overall = float(np.log(max(total.sum(), 1e-9) / max(allowed.sum(), 1e-9)))
         return overall, by_good
 
     def _china_exports_bound(self) -> np.ndarray:
