@@ -72,25 +72,26 @@ def test_scarcity_pushes_harder_the_thinner_the_stock():
 # ----------------------------------------------------------------------------- in the model
 @pytest.fixture(scope="module")
 def replay():
-    """The 2010 replay, month by month: traders' stock per zone, prices and China's tightness."""
+    """The 2010 replay, month by month: traders' Nd+Dy stock, China's tightness and each zone's news."""
     m = RareEarthModel("china_2010_quota", seed=1, keep_flows=False)
+    magnet = [ELEMENTS.index("Nd"), ELEMENTS.index("Dy")]
     rows = []
     while m.running:
         m.step()
-        rows.append((m.current_month(), m.spec_t[m.china].sum(), m.spec_t.sum() - m.spec_t[m.china].sum(),
-                     m.china_tightness, [t.news_per_yr.copy() for t in m.trader_agents]))
+        rows.append((m.current_month(), float(m.spec_t[:, magnet].sum()), 0.0, m.china_tightness,
+                     [t.news_per_yr.copy() for t in m.trader_agents]))
     return m, rows
 
 
 @pytest.mark.slow
-def test_traders_buy_into_the_2010_crisis_and_sell_out_after_it(replay):
+def test_traders_buy_magnet_oxides_into_the_2010_crisis_and_sell_out_after_it(replay):
     _, rows = replay
-    held = {month: china + outside for month, china, outside, _, _ in rows}
-    before = max(v for k, v in held.items() if k < "2010-07")
+    held = {month: nd_dy for month, nd_dy, _, _, _ in rows}
+    calm = max(v for k, v in held.items() if k < "2010-01")
     during = max(v for k, v in held.items() if "2010-07" <= k <= "2012-06")
-    after = held["2015-12"]
-    assert during > 5 * max(before, 1.0)
-    assert after < 0.5 * during
+    assert calm < 0.01 * during
+    assert during > 1_000
+    assert held["2015-12"] < 0.3 * during
 
 
 @pytest.mark.slow
