@@ -72,6 +72,10 @@ class TraderAgent(mesa.Agent):
         self.news_per_yr = np.zeros(0)
         self._seen = (0.0, 0.0, np.zeros(0))
 
+    def expect(self, exports: float, by_good: np.ndarray, crackdown: float) -> None:
+        """Take China's controls as they stand as known (the status quo at the start of a run)."""
+        self._seen = (exports, crackdown, np.asarray(by_good, dtype=float)[1:].copy())
+
     def _surprise(self, n: int) -> np.ndarray:
         """This month's news per oxide (per year of expected return).
 
@@ -84,8 +88,7 @@ class TraderAgent(mesa.Agent):
         m, p = self.model, self.model.p
         exports, crackdown, by_good = m.china_tightness, m.china_crackdown_frac, m.china_tightness_by_good[1:1 + n]
         seen_exports, seen_crackdown, seen_by_good = self._seen
-        if len(seen_by_good) != n:
-            seen_by_good = np.zeros(n)
+        seen_by_good = seen_by_good[:n] if len(seen_by_good) >= n else np.zeros(n)
         self._seen = (exports, crackdown, by_good.copy())
         cut_by_good = np.maximum(by_good - seen_by_good, 0.0)
         news = p.spec_news_weight * max(crackdown - seen_crackdown, 0.0) + np.zeros(n)

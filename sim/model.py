@@ -104,6 +104,10 @@ class RareEarthModel(mesa.Model):
         self._init_state()
         self._init_agents()
         self._spin_up()
+        # controls already in force at the start are the status quo, not news to traders
+        tightness = self._china_tightness(np.maximum(self.flow_ema, self.base_flows_t))
+        for trader in self.trader_agents:
+            trader.expect(*tightness, float(self.controls.lost_frac[0, self.china]))
         self.recorder = Recorder(self)
         self.datacollector = self.recorder.datacollector
         self.running = True

@@ -67,6 +67,7 @@ class Recorder:
     def __init__(self, model: RareEarthModel) -> None:
         from agents.industry import IndustryAgent
         from agents.nation import NationAgent
+        from agents.trader import TraderAgent
         self.model = model
         self.columns = column_names(model.world.nations)
         self.last: dict | None = None
@@ -75,6 +76,7 @@ class Recorder:
             IndustryAgent: {"iso3": "iso3", "sector": "sector", "output_t": "output_t",
                             "capacity_t_per_yr": "capacity_t_per_yr", "shortage_t": "shortage_t"},
             NationAgent: {"iso3": "iso3", "bloc": "bloc", "stockpile_t": "stockpile_t"},
+            TraderAgent: {"label": "label", "held_t": "held_t"},
         })
 
     def record(self) -> None:

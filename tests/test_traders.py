@@ -8,7 +8,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from hypothesis.extra.numpy import arrays
 
-from agents.trader import expected_return_per_yr, trade_t, wanted_share
+from agents.trader import TraderAgent, expected_return_per_yr, trade_t, wanted_share
 from sim import market
 from sim.model import RareEarthModel
 from sim.policy import split_quota_t
@@ -128,3 +128,19 @@ def test_no_speculation_without_traders_leaves_no_speculative_stock():
     m = RareEarthModel("china_2010_quota", seed=1, keep_flows=False, until="2011-12", spec_max_stock_share=0.0)
     m.run()
     assert m.spec_t.sum() == 0.0
+
+
+def test_a_control_in_force_from_the_start_is_status_quo_not_news():
+    cut = {"type": "export_quota", "nation": "CHN", "t_per_yr": 20_000}
+
+    def news_after(at: str) -> tuple[float, RareEarthModel]:
+        m = RareEarthModel("baseline", seed=1, until="2024-03", keep_flows=False, extra_events=[dict(cut, at=at)])
+        m.run()
+        assert m.china_tightness > 0.5                                     # the quota binds in both
+        return max(float(np.abs(t.news_per_yr).max()) for t in m.trader_agents), m
+
+    status_quo, _ = news_after("2024-01")
+    surprise, later = news_after("2024-02")
+    assert status_quo < 0.1 * surprise
+    traders = later.recorder.agent_datacollector.get_agenttype_vars_dataframe(TraderAgent)
+    assert set(traders["label"]) == {"traders in China", "traders outside China"}
