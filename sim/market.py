@@ -200,7 +200,8 @@ def price_pressure(
     month cannot move the price without limit.
     """
     ratio = np.maximum(normal_cover_months, 1e-9) / np.maximum(cover_months, 1e-9)
-    scarcity = np.where(ratio > 1.0, np.minimum(ratio, MAX_SCARCITY_RATIO) - 1.0, np.log(np.maximum(ratio, np.exp(-2.0))))
+    surplus = np.log(np.maximum(ratio, np.exp(-2.0)))
+    scarcity = np.where(ratio > 1.0, np.minimum(ratio, MAX_SCARCITY_RATIO) - 1.0, surplus)
     return shortage_response * shortage_frac + cover_response * scarcity
 
 

@@ -46,7 +46,8 @@ SPUN_STATE = ("conc", "feed", "oxide", "maker_oxide", "magnets", "user", "stockp
               "_oxide_flows", "_magnet_flows", "_last_delay", "month_losses_t", "mass_balance_error_t",
               "mined_t", "undocumented_t", "recycled_t", "separated_t", "magnets_made_t",
               "consumed_t_by_sector", "shortage_t_by_sector", "consumed_elements_t", "need_t",
-              "unmet_zone", "china_unsold_frac", "orders_zone", "short_zone", "released_t", "intensity", "intensity_low", "base_flows_t",
+              "unmet_zone", "china_unsold_frac", "orders_zone", "short_zone", "released_t", "intensity",
+              "intensity_low", "base_flows_t",
               "margin_ema", "price", "price_hist", "pile_order", "maker_need", "maker_short")
 HEAVY_MASK = np.array([e in ("Sm", "Gd", "Tb", "Dy", "Y") for e in ELEMENTS])
 MAGNET_PRICE_GOODS = [ELEMENTS.index(e) for e in ("Pr", "Nd", "Tb", "Dy")] + [E]

@@ -45,7 +45,6 @@ LOCAL_BATCH = 4                  # points per round of the local search
 LOCAL_PATIENCE = 2               # rounds without improvement before the local radius shrinks by 0.7
 IN_BAND_WEIGHT = 0.05            # loss weight of the distance to the band centre for a median inside the band
 CONSTRAINT_WEIGHT = 10.0         # loss weight of a broken calm constraint (a bubble without a shock)
-FIXED_BY_SCENARIO_NOTE = "set from data in the scenario file"
 
 
 # ----------------------------------------------------------------------------- targets and metrics

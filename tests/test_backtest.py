@@ -114,7 +114,8 @@ KNOWN_MISSES = {"La_peak_month": "La peaks ~6 months after the cut (Jan 2011), h
 def test_model_median_lies_inside_the_historical_band(backtest, target):
     """Issue 4's acceptance: every target's median over seeds 1-3 inside its band."""
     row = summarise(backtest, [target]).iloc[0]
-    assert row["passed"], f"{target.name}: median {row['model_median']:.3g} outside [{target.band_low}, {target.band_high}]"
+    band = f"[{target.band_low}, {target.band_high}]"
+    assert row["passed"], f"{target.name}: median {row['model_median']:.3g} outside {band}"
 
 
 @pytest.mark.slow
