@@ -45,6 +45,7 @@ LOCAL_BATCH = 4                  # points per round of the local search
 LOCAL_PATIENCE = 2               # rounds without improvement before the local radius shrinks by 0.7
 IN_BAND_WEIGHT = 0.05            # loss weight of the distance to the band centre for a median inside the band
 CONSTRAINT_WEIGHT = 10.0         # loss weight of a broken calm constraint (a bubble without a shock)
+CONSTRAINT_METRICS = ("max_price_ratio", "max_12m_rise")
 
 
 # ----------------------------------------------------------------------------- targets and metrics
@@ -66,7 +67,7 @@ class Target:
     @property
     def key(self) -> str:
         """Column of the per-seed metrics table."""
-        if self.metric == "max_price_ratio":
+        if self.metric in CONSTRAINT_METRICS:
             return self.name
         return f"{self.element}_{self.metric}" if self.element else self.metric
 
@@ -110,7 +111,9 @@ def companion_runs(constraints: list[Target]) -> dict[str, str]:
 
 
 def constraint_metrics(frames: dict[str, pd.DataFrame], constraints: list[Target]) -> dict[str, float]:
-    """Highest outside-China price over its base-year level within each constraint's window."""
+    """Per constraint: the highest outside-China price over its base-year level within the window
+    (``max_price_ratio``), or the largest rise of that price over any 12 months ending in the window
+    (``max_12m_rise``: a bubble, as against a slow structural trend)."""
     from sim.scenarios import load_scenario
     from sim.world import GOODS, load_world
     out = {}
@@ -118,8 +121,13 @@ def constraint_metrics(frames: dict[str, pd.DataFrame], constraints: list[Target
         df = frames[c.scenario]
         d = df.set_index("date") if "date" in df.columns else df
         base = load_world(load_scenario(c.scenario).world_dir).price_usd_per_kg[GOODS.index(c.element)]
-        window = d.loc[c.window[0]:c.window[1], f"price_{c.element}_usd_per_kg"]
-        out[c.key] = float(window.max() / base) if len(window) else float("nan")
+        price = d[f"price_{c.element}_usd_per_kg"]
+        window = price.loc[c.window[0]:c.window[1]]
+        if c.metric == "max_12m_rise":
+            window = (price / price.shift(12)).loc[c.window[0]:c.window[1]].dropna()
+            out[c.key] = float(window.max()) if len(window) else float("nan")
+        else:
+            out[c.key] = float(window.max() / base) if len(window) else float("nan")
     return out
 
 
@@ -190,7 +198,7 @@ def loss(summary: pd.DataFrame, targets: list[Target]) -> float:
         elif t.band_low > 0:
             total += math.log(max(v, 1e-9) / t.centre) ** 2
         else:
-            weight = CONSTRAINT_WEIGHT if t.metric == "max_price_ratio" else 1.0
+            weight = CONSTRAINT_WEIGHT if t.metric in CONSTRAINT_METRICS else 1.0
             total += weight * math.log(max(v, 1e-9) / t.band_high) ** 2
     return total
 

@@ -162,3 +162,17 @@ def test_calibrate_is_reproducible_from_its_search_seed(tmp_path):
     pd.testing.assert_frame_equal(files[0], files[1])
     assert list(files[0]["name"]) == ["spec_sensitivity", "price_cover_response"]
     assert (tmp_path / "cal_0" / "calibration_log.csv").exists()
+
+
+def test_constraint_metrics_of_a_hand_made_path():
+    from sim.validate import Target, constraint_metrics
+    dates = [f"{y}-{m:02d}" for y in range(2024, 2027) for m in range(1, 13)]
+    nd = pd.Series(56.0, index=dates)                   # the 2024 Nd price of configs/world
+    nd["2025-06":] = 168.0                              # a tripling from 2025-06 on
+    frame = pd.DataFrame({"date": dates, "price_Nd_usd_per_kg": nd.to_numpy()})
+    level = Target("level", "Nd", "max_price_ratio", float("nan"), 0, 2.5, "x", "s", "baseline",
+                   ("2024-01", "2026-12"))
+    rise = Target("rise", "Nd", "max_12m_rise", float("nan"), 0, 2.0, "x", "s", "baseline",
+                  ("2025-01", "2026-12"))
+    out = constraint_metrics({"baseline": frame}, [level, rise])
+    assert out["level"] == pytest.approx(3.0) and out["rise"] == pytest.approx(3.0)
