@@ -908,24 +908,28 @@ class RareEarthModel(mesa.Model):
         held[:, MAG] += self.magnets
         return np.stack([held[self.zone == z].sum(axis=0) for z in (CHINA_ZONE, OUTSIDE_ZONE)])
 
-    def _zone_cover(self) -> np.ndarray:
-        """Months of use held in each zone by sellers, magnet makers and users, per good."""
+    def _zone_cover(self, stock_t: np.ndarray | None = None) -> np.ndarray:
+        """Months of use held in each zone by sellers, magnet makers and users, per good.
+
+        ``stock_t``: this month's ``_zone_stock()`` where the caller has it already.
+        """
         monthly = self.need_t.sum(axis=1)
         monthly[:, :E] += self.magnet_plan[:, None] * self.world.magnet_recipe_t_per_t[None]
         use = np.stack([monthly[self.zone == z].sum(axis=0) for z in (CHINA_ZONE, OUTSIDE_ZONE)])
         world_use = use.sum(axis=0, keepdims=True)
-        return self._zone_stock() / np.maximum(use, 1e-3 * world_use + 1e-9)
+        stock = self._zone_stock() if stock_t is None else stock_t
+        return stock / np.maximum(use, 1e-3 * world_use + 1e-9)
 
     def _update_prices(self) -> None:
         p, c = self.p, self.controls
-        cover = self._zone_cover()
+        held = self._zone_stock()
+        cover = self._zone_cover(held)
         pressure = market.price_pressure(self.short_zone, cover, self.normal_cover,
                                          p.price_shortage_response, p.price_cover_response)
         price = market.next_price(self.price, pressure, self.anchor, p.price_anchor_rate_per_month,
                                   p.price_max_step_frac, self.floor)
         binding = self._china_exports_bound()
         wedge = c.duty_frac[1:, self.china] + p.base_friction_frac
-        held = self._zone_stock()
         inside_weight = held[CHINA_ZONE] / np.maximum(held.sum(axis=0), 1e-9)
         inside, outside = market.link_zone_prices(price[CHINA_ZONE], price[OUTSIDE_ZONE], binding, wedge,
                                                   p.arbitrage_rate_per_month, inside_weight[:G])

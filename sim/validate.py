@@ -116,18 +116,18 @@ def constraint_metrics(frames: dict[str, pd.DataFrame], constraints: list[Target
     (``max_12m_rise``: a bubble, as against a slow structural trend)."""
     from sim.scenarios import load_scenario
     from sim.world import GOODS, load_world
+    base_prices = {sc: load_world(load_scenario(sc).world_dir).price_usd_per_kg
+                   for sc in {c.scenario for c in constraints}}
     out = {}
     for c in constraints:
         df = frames[c.scenario]
-        d = df.set_index("date") if "date" in df.columns else df
-        base = load_world(load_scenario(c.scenario).world_dir).price_usd_per_kg[GOODS.index(c.element)]
-        price = d[f"price_{c.element}_usd_per_kg"]
-        window = price.loc[c.window[0]:c.window[1]]
+        price = (df.set_index("date") if "date" in df.columns else df)[f"price_{c.element}_usd_per_kg"]
         if c.metric == "max_12m_rise":
-            window = (price / price.shift(12)).loc[c.window[0]:c.window[1]].dropna()
-            out[c.key] = float(window.max()) if len(window) else float("nan")
+            series = price / price.shift(12)
         else:
-            out[c.key] = float(window.max() / base) if len(window) else float("nan")
+            series = price / base_prices[c.scenario][GOODS.index(c.element)]
+        window = series.loc[c.window[0]:c.window[1]].dropna()
+        out[c.key] = float(window.max()) if len(window) else float("nan")
     return out
 
 
@@ -221,7 +221,7 @@ def _job(args: tuple) -> tuple[tuple, pd.DataFrame | str]:
         return (key, seed, scenario), f"{type(err).__name__}: {err}"
 
 
-def run_many(jobs: list[tuple], workers: int, desc: str = "runs",
+def run_many(jobs: list[tuple], workers: int = 1, desc: str = "runs",
              pool: ProcessPoolExecutor | None = None) -> dict[tuple, pd.DataFrame | str]:
     """Run (key, params, seed, scenario, until) jobs, in parallel when ``workers`` > 1, with a progress bar.
 
@@ -410,7 +410,7 @@ def _nudge(centre: np.ndarray, radius: float, rng: np.random.Generator) -> np.nd
 
 def _score_points(points: list[dict], seeds: list[int], pool: ProcessPoolExecutor, targets: list[Target],
                   constraints: list[Target], desc: str):
-    runs = run_many(plan_runs(points, seeds, None, constraints), 2, desc=desc, pool=pool)
+    runs = run_many(plan_runs(points, seeds, None, constraints), desc=desc, pool=pool)
     scored = []
     every = targets + constraints
     for i, p in enumerate(points):

@@ -78,7 +78,7 @@ def replay():
     rows = []
     while m.running:
         m.step()
-        rows.append((m.current_month(), float(m.spec_t[:, magnet].sum()), 0.0, m.china_tightness,
+        rows.append((m.current_month(), float(m.spec_t[:, magnet].sum()), m.china_tightness,
                      [t.news_per_yr.copy() for t in m.trader_agents]))
     return m, rows
 
@@ -86,7 +86,7 @@ def replay():
 @pytest.mark.slow
 def test_traders_buy_magnet_oxides_into_the_2010_crisis_and_sell_out_after_it(replay):
     _, rows = replay
-    held = {month: nd_dy for month, nd_dy, _, _, _ in rows}
+    held = {month: nd_dy for month, nd_dy, _, _ in rows}
     calm = max(v for k, v in held.items() if k < "2010-01")
     during = max(v for k, v in held.items() if "2010-07" <= k <= "2012-06")
     assert calm < 0.01 * during
@@ -97,8 +97,8 @@ def test_traders_buy_magnet_oxides_into_the_2010_crisis_and_sell_out_after_it(re
 @pytest.mark.slow
 def test_the_july_2010_cut_is_news_that_fades(replay):
     _, rows = replay
-    tight = {month: t for month, _, _, t, _ in rows}
-    news = {month: max(float(np.max(x)) for x in n) for month, _, _, _, n in rows}
+    tight = {month: t for month, _, t, _ in rows}
+    news = {month: max(float(np.max(x)) for x in n) for month, _, _, n in rows}
     assert tight["2010-07"] > tight["2010-06"] + 0.25        # the H2 2010 batch: -43 % on H1
     assert news["2010-07"] > news["2010-06"]
     assert news["2012-07"] < 0.5 * max(news.values())
@@ -108,7 +108,7 @@ def test_the_july_2010_cut_is_news_that_fades(replay):
 def test_a_cut_that_keeps_la_at_home_is_better_news_abroad_than_in_china(replay):
     _, rows = replay
     la = list(ELEMENTS).index("La")
-    inside, outside = next(n for month, _, _, _, n in rows if month == "2010-07")
+    inside, outside = next(n for month, _, _, n in rows if month == "2010-07")
     assert outside[la] > inside[la]
 
 
