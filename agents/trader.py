@@ -39,7 +39,16 @@ def expected_return_per_yr(trend_per_yr: np.ndarray, price_usd_per_kg: np.ndarra
     return chartist_weight * trend_per_yr - reversion_per_yr * stretch
 
 
-def wanted_share(expected_return: np.ndarray, carry_cost_per_yr: float, sensitivity: float,
+def carry_cost_per_yr(price_usd_per_kg: np.ndarray, finance_per_yr: float, storage_usd_per_kg_per_yr: float) -> np.ndarray:
+    """Yearly cost of holding a kg as a share of its value: finance, plus warehouse rent per kg.
+
+    Rent is paid per tonne whatever the oxide is worth, so it is a large share of the value of a
+    cheap oxide (La and Ce near their floor) and a negligible one of a dear one (Dy, Tb).
+    """
+    return finance_per_yr + storage_usd_per_kg_per_yr / np.maximum(price_usd_per_kg, 1e-12)
+
+
+def wanted_share(expected_return: np.ndarray, carry_cost_per_yr: np.ndarray | float, sensitivity: float,
                  max_share: float) -> np.ndarray:
     """Share of the zone's stock traders want to hold off the market: more the larger the excess return.
 
@@ -121,6 +130,7 @@ class TraderAgent(mesa.Agent):
         trend = 12.0 / k * np.log(hist[-1] / hist[-1 - k])
         expected = expected_return_per_yr(trend, m.price[self.zone, :n], m.anchor[self.zone, :n],
                                           p.spec_chartist_weight, p.spec_reversion_per_yr) + self.news_per_yr
-        share = wanted_share(expected, p.spec_carry_cost_per_yr, p.spec_sensitivity, p.spec_max_stock_share)
+        carry = carry_cost_per_yr(m.price[self.zone, :n], p.spec_carry_cost_per_yr, p.spec_storage_usd_per_kg_per_yr)
+        share = wanted_share(expected, carry, p.spec_sensitivity, p.spec_max_stock_share)
         wanted = np.minimum(share * (market_stock_t + held_t), p.spec_max_cover_months * use_t)
         self.buy_t, self.sell_t = trade_t(wanted, held_t, p.spec_adjust_months)

@@ -179,15 +179,13 @@ def _allocate(supply: np.ndarray, demand: np.ndarray, cost: np.ndarray, cap: np.
             break
     return flows
 
-MAX_SCARCITY_RATIO = 50.0     # normal cover / cover beyond which scarcity adds no further push
-
-
 def price_pressure(
     shortage_frac: np.ndarray,
     cover_months: np.ndarray,
     normal_cover_months: np.ndarray,
     shortage_response: float,
     cover_response: float,
+    max_scarcity_ratio: float = 50.0,
 ) -> np.ndarray:
     """Monthly log-price pressure from end-use shortage and the stock on the market.
 
@@ -197,11 +195,12 @@ def price_pressure(
     below it pushes them up in proportion to the ratio itself, so the push
     grows without bound as the free stock runs out (the convex supply-of-storage
     curve: Working 1949; Deaton & Laroque 1992). Both are bounded so a single
-    month cannot move the price without limit.
+    month cannot move the price without limit: scarcity stops growing once the
+    normal cover is ``max_scarcity_ratio`` times what is held.
     """
     ratio = np.maximum(normal_cover_months, 1e-9) / np.maximum(cover_months, 1e-9)
     surplus = np.log(np.maximum(ratio, np.exp(-2.0)))
-    scarcity = np.where(ratio > 1.0, np.minimum(ratio, MAX_SCARCITY_RATIO) - 1.0, surplus)
+    scarcity = np.where(ratio > 1.0, np.minimum(ratio, max_scarcity_ratio) - 1.0, surplus)
     return shortage_response * shortage_frac + cover_response * scarcity
 
 

@@ -925,7 +925,8 @@ class RareEarthModel(mesa.Model):
         held = self._zone_stock()
         cover = self._zone_cover(held)
         pressure = market.price_pressure(self.short_zone, cover, self.normal_cover,
-                                         p.price_shortage_response, p.price_cover_response)
+                                         p.price_shortage_response, p.price_cover_response,
+                                         p.max_scarcity_ratio)
         price = market.next_price(self.price, pressure, self.anchor, p.price_anchor_rate_per_month,
                                   p.price_max_step_frac, self.floor)
         binding = self._china_exports_bound()
@@ -982,7 +983,8 @@ class RareEarthModel(mesa.Model):
         controlled = np.isfinite(c.export_quota_t[1:, ch]) | (
             np.isfinite(c.pair_cap_frac[1:, ch]) | np.isfinite(c.pair_cap_t[1:, ch])).any(axis=1)
         short_outside = self.unmet_zone[OUTSIDE_ZONE] / np.maximum(self.orders_zone[OUTSIDE_ZONE], 1e-9)
-        return controlled & (short_outside > 0.005) & (self.china_unsold_frac > 0.01)
+        p = self.p
+        return controlled & (short_outside > p.bind_short_outside_frac) & (self.china_unsold_frac > p.bind_unsold_frac)
 
     def _fire_reactions(self) -> None:
         """Conditional reactions: when a condition holds, schedule the reaction's event."""

@@ -8,7 +8,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from hypothesis.extra.numpy import arrays
 
-from agents.trader import TraderAgent, expected_return_per_yr, trade_t, wanted_share
+from agents.trader import TraderAgent, carry_cost_per_yr, expected_return_per_yr, trade_t, wanted_share
 from sim import market
 from sim.model import RareEarthModel
 from sim.policy import split_quota_t
@@ -29,6 +29,20 @@ def test_no_position_below_the_carry_cost_and_at_most_the_largest_share():
     assert share[0] == share[1] == 0.0
     assert 0.0 < share[2] < 0.6
     assert share[3] == pytest.approx(0.6)
+
+
+def test_warehouse_rent_makes_holding_a_cheap_oxide_dear():
+    carry = carry_cost_per_yr(np.array([0.15, 5.0, 500.0]), 0.1, 0.15)   # La at its floor, La in 2009, Dy
+    assert carry[0] == pytest.approx(1.1)                                 # rent = the oxide's whole value a year
+    assert carry[2] < carry[1] < carry[0]
+    share = wanted_share(np.array([0.8, 0.8, 0.8]), carry, 2.0, 0.9)      # the same 80 %/yr expected rise
+    assert share[0] == 0.0 < share[1] <= share[2]
+
+
+def test_no_shock_baseline_grows_no_speculative_hoard(run):
+    # a small uptick from the price floor once set chartists hoarding ~200 kt of La and Ce (before rent)
+    df = run("baseline", seed=1, until="2050-12")
+    assert df["speculative_stock_t"].max() < 30_000
 
 
 @given(wanted=arrays(float, 5, elements=st.floats(0, 1e4)), held=arrays(float, 5, elements=st.floats(0, 1e4)),
