@@ -39,7 +39,8 @@ def expected_return_per_yr(trend_per_yr: np.ndarray, price_usd_per_kg: np.ndarra
     return chartist_weight * trend_per_yr - reversion_per_yr * stretch
 
 
-def carry_cost_per_yr(price_usd_per_kg: np.ndarray, finance_per_yr: float, storage_usd_per_kg_per_yr: float) -> np.ndarray:
+def carry_cost_per_yr(price_usd_per_kg: np.ndarray, finance_per_yr: float,
+                      storage_usd_per_kg_per_yr: float) -> np.ndarray:
     """Yearly cost of holding a kg as a share of its value: finance, plus warehouse rent per kg.
 
     Rent is paid per tonne whatever the oxide is worth, so it is a large share of the value of a

@@ -77,6 +77,7 @@ def clear_markets(
     licence_base_t: np.ndarray | None = None,
     logit_beta: float = 8.0,
     rounds: int = 3,
+    export_first: np.ndarray | None = None,
 ) -> Clearing:
     """Allocate supply to orders, respecting export controls, rationing scarcity.
 
@@ -103,6 +104,10 @@ def clear_markets(
             defaults to ``demand_t``.
         logit_beta: sensitivity of sourcing to relative cost (dimensionless).
         rounds: how many times unfilled orders are re-placed.
+        export_first: shape (G, N), True where a seller earns more abroad than at
+            home (the export price net of duty beats the home price): when it is
+            oversubscribed it serves export orders, within its quota, before home
+            ones. Default: all buyers rationed alike.
 
     Returns:
         A :class:`Clearing` in which every tonne delivered left a seller's
@@ -123,20 +128,23 @@ def clear_markets(
     flows = np.zeros((n_goods, n, n))
     if len(sellers) and len(buyers):
         pair = np.ix_(np.arange(n_goods), sellers, buyers)
+        first = None if export_first is None else np.asarray(export_first, dtype=bool)[:, sellers]
         flows[pair] = _allocate(supply[:, sellers], demand[:, buyers], cost_usd_per_kg[pair], cap[pair],
                                 np.asarray(export_quota_t, dtype=float)[:, sellers],
-                                sellers[:, None] != buyers[None, :], logit_beta, rounds)
+                                sellers[:, None] != buyers[None, :], logit_beta, rounds, first)
     unsold = np.maximum(supply - flows.sum(axis=2), 0.0)
     unmet = np.maximum(demand - flows.sum(axis=1), 0.0)
     return Clearing(flows_t=flows, unsold_t=unsold, unmet_t=unmet)
 
 
 def _allocate(supply: np.ndarray, demand: np.ndarray, cost: np.ndarray, cap: np.ndarray,
-              quota: np.ndarray, foreign: np.ndarray, logit_beta: float, rounds: int) -> np.ndarray:
+              quota: np.ndarray, foreign: np.ndarray, logit_beta: float, rounds: int,
+              export_first: np.ndarray | None = None) -> np.ndarray:
     """Rounds of logit sourcing, caps, quotas and rationing on the participating nations.
 
     Args:
         foreign: (sellers, buyers) True where the pair is an export (counts against quotas).
+        export_first: (G, sellers) True where an oversubscribed seller serves exports first.
     """
     offered_cost = np.where((supply > EPS_T)[:, :, None], cost, np.inf)
     best = offered_cost.min(axis=1, keepdims=True)
@@ -164,9 +172,7 @@ def _allocate(supply: np.ndarray, demand: np.ndarray, cost: np.ndarray, cap: np.
             q_scale = np.divide(quota, exports, out=np.ones_like(exports), where=exports > quota + EPS_T)
             order = np.where(foreign, order * q_scale[:, :, None], order)
 
-        sold = order.sum(axis=2)
-        s_scale = np.divide(s, sold, out=np.ones_like(sold), where=sold > s)
-        order *= s_scale[:, :, None]
+        order = _ration(order, s, foreign, export_first)
 
         flows += order
         s = np.maximum(s - order.sum(axis=2), 0.0)
@@ -229,7 +235,7 @@ def next_price(
 def link_zone_prices(
     inside_usd_per_kg: np.ndarray,
     outside_usd_per_kg: np.ndarray,
-    binding: np.ndarray,
+    binding: np.ndarray | float,
     export_wedge_frac: np.ndarray,
     arbitrage_rate: float,
     inside_weight: np.ndarray | float = 0.5,
@@ -242,11 +248,13 @@ def link_zone_prices(
     0–1, the inside zone's share) anchors the common price: when a quota ends,
     a well-stocked China pulls the outside price down rather than the reverse.
     Where an export quota, ban or licence binds, the two prices are left to
-    their own markets and the gap (the quota rent) opens.
+    their own markets and the gap (the quota rent) opens. ``binding`` is how
+    far the controls are believed to bind, 0 (free) to 1 (held back; booleans
+    work): arbitrage is scaled by what is left free.
     """
     parity_inside = outside_usd_per_kg / (1.0 + export_wedge_frac)
     gap = np.log(parity_inside / inside_usd_per_kg)
-    move = np.where(binding, 0.0, arbitrage_rate * gap)
+    move = (1.0 - np.clip(np.asarray(binding, dtype=float), 0.0, 1.0)) * arbitrage_rate * gap
     w = np.clip(inside_weight, 0.0, 1.0)
     inside = inside_usd_per_kg * np.exp((1.0 - w) * move)
     outside = outside_usd_per_kg * np.exp(-w * move)
@@ -265,3 +273,23 @@ def ration(need_t: np.ndarray, available_t: np.ndarray) -> np.ndarray:
     """
     return np.clip(np.divide(available_t, need_t, out=np.ones_like(need_t, dtype=float),
                              where=need_t > EPS_T), 0.0, 1.0)
+
+
+def _ration(order: np.ndarray, supply: np.ndarray, foreign: np.ndarray, export_first: np.ndarray | None) -> np.ndarray:
+    """Cut orders (G, sellers, buyers) to each seller's supply (G, sellers).
+
+    Pro rata, except that a seller flagged ``export_first`` fills its export orders
+    before its home ones (the home buyers share what is left).
+    """
+    sold = order.sum(axis=2)
+    scale = np.divide(supply, sold, out=np.ones_like(sold), where=sold > supply)
+    if export_first is None or not export_first.any():
+        return order * scale[:, :, None]
+    exports = np.where(foreign, order, 0.0).sum(axis=2)
+    home = sold - exports
+    export_scale = np.divide(supply, exports, out=np.ones_like(exports), where=exports > supply)
+    left = np.maximum(supply - exports * export_scale, 0.0)
+    home_scale = np.divide(left, home, out=np.ones_like(home), where=home > left)
+    export_scale = np.where(export_first, export_scale, scale)
+    home_scale = np.where(export_first, home_scale, scale)
+    return order * np.where(foreign, export_scale[:, :, None], home_scale[:, :, None])

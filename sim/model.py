@@ -46,8 +46,8 @@ SPUN_STATE = ("conc", "feed", "oxide", "maker_oxide", "magnets", "user", "stockp
               "_oxide_flows", "_magnet_flows", "_last_delay", "month_losses_t", "mass_balance_error_t",
               "mined_t", "undocumented_t", "recycled_t", "separated_t", "magnets_made_t",
               "consumed_t_by_sector", "shortage_t_by_sector", "consumed_elements_t", "need_t",
-              "unmet_zone", "china_unsold_frac", "orders_zone", "short_zone", "released_t", "intensity",
-              "intensity_low", "base_flows_t",
+              "unmet_zone", "china_unsold_frac", "china_quota_t", "china_quota_fill", "orders_zone",
+              "short_zone", "released_t", "intensity", "intensity_low", "base_flows_t", "export_bind",
               "margin_ema", "price", "price_hist", "pile_order", "maker_need", "maker_short")
 HEAVY_MASK = np.array([e in ("Sm", "Gd", "Tb", "Dy", "Y") for e in ELEMENTS])
 MAGNET_PRICE_GOODS = [ELEMENTS.index(e) for e in ("Pr", "Nd", "Tb", "Dy")] + [E]
@@ -217,6 +217,7 @@ class RareEarthModel(mesa.Model):
         self.freight = p.freight_base_usd_per_kg * (dist > 0) + p.freight_usd_per_kg_per_1000km * dist / 1000
         self.flows_history: list[dict[str, np.ndarray]] = []
         self._last_flows = {k: np.zeros((n, n)) for k in ("ore", "oxide", "magnet")}
+        self.export_bind = np.zeros(G)          # 0-1: how far China's controls are believed to hold goods back
         self._zero_month_outputs()
         self.controls = self.book.controls(self.start_month - 1, self.flow_ema)
         self._prime()
@@ -234,6 +235,8 @@ class RareEarthModel(mesa.Model):
         self.need_t = np.zeros((n, len(SECTORS), G))
         self.unmet_zone = np.zeros((2, G))
         self.china_unsold_frac = np.zeros(G)
+        self.china_quota_t = np.full(G + 1, np.inf)                     # market goods: this month's export quota
+        self.china_quota_fill = np.zeros(G)                             # China's exports / its quota
         self.china_tightness = 0.0                                      # exports, all goods, log units
         self.china_crackdown_frac = 0.0                                 # Chinese mine capacity idled
         self.china_tightness_by_good = np.zeros(len(GOODS) + 1)         # market goods (ore, oxides, magnet)
@@ -546,6 +549,7 @@ class RareEarthModel(mesa.Model):
             self._advance(spin_up=True)
         self.normal_cover = self._zone_cover()
         self.base_flows_t = self.flow_ema.copy()
+        self.export_bind = self._china_exports_bound().astype(float)
         self.month = self.start_month - 1
         self.losses_t[:] = 0.0
         for nation in self.nation_agents:
@@ -561,9 +565,18 @@ class RareEarthModel(mesa.Model):
         self.month = self.start_month - 1
 
     def _export_values(self) -> np.ndarray:
-        """Outside-China value of each market good (USD/kg): how licence holders rank exports."""
-        ore = float(self._world_mix() @ self.price[OUTSIDE_ZONE, :E]) * self.p.concentrate_payability_frac
-        return np.concatenate([[ore], self.price[OUTSIDE_ZONE]])
+        """What a tonne of export quota earns on each market good (USD/kg): how licence holders rank exports.
+
+        The earning is the gap between the price abroad and at home net of the export duty (the quota
+        rent), and at least the normal trading margin (``base_friction_frac`` of the price abroad), so
+        before any gap opens goods rank by value; once it opens, quota moves to where the rent is.
+        """
+        outside = self.price[OUTSIDE_ZONE]
+        duty = self.controls.duty_frac[1:, self.china]
+        margin = self.p.base_friction_frac * outside
+        rent = np.maximum(outside - self.price[CHINA_ZONE] * (1.0 + duty), margin)
+        ore = float(self._world_mix() @ outside[:E]) * self.p.concentrate_payability_frac
+        return np.concatenate([[ore * self.p.base_friction_frac], rent])
 
     @property
     def last_flows(self) -> dict[str, np.ndarray]:
@@ -808,12 +821,27 @@ class RareEarthModel(mesa.Model):
         quota = c.export_quota_t[idx].copy()
         if np.isfinite(quota[:, self.china]).any():
             quota[:, self.china] += self._smuggling_allowance(idx)
+        self.china_quota_t[idx] = quota[:, self.china]
         res = market.clear_markets(supply, demand, cost, c.pair_cap_t[idx], quota,
                                    pair_cap_frac=c.pair_cap_frac[idx], licence_base_t=licence_base,
-                                   logit_beta=p.logit_beta)
+                                   logit_beta=p.logit_beta, export_first=self._export_first(idx))
         self.flow_ema[idx] += self.p.memory_frac * (res.flows_t - self.flow_ema[idx])
         self._last_delay = c.licence_delay_months[idx]
         return res
+
+    def _export_first(self, idx: np.ndarray) -> np.ndarray:
+        """(goods, N): where China's sellers get more from export buyers than from home buyers.
+
+        Buyers abroad pay the outside price, of which the seller keeps what the export duty
+        leaves (trading costs fall on the buyer's side); where that beats the home price, holders
+        of export licences outbid home buyers for China's goods, up to the quota.
+        """
+        first = np.zeros((len(idx), self.n_nations), dtype=bool)
+        market_goods = idx[idx >= 1]                                      # oxides and magnet (not ore)
+        duty = self.controls.duty_frac[market_goods, self.china]
+        netback = self.price[OUTSIDE_ZONE, market_goods - 1] / (1.0 + duty)
+        first[idx >= 1, self.china] = netback > self.price[CHINA_ZONE, market_goods - 1]
+        return first
 
     def _smuggling_allowance(self, idx: np.ndarray) -> np.ndarray:
         """The smuggled share of undocumented output leaves China outside the quota (per market good)."""
@@ -845,6 +873,9 @@ class RareEarthModel(mesa.Model):
         ch = self.china
         offered = res.unsold_t[:, ch] + res.flows_t[:, ch, :].sum(axis=1)
         self.china_unsold_frac[goods] = res.unsold_t[:, ch] / np.maximum(offered, 1e-9)
+        exported = res.flows_t[:, ch, :].sum(axis=1) - res.flows_t[:, ch, ch]
+        quota = self.china_quota_t[1 + np.arange(G)[goods]]
+        self.china_quota_fill[goods] = np.where(np.isfinite(quota), exported / np.maximum(quota, 1e-9), 0.0)
         for z in (CHINA_ZONE, OUTSIDE_ZONE):
             in_zone = self.zone == z
             self.unmet_zone[z, goods] = res.unmet_t[:, in_zone].sum(axis=1)
@@ -929,11 +960,12 @@ class RareEarthModel(mesa.Model):
                                          p.max_scarcity_ratio)
         price = market.next_price(self.price, pressure, self.anchor, p.price_anchor_rate_per_month,
                                   p.price_max_step_frac, self.floor)
-        binding = self._china_exports_bound()
+        # traders learn over a few months whether the controls hold goods back (licences come in batches)
+        self.export_bind += (self._china_exports_bound() - self.export_bind) / p.export_bind_memory_months
         wedge = c.duty_frac[1:, self.china] + p.base_friction_frac
         inside_weight = held[CHINA_ZONE] / np.maximum(held.sum(axis=0), 1e-9)
-        inside, outside = market.link_zone_prices(price[CHINA_ZONE], price[OUTSIDE_ZONE], binding, wedge,
-                                                  p.arbitrage_rate_per_month, inside_weight[:G])
+        inside, outside = market.link_zone_prices(price[CHINA_ZONE], price[OUTSIDE_ZONE], self.export_bind,
+                                                  wedge, p.arbitrage_rate_per_month, inside_weight[:G])
         self.price = np.maximum(np.stack([inside, outside]), self.floor)
         self.price_hist = np.roll(self.price_hist, -1, axis=0)
         self.price_hist[-1] = self.price
@@ -975,8 +1007,9 @@ class RareEarthModel(mesa.Model):
     def _china_exports_bound(self) -> np.ndarray:
         """Per good (oxides, magnet): are China's exports held back by a control this month?
 
-        Held back means a control is in force, buyers outside went short, and China had
-        the goods but did not sell them all: the control, not a lack of stock, kept them home.
+        Held back means a control is in force, buyers outside went short, and either the
+        export quota was used up or China had the goods but did not sell them all: the control,
+        not a lack of stock, kept them home.
         """
         c = self.controls
         ch = self.china
@@ -984,7 +1017,9 @@ class RareEarthModel(mesa.Model):
             np.isfinite(c.pair_cap_frac[1:, ch]) | np.isfinite(c.pair_cap_t[1:, ch])).any(axis=1)
         short_outside = self.unmet_zone[OUTSIDE_ZONE] / np.maximum(self.orders_zone[OUTSIDE_ZONE], 1e-9)
         p = self.p
-        return controlled & (short_outside > p.bind_short_outside_frac) & (self.china_unsold_frac > p.bind_unsold_frac)
+        quota_used = self.china_quota_fill >= 1.0 - p.bind_unsold_frac
+        held_back = (self.china_unsold_frac > p.bind_unsold_frac) | quota_used
+        return controlled & (short_outside > p.bind_short_outside_frac) & held_back
 
     def _fire_reactions(self) -> None:
         """Conditional reactions: when a condition holds, schedule the reaction's event."""

@@ -249,12 +249,13 @@ class Controls:
 
 
 def split_quota_t(total_t: float, usual_t: np.ndarray, value_usd_per_kg: np.ndarray, tilt: float) -> np.ndarray:
-    """Spread a tonnage quota over goods, given each good's usual exports and value per kg.
+    """Spread a tonnage quota over goods, given each good's usual exports and what a kg of quota earns on it.
 
     A quota above usual exports cuts nothing (the slack is spread pro rata). A tighter
     one keeps a share ``min(1, lam * (value / mean value) ** tilt)`` of each good's usual
-    exports, with ``lam`` set so the shares use up the quota: exporters cut cheap goods
-    (La, Ce) first and dear ones (Dy, Tb, magnets) last; ``tilt`` 0 cuts all alike.
+    exports, with ``lam`` set so the shares use up the quota: exporters cut the goods a
+    tonne of quota earns least on first (the model passes the quota rent, so before any
+    gap opens that is the cheap La and Ce); ``tilt`` 0 cuts all alike.
     """
     usual = np.maximum(np.asarray(usual_t, dtype=float), 0.0)
     if usual.sum() <= 0:
@@ -314,9 +315,9 @@ class PolicyBook:
             month: month index (see :mod:`sim.calendar`).
             reference_exports_t: recent monthly trade flows, shape (M, N, N), used
                 to spread a total quota over goods and named partners.
-            export_value_usd_per_kg: value of each good abroad, shape (M,): a
-                total quota is cut least where a tonne is worth most, as licence
-                holders put scarce quota tonnes into the dearest goods (split_quota_t).
+            export_value_usd_per_kg: what a kg of quota earns on each good, shape (M,):
+                a total quota is cut least where a tonne earns most, as licence holders
+                put scarce quota tonnes where the rent is (split_quota_t).
         """
         w = self.world
         n, m = len(w.nations), len(MARKET_GOODS)

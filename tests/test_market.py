@@ -39,6 +39,24 @@ def test_scarce_supply_is_rationed_pro_rata_and_shortage_recorded():
     assert res.unmet_t[0].tolist() == pytest.approx([0.0, 2.0, 4.0])
 
 
+def test_a_seller_that_earns_more_abroad_serves_exports_first_up_to_its_quota():
+    # seller 0 has 10 t; home buyer 0 orders 8 t, buyers 1 and 2 abroad 6 t each; quota 9 t
+    supply = np.array([[10.0, 0.0, 0.0]])
+    demand = np.array([[8.0, 6.0, 6.0]])
+    cost = np.ones((1, 3, 3))
+    caps, quota = _free(1, 3)
+    quota[0, 0] = 9.0
+    pro_rata = market.clear_markets(supply, demand, cost, caps, quota)
+    first = market.clear_markets(supply, demand, cost, caps, quota,
+                                 export_first=np.array([[True, False, False]]))
+    exported = first.flows_t[0, 0, 1:].sum()
+    assert exported == pytest.approx(9.0)                          # the quota, not the seller's stock, binds
+    assert first.flows_t[0, 0, 0] == pytest.approx(1.0)            # home buyers share what is left
+    assert pro_rata.flows_t[0, 0, 1:].sum() < exported
+    for res in (pro_rata, first):
+        assert res.flows_t.sum() + res.unsold_t.sum() == pytest.approx(supply.sum())
+
+
 def test_export_ban_zeroes_the_covered_flow_and_demand_spills_to_other_sellers():
     supply = np.array([[100.0, 5.0, 0.0]])
     demand = np.array([[0.0, 0.0, 10.0]])
@@ -88,9 +106,9 @@ def test_price_step_is_bounded_by_inertia():
 
 
 def test_zone_prices_converge_when_free_and_diverge_when_bound():
-    inside, outside = np.array([10.0, 10.0]), np.array([20.0, 20.0])
-    i2, o2 = market.link_zone_prices(inside, outside, np.array([False, True]), np.zeros(2), 0.5)
-    assert o2[0] / i2[0] < 2.0
+    inside, outside = np.array([10.0, 10.0, 10.0]), np.array([20.0, 20.0, 20.0])
+    i2, o2 = market.link_zone_prices(inside, outside, np.array([0.0, 1.0, 0.5]), np.zeros(3), 0.5)
+    assert o2[0] / i2[0] < o2[2] / i2[2] < 2.0                     # half-believed binding: half the arbitrage
     assert (i2[1], o2[1]) == (10.0, 20.0)
 
 
@@ -109,14 +127,15 @@ def random_market(draw):
     cost = draw(arrays(float, (g, n, n), elements=st.floats(0.1, 100.0)))
     caps = draw(arrays(float, (g, n, n), elements=st.one_of(st.just(INF), tonnes)))
     quota = draw(arrays(float, (g, n), elements=st.one_of(st.just(INF), tonnes)))
-    return supply, demand, cost, caps, quota
+    first = draw(st.one_of(st.none(), arrays(bool, (g, n))))
+    return supply, demand, cost, caps, quota, first
 
 
 @settings(max_examples=150, deadline=None)
 @given(random_market())
 def test_clearing_conserves_tonnes_and_respects_every_limit(mkt):
-    supply, demand, cost, caps, quota = mkt
-    res = market.clear_markets(supply, demand, cost, caps, quota)
+    supply, demand, cost, caps, quota, first = mkt
+    res = market.clear_markets(supply, demand, cost, caps, quota, export_first=first)
     f = res.flows_t
     assert np.all(np.isfinite(f)) and np.all(f >= 0)
     tol = 1e-9 * (1 + supply.max() + demand.max())
