@@ -185,6 +185,7 @@ def _allocate(supply: np.ndarray, demand: np.ndarray, cost: np.ndarray, cap: np.
             break
     return flows
 
+
 def price_pressure(
     shortage_frac: np.ndarray,
     cover_months: np.ndarray,
