@@ -172,7 +172,7 @@ def _allocate(supply: np.ndarray, demand: np.ndarray, cost: np.ndarray, cap: np.
             q_scale = np.divide(quota, exports, out=np.ones_like(exports), where=exports > quota + EPS_T)
             order = np.where(foreign, order * q_scale[:, :, None], order)
 
-        order = _ration(order, s, foreign, export_first)
+        order = _cut_to_supply(order, s, foreign, export_first)
 
         flows += order
         s = np.maximum(s - order.sum(axis=2), 0.0)
@@ -276,7 +276,8 @@ def ration(need_t: np.ndarray, available_t: np.ndarray) -> np.ndarray:
                              where=need_t > EPS_T), 0.0, 1.0)
 
 
-def _ration(order: np.ndarray, supply: np.ndarray, foreign: np.ndarray, export_first: np.ndarray | None) -> np.ndarray:
+def _cut_to_supply(order: np.ndarray, supply: np.ndarray, foreign: np.ndarray,
+                   export_first: np.ndarray | None) -> np.ndarray:
     """Cut orders (G, sellers, buyers) to each seller's supply (G, sellers).
 
     Pro rata, except that a seller flagged ``export_first`` fills its export orders

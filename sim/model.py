@@ -46,7 +46,7 @@ SPUN_STATE = ("conc", "feed", "oxide", "maker_oxide", "magnets", "user", "stockp
               "_oxide_flows", "_magnet_flows", "_last_delay", "month_losses_t", "mass_balance_error_t",
               "mined_t", "undocumented_t", "recycled_t", "separated_t", "magnets_made_t",
               "consumed_t_by_sector", "shortage_t_by_sector", "consumed_elements_t", "need_t",
-              "unmet_zone", "china_unsold_frac", "china_quota_t", "china_quota_fill", "orders_zone",
+              "unmet_zone", "china_unsold_frac", "china_quota_fill", "orders_zone",
               "short_zone", "released_t", "intensity", "intensity_low", "base_flows_t", "export_bind",
               "margin_ema", "price", "price_hist", "pile_order", "maker_need", "maker_short")
 HEAVY_MASK = np.array([e in ("Sm", "Gd", "Tb", "Dy", "Y") for e in ELEMENTS])
@@ -235,7 +235,6 @@ class RareEarthModel(mesa.Model):
         self.need_t = np.zeros((n, len(SECTORS), G))
         self.unmet_zone = np.zeros((2, G))
         self.china_unsold_frac = np.zeros(G)
-        self.china_quota_t = np.full(G + 1, np.inf)                     # market goods: this month's export quota
         self.china_quota_fill = np.zeros(G)                             # China's exports / its quota
         self.china_tightness = 0.0                                      # exports, all goods, log units
         self.china_crackdown_frac = 0.0                                 # Chinese mine capacity idled
@@ -572,11 +571,14 @@ class RareEarthModel(mesa.Model):
         before any gap opens goods rank by value; once it opens, quota moves to where the rent is.
         """
         outside = self.price[OUTSIDE_ZONE]
-        duty = self.controls.duty_frac[1:, self.china]
-        margin = self.p.base_friction_frac * outside
-        rent = np.maximum(outside - self.price[CHINA_ZONE] * (1.0 + duty), margin)
+        rent = np.maximum(self._quota_rent(), self.p.base_friction_frac * outside)
         ore = float(self._world_mix() @ outside[:E]) * self.p.concentrate_payability_frac
         return np.concatenate([[ore * self.p.base_friction_frac], rent])
+
+    def _quota_rent(self) -> np.ndarray:
+        """Per oxide and NdFeB (G,): price abroad less the home price and China's export duty (USD/kg)."""
+        duty = self.controls.duty_frac[1:, self.china]
+        return self.price[OUTSIDE_ZONE] - self.price[CHINA_ZONE] * (1.0 + duty)
 
     @property
     def last_flows(self) -> dict[str, np.ndarray]:
@@ -821,12 +823,16 @@ class RareEarthModel(mesa.Model):
         quota = c.export_quota_t[idx].copy()
         if np.isfinite(quota[:, self.china]).any():
             quota[:, self.china] += self._smuggling_allowance(idx)
-        self.china_quota_t[idx] = quota[:, self.china]
         res = market.clear_markets(supply, demand, cost, c.pair_cap_t[idx], quota,
                                    pair_cap_frac=c.pair_cap_frac[idx], licence_base_t=licence_base,
                                    logit_beta=p.logit_beta, export_first=self._export_first(idx))
         self.flow_ema[idx] += self.p.memory_frac * (res.flows_t - self.flow_ema[idx])
         self._last_delay = c.licence_delay_months[idx]
+        ch, goods = self.china, idx >= 1                                  # oxides and magnet (not ore)
+        exported = res.flows_t[goods, ch, :].sum(axis=1) - res.flows_t[goods, ch, ch]
+        china_quota = quota[goods, ch]
+        self.china_quota_fill[idx[goods] - 1] = np.where(np.isfinite(china_quota),
+                                                         exported / np.maximum(china_quota, 1e-9), 0.0)
         return res
 
     def _export_first(self, idx: np.ndarray) -> np.ndarray:
@@ -837,10 +843,8 @@ class RareEarthModel(mesa.Model):
         of export licences outbid home buyers for China's goods, up to the quota.
         """
         first = np.zeros((len(idx), self.n_nations), dtype=bool)
-        market_goods = idx[idx >= 1]                                      # oxides and magnet (not ore)
-        duty = self.controls.duty_frac[market_goods, self.china]
-        netback = self.price[OUTSIDE_ZONE, market_goods - 1] / (1.0 + duty)
-        first[idx >= 1, self.china] = netback > self.price[CHINA_ZONE, market_goods - 1]
+        goods = idx >= 1                                                  # oxides and magnet (not ore)
+        first[goods, self.china] = self._quota_rent()[idx[goods] - 1] > 0.0
         return first
 
     def _smuggling_allowance(self, idx: np.ndarray) -> np.ndarray:
@@ -873,9 +877,6 @@ class RareEarthModel(mesa.Model):
         ch = self.china
         offered = res.unsold_t[:, ch] + res.flows_t[:, ch, :].sum(axis=1)
         self.china_unsold_frac[goods] = res.unsold_t[:, ch] / np.maximum(offered, 1e-9)
-        exported = res.flows_t[:, ch, :].sum(axis=1) - res.flows_t[:, ch, ch]
-        quota = self.china_quota_t[1 + np.arange(G)[goods]]
-        self.china_quota_fill[goods] = np.where(np.isfinite(quota), exported / np.maximum(quota, 1e-9), 0.0)
         for z in (CHINA_ZONE, OUTSIDE_ZONE):
             in_zone = self.zone == z
             self.unmet_zone[z, goods] = res.unmet_t[:, in_zone].sum(axis=1)
