@@ -80,20 +80,22 @@ class TraderAgent(mesa.Agent):
         self.buy_t = np.zeros(0)
         self.sell_t = np.zeros(0)
         self.news_per_yr = np.zeros(0)
+        self.home_news_per_yr = 0.0
         self._seen = (0.0, 0.0, np.zeros(0))
 
     def expect(self, exports: float, by_good: np.ndarray, crackdown: float) -> None:
         """Take China's controls as they stand as known (the status quo at the start of a run)."""
         self._seen = (exports, crackdown, np.asarray(by_good, dtype=float)[1:].copy())
 
-    def _surprise(self, n: int) -> np.ndarray:
-        """This month's news per oxide (per year of expected return).
+    def _surprise(self, n: int) -> tuple[np.ndarray, float]:
+        """This month's news: per oxide, and the home signal (both per year of expected return).
 
         A crackdown on Chinese mining is news of scarcity everywhere. A tightening of China's
         export controls is news of scarcity abroad; at home it is read as a signal that the state
         will push prices up (``spec_news_home_weight``: 2010's "rare earths sold at the price of
         cabbage"), except for the goods it keeps back, which pile up at home (the textbook effect
-        of an export restriction, ``spec_news_good_weight``).
+        of an export restriction, ``spec_news_good_weight``). The home signal is returned apart:
+        it counts only where home prices still follow the world's (see ``decide``).
         """
         m, p = self.model, self.model.p
         exports, crackdown, by_good = m.china_tightness, m.china_crackdown_frac, m.china_tightness_by_good[1:1 + n]
@@ -101,10 +103,11 @@ class TraderAgent(mesa.Agent):
         seen_by_good = seen_by_good[:n] if len(seen_by_good) >= n else np.zeros(n)
         self._seen = (exports, crackdown, by_good.copy())
         cut_by_good = np.maximum(by_good - seen_by_good, 0.0)
+        tightened = max(exports - seen_exports, 0.0)
         news = p.spec_news_weight * max(crackdown - seen_crackdown, 0.0) + np.zeros(n)
         if self.zone == 1:
-            return news + p.spec_news_weight * max(exports - seen_exports, 0.0) + p.spec_news_good_weight * cut_by_good
-        return news + p.spec_news_home_weight * max(exports - seen_exports, 0.0) - p.spec_news_good_weight * cut_by_good
+            return news + p.spec_news_weight * tightened + p.spec_news_good_weight * cut_by_good, 0.0
+        return news - p.spec_news_good_weight * cut_by_good, p.spec_news_home_weight * tightened
 
     @property
     def held_t(self) -> float:
@@ -125,12 +128,19 @@ class TraderAgent(mesa.Agent):
         n = len(held_t)
         if len(self.news_per_yr) != n:
             self.news_per_yr = np.zeros(n)
-        self.news_per_yr = self.news_per_yr * (1.0 - 1.0 / p.spec_news_memory_months) + self._surprise(n)
+        news, home = self._surprise(n)
+        keep = 1.0 - 1.0 / p.spec_news_memory_months
+        self.news_per_yr = self.news_per_yr * keep + news
+        self.home_news_per_yr = self.home_news_per_yr * keep + home
+        # the home signal lifts a good only as far as its home price still follows the world's: where
+        # the controls are believed to hold it back, the cut keeps it at home and cheapens it there
+        linked = 1.0 - m.export_bind[:n]
         k = int(p.spec_trend_months)
         hist = m.price_hist[:, self.zone, :n]
         trend = 12.0 / k * np.log(hist[-1] / hist[-1 - k])
         expected = expected_return_per_yr(trend, m.price[self.zone, :n], m.anchor[self.zone, :n],
-                                          p.spec_chartist_weight, p.spec_reversion_per_yr) + self.news_per_yr
+                                          p.spec_chartist_weight, p.spec_reversion_per_yr) \
+            + self.news_per_yr + self.home_news_per_yr * linked
         carry = carry_cost_per_yr(m.price[self.zone, :n], p.spec_carry_cost_per_yr, p.spec_storage_usd_per_kg_per_yr)
         share = wanted_share(expected, carry, p.spec_sensitivity, p.spec_max_stock_share)
         wanted = np.minimum(share * (market_stock_t + held_t), p.spec_max_cover_months * use_t)
