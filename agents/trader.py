@@ -132,9 +132,9 @@ class TraderAgent(mesa.Agent):
         keep = 1.0 - 1.0 / p.spec_news_memory_months
         self.news_per_yr = self.news_per_yr * keep + news
         self.home_news_per_yr = self.home_news_per_yr * keep + home
-        # the home signal lifts a good only as far as its home price still follows the world's: where
-        # the controls are believed to hold it back, the cut keeps it at home and cheapens it there
-        linked = 1.0 - m.export_bind[:n]
+        # the home signal lifts a good as far as its home price still follows the world's: where the
+        # controls are believed to hold it back, the cut keeps it at home (spec_news_home_bound_frac of it left)
+        linked = 1.0 - (1.0 - p.spec_news_home_bound_frac) * m.export_bind[:n]
         k = int(p.spec_trend_months)
         hist = m.price_hist[:, self.zone, :n]
         trend = 12.0 / k * np.log(hist[-1] / hist[-1 - k])

@@ -153,10 +153,29 @@ def test_a_control_in_force_from_the_start_is_status_quo_not_news():
         m = RareEarthModel("baseline", seed=1, until="2024-03", keep_flows=False, extra_events=[dict(cut, at=at)])
         m.run()
         assert m.china_tightness > 0.5                                     # the quota binds in both
-        return max(float(np.abs(t.news_per_yr).max()) for t in m.trader_agents), m
+        return max(float(np.abs(t.news_per_yr).max()) + abs(t.home_news_per_yr) for t in m.trader_agents), m
 
     status_quo, _ = news_after("2024-01")
     surprise, later = news_after("2024-02")
     assert status_quo < 0.1 * surprise
     traders = later.recorder.agent_datacollector.get_agenttype_vars_dataframe(TraderAgent)
     assert set(traders["label"]) == {"traders in China", "traders outside China"}
+
+
+def test_chinese_traders_hoard_only_the_oxides_whose_home_price_follows_the_worlds():
+    # the home signal (an export cut read as "the state will push prices up") counts as far as an
+    # oxide's exports are free: one the controls hold back stays at home and cheapens there
+    m = RareEarthModel("baseline", seed=1, until="2024-02", keep_flows=False)
+    m.run()
+    home = next(t for t in m.trader_agents if t.zone == 0)
+    la, nd = list(ELEMENTS).index("La"), list(ELEMENTS).index("Nd")
+    m.export_bind[:] = 0.0
+    m.export_bind[la] = 1.0
+    home.home_news_per_yr = 5.0                       # a fresh export cut, read at home
+    n = len(ELEMENTS)
+    home.decide(np.full(n, 1_000.0), np.zeros(n), np.full(n, 100.0))
+    assert home.buy_t[nd] > 0.0
+    assert home.buy_t[la] == 0.0
+    m.export_bind[la] = 0.0                           # the same oxide, its exports free again
+    home.decide(np.full(n, 1_000.0), np.zeros(n), np.full(n, 100.0))
+    assert home.buy_t[la] > 0.0
