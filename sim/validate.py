@@ -45,8 +45,6 @@ LOCAL_BATCH = 4                  # points per round of the local search
 LOCAL_PATIENCE = 2               # rounds without improvement before the local radius shrinks by 0.7
 IN_BAND_WEIGHT = 0.05            # loss weight of the distance to the band centre for a median inside the band
 CONSTRAINT_WEIGHT = 10.0         # loss weight of a broken calm constraint (a bubble without a shock)
-EDGE_MISS_LOSS = 0.3             # what crossing a one-sided band's edge costs at once: about what a two-sided
-#                                  target pays just outside its band (ln(6 / 3.46)^2 = 0.30 for the 2-6 band)
 CONSTRAINT_METRICS = ("max_price_ratio", "max_12m_rise")
 
 
@@ -187,10 +185,8 @@ def loss(summary: pd.DataFrame, targets: list[Target]) -> float:
 
     Inside its band a median still pays a little for being off centre, so a fit does not settle on
     band edges that another seed crosses. Targets whose band starts at 0 (``share_of_peak_3y_later``,
-    the calm constraints) pay only outside: ``EDGE_MISS_LOSS`` for crossing the edge (a miss costs about
-    what a two-sided target's does, so the search does not trade a pass for closeness elsewhere) plus the
-    squared log-distance to the edge (``CONSTRAINT_WEIGHT`` times over for a calm constraint); a missing
-    median counts as a miss of 2 log units.
+    the calm constraints) pay only outside, by the log-distance to the band's upper edge (a broken
+    calm constraint ``CONSTRAINT_WEIGHT`` times over); a missing median counts as a miss of 2 log units.
     """
     total = 0.0
     for t, (_, row) in zip(targets, summary.iterrows()):
@@ -203,7 +199,7 @@ def loss(summary: pd.DataFrame, targets: list[Target]) -> float:
             total += math.log(max(v, 1e-9) / t.centre) ** 2
         else:
             weight = CONSTRAINT_WEIGHT if t.metric in CONSTRAINT_METRICS else 1.0
-            total += EDGE_MISS_LOSS + weight * math.log(max(v, 1e-9) / t.band_high) ** 2
+            total += weight * math.log(max(v, 1e-9) / t.band_high) ** 2
     return total
 
 
