@@ -41,11 +41,12 @@ def test_more_magnet_demand_raises_magnet_element_prices_and_lowers_la_ce(run, s
 def test_binding_export_quota_opens_an_outside_premium_that_grows_as_it_tightens(run, seed):
     """Fact 3: the quota rent: outside price above inside, more so the tighter the quota.
 
-    Every quota opens a premium on the goods it covers. It grows step by step with the
-    quota's tightness for La and Ce, which hold most of China's export tonnage. For the
-    magnet goods (Pr, Nd, NdFeB) the premium saturates near 1.3-1.6: traders inside China bid
-    their prices up too, and China's magnet makers, planning from their own sales, sell out at
-    home (docs/ODD.md, Known gaps).
+    Every quota opens a premium on the goods it covers. For the magnet goods (Pr, Nd, NdFeB) it
+    grows step by step with the quota's tightness. La and Ce, the goods a tonne of quota earns
+    least on, lose most of their exports under each of the three quotas (80 kt is already half of
+    China's usual exports, magnets included): their outside prices then rise at the fastest monthly
+    step the market allows (``price_max_step_frac``) under all three, so in this window their
+    premium is large (> 2x) but does not order the quotas (docs/ODD.md, Known gaps).
     """
     base = run(seed=seed, until="2026-12")
     window = slice("2025-07", "2026-12")
@@ -57,12 +58,11 @@ def test_binding_export_quota_opens_an_outside_premium_that_grows_as_it_tightens
                 events=[{"type": "export_quota", "nation": "CHN", "at": "2025-01", "t_per_yr": q}])
             for q in (80_000, 40_000, 20_000)]
     for good in ("La", "Ce"):
-        gaps = [gap(df, good) for df in runs]
         assert gap(base, good) < 1.2, good
-        assert gaps[0] < gaps[1] < gaps[2], good
-        assert gaps[0] > 2.0, good
+        assert min(gap(df, good) for df in runs) > 2.0, good
     for good in ("Pr", "Nd", "NdFeB"):
-        assert gap(base, good) < 1.2 < min(gap(df, good) for df in runs), good
+        gaps = [gap(df, good) for df in runs]
+        assert gap(base, good) < 1.2 < gaps[0] < gaps[1] < gaps[2], good
 
 
 @pytest.mark.slow
