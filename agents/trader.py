@@ -5,7 +5,8 @@ faster than it costs to carry the stock and selling when they do not. Their
 expectation mixes two rules from the heterogeneous-agent literature (Brock &
 Hommes 1998; Lux & Marchesi 1999): chartists extrapolate the recent trend,
 fundamentalists expect reversion to the long-run price; news that China
-tightens its controls adds to the expected return for a while. Buying on a rising
+tightens its controls adds to the expected return for a while (inside China
+only for the oxides whose exports the controls do not hold back). Buying on a rising
 trend drains the free stock and lifts prices further; once the price runs far
 above its fundamental the reversion term wins, traders sell and the spike
 collapses below where it started. This is the speculative layer of the
@@ -95,7 +96,7 @@ class TraderAgent(mesa.Agent):
         will push prices up (``spec_news_home_weight``: 2010's "rare earths sold at the price of
         cabbage"), except for the goods it keeps back, which pile up at home (the textbook effect
         of an export restriction, ``spec_news_good_weight``). The home signal is returned apart:
-        it counts only where home prices still follow the world's (see ``decide``).
+        it counts as far as a good's home price still follows the world's (see ``decide``).
         """
         m, p = self.model, self.model.p
         exports, crackdown, by_good = m.china_tightness, m.china_crackdown_frac, m.china_tightness_by_good[1:1 + n]
