@@ -105,11 +105,19 @@ def backtest():
 
 
 KNOWN_MISSES: dict[str, str] = {}          # target name -> why it misses (strict xfail): none at present
+KNOWN_CALM_MISSES = {"calm_baseline_Dy": "the no-shock 2024 world's Dy rises ~2.7x by 2030 (band < 2.5): China's "
+                                          "Dy stocks stay flat while use grows, so the cover that moves prices "
+                                          "falls (docs/backtest.md)"}
+
+
+def _marking_known_misses(targets, misses: dict[str, str]) -> list:
+    """Each target as a test parameter; a known miss as a strict expected failure with its reason."""
+    return [pytest.param(t, marks=pytest.mark.xfail(reason=misses[t.name], strict=True)) if t.name in misses else t
+            for t in targets]
 
 
 @pytest.mark.slow
-@pytest.mark.parametrize("target", [pytest.param(t, marks=pytest.mark.xfail(reason=KNOWN_MISSES[t.name], strict=True))
-                                    if t.name in KNOWN_MISSES else t for t in load_targets()], ids=lambda t: t.name)
+@pytest.mark.parametrize("target", _marking_known_misses(load_targets(), KNOWN_MISSES), ids=lambda t: t.name)
 def test_model_median_lies_inside_the_historical_band(backtest, target):
     """Issue 4's acceptance: every target's median over seeds 1-3 inside its band."""
     row = summarise(backtest, [target]).iloc[0]
@@ -117,15 +125,9 @@ def test_model_median_lies_inside_the_historical_band(backtest, target):
     assert row["passed"], f"{target.name}: median {row['model_median']:.3g} outside {band}"
 
 
-KNOWN_CALM_MISSES = {"calm_baseline_Dy": "the no-shock 2024 world's Dy rises ~2.7x by 2030 (band < 2.5): China's "
-                                          "Dy stocks stay flat while use grows, so the cover that moves prices "
-                                          "falls (docs/backtest.md)"}
-
-
 @pytest.mark.slow
-@pytest.mark.parametrize("constraint", [
-    pytest.param(c, marks=pytest.mark.xfail(reason=KNOWN_CALM_MISSES[c.name], strict=True))
-    if c.name in KNOWN_CALM_MISSES else c for c in load_constraints()], ids=lambda t: t.name)
+@pytest.mark.parametrize("constraint", _marking_known_misses(load_constraints(), KNOWN_CALM_MISSES),
+                         ids=lambda t: t.name)
 def test_no_bubble_before_the_cut_or_without_a_shock(backtest, constraint):
     """The speculation that reproduces 2010-2011 must not blow bubbles where there was no shock."""
     values = backtest[constraint.key]

@@ -164,8 +164,9 @@ def test_a_control_in_force_from_the_start_is_status_quo_not_news():
 
 def test_chinese_traders_hoard_only_the_oxides_whose_home_price_follows_the_worlds():
     # the home signal (an export cut read as "the state will push prices up") counts as far as an
-    # oxide's exports are free: one the controls hold back stays at home and cheapens there
-    m = RareEarthModel("baseline", seed=1, until="2024-02", keep_flows=False)
+    # oxide's exports are free: one the controls hold back stays at home and cheapens there (the rule with
+    # none of the signal left for it, whatever the fit sets spec_news_home_bound_frac to)
+    m = RareEarthModel("baseline", seed=1, until="2024-02", keep_flows=False, spec_news_home_bound_frac=0.0)
     m.run()
     home = next(t for t in m.trader_agents if t.zone == 0)
     la, nd = list(ELEMENTS).index("La"), list(ELEMENTS).index("Nd")
