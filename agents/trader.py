@@ -23,7 +23,10 @@ from typing import TYPE_CHECKING
 import mesa
 import numpy as np
 
+from sim.goods import HELD_MARKETS, OXIDE_MARKETS
+
 if TYPE_CHECKING:
+    from sim.chain.state import ChainState, Structure
     from sim.model import RareEarthModel
 
 
@@ -86,9 +89,9 @@ class TraderAgent(mesa.Agent):
 
     def expect(self, exports: float, by_good: np.ndarray, crackdown: float) -> None:
         """Take China's controls as they stand as known (the status quo at the start of a run)."""
-        self._seen = (exports, crackdown, np.asarray(by_good, dtype=float)[1:].copy())
+        self._seen = (exports, crackdown, np.asarray(by_good, dtype=float)[HELD_MARKETS].copy())
 
-    def _surprise(self, n: int) -> tuple[np.ndarray, float]:
+    def _surprise(self, st: ChainState, n: int) -> tuple[np.ndarray, float]:
         """This month's news: per oxide, and the home signal (both per year of expected return).
 
         A crackdown on Chinese mining is news of scarcity everywhere. A tightening of China's
@@ -98,8 +101,9 @@ class TraderAgent(mesa.Agent):
         of an export restriction, ``spec_news_good_weight``). The home signal is returned apart:
         it counts as far as a good's home price still follows the world's (see ``decide``).
         """
-        m, p = self.model, self.model.p
-        exports, crackdown, by_good = m.china_tightness, m.china_crackdown_frac, m.china_tightness_by_good[1:1 + n]
+        p = self.model.p
+        exports, crackdown = st.china_tightness, st.china_crackdown_frac
+        by_good = st.china_tightness_by_good[OXIDE_MARKETS][:n]
         seen_exports, seen_crackdown, seen_by_good = self._seen
         seen_by_good = seen_by_good[:n] if len(seen_by_good) >= n else np.zeros(n)
         self._seen = (exports, crackdown, by_good.copy())
@@ -114,9 +118,10 @@ class TraderAgent(mesa.Agent):
     def held_t(self) -> float:
         """Speculative stock held by this zone's traders (t REO)."""
         m = self.model
-        return float(m.spec_t[m.zone == self.zone].sum())
+        return float(m.state.spec_t[m.structure.zone == self.zone].sum())
 
-    def decide(self, market_stock_t: np.ndarray, held_t: np.ndarray, use_t: np.ndarray) -> None:
+    def decide(self, st: ChainState, fx: Structure, market_stock_t: np.ndarray, held_t: np.ndarray,
+               use_t: np.ndarray) -> None:
         """Set this month's buy and sell (t per oxide) from prices, the trend and the zone's stock.
 
         Args:
@@ -125,24 +130,24 @@ class TraderAgent(mesa.Agent):
             use_t: the zone's monthly use of each oxide: positions never exceed
                 ``spec_max_cover_months`` of it (warehouses and capital scale with the market).
         """
-        m, p = self.model, self.model.p
+        p = self.model.p
         n = len(held_t)
         if len(self.news_per_yr) != n:
             self.news_per_yr = np.zeros(n)
-        news, home = self._surprise(n)
+        news, home = self._surprise(st, n)
         keep = 1.0 - 1.0 / p.spec_news_memory_months
         self.news_per_yr = self.news_per_yr * keep + news
         self.home_news_per_yr = self.home_news_per_yr * keep + home
         # the home signal lifts a good as far as its home price still follows the world's: where the
         # controls are believed to hold it back, the cut keeps it at home (spec_news_home_bound_frac of it left)
-        linked = 1.0 - (1.0 - p.spec_news_home_bound_frac) * m.export_bind[:n]
+        linked = 1.0 - (1.0 - p.spec_news_home_bound_frac) * st.export_bind[:n]
         k = int(p.spec_trend_months)
-        hist = m.price_hist[:, self.zone, :n]
+        hist = st.price_hist[:, self.zone, :n]
         trend = 12.0 / k * np.log(hist[-1] / hist[-1 - k])
-        expected = expected_return_per_yr(trend, m.price[self.zone, :n], m.anchor[self.zone, :n],
+        expected = expected_return_per_yr(trend, st.price[self.zone, :n], fx.anchor[self.zone, :n],
                                           p.spec_chartist_weight, p.spec_reversion_per_yr) \
             + self.news_per_yr + self.home_news_per_yr * linked
-        carry = carry_cost_per_yr(m.price[self.zone, :n], p.spec_carry_cost_per_yr, p.spec_storage_usd_per_kg_per_yr)
+        carry = carry_cost_per_yr(st.price[self.zone, :n], p.spec_carry_cost_per_yr, p.spec_storage_usd_per_kg_per_yr)
         share = wanted_share(expected, carry, p.spec_sensitivity, p.spec_max_stock_share)
         wanted = np.minimum(share * (market_stock_t + held_t), p.spec_max_cover_months * use_t)
         self.buy_t, self.sell_t = trade_t(wanted, held_t, p.spec_adjust_months)
