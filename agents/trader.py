@@ -5,8 +5,9 @@ faster than it costs to carry the stock and selling when they do not. Their
 expectation mixes two rules from the heterogeneous-agent literature (Brock &
 Hommes 1998; Lux & Marchesi 1999): chartists extrapolate the recent trend,
 fundamentalists expect reversion to the long-run price; news that China
-tightens its controls adds to the expected return for a while (inside China
-only for the oxides whose exports the controls do not hold back). Buying on a rising
+tightens its controls adds to the expected return of the controlled goods for a
+while outside China (inside China it means a glut of them). Positions are bounded
+by carry (finance and warehouse rent) and by a few months of use. Buying on a rising
 trend drains the free stock and lifts prices further; once the price runs far
 above its fundamental the reversion term wins, traders sell and the spike
 collapses below where it started. This is the speculative layer of the
@@ -84,35 +85,37 @@ class TraderAgent(mesa.Agent):
         self.buy_t = np.zeros(0)
         self.sell_t = np.zeros(0)
         self.news_per_yr = np.zeros(0)
-        self.home_news_per_yr = 0.0
-        self._seen = (0.0, 0.0, np.zeros(0))
+        self._seen = (0.0, np.zeros(0))
 
-    def expect(self, exports: float, by_good: np.ndarray, crackdown: float) -> None:
-        """Take China's controls as they stand as known (the status quo at the start of a run)."""
-        self._seen = (exports, crackdown, np.asarray(by_good, dtype=float)[HELD_MARKETS].copy())
+    def expect(self, by_good: np.ndarray, crackdown: float) -> None:
+        """Take China's controls as they stand as known (the status quo at the start of a run).
 
-    def _surprise(self, st: ChainState, n: int) -> tuple[np.ndarray, float]:
-        """This month's news: per oxide, and the home signal (both per year of expected return).
+        Args:
+            by_good: how hard the controls bite per market good (log units).
+            crackdown: Chinese mine capacity idled.
+        """
+        self._seen = (crackdown, np.asarray(by_good, dtype=float)[HELD_MARKETS].copy())
 
-        A crackdown on Chinese mining is news of scarcity everywhere. A tightening of China's
-        export controls is news of scarcity abroad; at home it is read as a signal that the state
-        will push prices up (``spec_news_home_weight``: 2010's "rare earths sold at the price of
-        cabbage"), except for the goods it keeps back, which pile up at home (the textbook effect
-        of an export restriction, ``spec_news_good_weight``). The home signal is returned apart:
-        it counts as far as a good's home price still follows the world's (see ``decide``).
+    def _surprise(self, st: ChainState, n: int) -> np.ndarray:
+        """This month's news per oxide, as extra expected return per year.
+
+        A crackdown on Chinese mining cuts supply of every oxide in both zones: news everywhere. A
+        tightening of China's export controls is news of scarcity abroad for the goods it controls
+        (``spec_news_weight`` per log unit of the cut); at home it holds those goods back, which piles
+        them up there (the textbook effect of an export restriction, ``spec_news_good_weight``), so
+        traders in China read it as news of a glut, never of scarcity.
         """
         p = self.model.p
-        exports, crackdown = st.china_tightness, st.china_crackdown_frac
+        crackdown = st.china_crackdown_frac
         by_good = st.china_tightness_by_good[OXIDE_MARKETS][:n]
-        seen_exports, seen_crackdown, seen_by_good = self._seen
+        seen_crackdown, seen_by_good = self._seen
         seen_by_good = seen_by_good[:n] if len(seen_by_good) >= n else np.zeros(n)
-        self._seen = (exports, crackdown, by_good.copy())
+        self._seen = (crackdown, by_good.copy())
         cut_by_good = np.maximum(by_good - seen_by_good, 0.0)
-        tightened = max(exports - seen_exports, 0.0)
         news = p.spec_news_weight * max(crackdown - seen_crackdown, 0.0) + np.zeros(n)
         if self.zone == 1:
-            return news + p.spec_news_weight * tightened + p.spec_news_good_weight * cut_by_good, 0.0
-        return news - p.spec_news_good_weight * cut_by_good, p.spec_news_home_weight * tightened
+            return news + p.spec_news_weight * cut_by_good
+        return news - p.spec_news_good_weight * cut_by_good
 
     @property
     def held_t(self) -> float:
@@ -134,19 +137,14 @@ class TraderAgent(mesa.Agent):
         n = len(held_t)
         if len(self.news_per_yr) != n:
             self.news_per_yr = np.zeros(n)
-        news, home = self._surprise(st, n)
         keep = 1.0 - 1.0 / p.spec_news_memory_months
-        self.news_per_yr = self.news_per_yr * keep + news
-        self.home_news_per_yr = self.home_news_per_yr * keep + home
-        # the home signal lifts a good as far as its home price still follows the world's: where the
-        # controls are believed to hold it back, the cut keeps it at home (spec_news_home_bound_frac of it left)
-        linked = 1.0 - (1.0 - p.spec_news_home_bound_frac) * st.export_bind[:n]
+        self.news_per_yr = self.news_per_yr * keep + self._surprise(st, n)
         k = int(p.spec_trend_months)
         hist = st.price_hist[:, self.zone, :n]
         trend = 12.0 / k * np.log(hist[-1] / hist[-1 - k])
-        expected = expected_return_per_yr(trend, st.price[self.zone, :n], fx.anchor[self.zone, :n],
-                                          p.spec_chartist_weight, p.spec_reversion_per_yr) \
-            + self.news_per_yr + self.home_news_per_yr * linked
+        fundamental = fx.anchor[self.zone, :n] * st.long_run_ratio
+        expected = expected_return_per_yr(trend, st.price[self.zone, :n], fundamental, p.spec_chartist_weight,
+                                          p.spec_reversion_per_yr) + self.news_per_yr
         carry = carry_cost_per_yr(st.price[self.zone, :n], p.spec_carry_cost_per_yr, p.spec_storage_usd_per_kg_per_yr)
         share = wanted_share(expected, carry, p.spec_sensitivity, p.spec_max_stock_share)
         wanted = np.minimum(share * (market_stock_t + held_t), p.spec_max_cover_months * use_t)

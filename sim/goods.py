@@ -28,7 +28,6 @@ NDFEB_MARKETS = slice(NDFEB_MARKET, NDFEB_MARKET + 1)
 
 HEAVY_REE: tuple[str, ...] = ("Sm", "Gd", "Tb", "Dy", "Y")     # separated only by a heavy-REE circuit
 MAGNET_ELEMENTS: tuple[str, ...] = ("Pr", "Nd", "Sm", "Tb", "Dy")  # controls on these reach magnets
-MAGNET_PRICE_ELEMENTS: tuple[str, ...] = ("Pr", "Nd", "Tb", "Dy")  # the oxides whose prices drive investment
 HEAVY_MASK = np.array([e in HEAVY_REE for e in ELEMENTS])
 
 

@@ -77,9 +77,9 @@ class RareEarthModel(mesa.Model):
         # controls already in force at the start are the status quo, not news to traders
         from sim.chain import china
         usual = np.maximum(self.state.flow_ema, self.state.base_flows_t)
-        tightness = china.tightness(self.state, self.structure, usual)
+        _, by_good = china.tightness(self.state, self.structure, usual)
         for trader in self.traders:
-            trader.expect(*tightness, float(self.state.controls.lost_frac[0, self.structure.china]))
+            trader.expect(by_good, float(self.state.controls.lost_frac[0, self.structure.china]))
         self.recorder = Recorder(self)
         self.datacollector = self.recorder.datacollector
         self.running = True
@@ -137,8 +137,8 @@ class RareEarthModel(mesa.Model):
         if not spin_up:
             prices.update(st, fx, p, need_t, placed.maker_need_t, used.short_zone, zones)
             demand.thrift(st, fx, p)
-            investment.remember(st, fx, p, mined.mined_t)
-            investment.update_signals(st, fx, p)
+            investment.remember(st, fx, p, mined)
+            investment.update_signals(st, fx, p, w, need_t, self.start_month)
             investment.plan(st, fx, p, self.plants, self.rng_projects, w)
         inputs = mined.mined_t.sum(axis=0) + sep.recycled_t.sum(axis=0)
         outputs = used.consumed_elements_t + sep.losses_t

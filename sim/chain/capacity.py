@@ -6,18 +6,45 @@ assets through :func:`commission`.
 
 from __future__ import annotations
 
+from functools import lru_cache
+from typing import Literal
+
 import numpy as np
 
 from sim.calendar import month_index
 from sim.chain.state import NEVER, Assets
-from sim.world import UPSTREAM, World
+from sim.world import UPSTREAM, WORLD_DIR, World, _Row, read_table
 
 STAGE_INDEX = {s: i for i, s in enumerate(UPSTREAM)}
 SEPARATION, MAGNETS = STAGE_INDEX["separation"], STAGE_INDEX["magnets"]
 
 
+class CommittedRow(_Row):
+    table: Literal["deposits.csv", "processing.csv"]
+    name: str
+    committed_since: str
+    online: str
+
+
+@lru_cache(maxsize=1)
+def committed_projects() -> dict[tuple[str, str], tuple[int, int]]:
+    """(table, name) -> (month committed, month online) of projects financed and under construction."""
+    rows = read_table(WORLD_DIR / "committed_projects.csv", CommittedRow, "project")
+    return {(r.table, r.name): (month_index(r.committed_since), month_index(r.online)) for r in rows}
+
+
+def _committed_start(table: str, name: str, start_month: int) -> int | None:
+    """The scheduled start of a project already committed when the run starts, else None."""
+    since, online = committed_projects().get((table, name), (NEVER, NEVER))
+    return online if since <= start_month else None
+
+
 def build_assets(w: World, p, start_month: int) -> Assets:
-    """Deposits and plants of the world tables, with nameplate above base-year output by the headroom share."""
+    """Deposits and plants of the world tables, with nameplate above base-year output by the headroom share.
+
+    Projects already committed at the start (financed, under construction: configs/world/committed_projects.csv)
+    come online on their schedule; other announced projects seek finance and may fail (``investment``).
+    """
     headroom = 1.0 + p.capacity_headroom_frac
     d = len(w.deposit_names)
     dep_online, dep_finance_at, dep_planned = np.full(d, NEVER), np.full(d, NEVER), {}
@@ -25,6 +52,8 @@ def build_assets(w: World, p, start_month: int) -> Assets:
         start = month_index(w.deposit_start[i])
         if status == "operating":
             dep_online[i] = min(start, start_month - p.ramp_up_months)
+        elif (committed := _committed_start("deposits.csv", w.deposit_names[i], start_month)) is not None:
+            dep_online[i] = committed
         elif status == "development":
             dep_finance_at[i] = max(start - int(p.lead_time_mine_months) // 2, start_month)
             dep_planned[i] = start
@@ -36,6 +65,8 @@ def build_assets(w: World, p, start_month: int) -> Assets:
         start = month_index(w.plant_start[i])
         if status == "operating":
             plant_online[i] = min(start, start_month - p.ramp_up_months)
+        elif (committed := _committed_start("processing.csv", w.plant_names[i], start_month)) is not None:
+            plant_online[i] = committed
         elif status == "development":
             plant_finance_at[i] = max(start - int(lead[plant_stage[i]]) // 2, start_month)
             plant_planned[i] = start

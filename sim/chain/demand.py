@@ -12,9 +12,11 @@ import numpy as np
 
 from agents.industry import EndUseIndustry
 from sim.chain.state import ChainState, Structure
+from sim.goods import element_index
 from sim.world import SECTORS, World
 
 EV = SECTORS.index("ev_motors")
+LA_CE = [element_index("La"), element_index("Ce")]
 
 
 def growth_factor(w: World, p, months_since_start: int) -> np.ndarray:
@@ -29,14 +31,19 @@ def growth_factor(w: World, p, months_since_start: int) -> np.ndarray:
 
 
 def price_response(st: ChainState, fx: Structure, p) -> np.ndarray:
-    """Demand multiplier per zone and good (Z, G): elasticity at base-year prices, choked near the backstop.
+    """Demand multiplier per zone and good (Z, G), 1 at base-year prices.
 
-    Backstop technologies are priced against today's (2024) rare-earth prices, whatever the world's
-    base year; the response is 1 at base-year prices.
+    A small short-run elasticity, demand destruction that grows as a price nears its backstop (at the
+    backstop half of the base demand is gone: substitutes take it), and for La and Ce the low-price uses
+    that take up surplus below a threshold price (Al-Ce alloys, Ce in place of other oxides; Nguyen &
+    Imholte 2016).
     """
-    choke = p.choke_price_ratio * fx.backstop_ref
-    response = (st.price / fx.anchor) ** p.demand_price_elasticity / (1.0 + (st.price / choke) ** 2)
-    response *= 1.0 + (fx.anchor / choke) ** 2
+    b = fx.backstop
+    response = (st.price / fx.anchor) ** p.demand_price_elasticity / (1.0 + (st.price / b) ** 2)
+    response *= 1.0 + (fx.anchor / b) ** 2
+    below = np.clip(p.la_ce_low_price_threshold_usd_per_kg / st.price[:, LA_CE], 1.0, None)
+    base_below = np.clip(p.la_ce_low_price_threshold_usd_per_kg / fx.anchor[:, LA_CE], 1.0, None)
+    response[:, LA_CE] *= (below / base_below) ** -p.la_ce_low_price_elasticity
     return response
 
 

@@ -10,10 +10,14 @@ from __future__ import annotations
 
 import numpy as np
 
-from sim.chain.capacity import MAGNETS, base_utilisation, build_assets, mine_potential_t, stage_capacity_t_per_yr
-from sim.chain.margins import deposit_margin, magnet_margin, separation_margin
+from sim.chain import investment
+from sim.chain.backstop import backstop_usd_per_kg
+from sim.chain.capacity import (MAGNETS, base_utilisation, build_assets, mine_potential_t, ramp,
+                                stage_capacity_t_per_yr)
+from sim.chain.margins import deposit_margin, magnet_margin, required_value_multiple, separation_margin
 from sim.chain.state import CHINA_ZONE, OUTSIDE_ZONE, TRANSIT_SLOTS, BUYERS, ChainState, Structure
 from sim.goods import E, G, MARKET_GOODS, NDFEB, OXIDES
+from sim.pricing import marginal_cost_ratio
 from sim.policy import PolicyBook
 from sim.world import SECTORS, World
 
@@ -66,7 +70,7 @@ def build(w: World, p, start_month: int, book: PolicyBook) -> tuple[Structure, C
         recipe=w.magnet_recipe_t_per_t, max_sub=np.repeat(w.max_substitution_frac[:, None], G, axis=1)[None],
         anchor=price.copy(), floor=price * p.price_floor_frac, base_util=base_utilisation(w, assets, p, n),
         base_margin_sep=np.zeros(n), base_margin_mag=np.zeros(n),
-        backstop_ref=w.backstop_reference_usd_per_kg)
+        backstop=np.repeat(backstop_usd_per_kg()[None], 2, axis=0), required_multiple_base=1.0)
     return _prime(st, fx, p, w)
 
 
@@ -74,8 +78,11 @@ def _prime(st: ChainState, fx: Structure, p, w: World) -> tuple[Structure, Chain
     """Base-year margins and a normal pipeline of stocks, so month one starts in balance."""
     n, a = fx.n_nations, st.assets
     a.dep_base_margin = deposit_margin(st, fx, p)
+    base_output = a.dep_capacity * ramp(a.dep_online, st.month, p.ramp_up_months) * a.dep_util
     fx = Structure(**{**fx.__dict__, "base_margin_sep": separation_margin(st, fx, p),
-                      "base_margin_mag": magnet_margin(st, fx, p)})
+                      "base_margin_mag": magnet_margin(st, fx, p),
+                      "required_multiple_base": marginal_cost_ratio(required_value_multiple(st, fx, p), base_output,
+                                                                    p.marginal_mine_quantile)})
     cap_sep = stage_capacity_t_per_yr(a, "separation", st.month, p, n) / 12
     mined = mine_potential_t(a, st.month, p, n)
     mix = mined.sum(0) / max(mined.sum(), 1e-9)
@@ -86,5 +93,6 @@ def _prime(st: ChainState, fx: Structure, p, w: World) -> tuple[Structure, Chain
     st.maker_oxide = mag_cap[:, None] * w.magnet_recipe_t_per_t[None] * p.target_cover_months
     st.magnets = mag_cap.copy()
     st.magnet_sales_ema = mag_cap.copy()
+    st.capacity_per_need = investment.capacity_per_need(st, fx, p, st.month + 1)
     return fx, st
 

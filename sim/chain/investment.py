@@ -8,48 +8,109 @@ trade restrictions); investment deals of a scenario start on their date.
 
 from __future__ import annotations
 
+import dataclasses
+
 import numpy as np
 
 from sim.calendar import month_index
-from sim.chain import capacity
+from sim.chain import capacity, demand, prices
 from sim.chain.capacity import MAGNETS, SEPARATION, STAGE_INDEX, mine_potential_t, stage_capacity_t_per_yr
-from sim.chain.margins import deposit_margin, magnet_margin, separation_margin
+from sim.chain.margins import deposit_margin, magnet_margin, required_value_multiple, separation_margin
+from sim.chain.mining import Mined
 from sim.chain.state import NEVER, ChainState, Structure
-from sim.goods import MAGNET_PRICE_ELEMENTS, NDFEB, element_index
+from sim.goods import NDFEB, element_index
 from sim.policy import InvestmentDeal
-from sim.world import World
+from sim.pricing import marginal_cost_ratio
+from sim.world import UPSTREAM, World
 
-MAGNET_PRICE_GOODS = [element_index(e) for e in MAGNET_PRICE_ELEMENTS]
+NDPR = [element_index("Nd"), element_index("Pr")]
 MINING = STAGE_INDEX["mining"]
 
 
-def remember(st: ChainState, fx: Structure, p, mined_t: np.ndarray) -> None:
-    """Update the memories investors read: margin over cost by stage and nation, mine utilisation."""
+def remember(st: ChainState, fx: Structure, p, mined: Mined) -> None:
+    """Update what investors read: margin over cost by stage and nation at the expected long-run prices
+    (a project earns them over its life, not this month's spot), mine utilisation, and how far up the
+    mine cost curve supply now reaches (the long-run price, ``pricing.marginal_cost_ratio``)."""
     n, a = fx.n_nations, st.assets
-    value = np.bincount(a.dep_nation, deposit_margin(st, fx, p) / a.dep_cost, minlength=n)
+    at_long_run = dataclasses.replace(st, price=prices.long_run_usd_per_kg(st, fx))   # what a project will earn
+    value = np.bincount(a.dep_nation, deposit_margin(at_long_run, fx, p) / a.dep_cost, minlength=n)
     count = np.bincount(a.dep_nation, minlength=n)
     fracs = (np.divide(value, count, out=np.zeros(n), where=count > 0),
-             separation_margin(st, fx, p) / p.separation_cost_usd_per_kg,
-             magnet_margin(st, fx, p) / p.magnet_conversion_cost_usd_per_kg)
+             separation_margin(at_long_run, fx, p) / p.separation_cost_usd_per_kg,
+             magnet_margin(at_long_run, fx, p) / p.magnet_conversion_cost_usd_per_kg)
     for k, frac in enumerate(fracs):
         st.margin_ema[k] += (frac - st.margin_ema[k]) / p.investment_memory_months
     potential = mine_potential_t(a, st.month, p, n).sum() / max(a.dep_util.mean(), 1e-9)
-    st.util_ema[MINING] += p.memory_frac * (mined_t.sum() / max(potential, 1e-9) - st.util_ema[MINING])
+    st.util_ema[MINING] += p.memory_frac * (mined.mined_t.sum() / max(potential, 1e-9) - st.util_ema[MINING])
+    marginal = marginal_cost_ratio(required_value_multiple(st, fx, p), mined.by_deposit_t, p.marginal_mine_quantile)
+    st.long_run_ratio += (marginal / fx.required_multiple_base - st.long_run_ratio) / p.investment_memory_months
 
 
-def update_signals(st: ChainState, fx: Structure, p) -> None:
-    """Scarcity signals per stage and zone (3, Z), 0-1, computed once a month for every investor.
+def expected_need_growth(w: World, p, fx: Structure, need_t: np.ndarray, months_since_start: int,
+                         lead_months: float) -> float:
+    """How much end use will have grown by the time a project decided now delivers (ratio, world, t REO).
 
-    Mines and separators read the two-year average price of the magnet oxides against the base year,
-    magnet makers that of NdFeB; tight utilisation and shortages add to both.
+    Investors know the sectors' growth outlook (the world tables' rates): the need of each sector grows
+    by its own factor over the lead time (capacity planning on expected demand, Keilhacker & Minner 2017).
     """
-    tight = (st.util_ema - p.investment_util_threshold_frac) / (1.0 - p.investment_util_threshold_frac)
-    avg = st.price_hist.mean(axis=0) / fx.anchor                      # (Z, G)
-    oxides = np.log(avg[:, MAGNET_PRICE_GOODS].mean(axis=1))
-    magnets = np.log(avg[:, NDFEB])
-    scarcity = np.stack([oxides, oxides, magnets])                    # (stage, Z)
+    by_sector = (need_t @ fx.reo_content).sum(axis=0)                 # (S,) t REO this month
+    now = demand.growth_factor(w, p, months_since_start)
+    later = demand.growth_factor(w, p, months_since_start + lead_months)
+    return float((by_sector * later / now).sum() / max(by_sector.sum(), 1e-9))
+
+
+def pipeline_t_per_yr(st: ChainState, fx: Structure, p, stage: str, lead_months: float, start_month: int) -> float:
+    """Nameplate a stage will have when a project decided now delivers: online plus under construction.
+
+    China's mines count up to its mining quota at that date (the quota, not geology, limits them).
+    """
+    a, later = st.assets, st.month + int(lead_months)
+    if stage != "mining":
+        return float(stage_capacity_t_per_yr(a, stage, later, p, fx.n_nations).sum())
+    cap = np.bincount(a.dep_nation, a.dep_capacity * capacity.ramp(a.dep_online, later, p.ramp_up_months),
+                      minlength=fx.n_nations)
+    years = (later - start_month) / 12.0
+    quota = p.china_clay_quota_t_per_yr + (p.china_mining_quota_t_per_yr - p.china_clay_quota_t_per_yr) \
+        * (1 + p.china_quota_growth_frac_per_yr) ** years
+    override = st.controls.mining_quota_t_per_yr[fx.china]
+    quota = override if np.isfinite(override) else quota
+    cap[fx.china] = min(cap[fx.china], quota * (1.0 + p.capacity_headroom_frac))
+    return float(cap.sum())
+
+
+def stage_need(fx: Structure, need_t: np.ndarray) -> np.ndarray:
+    """What drives each stage's capacity (3,), t/month: mining the NdPr in end use (the co-products follow),
+    separation all the REO, magnet making the NdFeB."""
+    goods = need_t.sum(axis=(0, 1))                                   # (G,)
+    return np.array([(goods @ fx.element_content)[NDPR].sum(), goods @ fx.reo_content, goods[NDFEB]])
+
+
+def capacity_per_need(st: ChainState, fx: Structure, p, start_month: int) -> np.ndarray:
+    """Nameplate per unit of need in the base year (3,): the capacity margin the industry normally keeps."""
+    have = [pipeline_t_per_yr(st, fx, p, stage, 0, start_month) for stage in UPSTREAM]
+    return np.array(have) / np.maximum(stage_need(fx, fx.base_need), 1e-9)
+
+
+def update_signals(st: ChainState, fx: Structure, p, w: World, need_t: np.ndarray, start_month: int) -> None:
+    """Investment signal per stage and zone (3, Z), 0-1: the expected shortfall of capacity over the lead time.
+
+    Each stage compares the nameplate it will have when a project decided now delivers (online plus under
+    construction, ``pipeline_t_per_yr``) with what the need expected then calls for (this month's need
+    grown by each sector's outlook, at the base year's capacity per unit of need); the shortfall, in steps
+    of ``investment_step_frac``, is the signal. Shortages now add to it. Forward-looking capacity planning
+    (Keilhacker & Minner 2017) rather than a reaction to past prices: it does not wait for a price spike,
+    and it counts the projects already under way.
+    """
+    months = st.month - start_month
+    leads = (p.lead_time_mine_months, p.lead_time_separation_months, p.lead_time_magnet_months)
+    need = stage_need(fx, need_t)
+    gaps = np.zeros(3)
+    for k, stage in enumerate(UPSTREAM):
+        wanted = st.capacity_per_need[k] * need[k] * expected_need_growth(w, p, fx, need_t, months, leads[k])
+        have = pipeline_t_per_yr(st, fx, p, stage, leads[k], start_month)
+        gaps[k] = (wanted - have) / max(wanted, 1e-9)
     shortage = st.shortage_ema[None] / p.investment_shortage_trigger_frac
-    st.signal = np.clip(tight[:, None] + shortage + scarcity, 0.0, 1.0)
+    st.signal = np.clip(gaps[:, None] / p.investment_step_frac + shortage, 0.0, 1.0)
 
 
 def plan(st: ChainState, fx: Structure, p, agents: list, rng: np.random.Generator, w: World) -> None:

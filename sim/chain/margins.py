@@ -9,7 +9,7 @@ from __future__ import annotations
 import numpy as np
 
 from sim.chain.capacity import world_mix
-from sim.chain.state import Assets, ChainState, Structure
+from sim.chain.state import OUTSIDE_ZONE, Assets, ChainState, Structure
 from sim.goods import HELD_MARKETS, NDFEB, OXIDES
 
 
@@ -38,3 +38,11 @@ def magnet_margin(st: ChainState, fx: Structure, p) -> np.ndarray:
     """Per nation (N,): magnet price less the recipe's oxides and the conversion cost."""
     pr = producer_prices(st, fx)
     return pr[:, NDFEB] - pr[:, OXIDES] @ fx.recipe - p.magnet_conversion_cost_usd_per_kg
+
+
+def required_value_multiple(st: ChainState, fx: Structure, p) -> np.ndarray:
+    """Per deposit (D,): the value its ore must fetch to cover cash cost and the hurdle, as a multiple of
+    its value at base-year prices outside China (the mine cost curve, Keilhacker & Minner 2017)."""
+    a = st.assets
+    base_value = a.dep_mix @ fx.anchor[OUTSIDE_ZONE, OXIDES] * p.concentrate_payability_frac
+    return a.dep_cost * (1.0 + p.hurdle_rate_frac) / np.maximum(base_value, 1e-9)

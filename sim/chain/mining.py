@@ -27,6 +27,7 @@ class Mined:
 
     mined_t: np.ndarray             # (N, E), undocumented Chinese output included
     undocumented_t: np.ndarray      # (E,)
+    by_deposit_t: np.ndarray        # (D,) documented output per deposit, t REO
 
 
 def mine(st: ChainState, fx: Structure, p, start_month: int) -> Mined:
@@ -57,7 +58,7 @@ def mine(st: ChainState, fx: Structure, p, start_month: int) -> Mined:
     undocumented = illegal * clay_mix / max(clay_mix.sum(), 1e-9)
     mined[fx.china] += undocumented
     st.conc += mined
-    return Mined(mined_t=mined, undocumented_t=undocumented)
+    return Mined(mined_t=mined, undocumented_t=undocumented, by_deposit_t=out)
 
 
 def china_quota_cap(st: ChainState, fx: Structure, p, out_t: np.ndarray, start_month: int) -> np.ndarray:

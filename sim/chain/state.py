@@ -85,6 +85,8 @@ class ChainState:
     intensity_low: np.ndarray       # (Z, S, G) lowest intensity reached (partial rebound)
     export_bind: np.ndarray         # (G,) belief that China's controls hold exports back (0-1)
     signal: np.ndarray              # (3, Z) investment scarcity signal by stage and zone (0-1)
+    capacity_per_need: np.ndarray | None = None  # (3,) base-year nameplate per unit of need, by stage
+    long_run_ratio: float = 1.0             # long-run prices over base-year prices: the cost curve's marginal mine
     china_tightness: float = 0.0            # how hard China's export controls bite, log units
     china_tightness_by_good: np.ndarray = field(default_factory=lambda: np.zeros(0))  # (M,)
     china_crackdown_frac: float = 0.0       # Chinese mine capacity idled by a crackdown
@@ -111,7 +113,8 @@ class Structure:
     base_util: np.ndarray           # (3, N) base-year utilisation by stage
     base_margin_sep: np.ndarray     # (N,) base-year separation margin, USD/kg
     base_margin_mag: np.ndarray     # (N,) base-year magnet margin, USD/kg
-    backstop_ref: np.ndarray        # (Z, G) reference prices of the backstop technologies, USD/kg
+    backstop: np.ndarray            # (Z, G) price at which substitution and demand destruction stop the rise, USD/kg
+    required_multiple_base: float   # what the base year's marginal mine needs, multiple of its ore's value
 
 
 @dataclass
