@@ -361,9 +361,8 @@ def validate(seeds: int = typer.Option(5, help="Number of seeds (1..N)."),
 # against other facts, each named in its source column)
 FITTED_TO_2010 = ("spec_max_stock_share", "spec_sensitivity", "spec_chartist_weight", "spec_reversion_per_yr",
                   "spec_trend_months", "spec_news_weight", "spec_news_good_weight", "spec_news_memory_months",
-                  "spec_news_home_weight", "spec_news_home_bound_frac", "spec_max_cover_months",
-                  "quota_value_tilt", "price_cover_response", "price_shortage_response", "price_max_step_frac",
-                  "thrift_rate_per_month", "choke_price_ratio", "export_bind_memory_months")
+                  "spec_max_cover_months", "quota_value_tilt", "price_flexibility", "price_adjust_rate_per_month",
+                  "thrift_rate_per_month", "export_bind_memory_months")
 
 
 def calibration_space(names: list[str] | None = None) -> list:
