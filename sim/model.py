@@ -76,9 +76,9 @@ class RareEarthModel(mesa.Model):
                                                self._spin_up_key(), self._spin_up_month)
         # controls already in force at the start are the status quo, not news to traders
         usual = np.maximum(self.state.flow_ema, self.state.base_flows_t)
-        _, by_good = china.tightness(self.state, self.structure, usual)
+        overall, by_good = china.tightness(self.state, self.structure, usual)
         for trader in self.traders:
-            trader.expect(by_good, float(self.state.controls.lost_frac[0, self.structure.china]))
+            trader.expect(overall, by_good, float(self.state.controls.lost_frac[0, self.structure.china]))
         self.recorder = Recorder(self)
         self.datacollector = self.recorder.datacollector
         self.running = True
