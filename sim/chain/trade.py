@@ -48,20 +48,27 @@ def clear(st: ChainState, fx: Structure, p, markets: slice, price: np.ndarray, s
     """
     c = st.controls
     idx = np.atleast_1d(np.arange(c.pair_cap_frac.shape[0])[markets])
-    friction = p.base_friction_frac * (1 - np.eye(fx.n_nations)) + c.friction_frac
-    cost = market.delivered_cost(price, fx.freight, c.tariff_frac[idx], c.duty_frac[idx], c.risk_frac)
-    cost = cost * (1.0 + np.maximum(friction, 0.0))[None] * (1.0 - p.offtake_cost_cut_frac * st.offtake)[None]
-    quota = c.export_quota_t[idx].copy()
+    supply = np.maximum(np.asarray(supply, dtype=float), 0.0)
+    demand = np.maximum(np.asarray(demand, dtype=float), 0.0)
+    # only the nations that offer or order take part: every pair array is cut to that block
+    sellers, buyers = market.participants(supply, demand)
+    s, b = sellers[:, None], buyers[None, :]
+    friction = p.base_friction_frac * (1.0 - (s == b)) + c.friction_frac[s, b]
+    cost = market.delivered_cost(price, fx.freight, c.tariff_frac[markets], c.duty_frac[markets], c.risk_frac,
+                                 sellers, buyers)
+    cost = cost * (1.0 + np.maximum(friction, 0.0))[None] * (1.0 - p.offtake_cost_cut_frac * st.offtake[s, b])[None]
+    quota = c.export_quota_t[markets].copy()
     if np.isfinite(quota[:, fx.china]).any():
         quota[:, fx.china] += china.smuggling_allowance_t(idx, undocumented_t, p)
-    res = market.clear_markets(supply, demand, cost, c.pair_cap_t[idx], quota,
-                               pair_cap_frac=c.pair_cap_frac[idx], licence_base_t=licence_base,
-                               logit_beta=p.logit_beta, export_first=china.export_first(st, fx, idx))
-    st.flow_ema[idx] += p.memory_frac * (res.flows_t - st.flow_ema[idx])
+    res = market.clear_pairs(supply, demand, sellers, buyers, cost, market.pairs(c.pair_cap_t[markets], sellers, buyers),
+                             quota, market.pairs(c.pair_cap_frac[markets], sellers, buyers), licence_base,
+                             logit_beta=p.logit_beta, export_first=china.export_first(st, fx, idx))
+    ema = st.flow_ema[markets]                                        # a view: updated in place
+    ema += p.memory_frac * (res.flows_t - ema)
     ch = fx.china
     exported = res.flows_t[:, ch, :].sum(axis=1) - res.flows_t[:, ch, ch]
     fill = np.where(np.isfinite(quota[:, ch]), exported / np.maximum(quota[:, ch], 1e-9), 0.0)
-    return Trade(markets=idx, res=res, delay_months=c.licence_delay_months[idx], china_quota_fill=fill)
+    return Trade(markets=idx, res=res, delay_months=c.licence_delay_months[markets], china_quota_fill=fill)
 
 
 def deliver(st: ChainState, trade: Trade, orders: np.ndarray, goods: slice) -> None:
