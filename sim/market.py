@@ -11,9 +11,15 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+import importlib.util
+
 import numpy as np
 
 EPS_T = 1e-9
+HAVE_NUMBA = importlib.util.find_spec("numba") is not None   # the compiled clearing rounds (extra "fast")
+# Below this many pairs x goods numpy is about as fast and the compiled kernel's load (~0.5-1 s per
+# process, a first compile several seconds) does not pay: the 41-nation world stays under it (<= 15,129).
+COMPILED_MIN_CELLS = 100_000
 
 
 @dataclass(frozen=True)
@@ -187,19 +193,44 @@ def _sum_over_sellers(block: np.ndarray) -> np.ndarray:
 
 def _allocate(supply: np.ndarray, demand: np.ndarray, cost: np.ndarray, cap: np.ndarray,
               quota: np.ndarray, foreign: np.ndarray, logit_beta: float, rounds: int,
-              export_first: np.ndarray | None = None) -> np.ndarray:
+              export_first: np.ndarray | None = None, compiled: bool | None = None) -> np.ndarray:
     """Rounds of logit sourcing, caps, quotas and rationing on the participating nations.
 
     Args:
         foreign: (sellers, buyers) True where the pair is an export (counts against quotas).
         export_first: (G, sellers) True where an oversubscribed seller serves exports first.
+        compiled: run the rounds in the numba kernel (``sim.clearing_kernel``, the same tonnes
+            bit for bit) or in numpy; default: the kernel for large markets when numba is installed.
     """
+    preference = _preference(supply, cost, logit_beta)
+    if compiled is None:
+        compiled = HAVE_NUMBA and preference.size >= COMPILED_MIN_CELLS
+    if not compiled:
+        return _rounds_numpy(supply, demand, preference, cap, quota, foreign, rounds, export_first)
+    from sim import clearing_kernel
+
+    first = np.zeros(supply.shape, dtype=bool) if export_first is None else np.ascontiguousarray(export_first)
+    c = np.ascontiguousarray
+    return clearing_kernel.allocate(c(supply, dtype=float), c(demand, dtype=float), preference,
+                                    c(cap, dtype=float), c(quota, dtype=float), c(foreign), int(rounds), first,
+                                    bool(first.any()), bool(np.isfinite(cap).any()), bool(np.isfinite(quota).any()),
+                                    float(1e-6 * demand.sum()))
+
+
+def _preference(supply: np.ndarray, cost: np.ndarray, logit_beta: float) -> np.ndarray:
+    """Logit weight of each seller for each buyer (G, sellers, buyers), relative to the cheapest offer."""
     offered_cost = np.where((supply > EPS_T)[:, :, None], cost, np.inf)
     best = offered_cost.min(axis=1, keepdims=True)
     best = np.where(np.isfinite(best), best, 1.0)
-    preference = np.exp(-logit_beta * np.maximum(cost / np.maximum(best, 1e-12) - 1.0, 0.0))
+    return np.exp(-logit_beta * np.maximum(cost / np.maximum(best, 1e-12) - 1.0, 0.0))
+
+
+def _rounds_numpy(supply: np.ndarray, demand: np.ndarray, preference: np.ndarray, cap: np.ndarray,
+                  quota: np.ndarray, foreign: np.ndarray, rounds: int,
+                  export_first: np.ndarray | None) -> np.ndarray:
+    """The clearing rounds in numpy: the reference the compiled kernel is tested against."""
     foreign = foreign[None]
-    flows = np.zeros(cost.shape)
+    flows = np.zeros(preference.shape)
     s, d, cap, quota = supply.copy(), demand.copy(), cap.copy(), quota.copy()
     capped, quota_set = bool(np.isfinite(cap).any()), bool(np.isfinite(quota).any())
     settled = 1e-6 * demand.sum()
