@@ -71,7 +71,8 @@ def delivered_cost(
         cost[:, idx, idx] = price_usd_per_kg + freight_usd_per_kg[idx, idx][None, :]
         return cost
     fob = price_usd_per_kg[:, sellers] * (1.0 + duty_frac[:, sellers] + risk_frac[None, sellers])
-    cost = fob[:, :, None] * (1.0 + pairs(tariff_frac, sellers, buyers)) + pairs(freight_usd_per_kg, sellers, buyers)[None]
+    freight = pairs(freight_usd_per_kg, sellers, buyers)
+    cost = fob[:, :, None] * (1.0 + pairs(tariff_frac, sellers, buyers)) + freight[None]
     home_s, home_b = np.nonzero(sellers[:, None] == buyers[None, :])
     home = sellers[home_s]
     cost[:, home_s, home_b] = price_usd_per_kg[:, home] + freight_usd_per_kg[home, home][None, :]
@@ -142,9 +143,7 @@ def participants(supply: np.ndarray, demand: np.ndarray) -> tuple[np.ndarray, np
 
 def pairs(a: np.ndarray, sellers: np.ndarray, buyers: np.ndarray) -> np.ndarray:
     """The (G, sellers, buyers) block of a (G, N, N) pair array (or (sellers, buyers) of an (N, N) one)."""
-    if a.ndim == 2:
-        return a[sellers[:, None], buyers[None, :]]
-    return a[:, sellers[:, None], buyers[None, :]]
+    return a.take(sellers, axis=-2).take(buyers, axis=-1)         # twice as fast as one fancy index
 
 
 def clear_pairs(supply: np.ndarray, demand: np.ndarray, sellers: np.ndarray, buyers: np.ndarray,
@@ -230,6 +229,8 @@ def _rounds_numpy(supply: np.ndarray, demand: np.ndarray, preference: np.ndarray
                   export_first: np.ndarray | None) -> np.ndarray:
     """The clearing rounds in numpy: the reference the compiled kernel is tested against."""
     foreign = foreign[None]
+    if export_first is not None and not export_first.any():
+        export_first = None                                          # checked once, not every round
     flows = np.zeros(preference.shape)
     s, d, cap, quota = supply.copy(), demand.copy(), cap.copy(), quota.copy()
     capped, quota_set = bool(np.isfinite(cap).any()), bool(np.isfinite(quota).any())

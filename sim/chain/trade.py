@@ -52,17 +52,19 @@ def clear(st: ChainState, fx: Structure, p, markets: slice, price: np.ndarray, s
     demand = np.maximum(np.asarray(demand, dtype=float), 0.0)
     # only the nations that offer or order take part: every pair array is cut to that block
     sellers, buyers = market.participants(supply, demand)
-    s, b = sellers[:, None], buyers[None, :]
-    friction = p.base_friction_frac * (1.0 - (s == b)) + c.friction_frac[s, b]
+    def block(a: np.ndarray) -> np.ndarray:
+        return market.pairs(a, sellers, buyers)
+
+    friction = p.base_friction_frac * (1.0 - (sellers[:, None] == buyers[None, :])) + block(c.friction_frac)
     cost = market.delivered_cost(price, fx.freight, c.tariff_frac[markets], c.duty_frac[markets], c.risk_frac,
                                  sellers, buyers)
-    cost = cost * (1.0 + np.maximum(friction, 0.0))[None] * (1.0 - p.offtake_cost_cut_frac * st.offtake[s, b])[None]
+    cost = cost * (1.0 + np.maximum(friction, 0.0))[None] * (1.0 - p.offtake_cost_cut_frac * block(st.offtake))[None]
     quota = c.export_quota_t[markets].copy()
     if np.isfinite(quota[:, fx.china]).any():
         quota[:, fx.china] += china.smuggling_allowance_t(idx, undocumented_t, p)
-    res = market.clear_pairs(supply, demand, sellers, buyers, cost, market.pairs(c.pair_cap_t[markets], sellers, buyers),
-                             quota, market.pairs(c.pair_cap_frac[markets], sellers, buyers), licence_base,
-                             logit_beta=p.logit_beta, export_first=china.export_first(st, fx, idx))
+    res = market.clear_pairs(supply, demand, sellers, buyers, cost, block(c.pair_cap_t[markets]), quota,
+                             block(c.pair_cap_frac[markets]), licence_base, logit_beta=p.logit_beta,
+                             export_first=china.export_first(st, fx, idx))
     ema = st.flow_ema[markets]                                        # a view: updated in place
     ema += p.memory_frac * (res.flows_t - ema)
     ch = fx.china
