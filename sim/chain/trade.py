@@ -81,10 +81,12 @@ def deliver(st: ChainState, trade: Trade, orders: np.ndarray, goods: slice) -> N
         goods: the traded goods on the held axis.
     """
     res, delay = trade.res, trade.delay_months
-    now = np.where(delay == 0, res.flows_t, 0.0).sum(axis=1).T       # (N, g)
+    slots = np.unique(delay[delay > 0])
+    # with no licence delay everything arrives now: the clearing's bought_t is that sum already
+    now = (np.where(delay == 0, res.flows_t, 0.0).sum(axis=1) if len(slots) else res.bought_t).T   # (N, g)
     total = orders.sum(axis=0)
     share = np.divide(orders, total[None], out=np.zeros_like(orders), where=total[None] > 0)
-    for slot in np.unique(delay[delay > 0]):
+    for slot in slots:
         later = np.where(delay == slot, res.flows_t, 0.0).sum(axis=1).T
         st.transit[min(slot, TRANSIT_SLOTS - 1), :, :, goods] += share * later[None]
     arrived = share * now[None]
