@@ -4,14 +4,16 @@ Nothing here knows about Mesa or agents: arrays in, arrays out, so every
 formula can be tested on a hand-computed micro market.
 
 Array conventions: ``G`` goods cleared side by side (independently), ``N``
-nations. Matrices indexed ``[good, exporter, importer]``.
+nations. Matrices indexed ``[good, exporter, importer]``. Clearing works on
+the block of participating nations only (sellers x buyers); on large blocks
+its rounds run in a numba kernel (``sim.clearing_kernel``) that gives the
+same tonnes bit for bit.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-
 import importlib.util
+from dataclasses import dataclass
 
 import numpy as np
 
