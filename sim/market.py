@@ -56,7 +56,7 @@ def delivered_cost(
     Args:
         price_usd_per_kg: seller-side price, shape (G, N exporter).
         freight_usd_per_kg: shape (N, N) [exporter, importer].
-        tariff_frac: importer's tariff on the exporter, shape (G, N, N).
+        tariff_frac: the importer's tariff on the exporter, shape (G, N exporter, N importer).
         duty_frac: exporter's export duty, shape (G, N).
         risk_frac: political-risk premium of the exporter, shape (N,).
         sellers, buyers: nation indices to price (default all): the result is then the

@@ -56,8 +56,9 @@ def clear(st: ChainState, fx: Structure, p, markets: slice, price: np.ndarray, s
         return market.pairs(a, sellers, buyers)
 
     friction = p.base_friction_frac * (1.0 - (sellers[:, None] == buyers[None, :])) + block(c.friction_frac)
-    cost = market.delivered_cost(price, fx.freight, c.tariff_frac[markets], c.duty_frac[markets], c.risk_frac,
-                                 sellers, buyers)
+    # the controls hold tariffs importer-first (who imposes, on whom); clearing prices exporter-first
+    tariff = c.tariff_frac[markets].transpose(0, 2, 1)
+    cost = market.delivered_cost(price, fx.freight, tariff, c.duty_frac[markets], c.risk_frac, sellers, buyers)
     cost = cost * (1.0 + np.maximum(friction, 0.0))[None] * (1.0 - p.offtake_cost_cut_frac * block(st.offtake))[None]
     quota = c.export_quota_t[markets].copy()
     if np.isfinite(quota[:, fx.china]).any():
