@@ -75,7 +75,7 @@ def random_scenario(draw):
         events.append({"type": "stockpile", "nations": ["USA", "JPN"], "at": "2024-05",
                        "action": draw(st.sampled_from(["build", "release", "hold"]))})
     params = {"ev_growth_scale": draw(st.floats(0.0, 3.0)),
-              "price_shortage_response": draw(st.floats(0.05, 4.0)),
+              "price_flexibility": draw(st.floats(0.5, 6.0)),
               "demand_noise_sd_frac": draw(st.floats(0.0, 0.3))}
     return events, params, draw(st.integers(0, 2**31 - 1))
 
