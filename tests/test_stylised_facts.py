@@ -57,8 +57,8 @@ def test_binding_export_quota_opens_an_outside_premium_that_grows_as_it_tightens
                 events=[{"type": "export_quota", "nation": "CHN", "at": "2025-01", "t_per_yr": q}])
             for q in (80_000, 40_000, 20_000)]
     for good in ("La", "Ce", "NdFeB"):
-        gaps = [gap(df, good) for df in runs]
-        assert gap(base, good) < 1.2 < gaps[0] < gaps[1] < gaps[2], good
+        gaps = [gap(df, good) for df in runs]                 # freight is ~a quarter of La's price: base < 1.3
+        assert gap(base, good) < 1.3 < gaps[0] < gaps[1] < gaps[2], good
     for good in ("Pr", "Nd"):
         assert gap(base, good) < 1.1 < min(gap(df, good) for df in runs), good
     ndpr = [(gap(df, "Nd") + gap(df, "Pr")) / 2 for df in runs]
@@ -86,13 +86,14 @@ def test_demand_boom_spike_is_followed_by_over_investment_and_a_trough(run, seed
 
     Investors plan on the need expected over the lead time net of the pipeline (docs/ODD.md 7.17), so the
     bust after a temporary boom is milder than under the earlier backward-looking rule (which took Nd
-    below 0.8x the baseline); the projects the boom brings still land after it and push prices under.
+    below 0.8x the baseline, 0.83-0.90x under the forward-looking rule); the projects the boom brings still
+    land after it and push prices under the baseline.
     """
     shock = run(seed=seed, until="2036-12", events=TEMPORARY_MAGNET_BOOM)
     base = run(seed=seed, until="2036-12")
     nd = shock["price_Nd_usd_per_kg"] / base["price_Nd_usd_per_kg"]
     assert nd.loc["2025-01":"2027-06"].max() > 1.5
-    assert nd.loc["2030-01":"2036-12"].min() < 0.9
+    assert nd.loc["2030-01":"2036-12"].min() < 0.95
 
 
 @pytest.mark.slow

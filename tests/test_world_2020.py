@@ -41,10 +41,6 @@ def _calm_2020(months: int) -> RareEarthModel:
     return model
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "since the market-dynamics redesign (issue 13) the 2020 world without its events cycles within a year "
-    "(separators run harder as Nd rises, then flood: Nd inside China 2.2x then 0.3x): the 2020 world's "
-    "mining/separation balance and the separators' utilisation response need revisiting (docs/backtest.md)"))
 def test_the_2020_base_year_is_in_balance():
     model = _calm_2020(12)
     df = model.datacollector.get_model_vars_dataframe()

@@ -1,7 +1,7 @@
 """Orders for oxides and magnets: end users, magnet makers, strategic stockpiles, speculators (ODD 7.4, 7.7, 7.11, 7.12, 7.19).
 
 End users replace use and move their working stock toward a cover that hoarding lifts when prices are
-expected to rise (``EndUseIndustry.orders_t``); magnet makers plan output from sales, margin and capacity
+expected to rise faster than it costs to carry the stock (``EndUseIndustry.orders_t``); magnet makers plan output from sales, margin and capacity
 and order the recipe's oxides; nations buy toward their stockpile targets (``NationAgent``); each zone's
 traders buy or sell on trend, reversion and news (``TraderAgent``), placed through the zone's nations in
 proportion to use.
@@ -15,6 +15,7 @@ import numpy as np
 
 from agents.industry import EndUseIndustry, PlantIndustry, inventory_order_t
 from agents.nation import NationAgent
+from agents.trader import carry_cost_per_yr
 from sim.chain.capacity import MAGNETS, stage_capacity_t_per_yr
 from sim.chain.margins import magnet_margin
 from sim.chain.prices import expected_growth_per_yr, zone_stock_t
@@ -57,7 +58,10 @@ def place_orders(st: ChainState, fx: Structure, p, need_t: np.ndarray, table_day
         traders: the TraderAgents, one per zone.
         speculate: False in the spin-up, which has no speculators.
     """
-    growth = expected_growth_per_yr(st.price_hist)                   # (Z, G)
+    # users hoard beyond working cover only while expected appreciation beats the carry (finance and
+    # warehouse rent), like any stockholder (Williams & Wright 1991), and not once prices look stretched
+    carry = carry_cost_per_yr(st.price, p.spec_carry_cost_per_yr, p.spec_storage_usd_per_kg_per_yr)
+    growth = expected_growth_per_yr(st.price_hist) - carry          # (Z, G)
     stretched = st.price / st.price_hist.mean(axis=0) > p.hoarding_price_ceiling_ratio
     growth = np.where(stretched, 0.0, growth)
     need = need_t.sum(axis=1)                                        # (N, G)
@@ -67,8 +71,9 @@ def place_orders(st: ChainState, fx: Structure, p, need_t: np.ndarray, table_day
     util = PlantIndustry.utilisation(magnet_margin(st, fx, p), fx.base_margin_mag,
                                      np.full(fx.n_nations, p.magnet_conversion_cost_usd_per_kg),
                                      fx.base_util[MAGNETS], p.util_margin_scale_frac, p.util_min_frac)
+    st.plant_util[1] += p.util_adjust_rate_per_month * (util - st.plant_util[1])      # plants ramp, like mines
     wanted = inventory_order_t(st.magnet_sales_ema, st.magnets, 1.0, 2.0)
-    magnet_plan = np.minimum(cap * util, wanted)
+    magnet_plan = np.minimum(cap * st.plant_util[1], wanted)
     maker_need = magnet_plan[:, None] * fx.recipe[None]
     maker_order = inventory_order_t(maker_need, st.maker_oxide, cover[:, OXIDES], p.stock_adjust_months)
     pile_order = NationAgent.stockpile_orders_t(table_days, st.controls, st.stockpile_t, st.use_ema, p)

@@ -40,7 +40,9 @@ def trade_and_separate(st: ChainState, fx: Structure, p, undocumented_t: np.ndar
                                        p.util_margin_scale_frac, p.util_min_frac)
     worth = st.price[fx.zone, OXIDES]                                 # value-weighted: surplus Ce
     oxide_cover = (st.oxide * worth).sum(1) / np.maximum((st.sales_ema * worth).sum(1), 1e-9)
-    plan = cap * (util_t * surplus_brake(oxide_cover, p.surplus_cover_months, p.util_min_frac))
+    target = util_t * surplus_brake(oxide_cover, p.surplus_cover_months, p.util_min_frac)
+    st.plant_util[0] += p.util_adjust_rate_per_month * (target - st.plant_util[0])   # plants ramp, like mines
+    plan = cap * st.plant_util[0]
     supply = st.conc.sum(axis=1)
     order = inventory_order_t(plan, st.feed.sum(axis=1), 1.0, 2.0)
     comp = st.conc / np.maximum(supply[:, None], 1e-12)
