@@ -268,53 +268,6 @@ def _rounds_numpy(supply: np.ndarray, demand: np.ndarray, preference: np.ndarray
     return flows
 
 
-def price_pressure(
-    shortage_frac: np.ndarray,
-    cover_months: np.ndarray,
-    normal_cover_months: np.ndarray,
-    shortage_response: float,
-    cover_response: float,
-    max_scarcity_ratio: float = 50.0,
-) -> np.ndarray:
-    """Monthly log-price pressure from end-use shortage and the stock on the market.
-
-    Unmet need pushes prices up. Stock above its normal cover (months of use)
-    pushes them down in proportion to the log of the ratio (the stock-to-use
-    rule of commodity system-dynamics models, Sterman 2000 ch. 20); stock
-    below it pushes them up in proportion to the ratio itself, so the push
-    grows without bound as the free stock runs out (the convex supply-of-storage
-    curve: Working 1949; Deaton & Laroque 1992). Both are bounded so a single
-    month cannot move the price without limit: scarcity stops growing once the
-    normal cover is ``max_scarcity_ratio`` times what is held.
-    """
-    ratio = np.maximum(normal_cover_months, 1e-9) / np.maximum(cover_months, 1e-9)
-    surplus = np.log(np.maximum(ratio, np.exp(-2.0)))
-    scarcity = np.where(ratio > 1.0, np.minimum(ratio, max_scarcity_ratio) - 1.0, surplus)
-    return shortage_response * shortage_frac + cover_response * scarcity
-
-
-def next_price(
-    price_usd_per_kg: np.ndarray,
-    pressure: np.ndarray,
-    anchor_usd_per_kg: np.ndarray,
-    anchor_rate: float,
-    max_step_frac: float,
-    floor_usd_per_kg: np.ndarray,
-) -> np.ndarray:
-    """Move prices one month along their pressure, with inertia.
-
-    The step in log price is bounded by ``log(1 + max_step_frac)`` so prices
-    never jump to an equilibrium, and a weak pull toward the long-run anchor
-    (cost-based contract price) keeps them from drifting forever. Prices stay
-    positive and finite by construction.
-    """
-    price = np.asarray(price_usd_per_kg, dtype=float)
-    pull = anchor_rate * np.log(anchor_usd_per_kg / price)
-    limit = np.log1p(max_step_frac)
-    step = np.clip(np.nan_to_num(pressure + pull), -limit, limit)
-    return np.maximum(price * np.exp(step), floor_usd_per_kg)
-
-
 def link_zone_prices(
     inside_usd_per_kg: np.ndarray,
     outside_usd_per_kg: np.ndarray,

@@ -8,7 +8,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from hypothesis.extra.numpy import arrays
 
-from sim import market
+from sim import market, pricing
 
 INF = np.inf
 
@@ -93,16 +93,16 @@ def test_licence_share_thins_a_pair_to_its_approved_share_of_orders():
 
 def test_price_rises_under_shortage_and_falls_with_surplus_cover():
     p = np.array([10.0, 10.0])
-    pressure = market.price_pressure(np.array([0.2, 0.0]), np.array([2.0, 6.0]), np.array([3.0, 3.0]),
-                                     shortage_response=1.0, cover_response=0.1)
-    new = market.next_price(p, pressure, anchor_usd_per_kg=p, anchor_rate=0.0, max_step_frac=0.5,
-                            floor_usd_per_kg=np.zeros(2))
+    available = pricing.availability_ratio(np.array([2.0, 6.0]), np.array([3.0, 3.0]), np.array([0.2, 0.0]))
+    target = pricing.storage_price_usd_per_kg(available, p, np.full(2, 100.0), 3.0)
+    new = pricing.adjust_toward(p, target, 0.5, np.zeros(2), np.full(2, 100.0))
     assert new[0] > 10.0 > new[1]
 
 
-def test_price_step_is_bounded_by_inertia():
-    new = market.next_price(np.array([10.0]), np.array([100.0]), np.array([10.0]), 0.0, 0.25, np.zeros(1))
-    assert new[0] == pytest.approx(12.5)
+def test_price_moves_part_of_the_way_and_never_past_the_backstop():
+    new = pricing.adjust_toward(np.array([10.0, 90.0]), np.array([40.0, 1000.0]), 0.5, np.zeros(2),
+                                np.array([100.0, 100.0]))
+    assert new[0] == pytest.approx(20.0) and new[1] == 100.0
 
 
 def test_zone_prices_converge_when_free_and_diverge_when_bound():
@@ -152,14 +152,12 @@ def test_clearing_conserves_tonnes_and_respects_every_limit(mkt):
 @settings(max_examples=100, deadline=None)
 @given(st.floats(0.0, 0.9), st.floats(0.0, 0.9), st.floats(0.1, 20.0), st.floats(1.0, 1000.0))
 def test_price_does_not_fall_when_shortage_rises_all_else_equal(s1, extra, cover, price):
-    kwargs = dict(cover_months=np.array([cover]), normal_cover_months=np.array([3.0]),
-                  shortage_response=0.8, cover_response=0.05)
-    low = market.price_pressure(np.array([s1]), **kwargs)
-    high = market.price_pressure(np.array([s1 + extra]), **kwargs)
-    p = np.array([price])
-    args = (np.array([50.0]), 0.01, 0.25, np.array([1.0]))
-    assert market.next_price(p, high, *args)[0] >= market.next_price(p, low, *args)[0]
-    assert np.isfinite(market.next_price(p, high, *args)).all()
+    def next_price(shortage):
+        available = pricing.availability_ratio(np.array([cover]), np.array([3.0]), np.array([shortage]))
+        target = pricing.storage_price_usd_per_kg(available, np.array([50.0]), np.array([2000.0]), 3.0)
+        return pricing.adjust_toward(np.array([price]), target, 0.35, np.array([1.0]), np.array([2000.0]))
+    assert next_price(s1 + extra)[0] >= next_price(s1)[0]
+    assert np.isfinite(next_price(s1 + extra)).all() and next_price(s1 + extra)[0] <= 2000.0
 
 
 @st.composite
