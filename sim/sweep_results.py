@@ -212,6 +212,8 @@ def heatmap_table(runs: pd.DataFrame, x: str, y: str, metric: str, *, bins: int 
 
 # ---------------------------------------------------------------------- figures
 FONT = dict(size=13)
+GRID = "#e6e6e6"
+STYLE = dict(plot_bgcolor="white", paper_bgcolor="white", hoverlabel=dict(font=dict(size=13)))
 PALETTE = ("#1f77b4", "#ff7f0e", "#2ca02c", "#d62728", "#9467bd", "#8c564b", "#e377c2", "#7f7f7f",
            "#bcbd22", "#17becf")
 
@@ -254,8 +256,9 @@ def fan_figure(bands: pd.DataFrame, column: str, unit: str = "", title: str | No
             hovertemplate=(f"{group}<br>%{{x|%Y-%m}}<br>median %{{y:.4g}} {unit}"
                            f"<br>5-95 %%: %{{customdata[0]:.4g}} - %{{customdata[1]:.4g}}<extra></extra>")))
     fig.update_layout(
-        title=title or f"{column}: median, 25-75 % and 5-95 % of runs", font=FONT, template="plotly_white",
-        yaxis_title=f"{column} ({unit})" if unit else column, xaxis_title="month",
+        title=title or f"{column}: median, 25-75 % and 5-95 % of runs", font=FONT, **STYLE,
+        yaxis=dict(title=f"{column} ({unit})" if unit else column, gridcolor=GRID),
+        xaxis=dict(title="month", gridcolor=GRID),
         legend=dict(orientation="h", yanchor="top", y=-0.18, x=0), margin=dict(l=70, r=20, t=50, b=90),
         height=430)
     return fig
@@ -274,7 +277,6 @@ def heatmap_figure(table: pd.DataFrame, x: str, y: str, metric: str, unit: str =
         colorscale="Viridis", colorbar=dict(title=unit or metric),
         hovertemplate=f"{x} = %{{x}}<br>{y} = %{{y}}<br>mean {metric} = %{{z:.4g}} {unit}<extra></extra>"))
     fig.update_layout(title=f"mean {metric}" + (f" ({unit})" if unit else ""), font=FONT,
-                      template="plotly_white", xaxis_title=x, yaxis_title=y, height=430,
-                      xaxis=dict(type="category"), yaxis=dict(type="category"),
+                      **STYLE, height=430, xaxis=dict(type="category", title=x), yaxis=dict(type="category", title=y),
                       margin=dict(l=80, r=20, t=50, b=60))
     return fig
