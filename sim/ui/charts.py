@@ -26,14 +26,16 @@ BASELINE_OPACITY = 0.35
 EVENT_COLOUR = "#9467bd"
 SHOCK_COLOUR = "#d62728"
 LABEL_ROWS = 4
-MIN_LABEL_GAP_FRAC = 0.09     # two labels in one row are at least this share of the x range apart
+LABEL_CHARS = 16              # a marker's label is cut to this many characters (the full text is in its hover)
+CHAR_FRAC = 0.0125            # share of the x range one label character takes on a chart ~600 px wide
 GOOD_COLOURS = {"ore": "#8c564b", "oxide": "#1f77b4", "magnet": "#d62728"}
 LIVE = "live:"                # trace ``meta`` of a live line: "live:<column>" (updated every frame)
 
 
 def dates(frame: pd.DataFrame) -> np.ndarray:
-    """The frame's ``date`` column ("YYYY-MM") as day-resolution datetimes (fast for Plotly)."""
-    return np.asarray(frame["date"].to_numpy(dtype=str), dtype="datetime64[M]").astype("datetime64[D]")
+    """The frame's ``date`` column as "YYYY-MM-01" strings (Plotly reads them as dates; a datetime64
+    array would reach the browser as raw integers)."""
+    return np.char.add(frame["date"].to_numpy(dtype=str), "-01").astype(object)
 
 
 def values(frame: pd.DataFrame, column: str) -> np.ndarray:
@@ -62,16 +64,17 @@ def event_marks(spec, shock_log) -> list[Mark]:
     return sorted(marks, key=lambda k: (k.month, k.shock))
 
 
-def label_rows(marks: list[Mark], start: str, end: str) -> list[int]:
-    """A row for each mark's label so that labels in one row are far enough apart (greedy, in time order)."""
+def label_rows(marks: list[Mark], start: str, end: str) -> list[int | None]:
+    """A row for each mark's label so that labels never overlap (greedy, in time order); None when no row
+    has room (that mark keeps its line and hover text but shows no label)."""
     span = max(1, month_index(end) - month_index(start))
-    last_in_row = [-10**9] * LABEL_ROWS
-    rows = []
+    free_from = [-10**9] * LABEL_ROWS           # month where each row is free again
+    rows: list[int | None] = []
     for m in marks:
         x = month_index(m.month)
-        row = next((r for r in range(LABEL_ROWS) if x - last_in_row[r] >= MIN_LABEL_GAP_FRAC * span),
-                   int(np.argmin(last_in_row)))
-        last_in_row[row] = x
+        row = next((r for r in range(LABEL_ROWS) if x >= free_from[r]), None)
+        if row is not None:
+            free_from[row] = x + (len(m.label[:LABEL_CHARS]) + 1) * CHAR_FRAC * span
         rows.append(row)
     return rows
 
@@ -83,7 +86,8 @@ def _layout(fig, title: str, y_title: str, start: str, end: str, marks: list[Mar
         colour = SHOCK_COLOUR if m.shock else EVENT_COLOUR
         shapes.append(dict(type="line", xref="x", yref="paper", x0=m.month, x1=m.month, y0=0, y1=1,
                            line=dict(color=colour, width=1.2, dash="solid" if m.shock else "dot")))
-        annotations.append(dict(x=m.month, xref="x", y=1.0 - 0.075 * row, yref="paper", text=m.label[:28],
+        annotations.append(dict(x=m.month, xref="x", y=1.0 - 0.075 * (row or 0), yref="paper",
+                                text=m.label[:LABEL_CHARS] if row is not None else "•",
                                 hovertext=f"{m.month}: {m.detail}", showarrow=False, xanchor="left",
                                 yanchor="top", font=dict(size=12, color=colour), bgcolor="rgba(255,255,255,0.8)"))
     fig.update_layout(
@@ -118,7 +122,7 @@ def price_figure(frame: pd.DataFrame, baseline: pd.DataFrame, spec, marks: list[
             h = history[(history["element"] == g) & ~history["inside_china"]]
             if len(h):
                 fig.add_trace(go.Scatter(
-                    x=np.asarray(h["date"].to_numpy(dtype=str), dtype="datetime64[M]").astype("datetime64[D]"),
+                    x=np.char.add(h["date"].to_numpy(dtype=str), "-01").astype(object),
                     y=h["price_usd_per_kg"].to_numpy(dtype=float), mode="markers", name=f"{g} recorded",
                     legendgroup=g, marker=dict(color=colour, size=10, symbol="diamond",
                                                line=dict(color="black", width=1)),

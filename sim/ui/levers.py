@@ -52,6 +52,17 @@ def slider_step(name: str) -> float:
     return float(step)
 
 
+def slider_positions(name: str, current: float | None = None) -> list[float]:
+    """The values a lever's slider can take: a round grid over the table's range (:func:`slider_step`)
+    plus the table's value and ``current`` exactly, so that showing a value never moves it."""
+    p = parameter_table()[name]
+    step = slider_step(name)
+    n = int(round((p.max - p.min) / step))
+    grid = [round(p.min + k * step, 10) for k in range(n + 1) if p.min + k * step <= p.max + 1e-9]
+    extra = [v for v in (p.value, current) if v is not None and p.min <= v <= p.max]
+    return sorted(set(grid + [float(v) for v in extra] + [float(p.max)]))
+
+
 def format_value(value: float, unit: str) -> str:
     """A lever value for people: 3 significant digits, thousands separated, with its unit."""
     if abs(value) >= 1000:
@@ -108,7 +119,8 @@ def levers_from_query(query: str | None, uploads: dict | None = None) -> tuple[L
             if raw in scenarios:
                 levers = levers.with_(scenario=raw)
             else:
-                problems.append(f"scenario: '{raw[:60]}' is not a shipped scenario (allowed: "
+                from sim.ui.state import shown_name
+                problems.append(f"scenario: {shown_name(raw)} is not a shipped scenario (allowed: "
                                 f"{', '.join(sorted(scenarios))})")
         elif key == "seed":
             try:

@@ -10,7 +10,7 @@ import solara
 
 from sim.ui import charts
 from sim.ui.history import history_prices
-from sim.ui.levers import ADDABLE_KINDS, format_value, lever_names, parameter_table, slider_step
+from sim.ui.levers import ADDABLE_KINDS, format_value, lever_names, parameter_table, slider_positions
 from sim.ui.shock_editor import ShockEditor
 from sim.ui.widgets import ChartDownloads, LiveChart
 
@@ -19,16 +19,19 @@ SPEEDS = {"slow (2 months/s)": 0.5, "normal (5 months/s)": 0.2, "fast (as fast a
 
 @solara.component
 def LeverSlider(name: str, value: float, on_value, disabled: bool):
-    """One lever: its description, value with unit, a full-width slider over the table's range, its source."""
+    """One lever: its description, value with unit, a full-width slider over the table's range, its source.
+
+    The slider moves over :func:`slider_positions` (an index), so the table's value sits exactly on it."""
     p = parameter_table()[name]
     with solara.Column(gap="0px", classes=["reesim-lever", f"reesim-lever-{name}"]):
         with solara.Row(justify="space-between", style={"align-items": "baseline"}):
             solara.Text(p.description, style={"font-size": "0.95em", "font-weight": "500"})
             solara.Text(format_value(value, p.unit), classes=["reesim-lever-value"],
                         style={"white-space": "nowrap", "font-weight": "600", "margin-left": "8px"})
+        positions = slider_positions(name, value)
         with solara.Div(classes=["reesim-slider"]):
-            solara.SliderFloat("", value=value, min=p.min, max=p.max, step=slider_step(name), on_value=on_value,
-                               thumb_label=False, disabled=disabled)
+            solara.SliderInt("", value=positions.index(float(value)), min=0, max=len(positions) - 1,
+                             on_value=lambda i: on_value(positions[int(i)]), thumb_label=False, disabled=disabled)
         solara.Text(f"{format_value(p.min, p.unit)} to {format_value(p.max, p.unit)}; {name}; source: {p.source}",
                     style={"font-size": "0.8em", "color": "#666"})
 
@@ -75,9 +78,10 @@ def RunControls(session, version: solara.Reactive, playing: solara.Reactive, spe
             solara.ProgressLinear(True)
             return
         month = model.current_month() if model.steps else f"{model.spec.start} (not started)"
-        solara.Text(month, classes=["reesim-month"], style={"font-size": "1.7em", "font-weight": "600"})
+        solara.Text(month, classes=["reesim-month"], style={"font-size": "1.7em", "font-weight": "600",
+                                                            "display": "block"})
         solara.Text(f"{model.spec.name}, seed {session.levers.seed}; step {session.frame_ms:.0f} ms",
-                    classes=["reesim-frame-ms"], style={"font-size": "0.85em"})
+                    classes=["reesim-frame-ms"], style={"font-size": "0.85em", "display": "block"})
         with solara.Row(gap="4px"):
             if playing.value:
                 solara.Button("Pause", icon_name="mdi-pause", color="primary", on_click=lambda: playing.set(False))
@@ -103,12 +107,14 @@ def KpiCards(session, version: solara.Reactive):
         for k in rows:
             with solara.Card(margin=0, style={"min-width": "170px", "flex": "1 1 170px", "padding": "8px"},
                              classes=["reesim-kpi"]):
-                solara.Text(k.label, style={"font-size": "0.85em", "color": "#555"})
-                solara.Text(f"{charts.fmt_number(k.value)} {k.unit}", style={"font-size": "1.4em", "font-weight": "600"})
-                solara.Text(f"vs baseline {charts.fmt_change(k.vs_baseline, k.unit)}", style={"font-size": "0.85em"})
+                solara.Text(k.label, style={"font-size": "0.85em", "color": "#555", "display": "block"})
+                solara.Text(f"{charts.fmt_number(k.value)} {k.unit}", classes=["reesim-kpi-value"],
+                            style={"font-size": "1.4em", "font-weight": "600", "display": "block"})
+                solara.Text(f"vs baseline {charts.fmt_change(k.vs_baseline, k.unit)}",
+                            style={"font-size": "0.85em", "display": "block"})
                 if session.last_shock_month:
                     solara.Text(f"since last shock {charts.fmt_change(k.since_shock, k.unit)}",
-                                style={"font-size": "0.85em"})
+                                style={"font-size": "0.85em", "display": "block"})
 
 
 @solara.component

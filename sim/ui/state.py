@@ -48,6 +48,13 @@ def public_message(err: BaseException) -> str:
     return text
 
 
+def shown_name(text: str) -> str:
+    """A name typed or sent by the page, repeated in a message only when it is a plain name (no path)."""
+    text = str(text)
+    plain = text.replace("_", "").replace("-", "").replace(" ", "").replace(":", "").isalnum()
+    return f"'{text[:60]}'" if plain else "the name given (a path, not a name)"
+
+
 def resolve_scenario(name: str, uploads: dict | None = None):
     """A shipped scenario name (loaded from configs/scenarios) or this session's uploaded Scenario.
 
@@ -60,7 +67,7 @@ def resolve_scenario(name: str, uploads: dict | None = None):
         return uploads[name]
     if name in shipped_scenarios():
         return load_scenario(SCENARIO_DIR / f"{name}.toml")
-    raise RefusedInput(f"scenario '{str(name)[:60]}' is not a shipped scenario or an upload of this session "
+    raise RefusedInput(f"scenario {shown_name(name)} is not a shipped scenario or an upload of this session "
                        f"(allowed: {', '.join(sorted([*shipped_scenarios(), *uploads]))})")
 
 

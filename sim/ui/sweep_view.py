@@ -14,6 +14,7 @@ from pathlib import Path
 import solara
 
 from sim import sweep_results as sr
+from sim.ui.state import shown_name
 from sim.ui.widgets import ChartDownloads
 
 REPO = Path(__file__).resolve().parents[2]
@@ -37,7 +38,7 @@ def load(name: str):
     try:
         return sr.open_sweep(sr.sweep_folder(results_root(), name)), None
     except KeyError:
-        return None, f"'{str(name)[:60]}' is not a sweep in {root_label()} (allowed: " \
+        return None, f"{shown_name(name)} is not a sweep in {root_label()} (allowed: " \
                      f"{', '.join(sr.list_sweeps(results_root())) or 'none yet'})"
     except (OSError, ValueError) as err:
         return None, f"sweep '{name}' could not be read: {type(err).__name__}"
@@ -57,7 +58,7 @@ def SweepPage(initial: str | None = None):
 
     with solara.Card(f"Sweeps in {root_label()}", classes=["reesim-sweeps"]):
         if refused.value:
-            solara.Error(f"Refused: '{str(refused.value)[:60]}' is not a sweep in {root_label()}",
+            solara.Error(f"Refused: {shown_name(refused.value)} is not a sweep in {root_label()}",
                          classes=["reesim-sweep-refused"])
         if not names:
             solara.Text(f"No sweep yet: run `reesim sweep configs/sweeps/smoke.toml` and it appears here.")
