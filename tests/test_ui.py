@@ -312,7 +312,8 @@ def _listening(port: int) -> bool:
 def test_reesim_ui_stops_its_server_on_sigterm():
     port = _free_port()
     env = dict(os.environ, PYTHONPATH=str(REPO))
-    proc = subprocess.Popen([sys.executable, "-m", "sim.cli", "ui", "--port", str(port)], cwd=REPO, env=env,
+    proc = subprocess.Popen([sys.executable, "-c", "from sim.cli import app; app()", "ui", "--port", str(port)],
+                            cwd=REPO, env=env,
                             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     try:
         deadline = time.time() + 90

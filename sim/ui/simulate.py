@@ -6,6 +6,7 @@ the charts and cards, not the levers.
 
 from __future__ import annotations
 
+import reacton.ipyvue
 import solara
 
 from sim.ui import charts
@@ -29,9 +30,10 @@ def LeverSlider(name: str, value: float, on_value, disabled: bool):
             solara.Text(format_value(value, p.unit), classes=["reesim-lever-value"],
                         style={"white-space": "nowrap", "font-weight": "600", "margin-left": "8px"})
         positions = slider_positions(name, value)
-        with solara.Div(classes=["reesim-slider"]):
-            solara.SliderInt("", value=positions.index(float(value)), min=0, max=len(positions) - 1,
-                             on_value=lambda i: on_value(positions[int(i)]), thumb_label=False, disabled=disabled)
+        slider = solara.v.Slider(v_model=positions.index(float(value)), min=0, max=len(positions) - 1, step=1,
+                                 hide_details=True, disabled=disabled, class_="reesim-slider")
+        # commit on "change" (mouse released, key pressed), not on every pixel of a drag
+        reacton.ipyvue.use_event(slider, "change", lambda *args: on_value(positions[int(args[-1])]))
         solara.Text(f"{format_value(p.min, p.unit)} to {format_value(p.max, p.unit)}; {name}; source: {p.source}",
                     style={"font-size": "0.8em", "color": "#666"})
 
@@ -60,7 +62,8 @@ def LeversPanel(levers: solara.Reactive, session, busy: bool, scenarios: dict, o
         solara.InputInt("Seed", value=lv.seed, on_value=lambda v: levers.set(lv.with_(seed=int(v))),
                         disabled=busy, classes=["reesim-seed"])
         for name in shown:
-            LeverSlider(name, lv.value(name), lambda v, name=name: levers.set(lv.with_param(name, v)), busy).key(name)
+            LeverSlider(name, lv.value(name), lambda v, name=name: levers.set(levers.value.with_param(name, v)),
+                        False).key(name)
         solara.Select("Change another assumption", values=addable, value=None,
                       on_value=lambda v: extra.set((*extra.value, v)) if v else None)
         solara.Button("Back to the table's values", on_click=lambda: levers.set(lv.with_(params=())),
