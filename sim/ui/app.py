@@ -95,18 +95,3 @@ def Page():
         with solara.lab.Tab("Sweep results"):
             SweepPage(query_value(initial, "sweep"))
 
-
-@solara.component
-def MesaPage():
-    """Mesa's own SolaraViz on RareEarthModel (the interop the README documents): Step, Play and Reset."""
-    from mesa.visualization import SolaraViz, make_plot_component
-
-    from sim.model import RareEarthModel
-    model = solara.use_memo(lambda: RareEarthModel("baseline", seed=1), [])   # one model per session
-    SolaraViz(model, components=[make_plot_component(["price_Dy_usd_per_kg", "price_Nd_usd_per_kg"])],
-              model_params={"seed": {"type": "InputText", "value": 1, "label": "Seed"}},
-              name="reesim in Mesa's SolaraViz")
-
-
-routes = [solara.Route(path="/", component=Page, label="reesim"),
-          solara.Route(path="mesa", component=MesaPage, label="Mesa SolaraViz")]

@@ -132,12 +132,15 @@ def TimeChart(session, version: solara.Reactive, name: str, build, structure):
     def updates(widget):
         return charts.live_updates(session.frame(), widget), None
 
-    alt = solara.use_memo(lambda: charts.describe(make()) if v % 12 == 0 else None, [v // 12, structure])
+    show_table = solara.use_reactive(False)
+    alt = solara.use_memo(lambda: charts.describe(make()), [v // 24, structure, session.epoch])
     with solara.Card(margin=0, style={"padding": "4px"}):
-        LiveChart(make, (session.epoch, structure), updates, v, name, alt_text=alt or name)
-        with solara.Row(gap="8px", style={"align-items": "center"}):
+        LiveChart(make, (session.epoch, structure), updates, v, name, alt_text=alt)
+        with solara.Row(gap="8px", style={"align-items": "center", "flex-wrap": "wrap"}):
             ChartDownloads(make, f"{session.model.spec.name}_{name}", lambda: charts.chart_table(make(), 10**6))
-            with solara.Details("Data table"):
+            solara.Switch(label="data table", value=show_table, classes=[f"reesim-table-toggle-{name}"])
+        if show_table.value:
+            with solara.Div(classes=[f"reesim-table-{name}"]):
                 solara.DataFrame(charts.chart_table(make()), items_per_page=12)
 
 

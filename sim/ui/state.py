@@ -174,6 +174,8 @@ class SimSession:
     version: int = 0          # changes on every step, reset, shock and undo
     epoch: int = 0            # changes when the run's structure changes (reset, shock, undo): charts rebuild
     lock: threading.RLock = field(default_factory=threading.RLock)
+    _frame: pd.DataFrame | None = field(default=None, repr=False)
+    _frame_key: tuple = field(default=(), repr=False)
 
     # -- run
     def reset(self, levers: Levers | None = None) -> None:
@@ -207,9 +209,13 @@ class SimSession:
             self.version += 1
 
     def frame(self) -> pd.DataFrame:
-        """The run's monthly series so far (one row per simulated month)."""
+        """The run's monthly series so far (one row per simulated month); built once per version."""
         with self.lock:
-            return self.model.datacollector.get_model_vars_dataframe().reset_index(drop=True)
+            key = (id(self.model), self.version)
+            if self._frame_key != key:
+                self._frame = self.model.datacollector.get_model_vars_dataframe().reset_index(drop=True)
+                self._frame_key = key
+            return self._frame
 
     # -- shocks
     def shock(self, event: dict, label: str | None = None) -> str:
