@@ -329,3 +329,22 @@ def test_reesim_ui_stops_its_server_on_sigterm():
     finally:
         if proc.poll() is None:
             proc.kill()
+
+
+def test_compare_bands_cover_five_seeds_and_the_table_reads_them():
+    from sim.ui.compare import SEEDS, band_figure, headline_table, run_seeds
+    a = run_seeds(Levers(seed=3), "2024-06")
+    b = run_seeds(Levers(scenario="china_full_ban", seed=3), "2024-06")
+    assert sorted(a["seed"].unique()) == [3, 4, 5, 6, 7] and SEEDS == 5
+    fig = band_figure(a, b, "baseline", "ban", "price_Dy_usd_per_kg", 3)
+    assert any(tr.name == "B: ban, seed 3" for tr in fig.data)
+    table = headline_table(a, b).set_index("outcome (mean over the run)")
+    dy_a = a.groupby("seed")["price_Dy_usd_per_kg"].mean().median()
+    assert table.loc["price_Dy_usd_per_kg", "A median"] == pytest.approx(dy_a, rel=1e-2)
+    assert all(v == float(f"{v:.3g}") for v in table["A median"])   # 3 significant digits, not 16
+
+
+def test_reesim_ui_binds_to_localhost_unless_told():
+    from sim.ui_command import ui_command_line
+    line = ui_command_line()
+    assert line[line.index("--host") + 1] == "127.0.0.1"

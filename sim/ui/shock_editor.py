@@ -175,7 +175,8 @@ def ShockEditor(session, on_change, busy: bool):
             for p in PRESETS:
                 solara.Button(p.label, on_click=lambda p=p: apply(dict(p.event), p.label), color="warning",
                               outlined=True, disabled=busy or model is None,
-                              style={"text-transform": "none", "white-space": "normal", "height": "auto"})
+                              style={"text-transform": "none", "white-space": "normal", "height": "auto",
+                                     "padding": "4px 8px", "margin": "2px"})
         with solara.Details("Custom shock", expand=False):
             solara.Select("Event type", values=types, value=event_type.value, on_value=set_type,
                           classes=["reesim-event-type"])
