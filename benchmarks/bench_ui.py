@@ -1,6 +1,6 @@
 """Frame time of the UI as a user sees it: two browser sessions playing at once on one server.
 
-    python benchmarks/bench_ui.py [--seconds 20] [--json]
+    python benchmarks/bench_ui.py [--seconds 20] [--json] [--server-only]
 
 Starts ``solara run sim/ui/app.py`` on a free local port, opens two pages in headless Chromium
 (/usr/bin/chromium), sets both to "fast" and presses Play on both. In each page a MutationObserver
@@ -111,11 +111,61 @@ def measure(seconds: float = 20.0) -> dict:
     return out
 
 
+def measure_server(frames: int = 120) -> dict:
+    """Server side only, two sessions in two threads: a step plus every chart's update (KPIs, four time
+    charts, the map) applied to Plotly FigureWidgets, as one frame of the page does."""
+    import threading
+
+    import plotly.graph_objects as go
+
+    from sim.ui import charts, trade_map
+    from sim.ui.state import SimSession
+
+    def one(out: list) -> None:
+        s = SimSession()
+        s.reset()
+        m = s.model
+        marks = charts.event_marks(m.spec, m.shock_log)
+        builders = (charts.price_figure, charts.china_figure, charts.shortage_figure, charts.stockpile_figure)
+        widgets = [go.FigureWidget(b(s.frame(), s.baseline, m.spec, marks)) for b in builders]
+        w = m.world
+        map_widget = go.FigureWidget(trade_map.map_base_figure(w.nations, w.lat, w.lon))
+        for _ in range(frames):
+            t0 = time.perf_counter()
+            s.step()
+            frame = s.frame()
+            charts.kpis(frame, s.baseline, s.last_shock_month)
+            for fw in widgets:
+                with fw.batch_update():
+                    trade_map.apply_updates(fw, charts.live_updates(frame, fw))
+            props, title = trade_map.map_updates(m.last_flows, w.nations, w.lat, w.lon, m.current_month())
+            with map_widget.batch_update():
+                trade_map.apply_updates(map_widget, props)
+                map_widget.layout.title.text = title
+            out.append((time.perf_counter() - t0) * 1000.0)
+
+    results: list[list] = [[], []]
+    threads = [threading.Thread(target=one, args=(r,)) for r in results]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    both = np.concatenate([np.asarray(r) for r in results])
+    return {"frames": int(len(both)), "p50_ms": float(np.percentile(both, 50)),
+            "p90_ms": float(np.percentile(both, 90))}
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--seconds", type=float, default=20.0)
     ap.add_argument("--json", action="store_true")
+    ap.add_argument("--server-only", action="store_true", help="no browser: step + chart updates in two threads")
     args = ap.parse_args()
+    if args.server_only:
+        r = measure_server()
+        print(json.dumps(r, indent=2) if args.json else
+              f"server side, two sessions: {r['frames']} frames, p50 {r['p50_ms']:.0f} ms, p90 {r['p90_ms']:.0f} ms")
+        return
     res = measure(args.seconds)
     if args.json:
         print(json.dumps(res, indent=2))

@@ -51,6 +51,8 @@ def Page():
             session.reset(levers.value)
         except (RefusedInput, ConfigError) as err:
             problems.set([*problems.value, public_message(err)])
+            if session.model is not None and levers.value != session.levers:
+                levers.set(session.levers)          # the picker and the URL go back to the run shown
         version.set(version.value + 1)
 
     task = solara.lab.use_task(restart, dependencies=[levers.value, restarts.value], prefer_threaded=True,
