@@ -122,8 +122,8 @@ def KpiCards(session, version: solara.Reactive):
 
 @solara.component
 def TimeChart(session, version: solara.Reactive, name: str, build, structure):
-    """A live time chart with its downloads and a data table behind it."""
-    v = version.value
+    """A live time chart with its downloads and a data table behind it (only the chart itself reads the
+    frame counter)."""
 
     def make():
         m = session.model
@@ -133,21 +133,27 @@ def TimeChart(session, version: solara.Reactive, name: str, build, structure):
         return charts.live_updates(session.frame(), widget), None
 
     show_table = solara.use_reactive(False)
-    alt = solara.use_memo(lambda: charts.describe(make()), [v // 24, structure, session.epoch])
     with solara.Card(margin=0, style={"padding": "4px"}):
-        LiveChart(make, (session.epoch, structure), updates, v, name, alt_text=alt)
+        LiveChart(make, lambda: (session.epoch, structure), updates, version, name,
+                  alt_text=lambda: charts.describe(make()))
         with solara.Row(gap="8px", style={"align-items": "center", "flex-wrap": "wrap"}):
             ChartDownloads(make, f"{session.model.spec.name}_{name}", lambda: charts.chart_table(make(), 10**6))
             solara.Switch(label="data table", value=show_table, classes=[f"reesim-table-toggle-{name}"])
         if show_table.value:
-            with solara.Div(classes=[f"reesim-table-{name}"]):
-                solara.DataFrame(charts.chart_table(make()), items_per_page=12)
+            DataTable(session, version, make, name)
+
+
+@solara.component
+def DataTable(session, version: solara.Reactive, make, name: str):
+    """The numbers behind a chart (last 24 months), refreshed with the run while shown."""
+    _ = version.value
+    with solara.Div(classes=[f"reesim-table-{name}"]):
+        solara.DataFrame(charts.chart_table(make()), items_per_page=12)
 
 
 @solara.component
 def MapChart(session, version: solara.Reactive):
     from sim.ui import trade_map
-    v = version.value
     w = session.model.world
 
     def make():
@@ -159,7 +165,8 @@ def MapChart(session, version: solara.Reactive):
         return trade_map.map_updates(m.last_flows, w.nations, w.lat, w.lon, m.current_month())
 
     with solara.Card(margin=0, style={"padding": "4px"}):
-        LiveChart(lambda: trade_map.map_base_figure(w.nations, w.lat, w.lon), session.epoch, updates, v, "map",
+        LiveChart(lambda: trade_map.map_base_figure(w.nations, w.lat, w.lon), lambda: session.epoch, updates,
+                  version, "map",
                   alt_text="World map of this month's largest trade flows; hover a flow's dot for its tonnage")
         ChartDownloads(make, f"{session.model.spec.name}_trade_map")
 
@@ -192,7 +199,6 @@ def ChartsPanel(session, version: solara.Reactive, busy: bool):
 
 @solara.component
 def RunDownloads(session, version: solara.Reactive):
-    _ = version.value
     if session.model is None:
         return
     name = f"{session.model.spec.name}_seed{session.levers.seed}"

@@ -29,20 +29,26 @@ def ChartDownloads(make_figure: Callable, name: str, table: Callable | None = No
 
 
 @solara.component
-def LiveChart(make_figure: Callable, structure_key, updates: Callable, version: int, name: str,
-              alt_text: str = ""):
+def LiveChart(make_figure: Callable, structure_key, updates: Callable, version: solara.Reactive, name: str,
+              alt_text: Callable | str = ""):
     """A Plotly chart rebuilt when ``structure_key`` changes and updated in place on every ``version``.
 
     Args:
         make_figure: () -> the full ``go.Figure`` (called on a structure change only).
-        structure_key: anything hashable that changes when traces or layout must be rebuilt.
+        structure_key: () -> anything hashable that changes when traces or layout must be rebuilt
+            (called on every render).
         updates: (widget) -> ({trace meta: properties}, title or None), applied in one batch each frame.
-        version: the frame counter; a change triggers :func:`updates`.
+        version: the frame counter (read here only, so a frame re-renders this chart and not its card);
+            a change triggers :func:`updates`.
         name: CSS class suffix (``reesim-<name>``) for tests and styles.
-        alt_text: a sentence describing the chart (for screen readers), updated with the data.
+        alt_text: a sentence describing the chart (for screen readers), or () -> that sentence
+            (recomputed every 24 frames).
     """
     from plotly.graph_objs._figurewidget import FigureWidget
+    v = version.value
+    structure_key = structure_key()
     element = FigureWidget.element()
+    alt = solara.use_memo(lambda: alt_text() if callable(alt_text) else alt_text, [v // 24, structure_key])
 
     def rebuild():
         widget = solara.get_widget(element)
@@ -61,6 +67,6 @@ def LiveChart(make_figure: Callable, structure_key, updates: Callable, version: 
             if title:
                 widget.layout.title.text = title
 
-    solara.use_effect(refresh, [structure_key, version])
+    solara.use_effect(refresh, [structure_key, v])
     ipyvue.Html.element(tag="div", class_=f"reesim-chart reesim-{name}", children=[element],
-                        attributes={"role": "img", "aria-label": alt_text or name})
+                        attributes={"role": "img", "aria-label": alt or name})
