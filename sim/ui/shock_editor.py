@@ -115,7 +115,10 @@ def event_from_form(event_type: str, values: dict, duration_months: str, at: str
 
 
 def shock_message(err: ConfigError) -> str:
-    return public_message(err).replace("shock: events[0].", "shock: ")
+    """The schema's message for the shock form: key path from the event, without the whole event echoed."""
+    import re
+    text = public_message(err).replace("shock: events[0].", "shock: ")
+    return re.sub(r" \(got \{.*\}\)", "", text)
 
 
 @solara.component

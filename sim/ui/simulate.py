@@ -154,21 +154,25 @@ def DataTable(session, version: solara.Reactive, make, name: str):
 @solara.component
 def MapChart(session, version: solara.Reactive):
     from sim.ui import trade_map
-    w = session.model.world
 
     def make():
         m = session.model
+        w = m.world
         return trade_map.map_figure(m.last_flows, w.nations, w.lat, w.lon, m.current_month())
+
+    def base():
+        w = session.model.world
+        return trade_map.map_base_figure(w.nations, w.lat, w.lon)
 
     def updates(widget):
         m = session.model
+        w = m.world
         return trade_map.map_updates(m.last_flows, w.nations, w.lat, w.lon, m.current_month())
 
     with solara.Card(margin=0, style={"padding": "4px"}):
-        LiveChart(lambda: trade_map.map_base_figure(w.nations, w.lat, w.lon), lambda: session.epoch, updates,
-                  version, "map",
+        LiveChart(base, lambda: session.epoch, updates, version, "map",
                   alt_text="World map of this month's largest trade flows; hover a flow's dot for its tonnage")
-        ChartDownloads(make, f"{session.model.spec.name}_trade_map")
+        ChartDownloads(make, "trade_map")
 
 
 @solara.component
@@ -198,8 +202,8 @@ def ChartsPanel(session, version: solara.Reactive, busy: bool):
 
 
 @solara.component
-def RunDownloads(session, version: solara.Reactive):
-    if session.model is None:
+def RunDownloads(session, busy: bool):
+    if busy or session.model is None:
         return
     name = f"{session.model.spec.name}_seed{session.levers.seed}"
     with solara.Card("Download this run", classes=["reesim-run-downloads"]):
@@ -221,7 +225,7 @@ def SimulatePage(session, levers, version, playing, speed, busy: bool, problems:
             RunControls(session, version, playing, speed, busy, on_restart)
             ShockEditor(session, lambda: version.set(version.value + 1), busy)
             LeversPanel(levers, session, busy, scenarios, on_upload)
-            RunDownloads(session, version)
+            RunDownloads(session, busy)
         with solara.Column():
             KpiCards(session, version)
             ChartsPanel(session, version, busy)
