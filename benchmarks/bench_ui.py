@@ -41,7 +41,8 @@ def _free_port() -> int:
 
 
 def _start_server(port: int) -> subprocess.Popen:
-    env = dict(os.environ, PYTHONPATH=str(REPO))
+    env = dict(os.environ, PYTHONPATH=str(REPO),
+               SOLARA_TELEMETRY_MIXPANEL_ENABLE="False")
     env.setdefault("SOLARA_ASSETS_PROXY_CACHE_DIR", str(REPO / ".solara-assets"))
     proc = subprocess.Popen([sys.executable, "-m", "solara", "run", str(REPO / "sim/ui/app.py"), "--host",
                              "127.0.0.1", "--port", str(port), "--production"], cwd=REPO, env=env,

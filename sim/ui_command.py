@@ -24,12 +24,13 @@ def ui_command_line(host: str = "127.0.0.1", port: int = 8765) -> list[str]:
 
 def ui_environment(base: dict | None = None, results: str | Path | None = None) -> dict:
     """Environment for the server: front-end assets from ``<repo>/.solara-assets`` when that folder
-    exists (offline mode, filled by scripts/fetch_solara_assets.sh), else Solara's default; the sweep
-    results folder the Sweep page may read (``REESIM_RESULTS_ROOT``)."""
+    exists (offline mode, filled by scripts/fetch_solara_assets.sh), else Solara's default; Solara's
+    telemetry off; the sweep results folder the Sweep page may read (``REESIM_RESULTS_ROOT``)."""
     env = dict(os.environ if base is None else base)
     assets = REPO / ".solara-assets"
     if assets.is_dir() and "SOLARA_ASSETS_PROXY_CACHE_DIR" not in env:
         env["SOLARA_ASSETS_PROXY_CACHE_DIR"] = str(assets)
+    env.setdefault("SOLARA_TELEMETRY_MIXPANEL_ENABLE", "False")   # no calls out of the machine
     if results is not None:
         env["REESIM_RESULTS_ROOT"] = str(Path(results).resolve())
     env["PYTHONPATH"] = os.pathsep.join(p for p in (str(REPO), env.get("PYTHONPATH", "")) if p)

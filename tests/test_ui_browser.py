@@ -46,7 +46,8 @@ def results(tmp_path_factory):
 def _serve(app: str, results: Path | None = None):
     port = _free_port()
     env = dict(os.environ, SOLARA_ASSETS_PROXY_CACHE_DIR=os.environ.get(
-        "SOLARA_ASSETS_PROXY_CACHE_DIR", str(REPO / ".solara-assets")), PYTHONPATH=str(REPO))
+        "SOLARA_ASSETS_PROXY_CACHE_DIR", str(REPO / ".solara-assets")), PYTHONPATH=str(REPO),
+               SOLARA_TELEMETRY_MIXPANEL_ENABLE="False")
     if results is not None:
         env["REESIM_RESULTS_ROOT"] = str(results)
     proc = subprocess.Popen([sys.executable, "-m", "solara", "run", str(REPO / "sim" / "ui" / app),
