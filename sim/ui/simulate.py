@@ -151,8 +151,11 @@ def DataTable(session, version: solara.Reactive, make, name: str):
         solara.DataFrame(charts.chart_table(make()), items_per_page=12)
 
 
+MAP_EVERY_WHILE_PLAYING = 3   # the map redraws every 3rd month while playing (its outlines are the heaviest draw)
+
+
 @solara.component
-def MapChart(session, version: solara.Reactive):
+def MapChart(session, version: solara.Reactive, playing: solara.Reactive):
     from sim.ui import trade_map
 
     def make():
@@ -171,12 +174,13 @@ def MapChart(session, version: solara.Reactive):
 
     with solara.Card(margin=0, style={"padding": "4px"}):
         LiveChart(base, lambda: session.epoch, updates, version, "map",
-                  alt_text="World map of this month's largest trade flows; hover a flow's dot for its tonnage")
+                  alt_text="World map of this month's largest trade flows; hover a flow's dot for its tonnage",
+                  every=lambda: MAP_EVERY_WHILE_PLAYING if playing.value else 1)
         ChartDownloads(make, "trade_map")
 
 
 @solara.component
-def ChartsPanel(session, version: solara.Reactive, busy: bool):
+def ChartsPanel(session, version: solara.Reactive, playing: solara.Reactive, busy: bool):
     elements = solara.use_reactive(list(charts.DEFAULT_ELEMENTS))
     log = solara.use_reactive(True)
     if session.model is None or session.baseline is None:
@@ -198,7 +202,7 @@ def ChartsPanel(session, version: solara.Reactive, busy: bool):
         TimeChart(session, version, "shortages", charts.shortage_figure, "shortages")
     with solara.ColumnsResponsive(12, large=6):
         TimeChart(session, version, "stockpiles", charts.stockpile_figure, "stockpiles")
-        MapChart(session, version)
+        MapChart(session, version, playing)
 
 
 @solara.component
@@ -228,4 +232,4 @@ def SimulatePage(session, levers, version, playing, speed, busy: bool, problems:
             RunDownloads(session, busy)
         with solara.Column():
             KpiCards(session, version)
-            ChartsPanel(session, version, busy)
+            ChartsPanel(session, version, playing, busy)

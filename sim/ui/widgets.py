@@ -30,7 +30,7 @@ def ChartDownloads(make_figure: Callable, name: str, table: Callable | None = No
 
 @solara.component
 def LiveChart(make_figure: Callable, structure_key, updates: Callable, version: solara.Reactive, name: str,
-              alt_text: Callable | str = ""):
+              alt_text: Callable | str = "", every: Callable[[], int] | None = None):
     """A Plotly chart rebuilt when ``structure_key`` changes and updated in place on every ``version``.
 
     Args:
@@ -43,6 +43,7 @@ def LiveChart(make_figure: Callable, structure_key, updates: Callable, version: 
         name: CSS class suffix (``reesim-<name>``) for tests and styles.
         alt_text: a sentence describing the chart (for screen readers), or () -> that sentence
             (recomputed every 24 frames).
+        every: () -> n: update only every n-th frame (e.g. a heavy chart while playing); None = every frame.
     """
     from plotly.graph_objs._figurewidget import FigureWidget
     v = version.value
@@ -67,6 +68,7 @@ def LiveChart(make_figure: Callable, structure_key, updates: Callable, version: 
             if title:
                 widget.layout.title.text = title
 
-    solara.use_effect(refresh, [structure_key, v])
+    n = max(1, every()) if every is not None else 1
+    solara.use_effect(refresh, [structure_key, v // n])
     ipyvue.Html.element(tag="div", class_=f"reesim-chart reesim-{name}", children=[element],
                         attributes={"role": "img", "aria-label": alt or name})
