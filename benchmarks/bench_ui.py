@@ -68,6 +68,13 @@ def _open(browser, url: str, speed: str):
     return page
 
 
+def _pause(page) -> None:
+    """Press Pause if the run is still playing (a run that reached its end has stopped by itself)."""
+    button = page.get_by_role("button", name="Pause")
+    if button.count():
+        button.click(timeout=120_000)
+
+
 def _intervals_ms(page) -> np.ndarray:
     t = np.asarray(page.evaluate("() => window.__frames"), dtype=float)
     return np.diff(t[2:]) if len(t) > 3 else np.empty(0)   # the first frames include the start
@@ -87,7 +94,7 @@ def measure(seconds: float = 20.0) -> dict:
                 page.get_by_role("button", name="Play").click()
             time.sleep(seconds)
             for page in pages:
-                page.get_by_role("button", name="Pause").click()
+                _pause(page)
             for k, page in enumerate(pages):
                 iv = _intervals_ms(page)
                 out[f"session_{k + 1}"] = {"frames": int(len(iv)), "p50_ms": float(np.percentile(iv, 50)),
@@ -99,7 +106,7 @@ def measure(seconds: float = 20.0) -> dict:
             solo = _open(browser, url, "normal (5 months/s)")
             solo.get_by_role("button", name="Play").click()
             time.sleep(seconds / 2)
-            solo.get_by_role("button", name="Pause").click()
+            _pause(solo)
             iv = _intervals_ms(solo)
             out["normal_months_per_s"] = float(1000.0 / np.mean(iv)) if len(iv) else 0.0
             browser.close()
