@@ -276,8 +276,6 @@ def test_the_2010_replay_shows_recorded_prices(page, server):
     assert points == len(shown)
 
 
-@pytest.mark.xfail(strict=True, reason="Mesa's SolaraViz passes its own scenario= to RareEarthModel on Reset "
-                                       "(TypeError); fixed by the model constructor change in sim/model.py")
 def test_mesa_solaraviz_reset_works(page):
     """Mesa's SolaraViz on RareEarthModel (its own small app, the one extra server of this module)."""
     proc, url = _serve("mesa_app.py")
