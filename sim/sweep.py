@@ -38,6 +38,7 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.parquet as pq
 
+from sim import sweep_results
 from sim.sweep_spec import (DEFAULT_METRICS, Metric, RunPlan, SweepSpec, event_list,
                             load_sweep_spec, plan_runs)
 
@@ -341,36 +342,18 @@ def records_table(records: list[dict], spec: SweepSpec, schema: pa.Schema) -> pa
 
 def read_runs(root: str | Path, columns: list[str] | None = None,
               schema: pa.Schema | None = None) -> pd.DataFrame:
-    """One row per run key (an ``ok`` row wins over a ``failed`` one), from every finished file."""
-    runs_dir = Path(root) / "runs"
-    files = sorted(runs_dir.glob("part-*.parquet")) if runs_dir.exists() else []
-    if not files:
-        if schema is None:
-            return pd.DataFrame(columns=columns or list(FIXED_COLUMNS) + list(TAIL_COLUMNS))
-        return schema.empty_table().to_pandas()[columns or schema.names]
-    cols = None if columns is None else list(dict.fromkeys(["run_key", "status", *columns]))
-    frame = pd.concat([pq.read_table(f, columns=cols).to_pandas() for f in files], ignore_index=True)
-    frame["_ok"] = frame["status"] == "ok"
-    frame = (frame.sort_values(["_ok"], ascending=False, kind="stable")
-             .drop_duplicates("run_key").drop(columns="_ok"))
-    sort = [c for c in ("point", "replicate") if c in frame.columns]
-    frame = frame.sort_values(sort or "run_key").reset_index(drop=True)
-    return frame[columns] if columns else frame
+    """One row per run key (an ``ok`` row wins over a ``failed`` one): :func:`sim.sweep_results.read_runs`."""
+    return sweep_results.read_runs(root, columns=columns, schema=schema)
 
 
 def read_series(root: str | Path) -> pd.DataFrame:
-    """Monthly series of every finished run (``run_key``, ``point``, ``replicate``, ``seed``, ``date``, ...)."""
-    d = Path(root) / "series"
-    files = sorted(d.glob("part-*.parquet")) if d.exists() else []
-    if not files:
-        return pd.DataFrame(columns=list(SERIES_KEYS))
-    frame = pd.concat([pq.read_table(f).to_pandas() for f in files], ignore_index=True)
-    return frame.drop_duplicates(["run_key", "date"]).reset_index(drop=True)
+    """Monthly series of every finished run: :func:`sim.sweep_results.read_series`."""
+    return sweep_results.read_series(root)
 
 
 def read_spec(root: str | Path) -> dict:
-    """The resolved spec a results folder was written from."""
-    return json.loads((Path(root) / "spec.json").read_text())
+    """The resolved spec a results folder was written from: :func:`sim.sweep_results.read_spec`."""
+    return sweep_results.read_spec(root)
 
 
 # ---------------------------------------------------------------------- the engine
@@ -577,60 +560,27 @@ def _run_on_dask(call, todo: list[RunPlan], store: ResultStore, bar: _Progress, 
 
 
 # ---------------------------------------------------------------------- figures
-def fan_chart(series: pd.DataFrame, column: str, *, max_points: int = 6, title: str | None = None):
-    """Median and 5-95 % / 25-75 % bands of a monthly series across replicates (a ``Figure``).
-
-    One fan per design point when there are few points, else one fan across every run.
-    """
-    from matplotlib.figure import Figure
-
-    fig = Figure(figsize=(8, 4.2))
-    ax = fig.add_subplot()
-    points = sorted(series["point"].unique())
-    groups = [(f"point {p}", series[series["point"] == p]) for p in points] \
-        if len(points) <= max_points else [("all runs", series)]
-    for i, (label, g) in enumerate(groups):
-        wide = g.pivot_table(index="date", columns="run_key", values=column)
-        q = wide.quantile([0.05, 0.25, 0.5, 0.75, 0.95], axis=1).T
-        x = pd.PeriodIndex(q.index, freq="M").to_timestamp()
-        colour = f"C{i % 10}"
-        ax.fill_between(x, q[0.05], q[0.95], color=colour, alpha=0.15, lw=0)
-        ax.fill_between(x, q[0.25], q[0.75], color=colour, alpha=0.3, lw=0)
-        ax.plot(x, q[0.5], color=colour, lw=1.6, label=f"{label} (n={wide.shape[1]})")
-    ax.set_title(title or f"{column}: median, 25-75 % and 5-95 % of runs")
-    unit = column.rsplit("_", 1)[-1] if "_" in column else ""
-    ax.set_ylabel(column if not unit else f"{column} [{unit}]")
-    ax.legend(fontsize=7, loc="best")
-    ax.grid(alpha=0.3)
-    return fig
+def fan_chart(series: pd.DataFrame, column: str, *, title: str | None = None):
+    """Median and 5-95 % / 25-75 % bands of a monthly series across runs (a Plotly figure, drawn by
+    :mod:`sim.sweep_results`, the same code as the UI's Sweep results page)."""
+    bands = sweep_results.fan_bands(series, column)
+    return sweep_results.fan_figure(bands, column, sweep_results.unit_of(column), title=title)
 
 
 def heatmap(runs: pd.DataFrame, x: str, y: str, metric: str, *, bins: int = 8):
-    """Mean of a metric over two parameters (averaged over seeds and other parameters) as a ``Figure``."""
-    from matplotlib.figure import Figure
-
-    ok = runs[runs["status"] == "ok"].copy()
-    for c in (x, y):
-        if pd.api.types.is_numeric_dtype(ok[c]) and ok[c].nunique() > bins:
-            ok[c] = pd.cut(ok[c], bins).apply(lambda iv: round(iv.mid, 6))
-    table = ok.pivot_table(index=y, columns=x, values=metric, aggfunc="mean", observed=True)
-    fig = Figure(figsize=(6.4, 4.8))
-    ax = fig.add_subplot()
-    im = ax.imshow(table.to_numpy(dtype=float), origin="lower", aspect="auto", cmap="viridis")
-    ax.set_xticks(range(table.shape[1]), [_fmt(v) for v in table.columns], rotation=45, ha="right")
-    ax.set_yticks(range(table.shape[0]), [_fmt(v) for v in table.index])
-    ax.set_xlabel(x)
-    ax.set_ylabel(y)
-    for (i, j), v in np.ndenumerate(table.to_numpy(dtype=float)):
-        if table.size <= 100 and np.isfinite(v):
-            ax.text(j, i, _fmt(v), ha="center", va="center", fontsize=7, color="w")
-    fig.colorbar(im, ax=ax, label=metric)
-    ax.set_title(f"mean {metric}")
-    return fig
+    """Mean of a metric over two parameters (averaged over seeds and other parameters), a Plotly figure."""
+    table = sweep_results.heatmap_table(runs, x, y, metric, bins=bins)
+    return sweep_results.heatmap_figure(table, x, y, metric, sweep_results.unit_of(metric))
 
 
-def _fmt(v) -> str:
-    return f"{v:.4g}" if isinstance(v, (float, np.floating)) else str(v)
+def _write_png(store: ResultStore, fig, name: str) -> Path:
+    """A figure as PNG beside the results (dot-file, then renamed into place)."""
+    from sim.static_figures import render
+    path = store.root / name
+    tmp = path.with_name(f".{path.name}.tmp")
+    tmp.write_bytes(render(fig, "png"))
+    os.replace(tmp, path)
+    return path
 
 
 def write_sweep_figures(store: ResultStore) -> list[Path]:
@@ -640,12 +590,15 @@ def write_sweep_figures(store: ResultStore) -> list[Path]:
     if plots.get("fan"):
         series = store.read_series()
         if len(series):
+            ok = set(store.read_runs(columns=["run_key", "status"]).query("status == 'ok'")["run_key"])
+            series = series[series["run_key"].isin(ok)]
             for column in plots["fan"]:
-                paths.append(store.write_figure(fan_chart(series, column), f"fan_{column}.png"))
+                if len(series):
+                    paths.append(_write_png(store, fan_chart(series, column), f"fan_{column}.png"))
     if plots.get("heatmap"):
         runs = store.read_runs()
         if (runs["status"] == "ok").any():
             for h in plots["heatmap"]:
                 fig = heatmap(runs, h["x"], h["y"], h["metric"])
-                paths.append(store.write_figure(fig, f"heatmap_{h['metric']}__{h['x']}__{h['y']}.png"))
+                paths.append(_write_png(store, fig, f"heatmap_{h['metric']}__{h['x']}__{h['y']}.png"))
     return paths

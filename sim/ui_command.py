@@ -1,14 +1,20 @@
-"""``reesim ui``: serve the Solara app (sim/ui/app.py) on 127.0.0.1 by default, offline."""
+"""``reesim ui``: serve the Solara app (sim/ui/app.py) on 127.0.0.1 by default, offline.
+
+The server is a ``solara run`` child process. Ctrl-C (SIGINT) and SIGTERM both stop it (then this
+process exits), so a killed ``reesim ui`` never leaves the port in use.
+"""
 
 from __future__ import annotations
 
 import os
+import signal
 import subprocess
 import sys
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parents[1]
 APP = Path(__file__).resolve().parent / "ui" / "app.py"
+STOP_TIMEOUT_S = 10
 
 
 def ui_command_line(host: str = "127.0.0.1", port: int = 8765) -> list[str]:
@@ -16,34 +22,55 @@ def ui_command_line(host: str = "127.0.0.1", port: int = 8765) -> list[str]:
     return [sys.executable, "-m", "solara", "run", str(APP), "--host", host, "--port", str(port), "--production"]
 
 
-def ui_environment(base: dict | None = None) -> dict:
+def ui_environment(base: dict | None = None, results: str | Path | None = None) -> dict:
     """Environment for the server: front-end assets from ``<repo>/.solara-assets`` when that folder
-    exists (offline mode, filled by scripts/fetch_solara_assets.sh), else Solara's default."""
+    exists (offline mode, filled by scripts/fetch_solara_assets.sh), else Solara's default; Solara's
+    telemetry off; the sweep results folder the Sweep page may read (``REESIM_RESULTS_ROOT``)."""
     env = dict(os.environ if base is None else base)
     assets = REPO / ".solara-assets"
     if assets.is_dir() and "SOLARA_ASSETS_PROXY_CACHE_DIR" not in env:
         env["SOLARA_ASSETS_PROXY_CACHE_DIR"] = str(assets)
+    env.setdefault("SOLARA_TELEMETRY_MIXPANEL_ENABLE", "False")   # no calls out of the machine
+    if results is not None:
+        env["REESIM_RESULTS_ROOT"] = str(Path(results).resolve())
+    env["PYTHONPATH"] = os.pathsep.join(p for p in (str(REPO), env.get("PYTHONPATH", "")) if p)
     return env
 
 
-def ui(host: str = "127.0.0.1", port: int = 8765) -> int:
-    """Start the app with ``solara run`` in a subprocess and wait for it (Ctrl-C stops it).
+def stop(proc: subprocess.Popen) -> int:
+    """Stop the server child: SIGTERM, then SIGKILL after :data:`STOP_TIMEOUT_S` seconds."""
+    if proc.poll() is None:
+        proc.terminate()
+        try:
+            return proc.wait(timeout=STOP_TIMEOUT_S)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+    return proc.wait()
+
+
+def ui(host: str = "127.0.0.1", port: int = 8765, results: Path = Path("out/sweeps")) -> int:
+    """Start the app with ``solara run`` in a child process and wait for it; Ctrl-C or SIGTERM stop both.
 
     Args:
         host: interface to bind; 127.0.0.1 keeps it local (use 0.0.0.0 only on a trusted network).
         port: TCP port.
+        results: the folder of sweep results the Sweep results page lists (nothing outside it is read).
 
     Returns:
         The server's exit code.
     """
     print(f"reesim ui: http://{host}:{port}  (Ctrl-C to stop)", flush=True)
-    proc = subprocess.Popen(ui_command_line(host, port), cwd=REPO, env=ui_environment())
+    proc = subprocess.Popen(ui_command_line(host, port), cwd=REPO, env=ui_environment(results=results))
+
+    def on_term(signum, frame):
+        raise KeyboardInterrupt
+
+    previous = signal.signal(signal.SIGTERM, on_term)
     try:
         return proc.wait()
     except KeyboardInterrupt:
-        proc.terminate()
-        try:
-            return proc.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            return proc.wait()
+        return stop(proc)
+    finally:
+        signal.signal(signal.SIGTERM, previous)
+        if proc.poll() is None:
+            stop(proc)

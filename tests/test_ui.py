@@ -1,217 +1,350 @@
-"""UI without a browser: lever mapping, session behaviour, views, sweep page logic, app render."""
+"""UI without a browser: levers and the URL, confinement, a session's run, shocks, undo, exports,
+history mode, event labels, sweep results on a real run_sweep output, static figures, reesim ui."""
 
 from __future__ import annotations
 
+import io
+import json
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+import tomllib
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 import pytest
 
-from sim.ui.state import SHOCKS, Levers, SimSession, lever_events
+from sim.errors import ConfigError
+from sim.parameters import load_parameter_table
+from sim.ui import charts
+from sim.ui.levers import Levers, lever_names, levers_from_query, slider_positions
+from sim.ui.state import RefusedInput, SimSession, baseline_frame, parse_upload, resolve_scenario
+
+REPO = Path(__file__).resolve().parents[1]
+DY_BAN = {"type": "export_ban", "nation": "CHN", "elements": ["Dy", "Tb"], "to_bloc": ["us_allied"]}
+MMR = {"type": "supply_disruption", "nation": "MMR", "lost_frac": 0.9, "stage": "mining"}
 
 
-@pytest.fixture(scope="module")
-def session() -> SimSession:
-    return SimSession()
-
-
-def test_default_levers_add_no_events():
-    assert lever_events(Levers(), "2024-01", 50000.0) == []
-
-
-def test_quota_lever_is_a_share_of_base_exports():
-    (ev,) = lever_events(Levers(china_quota_pct=60), "2024-01", 50000.0)
-    assert ev["type"] == "export_quota" and ev["nation"] == "CHN"
-    assert ev["t_per_yr"] == pytest.approx(30000.0)
-
-
-def test_repeal_and_investment_levers_start_in_the_repeal_year():
-    evs = lever_events(Levers(jv_repeal=True, jv_repeal_year=2028, central_asia_invest_t_per_yr=4000),
-                       "2024-01", 0.0)
-    assert {e["type"] for e in evs} == {"trade_status", "investment_deal"}
-    assert all(e["at"] == "2028-01" for e in evs)
-    deals = [e for e in evs if e["type"] == "investment_deal"]
-    assert sum(e["capacity_t_per_yr"] for e in deals) == pytest.approx(4000)
-
-
-def test_every_lever_builds_a_valid_model():
-    from sim.ui.state import build_model
-    lv = Levers(china_quota_pct=50, licence_approval_pct=40, banned_elements=("Dy", "Tb"), us_tariff_pct=25,
-                jv_repeal=True, central_asia_invest_t_per_yr=5000, stockpile_days_scale=2.0, ev_growth_scale=1.5)
-    m = build_model(lv)
-    assert {e.type for e in m.spec.events} >= {"export_quota", "export_licence", "export_ban", "import_tariff",
-                                               "trade_status", "investment_deal"}
-    m.step()
-    assert m.current_month() == "2024-01"
-
-
-def test_step_advances_the_month_and_redraws_every_view(session):
-    session.step()
-    before = dict(session.frame)
-    start = session.month
-    session.step()
-    assert session.month > start
-    assert set(session.frame) == {"prices", "china", "shortages", "stockpiles", "map"}
-    assert all(session.frame[k] != before[k] for k in ("prices", "map"))
-    assert all(v[:2] == b"\xff\xd8" for v in session.frame.values())   # JPEG
-
-
-def test_shock_is_logged_from_the_next_month(session):
-    month = session.month
-    at = session.shock("myanmar_disruption")
-    assert at > month
-    assert session.model.shock_log[-1] == (at, SHOCKS["myanmar_disruption"].label)
-
-
-def test_shock_adds_a_marker_to_every_time_chart():
+def started(levers: Levers = Levers()) -> SimSession:
     s = SimSession()
-    s.step()
-    s.shock("china_heavy_ban")
-    s.step()
-    d = s.dashboard
-    for chart in (d.prices, d.china, d.shortages, d.stockpiles):
-        marks = [ln for ax in chart.time_axes for ln in ax.get_lines() if ln.get_gid() == "shock"]
-        assert len(marks) == len(chart.time_axes)
+    s.reset(levers)
+    return s
 
 
-def test_reset_with_new_levers_starts_over(session):
-    session.step()
-    session.reset(Levers(seed=7))
-    assert session.model.steps == 0 and session.levers.seed == 7
-    assert session.model.shock_log == []
+# ---------------------------------------------------------------- levers and the URL
+def test_levers_round_trip_through_the_url():
+    lv = Levers(scenario="china_full_ban", seed=7).with_param("ev_growth_scale", 1.7)
+    back, problems = levers_from_query(lv.to_query())
+    assert problems == [] and back == lv
 
 
-def test_two_sessions_do_not_share_a_model():
-    a, b = SimSession(), SimSession()
-    a.step()
-    assert a.model is not b.model and b.model.steps == 0
+@pytest.mark.parametrize("query, key", [
+    ("scenario=../../pyproject", "scenario"), ("scenario=/etc/passwd", "scenario"),
+    ("seed=abc", "seed"), ("ev_growth_scale=99", "ev_growth_scale"), ("ev_growth_scale=nan", "ev_growth_scale"),
+    ("not_a_lever=1", "not_a_lever"),
+])
+def test_a_forged_url_is_refused_part_by_part(query, key):
+    lv, problems = levers_from_query(f"seed=3&{query}")
+    assert len(problems) == 1 and problems[0].lstrip("'").startswith(key)
+    assert lv.scenario == "baseline" and lv.params == ()
+    assert "/work" not in problems[0]
 
 
-def test_outlines_decode_to_lon_lat_rings():
-    from sim.ui.trade_map import iso3_to_numeric, load_outlines
-    o = load_outlines()
-    assert len(set(o.codes)) > 170
-    allpts = np.concatenate(o.rings)
-    assert allpts[:, 1].min() >= -90 and allpts[:, 1].max() <= 90
-    assert "156" in o.codes and iso3_to_numeric()["CHN"] == "156"
+def test_every_lever_slider_covers_the_table_range_and_holds_its_value_exactly():
+    table = load_parameter_table()
+    names = lever_names()
+    assert names and all(table[n].kind == "lever" for n in names)
+    for name in names:
+        p = table[name]
+        pos = slider_positions(name)
+        assert pos[0] == pytest.approx(p.min) and pos[-1] == pytest.approx(p.max)
+        assert p.value in pos and pos == sorted(pos) and len(pos) >= 20
 
 
-def test_top_flows_ignores_domestic_and_sorts():
-    from sim.ui.trade_map import top_flows
-    f = np.array([[9.0, 1.0, 3.0], [0.0, 9.0, 2.0], [0.0, 0.0, 9.0]])
-    assert top_flows(f, 2) == [(0, 2, 3.0), (1, 2, 2.0)]
+# ---------------------------------------------------------------- confinement
+@pytest.mark.parametrize("name", ["../../pyproject", str(REPO / "configs/scenarios/baseline.toml"),
+                                  "configs/scenarios/baseline", "baseline.toml"])
+def test_only_shipped_or_uploaded_scenarios_are_loaded(name):
+    with pytest.raises(RefusedInput, match="not a shipped scenario"):
+        resolve_scenario(name)
 
 
-def test_ui_command_binds_localhost_in_production_mode():
-    from sim.ui_command import ui_command_line, ui_environment
-    cmd = ui_command_line()
-    assert cmd[cmd.index("--host") + 1] == "127.0.0.1" and "--production" in cmd
-    assert cmd[cmd.index("--port") + 1] == "8765" and cmd[4].endswith("app.py")
-    env = ui_environment({})
-    repo_assets = Path(__file__).resolve().parents[1] / ".solara-assets"
-    assert ("SOLARA_ASSETS_PROXY_CACHE_DIR" in env) == repo_assets.is_dir()
+def test_an_upload_is_validated_and_may_not_point_outside_the_shipped_worlds():
+    good = (REPO / "configs/scenarios/china_full_ban.toml").read_bytes()
+    name, spec = parse_upload("my ban.toml", good)
+    assert name.startswith("upload: ") and spec.events
+    bad = b'name = "x"\nworld = "../../tmp"\nstart = "2024-01"\nend = "2025-12"\n'
+    with pytest.raises(ConfigError, match="world") as err:
+        parse_upload("evil.toml", bad)
+    assert "allowed" in str(err.value) and "/work" not in str(err.value)
+    with pytest.raises(ConfigError, match="not valid TOML"):
+        parse_upload("broken.toml", b"name = ")
 
 
-# --------------------------------------------------------------------------- sweep results page
-def make_sweep(directory: Path) -> Path:
-    """A small sweep folder made with the real model: 2 x 2 levers, 2 seeds, two years each."""
-    from sim.model import RareEarthModel
-    (directory / "runs").mkdir(parents=True)
-    (directory / "series").mkdir()
-    k = 0
-    for ev in (1.0, 2.0):
-        for days in (0.5, 3.0):
-            for seed in (1, 2):
-                m = RareEarthModel(seed=seed, until="2025-06", keep_flows=False, ev_growth_scale=ev,
-                                   stockpile_days_scale=days)
-                m.run()
-                df = m.datacollector.get_model_vars_dataframe()
-                key = f"run{k:03d}"
-                pd.DataFrame([{"key": key, "ev_growth_scale": ev, "stockpile_days_scale": days, "seed": seed,
-                               "mean_shortage_frac": float(df["shortage_frac"].mean()),
-                               "peak_price_Dy_usd_per_kg": float(df["price_Dy_usd_per_kg"].max())}]
-                             ).to_parquet(directory / "runs" / f"{key}.parquet")
-                df[["date", "price_Nd_usd_per_kg", "shortage_t"]].to_parquet(directory / "series" / f"{key}.parquet")
-                k += 1
-    return directory
-
-
+# ---------------------------------------------------------------- session, shocks, undo
 @pytest.fixture(scope="module")
-def sweep_dir(tmp_path_factory) -> Path:
-    return make_sweep(tmp_path_factory.mktemp("sweep"))
+def session():
+    return started()
 
 
-def test_sweep_loader_separates_parameters_and_metrics(sweep_dir):
-    from sim.ui.sweep_view import load_sweep
-    sw = load_sweep(sweep_dir)
-    assert set(sw.parameters) == {"ev_growth_scale", "stockpile_days_scale"}
-    assert set(sw.metrics) == {"mean_shortage_frac", "peak_price_Dy_usd_per_kg"}
-    assert len(sw.runs) == 8 and set(sw.series["key"]) == set(sw.runs["key"])
+def test_baseline_is_one_real_run_over_the_whole_horizon_cached_per_scenario_and_seed(session):
+    b = session.baseline
+    assert b["date"].iloc[0] == session.model.spec.start and b["date"].iloc[-1] == session.model.spec.end
+    assert baseline_frame("baseline", 1) is b
+    fresh = started().frame()
+    assert len(fresh) == 0
+    from sim.model import RareEarthModel
+    m = RareEarthModel("baseline", seed=1, until="2024-12")
+    m.run()
+    direct = m.datacollector.get_model_vars_dataframe().reset_index(drop=True)
+    pd.testing.assert_frame_equal(b.iloc[:12].reset_index(drop=True), direct, check_dtype=False)
 
 
-def test_fan_quantiles_are_ordered(sweep_dir):
-    from sim.ui.sweep_view import fan_chart_png, fan_quantiles, load_sweep
-    sw = load_sweep(sweep_dir)
-    q = fan_quantiles(sw.series, "price_Nd_usd_per_kg")
-    assert len(q) == 18 and (q[0.1] <= q[0.5]).all() and (q[0.5] <= q[0.9]).all()
-    assert fan_chart_png(sw, "shortage_t", by="ev_growth_scale")[:4] == b"\x89PNG"
+def test_a_bad_custom_shock_is_refused_with_its_key_path_and_changes_nothing():
+    s = started()
+    s.step(3)
+    before = (s.model.steps, list(s.model.shock_log), s.epoch)
+    for bad, key in (({**MMR, "lost_frac": 2}, "lost_frac"), ({**MMR, "nation": "XXX"}, "nation"),
+                     ({**MMR, "lost_frac": "lots"}, "lost_frac"), ({"type": "nope"}, "type"),
+                     ({**DY_BAN, "to_bloc": ["us_allies"]}, "to_bloc")):
+        with pytest.raises(ConfigError) as err:
+            s.shock(bad)
+        assert key in err.value.key_path, err.value
+    assert (s.model.steps, list(s.model.shock_log), s.epoch) == before and s.shocks == []
 
 
-def test_heatmap_has_one_cell_per_parameter_pair(sweep_dir):
-    from sim.ui.sweep_view import heatmap_png, heatmap_table, load_sweep
-    sw = load_sweep(sweep_dir)
-    t = heatmap_table(sw.runs, "mean_shortage_frac", "ev_growth_scale", "stockpile_days_scale")
-    assert t.shape == (2, 2) and np.isfinite(t.to_numpy()).all()
-    assert heatmap_png(sw, "mean_shortage_frac", "ev_growth_scale", "stockpile_days_scale")[:4] == b"\x89PNG"
+def test_undo_gives_the_run_without_the_last_shock():
+    a = started()
+    a.step(4)
+    a.shock(DY_BAN, "ban")
+    a.step(4)
+    a.shock(MMR, "myanmar")
+    a.step(3)
+    assert [s.label for s in a.shocks] == ["ban", "myanmar"]
+    undone = a.undo()
+    assert undone.label == "myanmar" and [s.label for s in a.shocks] == ["ban"]
+    b = started()
+    b.step(4)
+    b.shock(DY_BAN, "ban")
+    b.step(7)
+    pd.testing.assert_frame_equal(a.frame(), b.frame())
+    assert a.model.shock_log == b.model.shock_log
 
 
-def test_missing_sweep_folder_is_a_clear_error(tmp_path):
-    from sim.ui.sweep_view import load_sweep
-    with pytest.raises(FileNotFoundError, match="runs/"):
-        load_sweep(tmp_path)
+def test_saved_scenario_toml_is_a_valid_scenario_with_the_shocks_and_levers():
+    from sim.scenarios import scenario_from_dict
+    s = started(Levers(seed=3).with_param("stockpile_days_scale", 2.0))
+    s.step(2)
+    s.shock(MMR, "myanmar")
+    text = s.scenario_toml()
+    spec = scenario_from_dict(tomllib.loads(text))
+    assert spec.parameters["stockpile_days_scale"] == 2.0
+    assert any(e.type == "supply_disruption" and e.at == "2024-03" for e in spec.events)
+    assert "--seed 3" in text
 
 
-# --------------------------------------------------------------------------- compare page
-def test_compare_difference_of_a_run_with_itself_is_zero():
-    from sim.ui.compare import difference_png, headline_table, run_levers
-    a = run_levers(Levers(seed=3), "2024-12")
-    b = run_levers(Levers(seed=3), "2024-12")
-    t = headline_table(a, b)
-    assert np.allclose(t["B - A"], 0.0)
-    assert difference_png(a, b, "A", "B")[:4] == b"\x89PNG"
+def test_downloads_hold_the_run_and_no_server_path(session):
+    session.step(5)
+    frame = session.frame()
+    csv = pd.read_csv(io.BytesIO(session.timeseries_csv()))
+    assert list(csv["date"]) == list(frame["date"])
+    assert np.allclose(csv["price_Dy_usd_per_kg"], frame["price_Dy_usd_per_kg"], rtol=1e-12)
+    pd.testing.assert_frame_equal(pd.read_parquet(io.BytesIO(session.timeseries_parquet())), frame)
+    cfg = session.config_json().decode()
+    assert str(REPO) not in cfg and json.loads(cfg)["levers"]["seed"] == 1
 
 
-def test_compare_shows_a_ban_raising_dysprosium_prices():
-    from sim.ui.compare import run_levers
-    a = run_levers(Levers(seed=3), "2025-12")
-    b = run_levers(Levers(seed=3, banned_elements=("Dy", "Tb")), "2025-12")
-    assert b["price_Dy_usd_per_kg"].iloc[-1] > a["price_Dy_usd_per_kg"].iloc[-1]
+# ---------------------------------------------------------------- charts
+def test_history_mode_draws_recorded_prices_for_the_2010_replay_only():
+    from sim.ui.history import history_prices
+    h = history_prices("china_2010_quota")
+    assert h is not None and h["date"].str.match(r"^\d{4}-\d{2}$").all()
+    assert history_prices("baseline") is None
+    s = started(Levers(scenario="china_2010_quota"))
+    s.step(2)
+    marks = charts.event_marks(s.model.spec, s.model.shock_log)
+    fig = charts.price_figure(s.frame(), s.baseline, s.model.spec, marks, ("Dy", "Nd"), True, h)
+    recorded = [tr for tr in fig.data if tr.name.endswith("recorded")]
+    dy = h[(h["element"] == "Dy") & ~h["inside_china"]]
+    assert {tr.name for tr in recorded} == {"Dy recorded", "Nd recorded"}
+    assert list(next(tr for tr in recorded if tr.name == "Dy recorded").y) == list(dy["price_usd_per_kg"])
 
 
-# --------------------------------------------------------------------------- components
-def _month(rc):
-    import ipyvuetify as v
-    return [w.children[0] for w in rc.find(v.Html).widgets if "reesim-month" in (w.class_ or "")][0]
+def test_event_labels_never_overlap():
+    s = started(Levers(scenario="china_2010_quota"))
+    spec = s.model.spec
+    marks = charts.event_marks(spec, [("2010-02", "custom shock one"), ("2010-03", "custom shock two")])
+    rows = charts.label_rows(marks, spec.start, spec.end)
+    from sim.calendar import month_index
+    span = month_index(spec.end) - month_index(spec.start)
+    for row in set(r for r in rows if r is not None):
+        placed = [(month_index(m.month), len(m.label[:charts.LABEL_CHARS])) for m, r in zip(marks, rows) if r == row]
+        for (x0, n0), (x1, _) in zip(placed, placed[1:]):
+            assert x1 - x0 >= (n0 + 1) * charts.CHAR_FRAC * span
+    assert sum(m.shock for m in marks) == 2 and len(marks) > 5
 
 
-def test_page_renders_steps_and_marks_a_shock():
-    import ipyvuetify as v
-    import ipywidgets as w
-    import solara
-    from sim.ui.app import Page
-    box, rc = solara.render(Page(), handle_error=False)
-    assert _month(rc) == "2024-01 (not started)"
-    def price():
-        return [x for x in rc.find(w.Image).widgets if "reesim-prices" in x._dom_classes][0].value
+def test_every_chart_exports_png_and_svg_of_the_same_data(session):
+    from sim.static_figures import render
+    from sim.ui import trade_map
+    m = session.model
+    marks = charts.event_marks(m.spec, m.shock_log)
+    figs = [charts.price_figure(session.frame(), session.baseline, m.spec, marks),
+            charts.china_figure(session.frame(), session.baseline, m.spec, marks),
+            trade_map.map_figure(m.last_flows, m.world.nations, m.world.lat, m.world.lon, m.current_month())]
+    for fig in figs:
+        assert render(fig, "png")[:4] == b"\x89PNG"
+        assert b"<svg" in render(fig, "svg")[:400]
+    table = charts.chart_table(figs[0])
+    assert table["month"].iloc[-1] == m.current_month()
+    assert table["Dy"].iloc[-1] == pytest.approx(session.frame()["price_Dy_usd_per_kg"].iloc[-1], rel=1e-3)
 
-    before = price()
-    rc.find(v.Btn, children=["Step"]).widget.click()
-    assert _month(rc) == "2024-01"
-    rc.find(v.Btn, children=["Step"]).widget.click()
-    assert _month(rc) == "2024-02"
-    assert price() != before
-    rc.find(v.Btn, children=[SHOCKS["china_heavy_ban"].label]).widget.click()
-    assert "in force from 2024-03" in rc.find(v.Alert).widget.children[0]
-    rc.find(v.Btn, children=["Reset"]).widget.click()
-    assert _month(rc) == "2024-01 (not started)"
+
+def test_kpis_compare_with_the_baseline_and_the_last_shock():
+    s = started()
+    s.step(3)
+    s.shock(DY_BAN, "ban")
+    s.step(6)
+    k = {x.label: x for x in charts.kpis(s.frame(), s.baseline, s.last_shock_month)}
+    dy = k["Dy oxide outside China"]
+    f = s.frame()
+    assert dy.value == pytest.approx(f["price_Dy_usd_per_kg"].iloc[-1])
+    assert dy.vs_baseline == pytest.approx(dy.value - s.baseline["price_Dy_usd_per_kg"].iloc[8])
+    assert dy.since_shock == pytest.approx(dy.value - f["price_Dy_usd_per_kg"].iloc[2])
+
+
+# ---------------------------------------------------------------- sweep results (real run_sweep output)
+@pytest.fixture(scope="module")
+def smoke_sweep(tmp_path_factory):
+    from sim.sweep import run_sweep
+    root = tmp_path_factory.mktemp("results")
+    run_sweep(REPO / "configs/sweeps/smoke.toml", root / "smoke", workers=0, progress=False)
+    return root
+
+
+def test_sweep_page_reads_a_real_smoke_sweep_by_its_spec(smoke_sweep):
+    from sim.sweep_results import fan_bands, heatmap_table, list_sweeps, open_sweep
+    assert list_sweeps(smoke_sweep) == ["smoke"]
+    out = open_sweep(smoke_sweep / "smoke")
+    assert out.parameters == ("china_export_quota_t_per_yr", "demand_price_elasticity")
+    assert out.metrics[0] == "peak_price_Dy_usd_per_kg" and "seed" not in out.metrics
+    assert len(out.runs) == 16 and out.failed.empty
+    bands = fan_bands(out.series, "price_Dy_usd_per_kg")
+    q = bands[["q05", "q25", "q50", "q75", "q95"]].to_numpy()
+    assert (np.diff(q, axis=1) >= -1e-9).all() and set(bands["n"]) == {16}
+    h = out.heatmaps[0]
+    table = heatmap_table(out.runs, h["x"], h["y"], h["metric"])
+    assert table.shape == (2, 4)
+    cell = out.runs[(out.runs[h["x"]] == 10000) & (out.runs[h["y"]] == -0.3)][h["metric"]].mean()
+    assert table.loc[-0.3, 10000] == pytest.approx(cell)
+
+
+def test_failed_runs_are_shown_apart(tmp_path):
+    """A real sweep in which the model refuses one value: those runs are listed apart, not drawn."""
+    from sim.sweep import run_sweep
+    from sim.sweep_results import heatmap_table, open_sweep
+    spec = tmp_path / "refuse.toml"
+    spec.write_text('name = "refuse"\nscenario = "baseline"\nuntil = "2024-03"\ndesign = "grid"\n'
+                    'replicates = 2\nseed = 1\ncheck_ranges = false\n'
+                    '[parameters.logit_beta]\nvalues = [6.0, 1000.0]\n'
+                    '[parameters.ev_growth_scale]\nvalues = [1.0, 2.0]\n'
+                    '[metrics]\npeak_dy = { column = "price_Dy_usd_per_kg", stat = "max" }\n')
+    run_sweep(spec, tmp_path / "out", workers=0, progress=False, plots=False)
+    out = open_sweep(tmp_path / "out")
+    assert len(out.runs) == 4 and len(out.failed) == 4
+    assert (out.failed["logit_beta"] == 1000.0).all() and out.failed["error"].str.contains("logit_beta").all()
+    table = heatmap_table(out.runs, "logit_beta", "ev_growth_scale", "peak_dy")
+    assert list(table.columns) == [6.0]
+
+
+def test_sweep_names_outside_the_results_root_are_refused(smoke_sweep, monkeypatch):
+    from sim.ui import sweep_view
+    monkeypatch.setenv("REESIM_RESULTS_ROOT", str(smoke_sweep))
+    out, problem = sweep_view.load("smoke")
+    assert problem is None and out.name == "smoke"
+    for forged in ("../smoke", str(smoke_sweep / "smoke"), "/etc", "smoke/../smoke"):
+        out, problem = sweep_view.load(forged)
+        assert out is None and "not a sweep" in problem and str(smoke_sweep) not in problem
+
+
+def test_cli_sweep_figures_come_from_the_shared_module(smoke_sweep):
+    figures = sorted(p.name for p in (smoke_sweep / "smoke").glob("*.png"))
+    assert figures == ["fan_price_Dy_usd_per_kg.png", "fan_shortage_USA_t.png",
+                       "heatmap_peak_price_Dy_usd_per_kg__china_export_quota_t_per_yr__demand_price_elasticity.png"]
+    import sim.sweep as sweep
+    from sim import sweep_results
+    assert sweep.read_runs.__doc__ and "sweep_results" in sweep.read_runs.__doc__
+    fig = sweep.heatmap(sweep_results.read_runs(smoke_sweep / "smoke"), "china_export_quota_t_per_yr",
+                        "demand_price_elasticity", "peak_price_Dy_usd_per_kg")
+    assert fig.data[0].type == "heatmap"
+
+
+# ---------------------------------------------------------------- the app and reesim ui
+def test_every_component_follows_solara_hook_rules():
+    import solara.validate_hooks as vh
+    from sim.ui import app, compare, shock_editor, simulate, sweep_view, widgets
+    found = 0
+    for mod in (app, compare, shock_editor, simulate, sweep_view, widgets):
+        for obj in vars(mod).values():
+            f = getattr(obj, "f", None)
+            if callable(f) and getattr(f, "__module__", "") == mod.__name__:
+                vh.HookValidator(f).run()
+                found += 1
+    assert found >= 12
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def _listening(port: int) -> bool:
+    with socket.socket() as s:
+        return s.connect_ex(("127.0.0.1", port)) == 0
+
+
+@pytest.mark.slow
+def test_reesim_ui_stops_its_server_on_sigterm():
+    port = _free_port()
+    env = dict(os.environ, PYTHONPATH=str(REPO))
+    proc = subprocess.Popen([sys.executable, "-c", "from sim.cli import app; app()", "ui", "--port", str(port)],
+                            cwd=REPO, env=env,
+                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        deadline = time.time() + 90
+        while not _listening(port):
+            assert time.time() < deadline and proc.poll() is None, "server did not start"
+            time.sleep(0.3)
+        proc.send_signal(signal.SIGTERM)
+        proc.wait(timeout=20)
+        deadline = time.time() + 10
+        while _listening(port) and time.time() < deadline:
+            time.sleep(0.2)
+        assert not _listening(port), "the solara child still serves the port"
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+
+
+def test_compare_bands_cover_five_seeds_and_the_table_reads_them():
+    from sim.ui.compare import SEEDS, band_figure, headline_table, run_seeds
+    a = run_seeds(Levers(seed=3), "2024-06")
+    b = run_seeds(Levers(scenario="china_full_ban", seed=3), "2024-06")
+    assert sorted(a["seed"].unique()) == [3, 4, 5, 6, 7] and SEEDS == 5
+    fig = band_figure(a, b, "baseline", "ban", "price_Dy_usd_per_kg", 3)
+    assert any(tr.name == "B: ban, seed 3" for tr in fig.data)
+    table = headline_table(a, b).set_index("outcome (mean over the run)")
+    dy_a = a.groupby("seed")["price_Dy_usd_per_kg"].mean().median()
+    assert table.loc["price_Dy_usd_per_kg", "A median"] == pytest.approx(dy_a, rel=1e-2)
+    assert all(v == float(f"{v:.3g}") for v in table["A median"])   # 3 significant digits, not 16
+
+
+def test_reesim_ui_binds_to_localhost_unless_told():
+    from sim.ui_command import ui_command_line
+    line = ui_command_line()
+    assert line[line.index("--host") + 1] == "127.0.0.1"

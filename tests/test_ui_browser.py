@@ -1,7 +1,12 @@
-"""The app in a real browser: playwright driving Debian's /usr/bin/chromium against `solara run`."""
+"""The app in a real browser: playwright driving Debian's /usr/bin/chromium against one `solara run`.
+
+One server and one browser for the whole module; the server's results folder holds the output of a
+real ``run_sweep`` on configs/sweeps/smoke.toml.
+"""
 
 from __future__ import annotations
 
+import io
 import os
 import socket
 import subprocess
@@ -9,12 +14,14 @@ import sys
 import time
 from pathlib import Path
 
+import pandas as pd
 import pytest
 
 REPO = Path(__file__).resolve().parents[1]
 CHROMIUM = Path("/usr/bin/chromium")
 ARGS = ["--headless=new", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
         "--disable-component-update", "--disable-sync", "--no-first-run"]
+TIMEOUT_MS = 90_000
 
 pytestmark = [
     pytest.mark.browser,
@@ -29,14 +36,24 @@ def _free_port() -> int:
 
 
 @pytest.fixture(scope="module")
-def server():
+def results(tmp_path_factory):
+    from sim.sweep import run_sweep
+    root = tmp_path_factory.mktemp("results")
+    run_sweep(REPO / "configs/sweeps/smoke.toml", root / "smoke", workers=0, progress=False)
+    return root
+
+
+def _serve(app: str, results: Path | None = None):
     port = _free_port()
-    env = dict(os.environ, SOLARA_ASSETS_PROXY_CACHE_DIR=str(REPO / ".solara-assets"))
-    proc = subprocess.Popen([sys.executable, "-m", "solara", "run", str(REPO / "sim" / "ui" / "app.py"),
+    env = dict(os.environ, SOLARA_ASSETS_PROXY_CACHE_DIR=os.environ.get(
+        "SOLARA_ASSETS_PROXY_CACHE_DIR", str(REPO / ".solara-assets")), PYTHONPATH=str(REPO),
+               SOLARA_TELEMETRY_MIXPANEL_ENABLE="False")
+    if results is not None:
+        env["REESIM_RESULTS_ROOT"] = str(results)
+    proc = subprocess.Popen([sys.executable, "-m", "solara", "run", str(REPO / "sim" / "ui" / app),
                              "--host", "127.0.0.1", "--port", str(port), "--production"],
                             cwd=REPO, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.STDOUT)
-    url = f"http://127.0.0.1:{port}/"
-    deadline = time.time() + 60
+    deadline = time.time() + 90
     while time.time() < deadline:
         try:
             with socket.create_connection(("127.0.0.1", port), timeout=1):
@@ -45,13 +62,23 @@ def server():
             time.sleep(0.3)
     else:
         proc.kill()
-        pytest.fail("solara server did not start in 60 s")
-    yield url
+        pytest.fail("solara server did not start in 90 s")
+    return proc, f"http://127.0.0.1:{port}"
+
+
+def _stop(proc):
     proc.terminate()
     try:
         proc.wait(timeout=10)
     except subprocess.TimeoutExpired:
         proc.kill()
+
+
+@pytest.fixture(scope="module")
+def server(results):
+    proc, url = _serve("app.py", results)
+    yield url
+    _stop(proc)
 
 
 @pytest.fixture(scope="module")
@@ -63,100 +90,206 @@ def browser():
         b.close()
 
 
-def open_page(browser, url):
-    page = browser.new_page(viewport={"width": 1500, "height": 1300})
+@pytest.fixture
+def page(browser):
+    context = browser.new_context(viewport={"width": 1280, "height": 1000}, accept_downloads=True)
+    pg = context.new_page()
+    yield pg
+    context.close()
+
+
+def open_sim(page, url):
     page.goto(url)
-    page.locator(".reesim-month").wait_for(timeout=60000)
+    page.locator(".reesim-month").wait_for(timeout=TIMEOUT_MS)
     return page
 
 
 def month(page) -> str:
-    return page.locator(".reesim-month").inner_text()
+    return page.locator(".reesim-month").inner_text().strip()
 
 
-def image_src(page, view: str) -> str:
-    return page.locator(f"img.reesim-{view}, .reesim-{view} img").first.get_attribute("src") or ""
+def step(page, n: int):
+    for _ in range(n):
+        before = month(page)
+        page.get_by_role("button", name="Step").click()
+        page.wait_for_function(
+            "b => document.querySelector('.reesim-month') && document.querySelector('.reesim-month').innerText.trim() != b",
+            arg=before, timeout=TIMEOUT_MS)
 
 
-def wait_for_month(page, expected: str) -> None:
-    """Wait until the page shows month ``expected`` (YYYY-MM)."""
-    page.wait_for_function(f"document.querySelector('.reesim-month').innerText === '{expected}'", timeout=20000)
+def settled(page):
+    """Wait until no restart is running (the month display is back)."""
+    page.locator(".reesim-busy").wait_for(state="detached", timeout=TIMEOUT_MS)
+    page.locator(".reesim-month").wait_for(timeout=TIMEOUT_MS)
 
 
-def step_to(page, expected: str) -> None:
-    """Press Step once and wait for the page to show month ``expected``."""
+def run_model(months: int, scenario="baseline", seed=1, **params) -> pd.DataFrame:
+    from sim.model import RareEarthModel
+    m = RareEarthModel(scenario, seed=seed, **params)
+    m.run_for(months)
+    return m.datacollector.get_model_vars_dataframe().reset_index(drop=True)
+
+
+# ---------------------------------------------------------------- tests
+def test_hovering_a_chart_shows_a_value_with_its_unit(page, server):
+    open_sim(page, server + "/")
+    step(page, 3)
+    plot = page.locator(".reesim-prices .nsewdrag").first
+    plot.wait_for(timeout=TIMEOUT_MS)
+    box = plot.bounding_box()
+    page.mouse.move(box["x"] + 8, box["y"] + box["height"] / 2)
+    page.mouse.move(box["x"] + 10, box["y"] + box["height"] / 2)
+    hover = page.locator(".reesim-prices .hoverlayer")
+    page.wait_for_function("() => document.querySelector('.reesim-prices .hoverlayer').textContent.includes('USD/kg')",
+                           timeout=20_000)
+    assert "USD/kg" in hover.text_content()
+
+
+def test_every_lever_moves_by_keyboard_and_by_drag_and_shows_its_value(page, server):
+    from sim.ui.levers import format_value, lever_names, parameter_table, slider_positions
+    open_sim(page, server + "/")
+    table = parameter_table()
+    for name in lever_names():
+        p = table[name]
+        lever = page.locator(f".reesim-lever-{name}")
+        value = lever.locator(".reesim-lever-value")
+        assert value.inner_text().strip() == format_value(p.value, p.unit)
+        thumb = lever.locator(".v-slider__thumb-container")
+        thumb.focus()
+        page.keyboard.press("ArrowRight")
+        positions = slider_positions(name, p.value)
+        expected = positions[positions.index(p.value) + 1]
+        page.wait_for_function("([sel, want]) => document.querySelector(sel).innerText.trim() == want",
+                               arg=[f".reesim-lever-{name} .reesim-lever-value", format_value(expected, p.unit)],
+                               timeout=TIMEOUT_MS)
+        settled(page)
+        assert f"{name}={expected:.10g}" in page.url
+        before = value.inner_text().strip()
+        track = lever.locator(".v-slider__track-container").bounding_box()
+        box = thumb.bounding_box()
+        page.mouse.move(box["x"] + box["width"] / 2, box["y"] + box["height"] / 2)
+        page.mouse.down()
+        page.mouse.move(track["x"] + 0.8 * track["width"], track["y"] + track["height"] / 2, steps=8)
+        page.mouse.up()
+        page.wait_for_function("([sel, old]) => document.querySelector(sel).innerText.trim() != old",
+                               arg=[f".reesim-lever-{name} .reesim-lever-value", before], timeout=TIMEOUT_MS)
+        settled(page)
+        page.wait_for_function("n => window.location.search.includes(n + '=')", arg=name, timeout=TIMEOUT_MS)
+        shown = value.inner_text().strip()
+        lo = p.min + 0.6 * (p.max - p.min)
+        dragged = float(page.url.split(f"{name}=")[1].split("&")[0])
+        assert lo <= dragged <= p.max and shown == format_value(dragged, p.unit)
+
+
+def test_a_bad_custom_shock_shows_a_clear_message_and_changes_nothing(page, server):
+    open_sim(page, server + "/")
+    step(page, 2)
+    page.get_by_text("Custom shock").click()
+    page.locator(".reesim-field-lost_frac input").fill("2")
+    page.locator(".reesim-apply-shock").click()
+    msg = page.locator(".reesim-shock-message")
+    msg.wait_for(timeout=TIMEOUT_MS)
+    text = msg.inner_text()
+    assert text.strip() == "shock: nation: Field required"   # first problem: no nation chosen
+    page.locator(".reesim-field-nation").click()
+    page.get_by_role("option", name="MMR", exact=True).click()
+    page.locator(".reesim-apply-shock").click()
+    page.wait_for_function("() => document.querySelector('.reesim-shock-message').innerText.includes('less than')",
+                           timeout=TIMEOUT_MS)
+    text = msg.inner_text()
+    assert "less than or equal to 1" in text and "got 2" in text
+    assert page.locator(".reesim-shock-list").count() == 0 and month(page) == "2024-02"
+
+
+def test_a_preset_shock_and_its_undo(page, server):
+    open_sim(page, server + "/")
+    step(page, 2)
+    page.get_by_role("button", name="Myanmar loses 90 % of mining").click()
+    page.locator(".reesim-shock-list").wait_for(timeout=TIMEOUT_MS)
+    assert "2024-03 Myanmar" in page.locator(".reesim-shock-list").inner_text()
+    step(page, 2)
+    page.locator(".reesim-undo").click()
+    page.locator(".reesim-shock-list").wait_for(state="detached", timeout=TIMEOUT_MS)
+    assert "undone: Myanmar" in page.locator(".reesim-shock-message").inner_text()
+    assert month(page) == "2024-04"
+
+
+def test_downloaded_time_series_matches_the_run(page, server):
+    open_sim(page, server + "/")
+    step(page, 4)
+    with page.expect_download(timeout=TIMEOUT_MS) as dl:
+        page.get_by_role("button", name="time series CSV").click()
+    got = pd.read_csv(dl.value.path())
+    want = run_model(4)
+    assert list(got["date"]) == ["2024-01", "2024-02", "2024-03", "2024-04"]
+    for col in ("price_Dy_usd_per_kg", "shortage_t", "china_share_separation"):
+        assert got[col].tolist() == pytest.approx(want[col].tolist(), rel=1e-12)
+
+
+def test_a_url_with_levers_reproduces_them(page, server):
+    open_sim(page, server + "/?scenario=china_full_ban&seed=4&stockpile_days_scale=2.5")
+    assert "china_full_ban" in page.locator(".reesim-scenario").inner_text()
+    assert page.locator(".reesim-seed input").input_value() == "4"
+    assert page.locator(".reesim-lever-stockpile_days_scale .reesim-lever-value").inner_text().strip() == "2.5 multiple"
+    step(page, 2)
+    want = run_model(2, "china_full_ban", seed=4, stockpile_days_scale=2.5)
+    from sim.ui.charts import fmt_number
+    cards = page.locator(".reesim-kpi-value").all_inner_texts()
+    assert cards[1].startswith(fmt_number(float(want["price_Dy_usd_per_kg"].iloc[-1])))
+
+
+def test_forged_requests_are_refused(page, server):
+    open_sim(page, server + "/?scenario=../../pyproject&seed=1")
+    warning = page.locator(".reesim-url-problem").inner_text()
+    assert "not a shipped scenario" in warning and "pyproject" not in warning and "/work" not in warning
+    assert "baseline" in page.locator(".reesim-scenario").inner_text()
+    page.goto(server + "/?tab=sweep&sweep=../../../etc")
+    refused = page.locator(".reesim-sweep-refused")
+    refused.wait_for(timeout=TIMEOUT_MS)
+    assert "not a sweep" in refused.inner_text() and "etc" not in refused.inner_text()
+
+
+def test_sweep_page_opens_a_real_smoke_sweep_and_draws_its_heatmap(page, server, results):
+    from sim.sweep_results import _label, heatmap_table, open_sweep
+    page.goto(server + "/?tab=sweep&sweep=smoke")
+    page.locator(".reesim-heatmap .js-plotly-plot").wait_for(timeout=TIMEOUT_MS)
+    out = open_sweep(results / "smoke")
+    h = out.heatmaps[0]
+    table = heatmap_table(out.runs, h["x"], h["y"], h["metric"])
+    cells = page.locator(".reesim-heatmap .js-plotly-plot").text_content()
+    for v in table.to_numpy().ravel():
+        assert _label(float(v)) in cells
+    assert page.locator(".reesim-fan .js-plotly-plot path.js-line").count() >= 1
+    assert "16 runs ok, 0 failed" in page.inner_text("body")
+
+
+def test_the_2010_replay_shows_recorded_prices(page, server):
+    from sim.ui.history import history_prices
+    open_sim(page, server + "/?scenario=china_2010_quota")
+    step(page, 1)
+    assert "History mode" in page.locator(".reesim-history-note").inner_text()
+    legend = page.locator(".reesim-prices .legend").text_content()
+    assert "Dy recorded" in legend and "Nd recorded" in legend
+    h = history_prices("china_2010_quota")
+    shown = h[h["element"].isin(["Nd", "Tb", "Dy", "NdFeB"]) & ~h["inside_china"]]
+    points = page.locator(".reesim-prices .scatterlayer .trace .points path").count()
+    assert points == len(shown)
+
+
+def test_mesa_solaraviz_reset_works(page):
+    """Mesa's SolaraViz on RareEarthModel (its own small app, the one extra server of this module)."""
+    proc, url = _serve("mesa_app.py")
+    try:
+        _mesa_reset(page, url)
+    finally:
+        _stop(proc)
+
+
+def _mesa_reset(page, url):
+    page.goto(url)
+    page.get_by_text("Time: 0.0").wait_for(timeout=TIMEOUT_MS)
     page.get_by_role("button", name="Step").click()
-    wait_for_month(page, expected)
-
-
-def assert_no_error_box(page):
-    assert page.locator(".v-alert.error").count() == 0
-    assert "Traceback (most recent call last)" not in page.locator("body").inner_text()
-
-
-def test_page_loads_with_the_start_month_and_all_views(browser, server):
-    page = open_page(browser, server)
-    assert month(page) == "2024-01 (not started)"
-    for view in ("prices", "china", "shortages", "stockpiles", "map"):
-        assert page.locator(f".reesim-{view}").count() == 1
-    assert_no_error_box(page)
-    page.close()
-
-
-def test_play_advances_the_month_and_changes_the_price_chart(browser, server):
-    page = open_page(browser, server)
-    step_to(page, "2024-01")
-    before = image_src(page, "prices")
-    page.get_by_role("button", name="Play").click()
-    page.wait_for_function("document.querySelector('.reesim-month').innerText >= '2024-05'", timeout=40000)
-    page.get_by_role("button", name="Pause").click()
-    time.sleep(1.0)
-    assert month(page) >= "2024-05"
-    assert image_src(page, "prices") != before
-    assert_no_error_box(page)
-    page.close()
-
-
-def test_shock_adds_its_marker(browser, server):
-    page = open_page(browser, server)
-    step_to(page, "2024-01")
-    before = image_src(page, "china")
-    page.get_by_role("button", name="China bans heavy-REE exports").click()
-    page.get_by_text("China bans heavy-REE exports: in force from 2024-02").wait_for(timeout=20000)
-    assert page.get_by_text("2024-02 China bans heavy-REE exports").count() == 1
-    assert image_src(page, "china") != before       # the marker is drawn on the chart
-    assert_no_error_box(page)
-    page.close()
-
-
-def test_switching_scenario_or_seed_resets_the_run(browser, server):
-    page = open_page(browser, server)
-    step_to(page, "2024-01")
-    step_to(page, "2024-02")
-    seed = page.get_by_label("Seed")
-    seed.fill("5")
-    seed.press("Enter")
-    page.wait_for_function("document.querySelector('.reesim-month').innerText.includes('not started')",
-                           timeout=20000)
-    step_to(page, "2024-01")
-    step_to(page, "2024-02")
-    page.get_by_label("Scenario").click(force=True)
-    page.get_by_role("option", name="china_full_ban", exact=True).click()
-    page.wait_for_function("document.querySelector('.reesim-month').innerText.includes('not started')",
-                           timeout=20000)
-    assert_no_error_box(page)
-    page.close()
-
-
-def test_two_sessions_do_not_share_a_model(browser, server):
-    a = open_page(browser, server)
-    b = open_page(browser, server)
-    for _ in range(3):
-        a.get_by_role("button", name="Step").click()
-    wait_for_month(a, "2024-03")
-    time.sleep(0.5)
-    assert month(b) == "2024-01 (not started)"
-    assert_no_error_box(a)
-    assert_no_error_box(b)
-    a.close()
-    b.close()
+    page.get_by_text("Time: 1.0").wait_for(timeout=TIMEOUT_MS)
+    page.get_by_role("button", name="Reset").click()
+    page.get_by_text("Time: 0.0").wait_for(timeout=20_000)
+    assert "Traceback" not in page.inner_text("body")

@@ -1,291 +1,264 @@
-"""The animated views of the Simulate page, as persistent matplotlib Figures.
+"""The Simulate page's charts as Plotly figures: live run over a faint baseline, with event markers.
 
-Each chart keeps its Figure and artists for the whole run and only updates their data
-every frame (see :mod:`sim.ui.blit`); a shock adds a vertical marker to every time
-axis. Series are read from the model's DataCollector columns (``model_vars``), which are
-plain lists, so no DataFrame is built per frame.
+Every time chart spans the scenario's whole horizon and draws the baseline (the same scenario and
+seed, no levers, no shocks) faintly behind the live run, so the page is never empty and every
+change reads as a difference from the baseline. Scenario events and the session's shocks are
+labelled markers; labels close in time go to separate rows so they never overlap. Figures are plain
+``plotly.graph_objects.Figure`` objects: the page shows them interactively and
+:mod:`sim.static_figures` turns the same figures into PNG/SVG files.
 """
 
 from __future__ import annotations
 
-import math
+from dataclasses import dataclass
 
 import numpy as np
-from matplotlib import colormaps
+import pandas as pd
 
-from sim.ui.blit import BlitFigure
-from sim.ui.trade_map import TradeMap
-from sim.world import ELEMENTS, SECTORS
+from sim.calendar import month_index
+from sim.sweep_results import GRID, PALETTE, STYLE
 
-GOODS = ELEMENTS + ("NdFeB",)
+GOODS = ("La", "Ce", "Pr", "Nd", "Sm", "Gd", "Tb", "Dy", "Y", "NdFeB")
+DEFAULT_ELEMENTS = ("Nd", "Tb", "Dy", "NdFeB")
 STAGES = ("mining", "separation", "magnets")
-STAGE_COLOURS = {"mining": "#8c564b", "separation": "#1f77b4", "magnets": "#d62728"}
-WINDOW_YEARS = 5
-SHOCK_COLOUR = "#9467bd"
+FONT = dict(size=13)
+BASELINE_OPACITY = 0.35
+EVENT_COLOUR = "#9467bd"
+SHOCK_COLOUR = "#d62728"
+LABEL_ROWS = 4
+LABEL_CHARS = 16              # a marker's label is cut to this many characters (the full text is in its hover)
+CHAR_FRAC = 0.0125            # share of the x range one label character takes on a chart ~600 px wide
+GOOD_COLOURS = {"ore": "#8c564b", "oxide": "#1f77b4", "magnet": "#d62728"}
+LIVE = "live:"                # trace ``meta`` of a live line: "live:<column>" (updated every frame)
 
 
-def month_to_year(month: str) -> float:
-    """'2027-03' -> 2027.1667 (the month's start as a fractional year)."""
-    y, m = month.split("-")
-    return int(y) + (int(m) - 1) / 12.0
+def dates(frame: pd.DataFrame) -> np.ndarray:
+    """The frame's ``date`` column as "YYYY-MM-01" strings (Plotly reads them as dates; a datetime64
+    array would reach the browser as raw integers)."""
+    return np.char.add(frame["date"].to_numpy(dtype=str), "-01").astype(object)
 
 
-def series(model, column: str) -> np.ndarray:
-    """One recorded model series as an array (one value per simulated month)."""
-    return np.asarray(model.datacollector.model_vars.get(column, ()), dtype=float)
+def values(frame: pd.DataFrame, column: str) -> np.ndarray:
+    return frame[column].to_numpy(dtype=float)
 
 
-def time_axis(model) -> np.ndarray:
-    """Fractional years of the recorded months."""
-    dates = model.datacollector.model_vars.get("date", [])
-    if not dates:
-        return np.empty(0)
-    return month_to_year(dates[0]) + np.arange(len(dates)) / 12.0
+@dataclass(frozen=True)
+class Mark:
+    """A labelled vertical marker: a scenario event or a shock, at a month."""
+
+    month: str
+    label: str
+    detail: str
+    shock: bool
 
 
-class _TimeChart:
-    """Shared behaviour: a growing x window, y limits that only widen, shock markers."""
-
-    def __init__(self, start_year: float, figsize=(6.4, 3.0), ncols: int = 1) -> None:
-        self.bf = BlitFigure(figsize=figsize)
-        self.axes = list(np.atleast_1d(self.bf.fig.subplots(1, ncols)))
-        self.time_axes = list(self.axes)
-        self.start = start_year
-        self.right = start_year + WINDOW_YEARS
-        self.n_shocks = 0
-        for ax in self.axes:
-            ax.set_xlim(self.start, self.right)
-            ax.grid(True, lw=0.3, alpha=0.5)
-            ax.tick_params(labelsize=7)
-
-    def _update_x(self, x_now: float) -> None:
-        if x_now + 0.5 > self.right:
-            self.right = self.start + WINDOW_YEARS * math.ceil((x_now + 1.0 - self.start) / WINDOW_YEARS)
-            for ax in self.time_axes:
-                ax.set_xlim(self.start, self.right)
-            self.bf.invalidate()
-
-    def _widen_y(self, ax, lo: float, hi: float, log: bool = False) -> None:
-        b, t = ax.get_ylim()
-        if not (np.isfinite(lo) and np.isfinite(hi)):
-            return
-        nb, nt = b, t
-        if hi > t:
-            nt = hi * (3.0 if log else 1.4)
-        if log and lo < b and lo > 0:
-            nb = lo / 3.0
-        if (nb, nt) != (b, t):
-            ax.set_ylim(nb, nt)
-            self.bf.invalidate()
-
-    def _mark_shocks(self, shocks: list[tuple[str, str]]) -> None:
-        for month, label in shocks[self.n_shocks:]:
-            x = month_to_year(month)
-            for k, ax in enumerate(self.time_axes):
-                ax.axvline(x, color=SHOCK_COLOUR, lw=1.2, ls="-", alpha=0.8, gid="shock")
-                if k == 0:
-                    ax.text(x, 0.98, " " + label, transform=ax.get_xaxis_transform(), rotation=90,
-                            va="top", ha="left", fontsize=6.5, color=SHOCK_COLOUR, gid="shock")
-            self.bf.invalidate()
-        self.n_shocks = len(shocks)
-
-    def render(self, model) -> bytes:
-        x = time_axis(model)
-        if len(x):
-            self._update_x(float(x[-1]))
-        self._mark_shocks(list(model.shock_log))
-        self.draw(model, x)
-        return self.bf.render_png()
-
-    def draw(self, model, x: np.ndarray) -> None:  # pragma: no cover - abstract
-        raise NotImplementedError
+def event_marks(spec, shock_log) -> list[Mark]:
+    """The scenario's own events (grouped by month) and the session's shocks, in time order."""
+    by_month: dict[str, list[str]] = {}
+    for ev in spec.events:
+        who = getattr(ev, "nation", None) or getattr(ev, "investor", None) or ""
+        by_month.setdefault(ev.at, []).append(f"{ev.type.replace('_', ' ')} {who}".strip())
+    marks = [Mark(m, items[0] if len(items) == 1 else f"{len(items)} events", "<br>".join(items), False)
+             for m, items in by_month.items() if spec.start <= m <= spec.end]
+    marks += [Mark(m, label, label, True) for m, label in shock_log]
+    return sorted(marks, key=lambda k: (k.month, k.shock))
 
 
-class PriceChart(_TimeChart):
-    """Prices by element, log scale: outside China solid, inside China dashed."""
-
-    def __init__(self, start_year: float, elements=GOODS) -> None:
-        super().__init__(start_year, figsize=(6.4, 3.4))
-        ax = self.axes[0]
-        ax.set_yscale("log")
-        ax.set_ylim(0.5, 3000)
-        ax.set_ylabel("USD/kg (oxide; NdFeB magnet)", fontsize=7)
-        ax.set_title("Prices: outside China (solid) vs inside China (dashed)", fontsize=9, loc="left")
-        cmap = colormaps["tab10"]
-        self.lines = {}
-        for i, g in enumerate(GOODS):
-            c = cmap(i % 10)
-            out, = ax.plot([], [], color=c, lw=1.4, label=g)
-            ins, = ax.plot([], [], color=c, lw=0.9, ls="--")
-            self.lines[g] = (self.bf.animate(out), self.bf.animate(ins))
-        ax.legend(ncols=5, fontsize=6.5, loc="upper left", framealpha=0.7)
-        self.set_elements(elements)
-
-    def set_elements(self, elements) -> None:
-        for g, pair in self.lines.items():
-            for line in pair:
-                line.set_visible(g in elements)
-        self.bf.invalidate()
-
-    def draw(self, model, x):
-        lo, hi = np.inf, 0.0
-        for g, (out, ins) in self.lines.items():
-            if not out.get_visible():
-                continue
-            yo = series(model, f"price_{g}_usd_per_kg")
-            yi = series(model, f"price_{g}_china_usd_per_kg")
-            out.set_data(x, yo)
-            ins.set_data(x, yi)
-            if len(yo):
-                lo = min(lo, yo.min(), yi.min())
-                hi = max(hi, yo.max(), yi.max())
-        if hi > 0:
-            self._widen_y(self.axes[0], lo, hi, log=True)
+def label_rows(marks: list[Mark], start: str, end: str) -> list[int | None]:
+    """A row for each mark's label so that labels never overlap (greedy, in time order); None when no row
+    has room (that mark keeps its line and hover text but shows no label)."""
+    span = max(1, month_index(end) - month_index(start))
+    free_from = [-10**9] * LABEL_ROWS           # month where each row is free again
+    rows: list[int | None] = []
+    for m in marks:
+        x = month_index(m.month)
+        row = next((r for r in range(LABEL_ROWS) if x >= free_from[r]), None)
+        if row is not None:
+            free_from[row] = x + (len(m.label[:LABEL_CHARS]) + 1) * CHAR_FRAC * span
+        rows.append(row)
+    return rows
 
 
-class ChinaChart(_TimeChart):
-    """China's share of output by stage, and the Herfindahl index of each stage."""
-
-    def __init__(self, start_year: float) -> None:
-        super().__init__(start_year, figsize=(6.4, 2.8), ncols=2)
-        share_ax, hhi_ax = self.axes
-        share_ax.set_title("China's share of output", fontsize=9, loc="left")
-        hhi_ax.set_title("Concentration (HHI, 0-10,000)", fontsize=9, loc="left")
-        self.lines = {}
-        for stage in STAGES:
-            c = STAGE_COLOURS[stage]
-            s, = share_ax.plot([], [], color=c, lw=1.5, label=stage)
-            h, = hhi_ax.plot([], [], color=c, lw=1.5)
-            self.lines[stage] = (self.bf.animate(s), self.bf.animate(h))
-        share_ax.set_ylim(0, 1.05)
-        hhi_ax.set_ylim(0, 10500)
-        share_ax.legend(fontsize=6.5, loc="lower left")
-        self.bf.fig.subplots_adjust(left=0.07, right=0.98, bottom=0.1, top=0.88, wspace=0.18)
-
-    def draw(self, model, x):
-        for stage, (s, h) in self.lines.items():
-            s.set_data(x, series(model, f"china_share_{stage}"))
-            h.set_data(x, series(model, f"hhi_{stage}"))
+def _layout(fig, title: str, y_title: str, start: str, end: str, marks: list[Mark], log: bool = False,
+            height: int = 400) -> None:
+    shapes, annotations = [], []
+    for m, row in zip(marks, label_rows(marks, start, end)):
+        colour = SHOCK_COLOUR if m.shock else EVENT_COLOUR
+        shapes.append(dict(type="line", xref="x", yref="paper", x0=m.month, x1=m.month, y0=0, y1=1,
+                           line=dict(color=colour, width=1.2, dash="solid" if m.shock else "dot")))
+        annotations.append(dict(x=m.month, xref="x", y=1.0 - 0.075 * (row or 0), yref="paper",
+                                text=m.label[:LABEL_CHARS] if row is not None else "•",
+                                hovertext=f"{m.month}: {m.detail}", showarrow=False, xanchor="left",
+                                yanchor="top", font=dict(size=12, color=colour), bgcolor="rgba(255,255,255,0.8)"))
+    fig.update_layout(
+        title=dict(text=title, font=dict(size=15)), font=FONT, height=height, **STYLE,
+        margin=dict(l=70, r=20, t=50, b=40), hovermode="x unified", shapes=shapes, annotations=annotations,
+        legend=dict(orientation="h", yanchor="top", y=-0.12, x=0, font=dict(size=12)),
+        xaxis=dict(range=[f"{start}-01", f"{end}-28"], type="date", hoverformat="%Y-%m", gridcolor=GRID),
+        yaxis=dict(title=y_title, type="log" if log else "linear", gridcolor=GRID))
 
 
-class ShortageChart(_TimeChart):
-    """Shortages by sector over time (left) and by nation over the last 12 months (right)."""
-
-    TOP = 8
-
-    def __init__(self, start_year: float, nations: tuple[str, ...]) -> None:
-        super().__init__(start_year, figsize=(6.4, 3.0), ncols=2)
-        sec_ax, nat_ax = self.axes
-        self.time_axes = [sec_ax]
-        self.nations = nations
-        sec_ax.set_title("Shortage by sector (t/month)", fontsize=9, loc="left")
-        nat_ax.set_title("By nation, last 12 months (t)", fontsize=9, loc="left")
-        cmap = colormaps["tab10"]
-        self.lines = {s: self.bf.animate(sec_ax.plot([], [], color=cmap(i % 10), lw=1.2, label=s)[0])
-                      for i, s in enumerate(SECTORS)}
-        sec_ax.set_ylim(0, 10)
-        sec_ax.legend(fontsize=5.5, ncols=2, loc="upper left", framealpha=0.6)
-        nat_ax.set_xlim(0, 10)
-        nat_ax.set_ylim(-0.6, self.TOP - 0.4)
-        nat_ax.invert_yaxis()
-        nat_ax.set_yticks([])
-        self.bars = [self.bf.animate(b) for b in nat_ax.barh(range(self.TOP), [0] * self.TOP, color="#d62728",
-                                                             alpha=0.7)]
-        self.bar_labels = [self.bf.animate(nat_ax.text(0, i, "", va="center", fontsize=7))
-                           for i in range(self.TOP)]
-        self.bf.fig.subplots_adjust(left=0.08, right=0.98, bottom=0.1, top=0.88, wspace=0.12)
-
-    def draw(self, model, x):
-        sec_ax, nat_ax = self.axes
-        hi = 0.0
-        for s, line in self.lines.items():
-            y = series(model, f"shortage_{s}_t")
-            line.set_data(x, y)
-            if len(y):
-                hi = max(hi, float(y.max()))
-        self._widen_y(sec_ax, 0.0, hi)
-        totals = np.array([series(model, f"shortage_{iso}_t")[-12:].sum() for iso in self.nations])
-        order = np.argsort(totals)[::-1][: self.TOP]
-        peak = float(totals[order[0]]) if len(order) else 0.0
-        if peak > nat_ax.get_xlim()[1]:
-            nat_ax.set_xlim(0, peak * 1.5)
-            self.bf.invalidate()
-        for k, (bar, label) in enumerate(zip(self.bars, self.bar_labels)):
-            i = order[k]
-            bar.set_width(totals[i])
-            label.set_position((0, k))
-            label.set_text(f" {self.nations[i]} {totals[i]:,.0f}" if totals[i] > 0 else "")
+def _line(go, frame, column, name, colour, unit, *, baseline=False, dash=None, group=None, show=True):
+    return go.Scatter(
+        x=dates(frame), y=values(frame, column), meta=None if baseline else LIVE + column, name=f"{name} (baseline)" if baseline else name, mode="lines", legendgroup=group or name,
+        line=dict(color=colour, width=1.5 if baseline else 2.4, dash=dash or ("dot" if baseline else None)),
+        opacity=BASELINE_OPACITY if baseline else 1.0, showlegend=show,
+        hovertemplate=f"%{{y:.4g}} {unit}")
 
 
-class StockpileChart(_TimeChart):
-    """Strategic stockpiles (world total, five largest holders) and traders' speculative stock (t REO)."""
-
-    TOP = 5
-
-    def __init__(self, start_year: float, nations: tuple[str, ...]) -> None:
-        super().__init__(start_year, figsize=(6.4, 2.8))
-        ax = self.axes[0]
-        self.nations = nations
-        ax.set_title("Strategic stockpiles and speculative stock (t REO)", fontsize=9, loc="left")
-        ax.set_ylim(0, 1000)
-        self.total = self.bf.animate(ax.plot([], [], color="k", lw=1.8, label="world")[0])
-        self.spec = self.bf.animate(ax.plot([], [], color="tab:red", lw=1.4, ls="--",
-                                            label="speculators (off market)")[0])
-        cmap = colormaps["tab10"]
-        self.lines = [self.bf.animate(ax.plot([], [], color=cmap(i), lw=1.2)[0]) for i in range(self.TOP)]
-        self.legend = ax.legend(fontsize=6.5, loc="upper left")
-        self.top: tuple = ()
-
-    def draw(self, model, x):
-        ax = self.axes[0]
-        total = series(model, "stockpile_total_t")
-        self.total.set_data(x, total)
-        spec = series(model, "speculative_stock_t")
-        self.spec.set_data(x, spec)
-        now = np.array([model.recorder.last.get(f"stockpile_{iso}_t", 0.0) if model.recorder.last else 0.0
-                        for iso in self.nations])
-        top = tuple(self.nations[i] for i in sorted(np.argsort(now)[::-1][: self.TOP]) if now[i] > 0)
-        for line, iso in zip(self.lines, top + (None,) * self.TOP):
-            if iso is None:
-                line.set_data([], [])
-                line.set_label("_")
-            else:
-                line.set_data(x, series(model, f"stockpile_{iso}_t"))
-                line.set_label(iso)
-        if top != self.top:
-            self.top = top
-            self.legend.remove()
-            self.legend = ax.legend(fontsize=6.5, loc="upper left")
-            self.bf.invalidate()
-        if len(total):
-            self._widen_y(ax, 0.0, float(max(total.max(), spec.max() if len(spec) else 0.0)))
+def price_figure(frame: pd.DataFrame, baseline: pd.DataFrame, spec, marks: list[Mark],
+                 elements=DEFAULT_ELEMENTS, log: bool = True, history: pd.DataFrame | None = None):
+    """Prices outside China (USD/kg): live run, baseline, and recorded prices as points (history mode)."""
+    import plotly.graph_objects as go
+    fig = go.Figure()
+    for i, g in enumerate(GOODS):
+        if g not in elements:
+            continue
+        colour, col = PALETTE[i % len(PALETTE)], f"price_{g}_usd_per_kg"
+        fig.add_trace(_line(go, baseline, col, g, colour, "USD/kg", baseline=True,
+                            show=False))
+        fig.add_trace(_line(go, frame, col, g, colour, "USD/kg"))
+        if history is not None:
+            h = history[(history["element"] == g) & ~history["inside_china"]]
+            if len(h):
+                fig.add_trace(go.Scatter(
+                    x=np.char.add(h["date"].to_numpy(dtype=str), "-01").astype(object),
+                    y=h["price_usd_per_kg"].to_numpy(dtype=float), mode="markers", name=f"{g} recorded",
+                    legendgroup=g, marker=dict(color=colour, size=10, symbol="diamond",
+                                               line=dict(color="black", width=1)),
+                    customdata=h["source"].to_numpy(dtype=str), hovertemplate="recorded %{y:.4g} USD/kg (%{customdata})"))
+    _layout(fig, "Prices outside China (dotted: baseline" + ("; diamonds: recorded)" if history is not None
+                                                            else ")"),
+            "USD/kg (oxide; NdFeB magnet)", spec.start, spec.end, marks, log=log, height=440)
+    return fig
 
 
-class Dashboard:
-    """Every animated view of one model: render all of them to PNG bytes in one call."""
+def china_figure(frame, baseline, spec, marks):
+    """China's share of world output by stage (0-1)."""
+    import plotly.graph_objects as go
+    fig = go.Figure()
+    for i, stage in enumerate(STAGES):
+        col, colour = f"china_share_{stage}", PALETTE[i]
+        fig.add_trace(_line(go, baseline, col, stage, colour, "share", baseline=True,
+                            show=False))
+        fig.add_trace(_line(go, frame, col, stage, colour, "share"))
+    _layout(fig, "China's share of world output (dotted: baseline)", "share of world output (0-1)",
+            spec.start, spec.end, marks)
+    fig.update_yaxes(range=[0, 1.05])
+    return fig
 
-    VIEWS = ("prices", "china", "shortages", "stockpiles", "map")
 
-    def __init__(self, model, elements=GOODS) -> None:
-        start = month_to_year(model.spec.start)
-        w = model.world
-        self.prices = PriceChart(start, elements)
-        self.china = ChinaChart(start)
-        self.shortages = ShortageChart(start, w.nations)
-        self.stockpiles = StockpileChart(start, w.nations)
-        self.map = TradeMap(w.nations, w.lat, w.lon, w.bloc)
-        self.map_bf = BlitFigure(fig=self.map.fig)
-        for artist in (self.map.lines, self.map.heads, self.map.title):
-            self.map_bf.animate(artist)
+def shortage_figure(frame, baseline, spec, marks, top: int = 4):
+    """World shortage (t/month): total, baseline, and the sectors short the most so far."""
+    import plotly.graph_objects as go
+    fig = go.Figure()
+    fig.add_trace(_line(go, baseline, "shortage_t", "all sectors", "#333333", "t/month",
+                        baseline=True, show=False))
+    fig.add_trace(_line(go, frame, "shortage_t", "all sectors", "#333333", "t/month"))
+    sectors = [c for c in frame.columns if c.startswith("shortage_") and c.endswith("_t")
+               and c[9:-2].islower() and c != "shortage_t"]
+    totals = sorted(((float(frame[c].sum()), c) for c in sectors), reverse=True)
+    for i, (total, col) in enumerate(totals[:top]):
+        if total > 0:
+            fig.add_trace(_line(go, frame, col, col[9:-2].replace("_", " "),
+                                PALETTE[(i + 1) % len(PALETTE)], "t/month", dash="dash"))
+    _layout(fig, "Shortage: need not met (dotted: baseline)", "t per month", spec.start, spec.end, marks)
+    return fig
 
-    def render(self, model) -> dict[str, bytes]:
-        """PNG bytes of every view for the model's current month."""
-        out = {
-            "prices": self.prices.render(model),
-            "china": self.china.render(model),
-            "shortages": self.shortages.render(model),
-            "stockpiles": self.stockpiles.render(model),
-        }
-        self.map.update(model.last_flows, model.current_month(), list(model.shock_log))
-        out["map"] = self.map_bf.render_png()
-        return out
+
+def stockpile_figure(frame, baseline, spec, marks):
+    """Strategic stockpiles of every nation and speculators' stock (t REO)."""
+    import plotly.graph_objects as go
+    fig = go.Figure()
+    for col, name, colour in (("stockpile_total_t", "strategic stockpiles", "#1f77b4"),
+                              ("speculative_stock_t", "speculators' stock", "#ff7f0e")):
+        fig.add_trace(_line(go, baseline, col, name, colour, "t", baseline=True, show=False))
+        fig.add_trace(_line(go, frame, col, name, colour, "t"))
+    _layout(fig, "Stockpiles (dotted: baseline)", "t REO", spec.start, spec.end, marks)
+    return fig
+
+
+def describe(fig) -> str:
+    """Alt text: the chart's title and the latest value of each live line."""
+    parts = []
+    for tr in fig.data:
+        if tr.type == "scatter" and tr.mode == "lines" and tr.opacity in (None, 1.0) and tr.y is not None \
+                and len(tr.y):
+            parts.append(f"{tr.name} {float(tr.y[-1]):.4g} in {tr.x[-1]}")
+    title = fig.layout.title.text or ""
+    return f"{title}. Latest: " + ("; ".join(parts) if parts else "not started") + "."
+
+
+def chart_table(fig, months: int = 24) -> pd.DataFrame:
+    """The data behind a time chart: one column per line (live and baseline), the last ``months`` months."""
+    cols = {}
+    for tr in fig.data:
+        if tr.type == "scatter" and tr.x is not None and len(tr.x) and tr.mode == "lines":
+            cols[tr.name] = pd.Series(np.asarray(tr.y, dtype=float), index=[str(x)[:7] for x in tr.x])
+    table = pd.DataFrame(cols)
+    live = [tr.name for tr in fig.data if tr.type == "scatter" and tr.opacity in (None, 1.0)
+            and tr.x is not None and len(tr.x)]
+    if live:
+        last = max(str(tr.x[-1])[:7] for tr in fig.data if tr.name in live)
+        table = table[table.index <= last]
+    table = table.tail(months).map(lambda v: float(f"{v:.4g}") if np.isfinite(v) else v)
+    table.index.name = "month"
+    return table.reset_index()
+
+
+def live_updates(frame: pd.DataFrame, fig) -> dict[str, dict]:
+    """New x/y of every live line of ``fig`` (traces whose ``meta`` is "live:<column>") from ``frame``."""
+    x = dates(frame)
+    return {tr.meta: dict(x=x, y=values(frame, tr.meta[len(LIVE):])) for tr in fig.data
+            if isinstance(tr.meta, str) and tr.meta.startswith(LIVE) and tr.meta[len(LIVE):] in frame.columns}
+
+
+KPIS = (  # column, label, unit, scale
+    ("price_Nd_usd_per_kg", "Nd oxide outside China", "USD/kg", 1.0),
+    ("price_Dy_usd_per_kg", "Dy oxide outside China", "USD/kg", 1.0),
+    ("price_Tb_usd_per_kg", "Tb oxide outside China", "USD/kg", 1.0),
+    ("china_share_mining", "China's share of mining", "%", 100.0),
+    ("china_share_separation", "China's share of separation", "%", 100.0),
+    ("shortage_frac", "Shortage (need not met)", "%", 100.0),
+    ("central_asia_mine_output_t", "Central Asian mine output", "t/month", 1.0),
+)
+
+
+@dataclass(frozen=True)
+class Kpi:
+    label: str
+    value: float
+    unit: str
+    vs_baseline: float | None       # value minus the baseline's in the same month
+    since_shock: float | None       # value minus its value in the month before the last shock
+
+
+def kpis(frame: pd.DataFrame, baseline: pd.DataFrame, last_shock_month: str | None) -> list[Kpi]:
+    """Headline numbers of the latest month, against the baseline and since the last shock."""
+    if frame.empty:
+        return []
+    month = str(frame["date"].iloc[-1])
+    base_row = baseline[baseline["date"] == month]
+    before = frame[frame["date"] < last_shock_month] if last_shock_month else frame.iloc[0:0]
+    out = []
+    for col, label, unit, scale in KPIS:
+        if col not in frame.columns:
+            continue
+        v = float(frame[col].iloc[-1]) * scale
+        b = float(base_row[col].iloc[0]) * scale if len(base_row) else None
+        s = float(before[col].iloc[-1]) * scale if len(before) else None
+        out.append(Kpi(label, v, unit, None if b is None else v - b, None if s is None else v - s))
+    return out
+
+
+def fmt_number(v: float) -> str:
+    """3 significant digits, thousands separated."""
+    if v is None or not np.isfinite(v):
+        return "-"
+    return f"{v:,.0f}" if abs(v) >= 100 else f"{v:.3g}"
+
+
+def fmt_change(d: float | None, unit: str) -> str:
+    if d is None or not np.isfinite(d):
+        return "-"
+    return ("+" if d >= 0 else "−") + fmt_number(abs(d)) + (" pp" if unit == "%" else f" {unit}")

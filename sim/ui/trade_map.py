@@ -1,9 +1,10 @@
-"""World map of trade flows, drawn offline from the shipped country outlines.
+"""World map of this month's trade flows as an interactive Plotly figure, drawn offline.
 
-The outlines (``configs/world/outlines/countries-110m.json``, Natural Earth 1:110m
-via the ``world-atlas`` package) are decoded once per process; each frame only the
-flow arrows change: nations sit at their coordinates, arrows are scaled by tonnes
-and coloured by good (ore, oxide, magnet).
+The outlines (``configs/world/outlines/countries-110m.json``, Natural Earth 1:110m via the
+``world-atlas`` package) are decoded once per process and drawn as plain lines (Plotly's geo maps
+would fetch their outlines from the network). Flows are curves from exporter to importer, coloured
+by good (ore, oxide, magnet) and drawn in three widths whose tonnage the legend states; hovering
+a flow's middle shows exporter, importer, good and t/month.
 """
 
 from __future__ import annotations
@@ -15,17 +16,11 @@ from functools import lru_cache
 from pathlib import Path
 
 import numpy as np
-from matplotlib.collections import LineCollection, PolyCollection
-from matplotlib.figure import Figure
-from matplotlib.lines import Line2D
 
 OUTLINE_DIR = Path(__file__).resolve().parents[2] / "configs" / "world" / "outlines"
 GOOD_COLOURS = {"ore": "#8c564b", "oxide": "#1f77b4", "magnet": "#d62728"}
-BLOC_COLOURS = {"china": "#f4cccc", "us_allied": "#d9e8f5", "russia_aligned": "#ead1dc",
-                "nonaligned": "#eeeeee"}
-OTHER_LAND = "#f7f7f7"
 ARROWS_PER_GOOD = 12
-MAX_LINE_WIDTH = 9.0
+WIDTHS = (1.5, 4.0, 8.0)          # line widths of the small, middle and large tonnage classes
 
 
 @dataclass(frozen=True)
@@ -108,75 +103,95 @@ def _curve(x0: float, y0: float, x1: float, y1: float, bend: float = 0.18, n: in
     return (1 - t) ** 2 * np.array([x0, y0]) + 2 * (1 - t) * t * np.array([cx, cy]) + t ** 2 * np.array([x1, y1])
 
 
-def _arrow_head(base: np.ndarray, tip: np.ndarray, size_deg: float) -> np.ndarray:
-    """A triangle pointing from ``base`` to ``tip`` (degrees), ``size_deg`` wide."""
-    d = tip - base
-    length = float(np.hypot(*d)) or 1.0
-    u = d / length
-    v = np.array([-u[1], u[0]])
-    back = tip - u * size_deg * 1.6
-    return np.array([tip, back + v * size_deg, back - v * size_deg])
+@lru_cache(maxsize=1)
+def outline_path() -> tuple[np.ndarray, np.ndarray]:
+    """Every country ring as one x/y path with NaN between rings (one Plotly trace)."""
+    gap = np.array([[np.nan, np.nan]])
+    path = np.concatenate([part for ring in load_outlines().rings for part in (np.round(ring, 2), gap)])
+    return path[:, 0], path[:, 1]
 
 
-class TradeMap:
-    """A persistent map figure: outlines drawn once, flow arrows replaced every frame."""
+def tonnage_classes(peak_t: float) -> list[float]:
+    """Lower bounds (t/month) of the three width classes: 0, a tenth and a third of the largest flow."""
+    return [0.0, peak_t / 10.0, peak_t / 3.0]
 
-    def __init__(self, nations: tuple[str, ...], lat: np.ndarray, lon: np.ndarray,
-                 bloc: tuple[str, ...], figsize=(9.0, 4.6), dpi: int = 80) -> None:
-        self.nations, self.lat, self.lon = nations, np.asarray(lat), np.asarray(lon)
-        self.fig = Figure(figsize=figsize, dpi=dpi)
-        ax = self.ax = self.fig.add_subplot()
-        self.fig.subplots_adjust(left=0.01, right=0.99, bottom=0.01, top=0.9)
-        outlines = load_outlines()
-        colour_of = {iso3_to_numeric().get(iso): BLOC_COLOURS.get(b, OTHER_LAND)
-                     for iso, b in zip(nations, bloc)}
-        faces = [colour_of.get(c, OTHER_LAND) for c in outlines.codes]
-        ax.add_collection(PolyCollection(outlines.rings, facecolors=faces, edgecolors="#b0b0b0",
-                                         linewidths=0.3, zorder=0))
-        ax.scatter(self.lon, self.lat, s=9, c="#333333", zorder=3)
-        for iso, x, y in zip(nations, self.lon, self.lat):
-            ax.text(x + 1.2, y + 1.0, iso, fontsize=6, color="#333333", zorder=4)
-        ax.set_xlim(-170, 190)
-        ax.set_ylim(-58, 84)
-        ax.set_aspect("equal")
-        ax.set_xticks([])
-        ax.set_yticks([])
-        ax.legend(handles=[Line2D([], [], color=c, lw=3, label=g) for g, c in GOOD_COLOURS.items()],
-                  loc="lower left", fontsize=7, title="good (t/month)", title_fontsize=7)
-        self.title = ax.set_title("", fontsize=9, loc="left")
-        self.lines = LineCollection([], zorder=2, capstyle="round")
-        ax.add_collection(self.lines)
-        self.heads = PolyCollection([], zorder=2.5, linewidths=0)
-        ax.add_collection(self.heads)
 
-    def update(self, flows: dict[str, np.ndarray], month: str, shocks: list[tuple[str, str]]) -> None:
-        """Draw this month's largest flows of each good.
+def _nice(t: float) -> str:
+    return f"{t:,.0f}" if t >= 10 else f"{t:.2g}"
 
-        Args:
-            flows: {"ore" | "oxide" | "magnet": tonnes per month, shape (N exporter, N importer)}.
-            month: "YYYY-MM" shown in the title.
-            shocks: the model's shock log, (month, label) pairs; those in force are listed.
-        """
-        segs, widths, colours, heads = [], [], [], []
-        chosen = {g: top_flows(flows[g], ARROWS_PER_GOOD) for g in GOOD_COLOURS if g in flows}
-        peak = max((t for fl in chosen.values() for _, _, t in fl), default=1.0)
-        for g, fl in chosen.items():
-            for a, b, t in fl:
-                path = _curve(self.lon[a], self.lat[a], self.lon[b], self.lat[b])
-                w = 0.4 + MAX_LINE_WIDTH * np.sqrt(t / peak)
-                segs.append(path[:-2])
-                widths.append(w)
-                colours.append(GOOD_COLOURS[g])
-                heads.append(_arrow_head(path[-3], path[-1], 1.0 + 0.3 * w))
-        self.lines.set_segments(segs)
-        self.lines.set_linewidths(widths)
-        self.lines.set_colors(colours)
-        self.lines.set_alpha(0.55)
-        self.heads.set_verts(heads)
-        self.heads.set_facecolors(colours)
-        self.heads.set_alpha(0.8)
-        totals = {g: float(np.sum(f) - np.trace(f)) for g, f in flows.items()}
-        text = f"{month}   trade: " + ", ".join(f"{g} {totals.get(g, 0):,.0f} t" for g in GOOD_COLOURS)
-        if shocks:
-            text += "\nshocks: " + "; ".join(f"{m} {lab}" for m, lab in shocks[-3:])
-        self.title.set_text(text)
+
+def _slot(good: str, k: int, part: str) -> str:
+    return f"map:{good}:{k}:{part}"
+
+
+def map_base_figure(nations, lat, lon):
+    """The static map (outlines, nations) with an empty line and hover trace for each good and width class."""
+    import plotly.graph_objects as go
+    fig = go.Figure()
+    ox, oy = outline_path()
+    fig.add_trace(go.Scatter(x=ox, y=oy, mode="lines", line=dict(color="#b8b8b8", width=0.6),
+                             hoverinfo="skip", showlegend=False, name="outlines"))
+    for g, colour in GOOD_COLOURS.items():
+        for k, width in enumerate(WIDTHS):
+            fig.add_trace(go.Scatter(x=[], y=[], mode="lines", name=g, legendgroup=g, meta=_slot(g, k, "line"),
+                                     line=dict(color=colour, width=width), opacity=0.6, hoverinfo="skip"))
+            fig.add_trace(go.Scatter(x=[], y=[], mode="markers", name=f"{g} flows", legendgroup=g,
+                                     showlegend=False, meta=_slot(g, k, "hover"),
+                                     marker=dict(color=colour, size=9, line=dict(color="white", width=1)),
+                                     text=[], hovertemplate="%{text}<extra></extra>"))
+    fig.add_trace(go.Scatter(x=np.asarray(lon, dtype=float), y=np.asarray(lat, dtype=float), mode="markers+text",
+                             text=list(nations), textposition="top right",
+                             textfont=dict(size=11, color="#333333"), marker=dict(color="#333333", size=5),
+                             showlegend=False, name="nations", hovertemplate="%{text}<extra></extra>"))
+    fig.update_layout(
+        font=dict(size=13), plot_bgcolor="white", height=480, margin=dict(l=10, r=10, t=50, b=10),
+        xaxis=dict(range=[-170, 190], visible=False), yaxis=dict(range=[-58, 84], visible=False,
+                                                                  scaleanchor="x"),
+        legend=dict(orientation="v", x=1.0, xanchor="right", y=0.02, yanchor="bottom",
+                    bgcolor="rgba(255,255,255,0.85)", title=dict(text="good, t/month (line width)")))
+    return fig
+
+
+def map_updates(flows: dict, nations, lat, lon, month: str) -> tuple[dict[str, dict], str]:
+    """Trace properties for this month's largest flows ({slot meta: {x, y, name, text, showlegend}}) and the title."""
+    lat, lon = np.asarray(lat, dtype=float), np.asarray(lon, dtype=float)
+    chosen = {g: top_flows(flows[g], ARROWS_PER_GOOD) for g in GOOD_COLOURS if g in flows}
+    peak = max((t for fl in chosen.values() for _, _, t in fl), default=0.0)
+    bounds = tonnage_classes(peak)
+    out: dict[str, dict] = {}
+    for g in GOOD_COLOURS:
+        fl = chosen.get(g, [])
+        for k in range(len(WIDTHS)):
+            last = k == len(WIDTHS) - 1
+            sel = [(a, b, t) for a, b, t in fl if t >= bounds[k] and (last or t < bounds[k + 1])]
+            xs, ys, mx, my, text = [], [], [], [], []
+            for a, b, t in sel:
+                path = _curve(lon[a], lat[a], lon[b], lat[b])
+                xs += list(np.round(path[:, 0], 2)) + [None]
+                ys += list(np.round(path[:, 1], 2)) + [None]
+                mx.append(float(path[len(path) // 2, 0]))
+                my.append(float(path[len(path) // 2, 1]))
+                text.append(f"{nations[a]} → {nations[b]}<br>{g}: {t:,.0f} t/month")
+            name = (f"{g} over {_nice(bounds[k])}" if last else f"{g} {_nice(bounds[k])}-{_nice(bounds[k + 1])}")
+            out[_slot(g, k, "line")] = dict(x=xs, y=ys, name=name, showlegend=bool(sel))
+            out[_slot(g, k, "hover")] = dict(x=mx, y=my, text=text)
+    totals = {g: float(np.sum(f) - np.trace(f)) for g, f in flows.items()}
+    title = f"Trade flows, {month}: " + ", ".join(f"{g} {totals.get(g, 0):,.0f} t" for g in GOOD_COLOURS)
+    return out, title
+
+
+def apply_updates(fig, updates: dict[str, dict]) -> None:
+    """Set the properties of the traces whose ``meta`` is a key of ``updates`` (a Figure or FigureWidget)."""
+    for tr in fig.data:
+        props = updates.get(tr.meta) if isinstance(tr.meta, str) else None
+        if props:
+            tr.update(props)
+
+
+def map_figure(flows: dict, nations, lat, lon, month: str):
+    """This month's largest flows of each good (``flows[good]``: t/month, exporter x importer)."""
+    fig = map_base_figure(nations, lat, lon)
+    updates, title = map_updates(flows, nations, lat, lon, month)
+    apply_updates(fig, updates)
+    fig.update_layout(title=dict(text=title, font=dict(size=15)))
+    return fig
