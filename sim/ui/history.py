@@ -17,7 +17,7 @@ from sim.world import CONFIG_DIR
 
 HISTORY_TABLES: dict[str, str] = {
     "china_2010_quota": "validation/history_2010_prices.csv",
-    "demand_boom_2021": "validation/history_2021_prices.csv",
+    "demand_boom_2021": "validation/history_2020_prices.csv",
 }
 INSIDE_CHINA_SERIES = ("China domestic",)
 
