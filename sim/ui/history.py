@@ -36,5 +36,5 @@ def history_prices(scenario: str) -> pd.DataFrame | None:
     dates = raw["date"].str.strip().map(lambda d: f"{d}-07" if len(d) == 4 else d[:7])
     return pd.DataFrame({"element": raw["oxide"], "date": dates,
                          "price_usd_per_kg": raw["price_usd_per_kg"].astype(float),
-                         "inside_china": raw["series"].isin(INSIDE_CHINA_SERIES),
+                         "inside_china": raw["series"].str.startswith(INSIDE_CHINA_SERIES),
                          "series": raw["series"], "source": raw.get("source", "")})
