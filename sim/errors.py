@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from pathlib import Path
 
 
@@ -25,3 +25,84 @@ class ConfigError(ValueError):
         if self.allowed is not None:
             text += f" (allowed: {', '.join(self.allowed)})"
         super().__init__(text)
+
+
+class RunInvalidError(ConfigError):
+    """A run whose numbers left the possible (a price past its bound, a negative stock, mass not
+    conserved): it stops with the month and the quantity instead of finishing as ok."""
+
+    def __init__(self, month: str, quantity: str, message: str) -> None:
+        self.month = month
+        self.quantity = quantity
+        super().__init__("<run>", f"{month}.{quantity}", message)
+
+
+def _key_path(loc: tuple, prefix: str) -> str:
+    path = prefix
+    for part in loc:
+        if isinstance(part, int):
+            path += f"[{part}]"
+        else:
+            path += ("." if path else "") + str(part)
+    return path
+
+
+def from_validation_error(err, file: str | Path, prefix: str = "",
+                          allowed: Mapping[str, Iterable[object]] | None = None,
+                          skip: Iterable[str] = (), model: type | None = None) -> ConfigError:
+    """The first problem of a pydantic ``ValidationError`` as a :class:`ConfigError`.
+
+    Args:
+        err: the pydantic error.
+        file: the file (or flag) the data came from.
+        prefix: key path of the validated data inside that file (``events[2]``).
+        allowed: allowed values by the last key of the path, where pydantic does not know them.
+        skip: location parts to leave out of the key path (discriminator tags of unions).
+        model: the pydantic model validated, to list the keys allowed where an unknown key is.
+    """
+    first = err.errors(include_url=False)[0]
+    loc = tuple(p for p in first["loc"] if p not in set(skip))
+    key_path = _key_path(loc, prefix) or "<root>"
+    ctx = first.get("ctx") or {}
+    kind = first["type"]
+    closed = None
+    if "expected" in ctx:
+        closed = [x.strip().strip("'") for x in str(ctx["expected"]).replace(" or ", ",").split(",")
+                  if x.strip()]
+    elif allowed and loc and str(loc[-1]) in allowed:
+        closed = list(allowed[str(loc[-1])])
+    if kind == "extra_forbidden":
+        message = "unknown key"
+        owner = _model_at(model, loc[:-1]) if model is not None else None
+        closed = list(owner.model_fields) if owner is not None else closed
+    elif kind == "missing":
+        message = "missing (required)"
+    else:
+        message = f"{first['msg'].rstrip('.')} (got {first.get('input')!r})"
+        if kind in ("float_type", "int_type", "finite_number", "bool_type", "string_type"):
+            message += {"float_type": ": a finite number, not a string or true/false",
+                        "int_type": ": a whole number, not a string, fraction or true/false",
+                        "finite_number": ": inf and nan are not allowed",
+                        "bool_type": ": true or false",
+                        "string_type": ": a quoted string"}[kind]
+    return ConfigError(file, key_path, message, closed)
+
+
+def _model_at(model: type, loc: tuple) -> type | None:
+    """The pydantic model class found at ``loc`` inside ``model`` (through lists and dicts)."""
+    import typing
+
+    def models_in(tp) -> list[type]:
+        if isinstance(tp, type) and hasattr(tp, "model_fields"):
+            return [tp]
+        return [m for arg in typing.get_args(tp) for m in models_in(arg)]
+
+    current = model
+    for part in loc:
+        if isinstance(part, int) or part not in getattr(current, "model_fields", {}):
+            continue
+        found = models_in(current.model_fields[part].annotation)
+        if not found:
+            return None
+        current = found[0]
+    return current
