@@ -21,7 +21,8 @@ class ConfigError(ValueError):
         self.file = str(file)
         self.key_path = key_path
         self.allowed = None if allowed is None else [str(a) for a in allowed]
-        text = f"{self.file}: {key_path}: {message}"
+        same = key_path.lstrip("-") == self.file.lstrip("-")   # a flag: "--until: ..." once
+        text = f"{self.file}: {message}" if same else f"{self.file}: {key_path}: {message}"
         if self.allowed is not None:
             text += f" (allowed: {', '.join(self.allowed)})"
         super().__init__(text)

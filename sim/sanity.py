@@ -1,0 +1,80 @@
+"""Checks that a run's numbers stay possible; a run that leaves them stops with the month and the quantity.
+
+A price far past anything on record, a negative stock, a NaN or a month that loses or
+creates material is a defect of the run, not a result: :func:`check_month` raises
+:class:`~sim.errors.RunInvalidError` so that the run (and a sweep's row) never finishes as ok.
+
+The price bound is a sanity bound, not economics: ``sanity_price_multiple`` (configs/parameters.csv)
+times the element's backstop reference price (the higher of its 2009 and 2024 levels,
+``prices_base_year.csv``), until the market dynamics define backstops of their own.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+
+import numpy as np
+
+from sim.errors import RunInvalidError
+
+#: Largest mass-balance error of a month (t): floating-point sums over ~10^5 t stay far below it.
+MASS_BALANCE_TOL_T = 1e-6
+#: A stock below this (t) is negative, not rounding.
+NEGATIVE_STOCK_TOL_T = -1e-6
+
+
+def price_ceilings_usd_per_kg(backstop_reference_usd_per_kg: np.ndarray, multiple: float) -> np.ndarray:
+    """The sanity ceiling of every price: ``multiple`` times its backstop reference (same shape)."""
+    return multiple * np.asarray(backstop_reference_usd_per_kg, dtype=float)
+
+
+def _labelled(values: Mapping[str, object] | np.ndarray, names: Sequence[str] | None) -> dict[str, np.ndarray]:
+    """A mapping name -> array; an array's last axis is labelled by ``names``."""
+    if isinstance(values, Mapping):
+        return {str(k): np.atleast_1d(np.asarray(v, dtype=float)) for k, v in values.items()}
+    arr = np.asarray(values, dtype=float)
+    labels = list(names) if names is not None else [str(i) for i in range(arr.shape[-1])]
+    return {label: np.atleast_1d(arr[..., j]) for j, label in enumerate(labels)}
+
+
+def check_month(month: str, prices_usd_per_kg: Mapping[str, object] | np.ndarray,
+                ceiling_usd_per_kg: Mapping[str, object] | np.ndarray,
+                stocks_t: Mapping[str, object] | None = None,
+                mass_balance_error_t: float = 0.0, *, goods: Sequence[str] | None = None,
+                mass_balance_tol_t: float = MASS_BALANCE_TOL_T) -> None:
+    """Raise :class:`RunInvalidError` if month ``month``'s numbers left the possible.
+
+    Args:
+        month: the month checked, ``YYYY-MM`` (named in the error).
+        prices_usd_per_kg: prices by good (mapping), or an array whose last axis is ``goods``
+            (e.g. shape (zone, good)).
+        ceiling_usd_per_kg: the sanity ceilings, same layout as the prices
+            (see :func:`price_ceilings_usd_per_kg`).
+        stocks_t: named stocks (t), each a number or an array (e.g. ``{"inventory_t": ..., "stockpile_t": ...}``).
+        mass_balance_error_t: this month's inflows minus outflows minus the change of stocks (t).
+        goods: labels of the last axis when prices are arrays.
+        mass_balance_tol_t: largest allowed absolute mass-balance error (t).
+    """
+    prices = _labelled(prices_usd_per_kg, goods)
+    ceilings = _labelled(ceiling_usd_per_kg, goods)
+    for good, value in prices.items():
+        if not np.all(np.isfinite(value)):
+            raise RunInvalidError(month, f"price_{good}_usd_per_kg", f"price is not a finite number: {value.tolist()}")
+        if np.any(value <= 0):
+            raise RunInvalidError(month, f"price_{good}_usd_per_kg", f"price is not positive: {value.tolist()}")
+        ceiling = ceilings.get(good)
+        if ceiling is not None and np.any(value > ceiling):
+            worst = float(np.max(value / ceiling))
+            raise RunInvalidError(month, f"price_{good}_usd_per_kg",
+                                  f"price {float(np.max(value)):,.6g} USD/kg is {worst:,.3g}x its sanity "
+                                  f"ceiling {float(np.min(ceiling)):,.6g} USD/kg (sanity_price_multiple x the "
+                                  "backstop reference price): the run left the possible")
+    for name, value in _labelled(stocks_t or {}, None).items():
+        if not np.all(np.isfinite(value)):
+            raise RunInvalidError(month, name, "stock is not a finite number")
+        if np.any(value < NEGATIVE_STOCK_TOL_T):
+            raise RunInvalidError(month, name, f"stock below zero: {float(np.min(value)):,.6g} t")
+    if not np.isfinite(mass_balance_error_t) or abs(mass_balance_error_t) > mass_balance_tol_t:
+        raise RunInvalidError(month, "mass_balance_error_t",
+                              f"material not conserved: {mass_balance_error_t:.6g} t "
+                              f"(tolerance {mass_balance_tol_t:g} t)")
