@@ -14,6 +14,7 @@ import re
 #: 2100 lies outside anything they, or the demand projections built on them, describe.
 YEARS = (2000, 2100)
 MONTH_FORMAT = f"a month YYYY-MM (month 01-12, year {YEARS[0]}-{YEARS[1]})"
+MONTHS_ALLOWED = [f"YYYY-MM from {YEARS[0]}-01 to {YEARS[1]}-12"]
 _MONTH = re.compile(r"(\d{4})-(\d{2})")
 
 
@@ -51,5 +52,6 @@ def is_month(text: object) -> bool:
 def check_month(text: object) -> str:
     """``text`` if it is a month (see :func:`is_month`), else a ValueError saying what is allowed."""
     if not is_month(text):
-        raise ValueError(f"{text!r} is not {MONTH_FORMAT}")
+        from sim.errors import Allowed
+        raise Allowed(f"not {MONTH_FORMAT}", MONTHS_ALLOWED)
     return text  # type: ignore[return-value]

@@ -48,6 +48,49 @@ def _key_path(loc: tuple, prefix: str) -> str:
     return path
 
 
+class Allowed(ValueError):
+    """A ValueError from a schema validator that also says what is allowed (read by from_validation_error)."""
+
+    def __init__(self, message: str, allowed: Iterable[object]) -> None:
+        super().__init__(message)
+        self.allowed = list(allowed)
+
+
+def describe(field) -> list[str]:
+    """What a pydantic field accepts, in words: its literal values, or its type and bounds."""
+    import typing
+    import types
+    tp = field.annotation
+    if typing.get_origin(tp) in (typing.Union, types.UnionType):       # X | None: describe X
+        tp = next(a for a in typing.get_args(tp) if a is not type(None))
+    if typing.get_origin(tp) is typing.Literal:
+        return [str(a) for a in typing.get_args(tp)]
+    bounds = {k: getattr(m, k) for m in field.metadata for k in ("ge", "gt", "le", "lt") if hasattr(m, k)}
+    lo = (f"[{bounds['ge']:g}" if "ge" in bounds else f"({bounds['gt']:g}" if "gt" in bounds else "")
+    hi = (f"{bounds['le']:g}]" if "le" in bounds else f"{bounds['lt']:g})" if "lt" in bounds else "")
+    span = f" in {lo or '(-inf'}, {hi or 'inf)'}" if lo or hi else ""
+    base = tp
+    if base is int:
+        return [f"a whole number{span}"]
+    if base is float:
+        return [f"a finite number{span}"]
+    if base is bool:
+        return ["true", "false"]
+    if base is str:
+        return ["a quoted string"]
+    origin = typing.get_origin(base)
+    if origin is list:
+        inner = typing.get_args(base)
+        if inner and typing.get_origin(inner[0]) is typing.Literal:
+            return [f"a list of: {', '.join(str(a) for a in typing.get_args(inner[0]))}"]
+        return [f"a list of {'strings' if inner and inner[0] is str else 'tables'}"]
+    if origin is dict or base is dict:
+        return ["a table"]
+    if isinstance(base, type) and hasattr(base, "model_fields"):
+        return [f"a table with keys: {', '.join(base.model_fields)}"]
+    return [str(getattr(base, "__name__", base))]
+
+
 def from_validation_error(err, file: str | Path, prefix: str = "",
                           allowed: Mapping[str, Iterable[object]] | None = None,
                           skip: Iterable[str] = (), model: type | None = None) -> ConfigError:
@@ -66,22 +109,32 @@ def from_validation_error(err, file: str | Path, prefix: str = "",
     key_path = _key_path(loc, prefix) or "<root>"
     ctx = first.get("ctx") or {}
     kind = first["type"]
-    closed = None
-    if "expected" in ctx:
+    names = [p for p in loc if isinstance(p, str)]
+    owner = _model_at(model, loc[:-1]) if model is not None and loc else model
+    field = owner.model_fields.get(str(loc[-1])) if owner is not None and loc else None
+    closed: list | None = None
+    if isinstance(ctx.get("error"), Allowed):
+        closed = ctx["error"].allowed
+    elif "expected" in ctx:
         closed = [x.strip().strip("'") for x in str(ctx["expected"]).replace(" or ", ",").split(",")
                   if x.strip()]
-    elif allowed and loc and str(loc[-1]) in allowed:
-        closed = list(allowed[str(loc[-1])])
+    elif allowed and names and names[-1] in allowed:
+        closed = list(allowed[names[-1]])
+    elif kind == "extra_forbidden" and owner is not None:
+        closed = list(owner.model_fields)
+    elif field is not None:
+        closed = describe(field)
+    elif owner is not None and kind in ("model_type", "dict_type", "model_attributes_type"):
+        closed = [f"a table with keys: {', '.join(owner.model_fields)}"]
     if kind == "extra_forbidden":
         message = "unknown key"
-        owner = _model_at(model, loc[:-1]) if model is not None else None
-        closed = list(owner.model_fields) if owner is not None else closed
     elif kind == "missing":
         message = "missing (required)"
     else:
-        message = f"{first['msg'].rstrip('.')} (got {first.get('input')!r})"
+        text = str(ctx["error"]) if "error" in ctx else first["msg"]
+        message = f"{text.rstrip('.')} (got {first.get('input')!r})"
         if kind in ("float_type", "int_type", "finite_number", "bool_type", "string_type"):
-            message += {"float_type": ": a finite number, not a string or true/false",
+            message += {"float_type": ": a number, not a string or true/false",
                         "int_type": ": a whole number, not a string, fraction or true/false",
                         "finite_number": ": inf and nan are not allowed",
                         "bool_type": ": true or false",

@@ -19,6 +19,7 @@ import numpy as np
 from pydantic import BaseModel, ConfigDict, Field, TypeAdapter, field_validator, model_validator
 
 from sim.calendar import check_month, month_index
+from sim.errors import Allowed
 from sim.world import BLOCS, ELEMENTS, SECTORS, World
 
 STAGES = ("ore", "oxide", "metal", "magnet")
@@ -219,12 +220,12 @@ class Condition(BaseModel):
         required, optional = METRIC_KEYS[self.metric]
         for key in required:
             if getattr(self, key) is None:
-                raise ValueError(f"metric '{self.metric}' needs '{key}' (it reads "
-                                 f"{', '.join(required + optional)})")
+                raise Allowed(f"metric '{self.metric}' needs '{key}' (it reads "
+                                 f"{', '.join(required + optional)})", required + optional)
         for key in ("nation", "partner", "element"):
             if getattr(self, key) is not None and key not in required + optional:
-                raise ValueError(f"metric '{self.metric}' does not read '{key}' "
-                                 f"(it reads {', '.join(required + optional) or 'no key'})")
+                raise Allowed(f"metric '{self.metric}' does not read '{key}'",
+                              [*(required + optional), "metric", "op", "value"])
         return self
 
 

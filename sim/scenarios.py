@@ -16,7 +16,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ValidationError, field_validator
 
-from sim.calendar import MONTH_FORMAT, check_month, month_index
+from sim.calendar import MONTH_FORMAT, MONTHS_ALLOWED, YEARS, check_month, month_index
 from sim.errors import ConfigError, from_validation_error
 from sim.parameters import Params, resolve_parameters
 from sim.policy import (EVENT_ADAPTER, EVENT_CLASSES, EVENT_TYPES, STRICT, Reaction)
@@ -126,9 +126,10 @@ def read_toml(path: Path) -> dict:
         with path.open("rb") as fh:
             return tomllib.load(fh)
     except tomllib.TOMLDecodeError as err:
-        raise ConfigError(path, "<toml>", f"not valid TOML: {err}") from None
+        raise ConfigError(path, "<toml>", f"not valid TOML: {err}", ["TOML 1.0 (toml.io)"]) from None
     except (OSError, UnicodeDecodeError) as err:
-        raise ConfigError(path, "<file>", f"cannot read: {err.__class__.__name__}") from None
+        raise ConfigError(path, "<file>", f"cannot read: {err.__class__.__name__}",
+                          ["a readable UTF-8 TOML file"]) from None
 
 
 def load_scenario(name_or_path: str | Path = "baseline") -> Scenario:
@@ -150,7 +151,7 @@ def scenario_from_dict(data: dict, path: Path | None = None) -> Scenario:
     world = load_world(world_dir)
     start, end = top.start, top.end
     if month_index(end) < month_index(start):
-        raise ConfigError(where, "end", f"end {end} is before start {start}")
+        raise ConfigError(where, "end", f"end {end} is before start {start}", [f"{start}..{YEARS[1]}-12"])
     resolve_parameters(top.parameters, file=where, key_prefix="parameters.")
     events = tuple(_event(e, f"events[{i}]", where, world, start, end)
                    for i, e in enumerate(top.events))
@@ -191,7 +192,7 @@ def run_end(spec: Scenario, until: object, where: str | Path = "--until") -> str
     try:
         check_month(until)
     except ValueError:
-        raise ConfigError(where, "until", f"{until!r} is not {MONTH_FORMAT}") from None
+        raise ConfigError(where, "until", f"{until!r} is not {MONTH_FORMAT}", MONTHS_ALLOWED) from None
     if not month_index(spec.start) <= month_index(until) <= month_index(spec.end):  # type: ignore[arg-type]
         raise ConfigError(where, "until", f"{until} is outside the scenario {spec.name}'s run",
                           [f"{spec.start}..{spec.end}"])
@@ -216,7 +217,8 @@ def _event(raw: object, key: str, where: Path, world: World, start: str | None, 
             raise ConfigError(where, f"{key}.at", f"month {event.at} is outside the run",
                               [f"{start}..{end}"])
     if event.until and month_index(event.until) <= month_index(event.at):
-        raise ConfigError(where, f"{key}.until", f"until {event.until} is not after at {event.at}")
+        raise ConfigError(where, f"{key}.until", f"until {event.until} is not after at {event.at}",
+                          [f"a month after {event.at}"])
     return event
 
 
@@ -264,7 +266,8 @@ def _check_contradictions(events: tuple, where: Path) -> None:
             if lo < hi2 and lo2 < hi:
                 raise ConfigError(where, f"events[{i}]",
                                   f"contradicts events[{j}]: two {ev.type} events for {ev.nation} "
-                                  f"on the same goods overlap in time; give the first an 'until'")
+                                  f"on the same goods overlap in time; give the first an 'until'",
+                                  [f"events[{j}] with until <= {ev.at}"])
         seen[ident] = (i, lo, hi)
 
 
