@@ -83,7 +83,11 @@ def describe(field) -> list[str]:
         inner = typing.get_args(base)
         if inner and typing.get_origin(inner[0]) is typing.Literal:
             return [f"a list of: {', '.join(str(a) for a in typing.get_args(inner[0]))}"]
-        return [f"a list of {'strings' if inner and inner[0] is str else 'tables'}"]
+        item = typing.get_args(inner[0])[0] if inner and typing.get_origin(inner[0]) is typing.Annotated else (
+            inner[0] if inner else None)
+        words = {str: "strings", int: "whole numbers >= 0" if item is int and inner[0] is not int else "whole numbers",
+                 float: "finite numbers"}
+        return [f"a list of {words.get(item, 'tables')}"]
     if origin is dict or base is dict:
         return ["a table"]
     if isinstance(base, type) and hasattr(base, "model_fields"):
@@ -110,8 +114,11 @@ def from_validation_error(err, file: str | Path, prefix: str = "",
     ctx = first.get("ctx") or {}
     kind = first["type"]
     names = [p for p in loc if isinstance(p, str)]
-    owner = _model_at(model, loc[:-1]) if model is not None and loc else model
-    field = owner.model_fields.get(str(loc[-1])) if owner is not None and loc else None
+    named = loc
+    while named and isinstance(named[-1], int):          # an item of a list: describe the list
+        named = named[:-1]
+    owner = _model_at(model, named[:-1]) if model is not None and named else model
+    field = owner.model_fields.get(str(named[-1])) if owner is not None and named else None
     closed: list | None = None
     if isinstance(ctx.get("error"), Allowed):
         closed = ctx["error"].allowed
@@ -121,7 +128,7 @@ def from_validation_error(err, file: str | Path, prefix: str = "",
     elif allowed and names and names[-1] in allowed:
         closed = list(allowed[names[-1]])
     elif kind == "extra_forbidden" and owner is not None:
-        closed = list(owner.model_fields)
+        closed = [f.alias or n for n, f in owner.model_fields.items()]
     elif field is not None:
         closed = describe(field)
     elif owner is not None and kind in ("model_type", "dict_type", "model_attributes_type"):
