@@ -7,8 +7,11 @@ default; ``--hypothesis-profile=deep`` runs >= 1,000 examples (tests/conftest.py
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import numpy as np
 import pandas as pd
+import pytest
 from hypothesis import assume, given, note
 from hypothesis import strategies as st
 
@@ -171,7 +174,64 @@ def test_random_valid_scenarios_run_clean_and_repeat_exactly(case):
             prices = df[f"price_{good}{suffix}_usd_per_kg"]
             assert (prices > 0).all() and (prices <= ceilings[zone, g]).all(), (good, suffix, prices.max())
     # the same run twice after the same history repeats exactly; across different histories it
-    # does not yet (spin-up cache, issue 14 item 2): tests/test_run_order.py holds that check
+    # does not yet (spin-up cache): test_cached_and_uncached_runs_are_identical_... below
     _, again = _frame(spec, seed)
     _, third = _frame(spec, seed)
     pd.testing.assert_frame_equal(again, third)
+
+
+# ------------------------------------------------------------------ run order (issue 14 item 2)
+FIRST_MONTH_CONTROL = {"name": "first_month_control", "world": "world", "start": START, "end": "2024-12",
+                       "events": [{"type": "export_quota", "nation": "CHN", "elements": ["La"],
+                                   "stages": ["ore"], "t_per_yr": 0.0, "at": START}]}
+RUN_ONE = """
+import sys, json
+from sim.model import RareEarthModel
+from sim.scenarios import load_scenario, scenario_from_dict
+from sim.calendar import add_months
+arg = sys.argv[1]
+spec = scenario_from_dict(json.loads(arg)) if arg.startswith("{") else load_scenario(arg)
+m = RareEarthModel(spec, seed=1, until=min(spec.end, add_months(spec.start, 11)), keep_flows=False)
+m.run()
+m.datacollector.get_model_vars_dataframe().to_parquet(sys.argv[2])
+"""
+
+
+def _short_run(spec) -> pd.DataFrame:
+    model = RareEarthModel(spec, seed=1, until=min(spec.end, add_months(spec.start, 11)), keep_flows=False)
+    model.run()
+    return model.datacollector.get_model_vars_dataframe()
+
+
+@pytest.mark.slow
+@pytest.mark.xfail(strict=True, reason="the spin-up cache does not restore the month's controls, so a control "
+                   "binding in the first month depends on what ran before; fixed by the core's whole-state "
+                   "snapshot (issue 12/14 item 2), then this xfail must go")
+def test_cached_and_uncached_runs_are_identical_for_every_shipped_scenario(tmp_path):
+    """Each shipped scenario and a first-month control: a fresh process (uncached spin-up), the same
+    process after every other scenario ran, and twice in a row give the same frame."""
+    import json
+    import os
+    import subprocess
+    import sys
+
+    from sim.scenarios import SCENARIO_DIR, load_scenario
+
+    cases = {p.stem: (p.stem, load_scenario(p.stem)) for p in sorted(SCENARIO_DIR.glob("*.toml"))}
+    cases["first_month_control"] = (json.dumps(FIRST_MONTH_CONTROL), scenario_from_dict(FIRST_MONTH_CONTROL))
+    root = Path(__file__).resolve().parents[1]
+    fresh = {}
+    for name, (arg, _) in cases.items():
+        out = tmp_path / f"{name}.parquet"
+        subprocess.run([sys.executable, "-c", RUN_ONE, arg, str(out)], check=True, timeout=600,
+                       env={**os.environ, "PYTHONPATH": str(root)})
+        fresh[name] = pd.read_parquet(out)
+    mismatched = []
+    for order in (list(cases), list(reversed(cases))):       # the same process, two histories
+        for name in order:
+            df = _short_run(cases[name][1])
+            try:
+                pd.testing.assert_frame_equal(df.reset_index(drop=True), fresh[name].reset_index(drop=True))
+            except AssertionError:
+                mismatched.append(name)
+    assert not mismatched, f"cached runs differ from fresh ones: {sorted(set(mismatched))}"
