@@ -64,11 +64,13 @@ def check_month(month: str, prices_usd_per_kg: Mapping[str, object] | np.ndarray
             raise RunInvalidError(month, f"price_{good}_usd_per_kg", f"price is not positive: {value.tolist()}")
         ceiling = ceilings.get(good)
         if ceiling is not None and np.any(value > ceiling):
-            worst = float(np.max(value / ceiling))
+            ratio = value / ceiling
+            i = int(np.argmax(ratio))
             raise RunInvalidError(month, f"price_{good}_usd_per_kg",
-                                  f"price {float(np.max(value)):,.6g} USD/kg is {worst:,.3g}x its sanity "
-                                  f"ceiling {float(np.min(ceiling)):,.6g} USD/kg (sanity_price_multiple x the "
-                                  "backstop reference price): the run left the possible")
+                                  f"price {float(value.flat[i]):,.6g} USD/kg is {float(ratio.flat[i]):,.3g}x its "
+                                  f"sanity ceiling {float(np.broadcast_to(ceiling, value.shape).flat[i]):,.6g} "
+                                  "USD/kg (sanity_price_multiple x the backstop reference price): the run left "
+                                  "the possible")
     for name, value in _labelled(stocks_t or {}, None).items():
         if not np.all(np.isfinite(value)):
             raise RunInvalidError(month, name, "stock is not a finite number")
