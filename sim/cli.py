@@ -72,6 +72,13 @@ def check_flags(command: str, args: dict) -> None:
         if value is not None and value < minimum:
             raise ConfigError(f"--{flag.replace('_', '-')}", f"--{flag.replace('_', '-')}",
                               f"{value} is below {minimum}", [f"a whole number >= {minimum}"])
+    if args.get("fitted") is not None:                       # calibrate writes its fit there
+        fitted = Path(args["fitted"])
+        if fitted.is_dir():
+            raise ConfigError("--fitted", "--fitted", f"'{fitted}' is a folder", ["a CSV file path"])
+        check_out_dir(fitted.parent, "--fitted")
+    if args.get("start") is not None and not Path(args["start"]).is_file():
+        raise ConfigError("--start", "--start", f"no file '{args['start']}'", ["an existing fitted CSV file"])
     if args.get("set_"):
         parse_overrides(list(args["set_"]))
     unknown = [p for p in args.get("params") or [] if p not in load_parameter_table()]
@@ -83,6 +90,9 @@ def check_flags(command: str, args: dict) -> None:
         raise ConfigError("--scheduler", "--scheduler", f"{scheduler!r} is not a scheduler address",
                           ["tcp://HOST:PORT", "HOST:PORT"])
     names = list(args.get("scenarios") or [])
+    if len(set(names)) < len(names):
+        raise ConfigError("<command line>", "scenarios", f"a scenario is named twice: {names}",
+                          ["two or more distinct scenarios"])
     if args.get("scenario") is not None:
         names.append(args["scenario"])
     if command in ("validate", "calibrate"):
