@@ -136,9 +136,9 @@ def reaction(draw, months: int, i: int) -> dict:
 
 
 @st.composite
-def scenario(draw) -> tuple[dict, int]:
-    """A valid scenario dict over a short horizon (3-18 months) and a seed."""
-    months = draw(st.integers(3, 18))
+def scenario(draw, min_months: int = 3, max_months: int = 18) -> tuple[dict, int]:
+    """A valid scenario dict over a short horizon (3-18 months by default) and a seed."""
+    months = draw(st.integers(min_months, max_months))
     names = draw(st.lists(st.sampled_from([n for n in TABLE if n != "sanity_price_multiple"]),
                           max_size=3, unique=True))
     params = {n: draw(extreme(TABLE[n].min, TABLE[n].max)) for n in names}
