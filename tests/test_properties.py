@@ -136,11 +136,11 @@ def reaction(draw, months: int, i: int) -> dict:
 
 
 @st.composite
-def scenario(draw, min_months: int = 3, max_months: int = 18) -> tuple[dict, int]:
+def scenario(draw, min_months: int = 3, max_months: int = 18, max_params: int = 3) -> tuple[dict, int]:
     """A valid scenario dict over a short horizon (3-18 months by default) and a seed."""
     months = draw(st.integers(min_months, max_months))
     names = draw(st.lists(st.sampled_from([n for n in TABLE if n != "sanity_price_multiple"]),
-                          max_size=3, unique=True))
+                          max_size=max_params, unique=True))
     params = {n: draw(extreme(TABLE[n].min, TABLE[n].max)) for n in names}
     data = {"name": "random", "world": "world", "start": START, "end": add_months(START, months - 1),
             "parameters": params,
