@@ -4,9 +4,9 @@ A price far past anything on record, a negative stock, a NaN or a month that los
 creates material is a defect of the run, not a result: :func:`check_month` raises
 :class:`~sim.errors.RunInvalidError` so that the run (and a sweep's row) never finishes as ok.
 
-The price bound is a sanity bound, not economics: ``sanity_price_multiple`` (configs/parameters.csv)
-times the element's backstop reference price (the higher of its 2009 and 2024 levels,
-``prices_base_year.csv``), until the market dynamics define backstops of their own.
+The price ceiling is each good's backstop (configs/world/backstop_prices.csv, where substitution,
+recycling and demand destruction stop a price): the market clips prices there, so a price above it
+is a defect, never a result.
 """
 
 from __future__ import annotations
@@ -21,11 +21,14 @@ from sim.errors import RunInvalidError
 MASS_BALANCE_TOL_T = 1e-6
 #: A stock below this (t) is negative, not rounding.
 NEGATIVE_STOCK_TOL_T = -1e-6
+#: Relative slack above a backstop that is floating-point rounding, not a price past it.
+BACKSTOP_TOL_FRAC = 1e-9
 
 
-def price_ceilings_usd_per_kg(backstop_reference_usd_per_kg: np.ndarray, multiple: float) -> np.ndarray:
-    """The sanity ceiling of every price: ``multiple`` times its backstop reference (same shape)."""
-    return multiple * np.asarray(backstop_reference_usd_per_kg, dtype=float)
+def price_ceilings_usd_per_kg(backstop_usd_per_kg: np.ndarray, zones: int = 2) -> np.ndarray:
+    """The ceiling of every price, shape (zones, goods): the good's backstop, the same in every zone."""
+    backstop = np.asarray(backstop_usd_per_kg, dtype=float)
+    return np.broadcast_to(backstop * (1.0 + BACKSTOP_TOL_FRAC), (zones, backstop.shape[-1])).copy()
 
 
 def _labelled(values: Mapping[str, object] | np.ndarray, names: Sequence[str] | None) -> dict[str, np.ndarray]:
@@ -48,8 +51,7 @@ def check_month(month: str, prices_usd_per_kg: Mapping[str, object] | np.ndarray
         month: the month checked, ``YYYY-MM`` (named in the error).
         prices_usd_per_kg: prices by good (mapping), or an array whose last axis is ``goods``
             (e.g. shape (zone, good)).
-        ceiling_usd_per_kg: the sanity ceilings, same layout as the prices
-            (see :func:`price_ceilings_usd_per_kg`).
+        ceiling_usd_per_kg: the ceilings, same layout as the prices (see :func:`price_ceilings_usd_per_kg`).
         stocks_t: named stocks (t), each a number or an array (e.g. ``{"inventory_t": ..., "stockpile_t": ...}``).
         mass_balance_error_t: this month's inflows minus outflows minus the change of stocks (t).
         goods: labels of the last axis when prices are arrays.
@@ -68,9 +70,8 @@ def check_month(month: str, prices_usd_per_kg: Mapping[str, object] | np.ndarray
             i = int(np.argmax(ratio))
             raise RunInvalidError(month, f"price_{good}_usd_per_kg",
                                   f"price {float(value.flat[i]):,.6g} USD/kg is {float(ratio.flat[i]):,.3g}x its "
-                                  f"sanity ceiling {float(np.broadcast_to(ceiling, value.shape).flat[i]):,.6g} "
-                                  "USD/kg (sanity_price_multiple x the backstop reference price): the run left "
-                                  "the possible")
+                                  f"backstop {float(np.broadcast_to(ceiling, value.shape).flat[i]):,.6g} USD/kg "
+                                  "(configs/world/backstop_prices.csv): the run left the possible")
     for name, value in _labelled(stocks_t or {}, None).items():
         if not np.all(np.isfinite(value)):
             raise RunInvalidError(month, name, "stock is not a finite number")

@@ -18,13 +18,11 @@ import numpy as np
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
 from sim.errors import ConfigError
+from sim.goods import ELEMENTS, GOODS, MAGNET  # noqa: F401  (re-exported: the world tables' goods)
 
 CONFIG_DIR = Path(__file__).resolve().parent.parent / "configs"
 WORLD_DIR = CONFIG_DIR / "world"
 
-ELEMENTS: tuple[str, ...] = ("La", "Ce", "Pr", "Nd", "Sm", "Gd", "Tb", "Dy", "Y")
-MAGNET = "NdFeB"
-GOODS: tuple[str, ...] = ELEMENTS + (MAGNET,)
 SECTORS: tuple[str, ...] = (
     "ev_motors", "wind", "electronics", "defence", "industrial_motors",
     "catalysts", "glass_polishing", "phosphors", "metallurgy_batteries", "other",

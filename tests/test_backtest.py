@@ -36,8 +36,8 @@ def test_world_2009_loads_with_sources_and_2009_capacities():
 def test_quota_events_are_in_force_in_the_right_months():
     from sim.model import RareEarthModel
     model = RareEarthModel("china_2010_quota", seed=1, until="2009-01", keep_flows=False)
-    book, ch, jpn = model.book, model.china, model.world.nations.index("JPN")
-    flows = np.zeros_like(model.flow_ema)
+    book, ch, jpn = model.book, model.structure.china, model.world.nations.index("JPN")
+    flows = np.zeros_like(model.state.flow_ema)
 
     def yearly_quota(month: str) -> float:
         q = book.controls(month_index(month), flows).export_quota_t[:, ch]

@@ -203,20 +203,20 @@ def test_validate_with_zero_seeds_writes_nothing(tmp_path):
 def test_sanity_check_names_the_month_and_the_quantity():
     import numpy as np
 
+    from sim.chain.backstop import backstop_usd_per_kg
     from sim.errors import RunInvalidError
     from sim.sanity import check_month, price_ceilings_usd_per_kg
     from sim.world import GOODS
-    world = load_world(WORLD_DIR)
-    ceilings = price_ceilings_usd_per_kg(world.backstop_reference_usd_per_kg, 1000.0)
-    prices = np.array(world.backstop_reference_usd_per_kg, dtype=float)
-    check_month("2030-01", prices, ceilings, {"stockpile_t": np.zeros(3)}, 1e-9, goods=GOODS)   # possible
+    ceilings = price_ceilings_usd_per_kg(backstop_usd_per_kg())
+    prices = np.broadcast_to(backstop_usd_per_kg(), (2, len(GOODS))).copy()     # at the backstop: possible
+    check_month("2030-01", prices, ceilings, {"stockpile_t": np.zeros(3)}, 1e-9, goods=GOODS)
     high = prices.copy()
-    high[1, GOODS.index("Sm")] *= 1200
+    high[1, GOODS.index("Sm")] *= 1.2
     with pytest.raises(RunInvalidError) as err:
         check_month("2031-05", high, ceilings, goods=GOODS)
     assert err.value.month == "2031-05" and err.value.quantity == "price_Sm_usd_per_kg"
-    assert "2031-05.price_Sm_usd_per_kg" in str(err.value)
-    assert "4,080 USD/kg is 1.2x its sanity ceiling 3,400 USD/kg" in str(err.value)
+    backstop_sm = backstop_usd_per_kg()[GOODS.index("Sm")]
+    assert f"2031-05.price_Sm_usd_per_kg: price {backstop_sm * 1.2:,.6g} USD/kg is 1.2x its backstop" in str(err.value)
     nan = prices.copy()
     nan[0, 0] = np.nan
     with pytest.raises(RunInvalidError, match=r"2030-02\.price_La_usd_per_kg: price is not a finite number"):
@@ -226,9 +226,3 @@ def test_sanity_check_names_the_month_and_the_quantity():
     with pytest.raises(RunInvalidError, match=r"2030-04\.mass_balance_error_t: material not conserved"):
         check_month("2030-04", prices, ceilings, mass_balance_error_t=0.01, goods=GOODS)
     assert isinstance(err.value, ConfigError)
-
-
-def test_sanity_price_multiple_is_a_documented_parameter():
-    from sim.parameters import load_parameter_table
-    p = load_parameter_table()["sanity_price_multiple"]
-    assert p.value == 1000.0 and "history_2010_prices.csv" in p.source

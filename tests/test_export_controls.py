@@ -5,7 +5,10 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from sim.model import CHINA_ZONE, OUTSIDE_ZONE, RareEarthModel
+from sim.chain import china
+from sim.chain.state import CHINA_ZONE, OUTSIDE_ZONE
+from sim.goods import MARKET_GOODS
+from sim.model import RareEarthModel
 from sim.world import ELEMENTS
 
 CUT = {"type": "export_quota", "nation": "CHN", "t_per_yr": 20_000, "at": "2024-03"}
@@ -18,7 +21,7 @@ def tight_quota():
     rows = []
     while m.running:
         m.step()
-        rows.append((m.current_month(), m.china_quota_fill.copy(), m.export_bind.copy(), m.price.copy()))
+        rows.append((m.current_month(), m.last_month.zones.china_quota_fill.copy(), m.state.export_bind.copy(), m.state.price.copy()))
     return m, rows
 
 
@@ -45,7 +48,7 @@ def test_the_belief_that_controls_bind_moves_gradually_and_opens_the_gap(tight_q
 
 def test_only_chinas_sellers_serve_exports_first(tight_quota):
     m, _ = tight_quota
-    first = m._export_first(np.arange(1, 2 + len(ELEMENTS)))
-    others = np.delete(first, m.china, axis=1)
+    first = china.export_first(m.state, m.structure, np.arange(len(MARKET_GOODS)))
+    others = np.delete(first, m.structure.china, axis=1)
     assert not others.any()
-    assert first[:, m.china].any()
+    assert first[:, m.structure.china].any()

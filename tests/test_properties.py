@@ -1,7 +1,7 @@
 """Properties of random valid scenarios: every event type, reactions and parameters at extreme but legal values.
 
 Each example is a short real run: no exception, no NaN, mass balance within 1e-6 t, prices under
-their sanity ceiling (sim/sanity.py), and the same frame when run again after the same history. The "ci" profile is the
+their backstop (sim/sanity.py), and the same frame when run again after the same history. The "ci" profile is the
 default; ``--hypothesis-profile=deep`` runs >= 1,000 examples (tests/conftest.py).
 """
 
@@ -16,6 +16,7 @@ from hypothesis import assume, given, note
 from hypothesis import strategies as st
 
 from sim.calendar import add_months
+from sim.chain.backstop import backstop_usd_per_kg
 from sim.errors import ConfigError
 from sim.model import RareEarthModel
 from sim.parameters import load_parameter_table
@@ -139,8 +140,7 @@ def reaction(draw, months: int, i: int) -> dict:
 def scenario(draw, min_months: int = 3, max_months: int = 18, max_params: int = 3) -> tuple[dict, int]:
     """A valid scenario dict over a short horizon (3-18 months by default) and a seed."""
     months = draw(st.integers(min_months, max_months))
-    names = draw(st.lists(st.sampled_from([n for n in TABLE if n != "sanity_price_multiple"]),
-                          max_size=max_params, unique=True))
+    names = draw(st.lists(st.sampled_from(list(TABLE)), max_size=max_params, unique=True))
     params = {n: draw(extreme(TABLE[n].min, TABLE[n].max)) for n in names}
     data = {"name": "random", "world": "world", "start": START, "end": add_months(START, months - 1),
             "parameters": params,
@@ -164,11 +164,11 @@ def test_random_valid_scenarios_run_clean_and_repeat_exactly(case):
     except ConfigError as err:                     # two generated events of one kind may overlap
         assume("contradicts" not in str(err))
         raise
-    model, df = _frame(spec, seed)
+    _, df = _frame(spec, seed)
     numbers = df.drop(columns="date")
     assert np.isfinite(numbers.to_numpy()).all(), numbers.columns[~np.isfinite(numbers).all()].tolist()
     assert df["mass_balance_error_t"].max() <= MASS_BALANCE_TOL_T
-    ceilings = price_ceilings_usd_per_kg(model.world.backstop_reference_usd_per_kg, model.p.sanity_price_multiple)
+    ceilings = price_ceilings_usd_per_kg(backstop_usd_per_kg())
     for zone, suffix in ((0, "_china"), (1, "")):
         for g, good in enumerate(GOODS):
             prices = df[f"price_{good}{suffix}_usd_per_kg"]
@@ -189,6 +189,7 @@ import sys, json
 from sim.model import RareEarthModel
 from sim.scenarios import load_scenario, scenario_from_dict
 from sim.calendar import add_months
+from sim.chain.backstop import backstop_usd_per_kg
 arg = sys.argv[1]
 spec = scenario_from_dict(json.loads(arg)) if arg.startswith("{") else load_scenario(arg)
 m = RareEarthModel(spec, seed=1, until=min(spec.end, add_months(spec.start, 11)), keep_flows=False)

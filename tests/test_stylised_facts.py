@@ -1,4 +1,4 @@
-"""DESIGN.md's stylised facts, each over several fixed seeds with common random numbers.
+"""The stylised facts of docs/ODD.md (Patterns), each over several fixed seeds with common random numbers.
 
 Fact 1 (mass balance) and fact 8's determinism are in test_model.py.
 """

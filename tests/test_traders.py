@@ -94,8 +94,8 @@ def replay():
     rows = []
     while m.running:
         m.step()
-        rows.append((m.current_month(), float(m.spec_t[:, magnet].sum()), m.china_tightness,
-                     [t.news_per_yr.copy() for t in m.trader_agents]))
+        rows.append((m.current_month(), float(m.state.spec_t[:, magnet].sum()), m.state.china_tightness,
+                     [t.news_per_yr.copy() for t in m.traders]))
     return m, rows
 
 
@@ -134,16 +134,16 @@ def test_speculative_stock_is_in_the_mass_balance_and_never_negative():
     worst = 0.0
     while m.running:
         m.step()
-        assert np.all(m.spec_t >= -1e-9)
-        worst = max(worst, float(np.abs(m.mass_balance_error_t).max() / max(m.total_stocks_by_element().max(), 1.0)))
+        assert np.all(m.state.spec_t >= -1e-9)
+        worst = max(worst, float(np.abs(m.last_month.mass_balance_error_t).max() / max(m.total_stocks_by_element().max(), 1.0)))
     assert worst < 1e-9
-    assert m.spec_t.sum() > 0
+    assert m.state.spec_t.sum() > 0
 
 
 def test_no_speculation_without_traders_leaves_no_speculative_stock():
     m = RareEarthModel("china_2010_quota", seed=1, keep_flows=False, until="2011-12", spec_max_stock_share=0.0)
     m.run()
-    assert m.spec_t.sum() == 0.0
+    assert m.state.spec_t.sum() == 0.0
 
 
 def test_a_control_in_force_from_the_start_is_status_quo_not_news():
@@ -152,8 +152,8 @@ def test_a_control_in_force_from_the_start_is_status_quo_not_news():
     def news_after(at: str) -> tuple[float, RareEarthModel]:
         m = RareEarthModel("baseline", seed=1, until="2024-03", keep_flows=False, extra_events=[dict(cut, at=at)])
         m.run()
-        assert m.china_tightness > 0.5                                     # the quota binds in both
-        return max(float(np.abs(t.news_per_yr).max()) + abs(t.home_news_per_yr) for t in m.trader_agents), m
+        assert m.state.china_tightness > 0.5                                     # the quota binds in both
+        return max(float(np.abs(t.news_per_yr).max()) + abs(t.home_news_per_yr) for t in m.traders), m
 
     status_quo, _ = news_after("2024-01")
     surprise, later = news_after("2024-02")
@@ -168,15 +168,15 @@ def test_chinese_traders_hoard_only_the_oxides_whose_home_price_follows_the_worl
     # none of the signal left for it, whatever the fit sets spec_news_home_bound_frac to)
     m = RareEarthModel("baseline", seed=1, until="2024-02", keep_flows=False, spec_news_home_bound_frac=0.0)
     m.run()
-    home = next(t for t in m.trader_agents if t.zone == 0)
+    home = next(t for t in m.traders if t.zone == 0)
     la, nd = list(ELEMENTS).index("La"), list(ELEMENTS).index("Nd")
-    m.export_bind[:] = 0.0
-    m.export_bind[la] = 1.0
+    m.state.export_bind[:] = 0.0
+    m.state.export_bind[la] = 1.0
     home.home_news_per_yr = 5.0                       # a fresh export cut, read at home
     n = len(ELEMENTS)
-    home.decide(np.full(n, 1_000.0), np.zeros(n), np.full(n, 100.0))
+    home.decide(m.state, m.structure, np.full(n, 1_000.0), np.zeros(n), np.full(n, 100.0))
     assert home.buy_t[nd] > 0.0
     assert home.buy_t[la] == 0.0
-    m.export_bind[la] = 0.0                           # the same oxide, its exports free again
-    home.decide(np.full(n, 1_000.0), np.zeros(n), np.full(n, 100.0))
+    m.state.export_bind[la] = 0.0                           # the same oxide, its exports free again
+    home.decide(m.state, m.structure, np.full(n, 1_000.0), np.zeros(n), np.full(n, 100.0))
     assert home.buy_t[la] > 0.0
