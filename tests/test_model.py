@@ -123,3 +123,14 @@ def test_trade_flow_matrices_are_kept_per_month_for_the_map():
     assert m.flows_history[-1]["oxide"].shape == (n, n)
     assert m.flows_history[-1]["oxide"].sum() > 0
     assert len(GOODS) == 10
+
+
+def test_mesa_rebuilds_the_model_as_solaraviz_reset_does():
+    """SolaraViz's Reset rebuilds ``type(model)(**kwargs)``; it must not hand Mesa's own scenario to ours."""
+    from mesa.visualization.solara_viz import _build_model_init_kwargs
+    m = RareEarthModel("baseline", seed=1, until="2024-02", keep_flows=False)
+    kwargs = _build_model_init_kwargs(m, {"config": "china_full_ban", "seed": 2, "until": "2024-03"},
+                                      add_scenario_when_empty=True, require_model_accepts_scenario=True)
+    rebuilt = RareEarthModel(**kwargs)
+    rebuilt.run()
+    assert rebuilt.spec.name == "china_full_ban" and rebuilt.current_month() == "2024-03"
