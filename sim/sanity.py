@@ -19,6 +19,8 @@ from sim.errors import RunInvalidError
 
 #: Largest mass-balance error of a month (t): floating-point sums over ~10^5 t stay far below it.
 MASS_BALANCE_TOL_T = 1e-6
+#: ... or this share of the tonnes held in the chain, when that is larger (rounding grows with the sums).
+MASS_BALANCE_TOL_FRAC = 1e-9
 #: A stock below this (t) is negative, not rounding.
 NEGATIVE_STOCK_TOL_T = -1e-6
 #: Relative slack above a backstop that is floating-point rounding, not a price past it.
@@ -44,7 +46,7 @@ def check_month(month: str, prices_usd_per_kg: Mapping[str, object] | np.ndarray
                 ceiling_usd_per_kg: Mapping[str, object] | np.ndarray,
                 stocks_t: Mapping[str, object] | None = None,
                 mass_balance_error_t: float = 0.0, *, goods: Sequence[str] | None = None,
-                mass_balance_tol_t: float = MASS_BALANCE_TOL_T) -> None:
+                held_t: float = 0.0, mass_balance_tol_t: float = MASS_BALANCE_TOL_T) -> None:
     """Raise :class:`RunInvalidError` if month ``month``'s numbers left the possible.
 
     Args:
@@ -55,6 +57,8 @@ def check_month(month: str, prices_usd_per_kg: Mapping[str, object] | np.ndarray
         stocks_t: named stocks (t), each a number or an array (e.g. ``{"inventory_t": ..., "stockpile_t": ...}``).
         mass_balance_error_t: this month's inflows minus outflows minus the change of stocks (t).
         goods: labels of the last axis when prices are arrays.
+        held_t: tonnes held in the whole chain; the mass-balance tolerance is the larger of
+            ``mass_balance_tol_t`` and :data:`MASS_BALANCE_TOL_FRAC` of it.
         mass_balance_tol_t: largest allowed absolute mass-balance error (t).
     """
     prices = _labelled(prices_usd_per_kg, goods)
@@ -77,7 +81,7 @@ def check_month(month: str, prices_usd_per_kg: Mapping[str, object] | np.ndarray
             raise RunInvalidError(month, name, "stock is not a finite number")
         if np.any(value < NEGATIVE_STOCK_TOL_T):
             raise RunInvalidError(month, name, f"stock below zero: {float(np.min(value)):,.6g} t")
-    if not np.isfinite(mass_balance_error_t) or abs(mass_balance_error_t) > mass_balance_tol_t:
+    tolerance_t = max(mass_balance_tol_t, MASS_BALANCE_TOL_FRAC * held_t)
+    if not np.isfinite(mass_balance_error_t) or abs(mass_balance_error_t) > tolerance_t:
         raise RunInvalidError(month, "mass_balance_error_t",
-                              f"material not conserved: {mass_balance_error_t:.6g} t "
-                              f"(tolerance {mass_balance_tol_t:g} t)")
+                              f"material not conserved: {mass_balance_error_t:.6g} t (tolerance {tolerance_t:g} t)")

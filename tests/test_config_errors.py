@@ -225,4 +225,5 @@ def test_sanity_check_names_the_month_and_the_quantity():
         check_month("2030-03", prices, ceilings, {"stockpile_t": np.array([1.0, -5.0])}, goods=GOODS)
     with pytest.raises(RunInvalidError, match=r"2030-04\.mass_balance_error_t: material not conserved"):
         check_month("2030-04", prices, ceilings, mass_balance_error_t=0.01, goods=GOODS)
+    check_month("2030-04", prices, ceilings, mass_balance_error_t=0.01, goods=GOODS, held_t=1e8)  # rounding
     assert isinstance(err.value, ConfigError)
