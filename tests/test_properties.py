@@ -1,8 +1,8 @@
 """Properties of random valid scenarios: every event type, reactions and parameters at extreme but legal values.
 
 Each example is a short real run: no exception, no NaN, mass balance within 1e-6 t, prices under
-their backstop (sim/sanity.py), and the same frame when run again after another history. The "ci" profile is the
-default; ``--hypothesis-profile=deep`` runs >= 1,000 examples (tests/conftest.py).
+their backstop (sim/sanity.py), and the same frame when run again after another history. The "ci"
+profile is the default; ``--hypothesis-profile=deep`` runs >= 1,000 examples (tests/conftest.py).
 """
 
 from __future__ import annotations
