@@ -85,37 +85,39 @@ class TraderAgent(mesa.Agent):
         self.buy_t = np.zeros(0)
         self.sell_t = np.zeros(0)
         self.news_per_yr = np.zeros(0)
-        self._seen = (0.0, np.zeros(0))
+        self._seen = (0.0, 0.0, np.zeros(0))
 
-    def expect(self, by_good: np.ndarray, crackdown: float) -> None:
+    def expect(self, overall: float, by_good: np.ndarray, crackdown: float) -> None:
         """Take China's controls as they stand as known (the status quo at the start of a run).
 
         Args:
-            by_good: how hard the controls bite per market good (log units).
+            overall: how hard the controls bite over all goods (log units).
+            by_good: the same per market good.
             crackdown: Chinese mine capacity idled.
         """
-        self._seen = (crackdown, np.asarray(by_good, dtype=float)[HELD_MARKETS].copy())
+        self._seen = (crackdown, overall, np.asarray(by_good, dtype=float)[HELD_MARKETS].copy())
 
     def _surprise(self, st: ChainState, n: int) -> np.ndarray:
         """This month's news per oxide, as extra expected return per year.
 
         A crackdown on Chinese mining cuts supply of every oxide in both zones: news everywhere. A
-        tightening of China's export controls is news of scarcity abroad for the goods it controls
-        (``spec_news_weight`` per log unit of the cut); at home it holds those goods back, which piles
-        them up there (the textbook effect of an export restriction, ``spec_news_good_weight``), so
-        traders in China read it as news of a glut, never of scarcity.
+        tightening of China's export controls (how much less they now let out, over all goods) is news
+        of scarcity abroad for the goods the controls cover only (``spec_news_weight`` per log unit);
+        at home it holds those goods back, which piles them up there (the textbook effect of an export
+        restriction, ``spec_news_good_weight`` per log unit of each good's cut), so traders in China
+        read it as news of a glut, never of scarcity.
         """
         p = self.model.p
-        crackdown = st.china_crackdown_frac
+        crackdown, overall = st.china_crackdown_frac, st.china_tightness
         by_good = st.china_tightness_by_good[OXIDE_MARKETS][:n]
-        seen_crackdown, seen_by_good = self._seen
+        seen_crackdown, seen_overall, seen_by_good = self._seen
         seen_by_good = seen_by_good[:n] if len(seen_by_good) >= n else np.zeros(n)
-        self._seen = (crackdown, by_good.copy())
-        cut_by_good = np.maximum(by_good - seen_by_good, 0.0)
+        self._seen = (crackdown, overall, by_good.copy())
         news = p.spec_news_weight * max(crackdown - seen_crackdown, 0.0) + np.zeros(n)
         if self.zone == 1:
-            return news + p.spec_news_weight * cut_by_good
-        return news - p.spec_news_good_weight * cut_by_good
+            covered = by_good > 0
+            return news + p.spec_news_weight * max(overall - seen_overall, 0.0) * covered
+        return news - p.spec_news_good_weight * np.maximum(by_good - seen_by_good, 0.0)
 
     @property
     def held_t(self) -> float:

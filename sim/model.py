@@ -18,7 +18,7 @@ from agents.industry import EndUseIndustry, PlantIndustry
 from agents.nation import NationAgent
 from agents.trader import TraderAgent
 from sim.calendar import month_index, month_name
-from sim.chain import (demand, initial, investment, magnets, mining, orders, oxides, policy_month, prices,
+from sim.chain import (china, demand, initial, investment, magnets, mining, orders, oxides, policy_month, prices,
                        separation, spinup, trade, use)
 from sim.chain.capacity import stage_capacity_t_per_yr
 from sim.chain.state import CHINA_ZONE, OUTSIDE_ZONE, ChainState, Month, Structure, stocks_by_element_t
@@ -75,11 +75,10 @@ class RareEarthModel(mesa.Model):
         self.state: ChainState = spinup.settle(state, self.structure, self.p, self.book, self.start_month,
                                                self._spin_up_key(), self._spin_up_month)
         # controls already in force at the start are the status quo, not news to traders
-        from sim.chain import china
         usual = np.maximum(self.state.flow_ema, self.state.base_flows_t)
-        _, by_good = china.tightness(self.state, self.structure, usual)
+        overall, by_good = china.tightness(self.state, self.structure, usual)
         for trader in self.traders:
-            trader.expect(by_good, float(self.state.controls.lost_frac[0, self.structure.china]))
+            trader.expect(overall, by_good, float(self.state.controls.lost_frac[0, self.structure.china]))
         self.recorder = Recorder(self)
         self.datacollector = self.recorder.datacollector
         self.running = True

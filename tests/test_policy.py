@@ -187,3 +187,19 @@ def test_reaction_does_not_fire_while_its_condition_fails():
     assert m.book.fired == {} and m.shock_log == []
     chn, usa = ix(m, "CHN"), ix(m, "USA")
     assert m.last_oxide_flows[DY, chn, usa] > 0
+
+
+def test_an_import_tariff_taxes_the_named_exporters_goods_into_the_importer_not_the_reverse():
+    """A US tariff on China raises what US buyers pay for Chinese goods; Chinese buyers of US goods pay as before."""
+    from sim.goods import OXIDE_MARKETS
+    tariff = {"type": "import_tariff", "nation": "USA", "on": ["CHN"], "rate_frac": 0.5, "at": "2024-02"}
+    m = RareEarthModel("baseline", seed=1, until="2024-02", keep_flows=False, extra_events=[tariff])
+    m.run()
+    usa, chn = ix(m, "USA"), ix(m, "CHN")
+    c = m.state.controls
+    assert c.tariff_frac[OXIDE_MARKETS, usa, chn].min() == pytest.approx(0.5)      # importer-first
+    assert c.tariff_frac[OXIDE_MARKETS, chn, usa].max() == 0.0
+    us_buys = m.last_month.flows["oxide"][chn, usa]
+    base = RareEarthModel("baseline", seed=1, until="2024-02", keep_flows=False)
+    base.run()
+    assert us_buys < 0.9 * base.last_month.flows["oxide"][chn, usa]

@@ -48,20 +48,30 @@ def clear(st: ChainState, fx: Structure, p, markets: slice, price: np.ndarray, s
     """
     c = st.controls
     idx = np.atleast_1d(np.arange(c.pair_cap_frac.shape[0])[markets])
-    friction = p.base_friction_frac * (1 - np.eye(fx.n_nations)) + c.friction_frac
-    cost = market.delivered_cost(price, fx.freight, c.tariff_frac[idx], c.duty_frac[idx], c.risk_frac)
-    cost = cost * (1.0 + np.maximum(friction, 0.0))[None] * (1.0 - p.offtake_cost_cut_frac * st.offtake)[None]
-    quota = c.export_quota_t[idx].copy()
+    supply = np.maximum(np.asarray(supply, dtype=float), 0.0)
+    demand = np.maximum(np.asarray(demand, dtype=float), 0.0)
+    # only the nations that offer or order take part: every pair array is cut to that block
+    sellers, buyers = market.participants(supply, demand)
+    def block(a: np.ndarray) -> np.ndarray:
+        return market.pairs(a, sellers, buyers)
+
+    friction = p.base_friction_frac * (1.0 - (sellers[:, None] == buyers[None, :])) + block(c.friction_frac)
+    # the controls hold tariffs importer-first (who imposes, on whom); clearing prices exporter-first
+    tariff = c.tariff_frac[markets].transpose(0, 2, 1)
+    cost = market.delivered_cost(price, fx.freight, tariff, c.duty_frac[markets], c.risk_frac, sellers, buyers)
+    cost = cost * (1.0 + np.maximum(friction, 0.0))[None] * (1.0 - p.offtake_cost_cut_frac * block(st.offtake))[None]
+    quota = c.export_quota_t[markets].copy()
     if np.isfinite(quota[:, fx.china]).any():
         quota[:, fx.china] += china.smuggling_allowance_t(idx, undocumented_t, p)
-    res = market.clear_markets(supply, demand, cost, c.pair_cap_t[idx], quota,
-                               pair_cap_frac=c.pair_cap_frac[idx], licence_base_t=licence_base,
-                               logit_beta=p.logit_beta, export_first=china.export_first(st, fx, idx))
-    st.flow_ema[idx] += p.memory_frac * (res.flows_t - st.flow_ema[idx])
+    res = market.clear_pairs(supply, demand, sellers, buyers, cost, block(c.pair_cap_t[markets]), quota,
+                             block(c.pair_cap_frac[markets]), licence_base, logit_beta=p.logit_beta,
+                             export_first=china.export_first(st, fx, idx))
+    ema = st.flow_ema[markets]                                        # a view: updated in place
+    ema += p.memory_frac * (res.flows_t - ema)
     ch = fx.china
     exported = res.flows_t[:, ch, :].sum(axis=1) - res.flows_t[:, ch, ch]
     fill = np.where(np.isfinite(quota[:, ch]), exported / np.maximum(quota[:, ch], 1e-9), 0.0)
-    return Trade(markets=idx, res=res, delay_months=c.licence_delay_months[idx], china_quota_fill=fill)
+    return Trade(markets=idx, res=res, delay_months=c.licence_delay_months[markets], china_quota_fill=fill)
 
 
 def deliver(st: ChainState, trade: Trade, orders: np.ndarray, goods: slice) -> None:
@@ -72,10 +82,12 @@ def deliver(st: ChainState, trade: Trade, orders: np.ndarray, goods: slice) -> N
         goods: the traded goods on the held axis.
     """
     res, delay = trade.res, trade.delay_months
-    now = np.where(delay == 0, res.flows_t, 0.0).sum(axis=1).T       # (N, g)
+    slots = np.unique(delay[delay > 0])
+    # with no licence delay everything arrives now: the clearing's bought_t is that sum already
+    now = (np.where(delay == 0, res.flows_t, 0.0).sum(axis=1) if len(slots) else res.bought_t).T   # (N, g)
     total = orders.sum(axis=0)
     share = np.divide(orders, total[None], out=np.zeros_like(orders), where=total[None] > 0)
-    for slot in np.unique(delay[delay > 0]):
+    for slot in slots:
         later = np.where(delay == slot, res.flows_t, 0.0).sum(axis=1).T
         st.transit[min(slot, TRANSIT_SLOTS - 1), :, :, goods] += share * later[None]
     arrived = share * now[None]
