@@ -1,12 +1,29 @@
-"""Months as ``YYYY-MM`` strings and step counts; one model step is one month."""
+"""Months as ``YYYY-MM`` strings and step counts; one model step is one month.
+
+Every month a user writes (scenario ``start``/``end``, event ``at``/``until``,
+``--until``) is parsed strictly: four-digit year, two-digit month 01-12, and a
+year within :data:`YEARS`. A loose parse once let ``2026-13`` run to 2027-01 and a
+``0000-01`` start run for 24,000 months.
+"""
 
 from __future__ import annotations
 
+import re
+
+#: Years a run may cover: the world tables describe 2009 and 2024; a run before 2000 or after
+#: 2100 lies outside anything they, or the demand projections built on them, describe.
+YEARS = (2000, 2100)
+MONTH_FORMAT = f"a month YYYY-MM (month 01-12, year {YEARS[0]}-{YEARS[1]})"
+MONTHS_ALLOWED = [f"YYYY-MM from {YEARS[0]}-01 to {YEARS[1]}-12"]
+_MONTH = re.compile(r"(\d{4})-(\d{2})")
+
 
 def month_index(month: str) -> int:
-    """Months since year 0 for a ``YYYY-MM`` string."""
-    year, mon = month.split("-")
-    return int(year) * 12 + int(mon) - 1
+    """Months since year 0 for a ``YYYY-MM`` string; anything else is a ValueError."""
+    match = _MONTH.fullmatch(month) if isinstance(month, str) else None
+    if match is None or not 1 <= int(match.group(2)) <= 12:
+        raise ValueError(f"{month!r} is not {MONTH_FORMAT}")
+    return int(match.group(1)) * 12 + int(match.group(2)) - 1
 
 
 def month_name(index: int) -> str:
@@ -23,7 +40,18 @@ def months_between(start: str, end: str) -> int:
     return month_index(end) - month_index(start)
 
 
-def is_month(text: str) -> bool:
-    parts = str(text).split("-")
-    return (len(parts) == 2 and len(parts[0]) == 4 and parts[0].isdigit() and parts[1].isdigit()
-            and 1 <= int(parts[1]) <= 12)
+def is_month(text: object) -> bool:
+    """Whether ``text`` is a ``YYYY-MM`` string of a month within :data:`YEARS`."""
+    try:
+        index = month_index(text)  # type: ignore[arg-type]
+    except ValueError:
+        return False
+    return YEARS[0] <= index // 12 <= YEARS[1]
+
+
+def check_month(text: object) -> str:
+    """``text`` if it is a month (see :func:`is_month`), else a ValueError saying what is allowed."""
+    if not is_month(text):
+        from sim.errors import Allowed
+        raise Allowed(f"not {MONTH_FORMAT}", MONTHS_ALLOWED)
+    return text  # type: ignore[return-value]

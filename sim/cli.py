@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import functools
 import importlib
+import inspect
+import re
 import sys
 from pathlib import Path
 
@@ -49,7 +52,74 @@ def _fail(err: ConfigError) -> None:
     raise typer.Exit(2)
 
 
-@app.command()
+SCHEDULER = re.compile(r"([a-z]+://)?[A-Za-z0-9_.\-\[\]:]+:\d{1,5}")
+
+
+def check_flags(command: str, args: dict) -> None:
+    """Every flag of a command checked before any work: output folder, months, seeds, overrides.
+
+    A bad flag is a :class:`ConfigError` naming the flag and what is allowed, raised before a run
+    starts, so a long run is never lost to a flag read at its end.
+    """
+    from sim.parameters import load_parameter_table, parse_overrides
+    from sim.paths import check_out_dir
+    from sim.scenarios import load_scenario, run_end
+
+    if args.get("out") is not None:
+        check_out_dir(args["out"], "--out")
+    for flag, minimum in (("seeds", 1), ("budget", 1), ("seed", 0), ("search_seed", 0)):
+        value = args.get(flag)
+        if value is not None and value < minimum:
+            raise ConfigError(f"--{flag.replace('_', '-')}", f"--{flag.replace('_', '-')}",
+                              f"{value} is below {minimum}", [f"a whole number >= {minimum}"])
+    if args.get("fitted") is not None:                       # calibrate writes its fit there
+        fitted = Path(args["fitted"])
+        if fitted.is_dir():
+            raise ConfigError("--fitted", "--fitted", f"'{fitted}' is a folder", ["a CSV file path"])
+        check_out_dir(fitted.parent, "--fitted")
+    if args.get("start") is not None and not Path(args["start"]).is_file():
+        raise ConfigError("--start", "--start", f"no file '{args['start']}'", ["an existing fitted CSV file"])
+    if args.get("set_"):
+        parse_overrides(list(args["set_"]))
+    unknown = [p for p in args.get("params") or [] if p not in load_parameter_table()]
+    if unknown:
+        raise ConfigError("--param", "--param", f"unknown parameter '{unknown[0]}'",
+                          sorted(load_parameter_table()))
+    scheduler = args.get("scheduler")
+    if scheduler is not None and not SCHEDULER.fullmatch(scheduler):
+        raise ConfigError("--scheduler", "--scheduler", f"{scheduler!r} is not a scheduler address",
+                          ["tcp://HOST:PORT", "HOST:PORT"])
+    names = list(args.get("scenarios") or [])
+    if len(set(names)) < len(names):
+        raise ConfigError("<command line>", "scenarios", f"a scenario is named twice: {names}",
+                          ["two or more distinct scenarios"])
+    if args.get("scenario") is not None:
+        names.append(args["scenario"])
+    if command in ("validate", "calibrate"):
+        from sim.validate import SCENARIO
+        names.append(SCENARIO)
+    specs = [load_scenario(name) for name in names]
+    if "until" in args and args["until"] is not None:
+        if not specs:
+            raise ConfigError("--until", "until", "this command takes no --until")
+        for spec in specs:
+            run_end(spec, args["until"], "--until")
+
+
+def guarded(command: str, fn):
+    """``fn`` (a typer command) with its flags checked first and bad input as exit code 2."""
+    signature = inspect.signature(fn)
+
+    @functools.wraps(fn)
+    def wrapper(*args, **kwargs):
+        try:
+            check_flags(command, dict(signature.bind_partial(*args, **kwargs).arguments))
+            return fn(*args, **kwargs)
+        except ConfigError as err:
+            _fail(err)
+    return wrapper
+
+
 def run(scenario: str = typer.Option("baseline", help="Scenario name in configs/scenarios or a TOML path."),
         seed: int = typer.Option(1, help="Random seed."),
         until: str = typer.Option(None, help="Last month to simulate, YYYY-MM."),
@@ -58,20 +128,17 @@ def run(scenario: str = typer.Option("baseline", help="Scenario name in configs/
         ) -> None:
     """Run one scenario; write timeseries.parquet/.csv, config.json and PNG plots into OUT."""
     from sim import outputs, plots
-    try:
-        params = dict(kv.split("=", 1) for kv in set_)
-        model = simulate(scenario, seed, until, **params)
-    except ConfigError as err:
-        _fail(err)
-    except ValueError as err:
-        typer.secho(f"error: {err}", fg=typer.colors.RED, err=True)
-        raise typer.Exit(2)
+    from sim.parameters import parse_overrides
+    model = simulate(scenario, seed, until, **parse_overrides(list(set_)))
     df = model.datacollector.get_model_vars_dataframe()
     written = outputs.write_table(df, out, "timeseries")
     written.append(outputs.write_json(out / "config.json", outputs.resolved_config(model)))
     written += outputs.write_figures(plots.run_figures(df, model.world.nations, model.spec.name), out)
     typer.echo(summary_table(df).to_string(float_format=lambda v: f"{v:,.3g}"))
     typer.echo("\nwrote: " + ", ".join(str(p) for p in written))
+
+
+app.command(name="run")(guarded("run", run))
 
 
 @app.command()
@@ -94,10 +161,14 @@ def _register_optional(module: str, names: tuple[str, ...]) -> None:
     for name in names:
         fn = getattr(mod, name, None)
         if fn is not None:
-            app.command(name=name)(fn)
+            app.command(name=name)(guarded(name, fn))
 
 
 _register_optional("sim.compare", ("compare",))
 _register_optional("sim.ui_command", ("ui",))
 _register_optional("sim.sweep_command", ("sweep", "sensitivity"))
 _register_optional("sim.validate", ("validate", "calibrate"))
+
+
+if __name__ == "__main__":
+    app()

@@ -8,12 +8,15 @@ the table keeps the prior, which is where the calibration starts from.
 from __future__ import annotations
 
 import csv
-from dataclasses import dataclass
+import math
+import numbers
 from functools import lru_cache
 from pathlib import Path
-from typing import Mapping
+from typing import Literal, Mapping
 
-from sim.errors import ConfigError
+from pydantic import BaseModel, ConfigDict, ValidationError, field_validator, model_validator
+
+from sim.errors import ConfigError, from_validation_error
 from sim.world import CONFIG_DIR
 
 PARAMETER_TABLE = CONFIG_DIR / "parameters.csv"
@@ -21,20 +24,33 @@ FITTED_TABLE = CONFIG_DIR / "calibration" / "fitted_2010.csv"
 KINDS = ("calibrated", "uncertainty", "lever")
 
 
-@dataclass(frozen=True)
-class Parameter:
-    """One row of ``configs/parameters.csv``."""
+class Parameter(BaseModel):
+    """One row of ``configs/parameters.csv`` (numbers read from the CSV's text, finite, min <= value <= max)."""
 
+    model_config = ConfigDict(extra="forbid", frozen=True, allow_inf_nan=False)
     name: str
     value: float
     unit: str
     min: float
     max: float
-    kind: str
+    kind: Literal["calibrated", "uncertainty", "lever"]
     description: str
     source: str
     prior: float | None = None       # the table's value, where a fitted value replaced it
     calibrated_to: str = ""
+
+    @field_validator("source")
+    @classmethod
+    def _source(cls, v: str) -> str:
+        if not v.strip():
+            raise ValueError("every parameter must name its source")
+        return v
+
+    @model_validator(mode="after")
+    def _in_range(self) -> "Parameter":
+        if not self.min <= self.value <= self.max:
+            raise ValueError(f"value {self.value} outside [{self.min}, {self.max}] {self.unit}")
+        return self
 
 
 @lru_cache(maxsize=4)
@@ -52,16 +68,9 @@ def load_parameter_table(path: str | Path = PARAMETER_TABLE,
     with path.open(newline="", encoding="utf-8") as fh:
         for line, row in enumerate(csv.DictReader(fh), start=2):
             try:
-                p = Parameter(row["name"], float(row["value"]), row["unit"], float(row["min"]),
-                              float(row["max"]), row["kind"], row["description"], row["source"])
-            except (KeyError, TypeError, ValueError) as err:
-                raise ConfigError(path, f"line {line}", f"unreadable row: {err}") from None
-            if p.kind not in KINDS:
-                raise ConfigError(path, f"line {line}.kind", f"unknown kind '{p.kind}'", KINDS)
-            if not p.min <= p.value <= p.max:
-                raise ConfigError(path, f"line {line}.value", f"{p.value} outside [{p.min}, {p.max}]")
-            if not p.source.strip():
-                raise ConfigError(path, f"line {line}.source", "every parameter must name its source")
+                p = Parameter.model_validate(row)
+            except ValidationError as err:
+                raise from_validation_error(err, path, f"line {line}", model=Parameter) from None
             table[p.name] = p
     if fitted is not None and Path(fitted).exists():
         _apply_fitted(table, Path(fitted))
@@ -70,7 +79,6 @@ def load_parameter_table(path: str | Path = PARAMETER_TABLE,
 
 def _apply_fitted(table: dict[str, Parameter], fitted: Path) -> None:
     """Replace table values by fitted ones (in place), keeping the prior."""
-    from dataclasses import replace
     with fitted.open(newline="", encoding="utf-8") as fh:
         for line, row in enumerate(csv.DictReader(fh), start=2):
             name = row.get("name", "")
@@ -83,7 +91,8 @@ def _apply_fitted(table: dict[str, Parameter], fitted: Path) -> None:
                 raise ConfigError(fitted, f"line {line}.value", f"not a number: {row.get('value')!r}") from None
             if not p.min <= value <= p.max:
                 raise ConfigError(fitted, f"line {line}.value", f"{value} outside [{p.min}, {p.max}] {p.unit}")
-            table[name] = replace(p, value=value, prior=p.value, calibrated_to=row.get("calibrated_to", ""))
+            table[name] = p.model_copy(update={"value": value, "prior": p.value,
+                                              "calibrated_to": row.get("calibrated_to", "")})
 
 
 class Params(dict):
@@ -110,13 +119,36 @@ def resolve_parameters(overrides: Mapping[str, object] | None = None, *,
     for name, value in (overrides or {}).items():
         if name not in table:
             raise ConfigError(file, f"{key_prefix}{name}", "unknown parameter", sorted(table))
-        p = table[name]
-        try:
-            number = float(value)  # type: ignore[arg-type]
-        except (TypeError, ValueError):
-            raise ConfigError(file, f"{key_prefix}{name}", f"not a number: {value!r}") from None
-        if not p.min <= number <= p.max:
-            raise ConfigError(file, f"{key_prefix}{name}",
-                              f"{number} outside its range [{p.min}, {p.max}] {p.unit}")
+        number = check_value(table[name], value, file, f"{key_prefix}{name}")
         values[name] = number
     return values
+
+
+def check_value(p: Parameter, value: object, file: str | Path, key: str) -> float:
+    """``value`` as a float if it is a finite number (not true/false, not a string) within ``p``'s range."""
+    if isinstance(value, bool) or not isinstance(value, numbers.Real) or not math.isfinite(value):
+        raise ConfigError(file, key, f"not a finite number: {value!r}", [f"[{p.min}, {p.max}] {p.unit}"])
+    if not p.min <= value <= p.max:
+        raise ConfigError(file, key, f"{value} outside its range", [f"[{p.min}, {p.max}] {p.unit}"])
+    return float(value)
+
+
+def parse_overrides(items: list[str], flag: str = "--set") -> dict[str, float]:
+    """``NAME=VALUE`` strings from the command line as checked numbers (``inf``, ``nan``, ``true`` refused)."""
+    table = load_parameter_table()
+    out: dict[str, float] = {}
+    for i, item in enumerate(items):
+        name, sep, text = item.partition("=")
+        name = name.strip()
+        if not sep:
+            raise ConfigError(flag, f"{flag}[{i}]", f"{item!r} is not NAME=VALUE", sorted(table))
+        if name not in table:
+            raise ConfigError(flag, f"{flag}[{i}].{name or '<empty>'}", "unknown parameter", sorted(table))
+        try:
+            number: object = float(text)
+        except ValueError:
+            number = text
+        if isinstance(number, float) and text.strip().lower().lstrip("+-") in ("inf", "infinity", "nan"):
+            number = text
+        out[name] = check_value(table[name], number, flag, f"{flag}[{i}].{name}")
+    return out

@@ -16,9 +16,10 @@ from dataclasses import dataclass, field
 from typing import Annotated, Literal, Union
 
 import numpy as np
-from pydantic import BaseModel, ConfigDict, Field, TypeAdapter, field_validator
+from pydantic import BaseModel, ConfigDict, Field, TypeAdapter, field_validator, model_validator
 
-from sim.calendar import is_month, month_index
+from sim.calendar import check_month, month_index
+from sim.errors import Allowed
 from sim.goods import (ELEMENTS, HEAVY_REE, MAGNET_ELEMENTS, MARKET_GOODS, NDFEB_MARKET, ORE_MARKET,  # noqa: F401
                         element_index, market_index)
 from sim.world import BLOCS, SECTORS, World
@@ -28,9 +29,15 @@ ORE, MAGNET_GOOD = ORE_MARKET, NDFEB_MARKET
 INVEST_STAGES = ("mining", "separation", "magnets")
 TRADE_STATUSES = ("ntr", "jackson_vanik", "sanctioned")
 
+#: Every schema of user input is strict: unknown keys, strings or true/false where a number
+#: belongs, and inf/nan are errors, never silently coerced (``true`` once became 1.0, ``inf``
+#: turned 110 of 175 series to NaN).
+STRICT = ConfigDict(extra="forbid", frozen=True, strict=True, allow_inf_nan=False)
+Bloc = Literal["china", "us_allied", "nonaligned", "russia_aligned"]
+
 
 class _Event(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    model_config = STRICT
     at: str
     until: str | None = None
     note: str = ""
@@ -38,9 +45,7 @@ class _Event(BaseModel):
     @field_validator("at", "until")
     @classmethod
     def _month(cls, v: str | None) -> str | None:
-        if v is not None and not is_month(v):
-            raise ValueError(f"'{v}' is not a month YYYY-MM")
-        return v
+        return v if v is None else check_month(v)
 
     def active(self, month: int) -> bool:
         """Whether the event is in force in month ``month`` (a month index)."""
@@ -56,13 +61,21 @@ class _Traded(_Event):
     stages: list[Literal["ore", "oxide", "metal", "magnet"]] = Field(
         default_factory=lambda: list(STAGES))
     to: list[str] | None = None          # partner nations; None = all
-    to_bloc: list[str] | None = None     # partner blocs, added to `to`
+    to_bloc: list[Bloc] | None = None    # partner blocs, added to `to`
     exempt: list[str] = Field(default_factory=list)
+
+
+#: Upper bounds of event quantities: far above anything real (world mine output ~0.4 Mt REO/yr,
+#: the dearest oxide ~1,000 USD/kg in 2024), low enough that no sum or product overflows.
+MAX_T_PER_YR = 1e7
+MAX_USD_PER_KG = 1e5
+MAX_CAPEX_USD = 1e12
+MAX_DAYS = 3650.0
 
 
 class ExportQuota(_Traded):
     type: Literal["export_quota"]
-    t_per_yr: float = Field(ge=0)
+    t_per_yr: float = Field(ge=0, le=MAX_T_PER_YR)
 
 
 class ExportBan(_Traded):
@@ -117,8 +130,8 @@ class InvestmentDeal(_Event):
     investor: str
     host: str
     stage: Literal["mining", "separation", "magnets"]
-    capacity_t_per_yr: float = Field(ge=0)   # 0 = no deal (lets sweeps switch it off)
-    capex_usd: float = Field(ge=0, default=0.0)
+    capacity_t_per_yr: float = Field(ge=0, le=MAX_T_PER_YR)   # 0 = no deal (lets sweeps switch it off)
+    capex_usd: float = Field(ge=0, le=MAX_CAPEX_USD, default=0.0)
     offtake_frac: float = Field(ge=0, le=1, default=0.0)
     success_prob: float = Field(ge=0, le=1, default=0.7)
     element_mix: str | None = None        # deposit name whose split a new mine uses
@@ -128,14 +141,14 @@ class PriceFloor(_Event):
     type: Literal["price_floor"]
     nation: str                           # producers who receive the floor
     element: str
-    usd_per_kg: float = Field(gt=0)
+    usd_per_kg: float = Field(gt=0, le=MAX_USD_PER_KG)
 
 
 class Stockpile(_Event):
     type: Literal["stockpile"]
     nations: list[str]
     action: Literal["build", "release", "hold"]
-    target_days: float | None = Field(ge=0, default=None)
+    target_days: float | None = Field(ge=0, le=MAX_DAYS, default=None)
 
 
 class Alliance(_Event):
@@ -149,7 +162,7 @@ class Alliance(_Event):
 class ProductionQuota(_Event):
     type: Literal["production_quota"]
     nation: str
-    t_per_yr: float = Field(ge=0)
+    t_per_yr: float = Field(ge=0, le=MAX_T_PER_YR)
 
 
 class SupplyDisruption(_Event):
@@ -161,16 +174,9 @@ class SupplyDisruption(_Event):
 
 class DemandShock(_Event):
     type: Literal["demand_shock"]
-    sector: str
+    sector: Literal[SECTORS]  # type: ignore[valid-type]
     multiplier: float = Field(ge=0, le=10)
     nations: list[str] | None = None
-
-    @field_validator("sector")
-    @classmethod
-    def _sector(cls, v: str) -> str:
-        if v not in SECTORS:
-            raise ValueError(f"unknown sector '{v}'")
-        return v
 
 
 EVENT_CLASSES = (ExportQuota, ExportBan, ExportLicence, ExportDuty, ImportTariff, Sanction,
@@ -185,10 +191,20 @@ METRICS = ("shortage_frac", "tariff_frac", "price_usd_per_kg", "china_share_sepa
            "stockpile_days")
 
 
+#: Keys each condition metric reads (required, optional); any other key is an error.
+METRIC_KEYS: dict[str, tuple[tuple[str, ...], tuple[str, ...]]] = {
+    "shortage_frac": ((), ("nation",)),
+    "tariff_frac": (("nation", "partner"), ()),
+    "price_usd_per_kg": ((), ("nation", "element")),
+    "china_share_separation": ((), ()),
+    "stockpile_days": (("nation",), ()),
+}
+
+
 class Condition(BaseModel):
     """``metric(nation[, partner|element]) op value``, read from the last recorded month."""
 
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    model_config = STRICT
     metric: Literal["shortage_frac", "tariff_frac", "price_usd_per_kg", "china_share_separation",
                     "stockpile_days"]
     nation: str | None = None
@@ -197,16 +213,30 @@ class Condition(BaseModel):
     op: Literal[">", ">=", "<", "<="] = ">"
     value: float
 
+    @model_validator(mode="after")
+    def _keys_of_metric(self) -> "Condition":
+        """A metric's required keys present and no key it ignores (a missing partner once crashed mid-run)."""
+        required, optional = METRIC_KEYS[self.metric]
+        for key in required:
+            if getattr(self, key) is None:
+                raise Allowed(f"metric '{self.metric}' needs '{key}' (it reads "
+                                 f"{', '.join(required + optional)})", required + optional)
+        for key in ("nation", "partner", "element"):
+            if getattr(self, key) is not None and key not in required + optional:
+                raise Allowed(f"metric '{self.metric}' does not read '{key}'",
+                              [*(required + optional), "metric", "op", "value"])
+        return self
+
 
 class Reaction(BaseModel):
     """A conditional event: when the condition holds, schedule ``then`` after ``delay_months``."""
 
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    model_config = STRICT
     name: str
     when: Condition
     then: dict
-    delay_months: int = Field(ge=0, default=0)
-    duration_months: int | None = Field(ge=1, default=None)
+    delay_months: int = Field(ge=0, le=600, default=0)
+    duration_months: int | None = Field(ge=1, le=1200, default=None)
     once: bool = True
 
 

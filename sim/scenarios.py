@@ -10,20 +10,47 @@ file, the key path and the allowed values. Nothing in a scenario is executed.
 from __future__ import annotations
 
 import tomllib
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
+from typing import Any, Literal
 
-from pydantic import ValidationError
+from pydantic import BaseModel, ValidationError, field_validator
 
-from sim.calendar import is_month, month_index
-from sim.errors import ConfigError
+from sim.calendar import MONTH_FORMAT, MONTHS_ALLOWED, YEARS, check_month, month_index
+from sim.errors import ConfigError, from_validation_error
 from sim.parameters import Params, resolve_parameters
-from sim.policy import (BLOCS, EVENT_ADAPTER, EVENT_TYPES, STAGES, Condition, Reaction)
-from sim.world import CONFIG_DIR, ELEMENTS, SECTORS, World, load_world
+from sim.policy import (EVENT_ADAPTER, EVENT_CLASSES, EVENT_TYPES, STRICT, Reaction)
+from sim.world import BLOCS, CONFIG_DIR, ELEMENTS, SECTORS, World, load_world
 
 SCENARIO_DIR = CONFIG_DIR / "scenarios"
-TOP_KEYS = ("name", "description", "sources", "world", "start", "end", "parameters", "events",
-            "reactions")
+#: The world folders a scenario may start from: the shipped ones, named without a path, so a
+#: scenario can neither read files outside ``configs/`` nor lose its world when events are added.
+SHIPPED_WORLDS: tuple[str, ...] = tuple(sorted(
+    p.name for p in CONFIG_DIR.iterdir() if p.is_dir() and (p / "nations.csv").is_file()))
+EVENT_CLASS = {cls.model_fields["type"].annotation.__args__[0]: cls for cls in EVENT_CLASSES}
+
+
+class ScenarioFile(BaseModel):
+    """The keys of a scenario file; events, reactions and parameters are checked one by one after."""
+
+    model_config = STRICT
+    name: str | None = None
+    description: str = ""
+    sources: list[str] = []
+    world: Literal[SHIPPED_WORLDS] = "world"  # type: ignore[valid-type]
+    start: str = "2024-01"
+    end: str = "2050-12"
+    parameters: dict[str, Any] = {}
+    events: list[Any] = []
+    reactions: list[Any] = []
+
+    @field_validator("start", "end")
+    @classmethod
+    def _month(cls, v: str) -> str:
+        return check_month(v)
+
+
+TOP_KEYS = tuple(ScenarioFile.model_fields)
 
 
 @dataclass(frozen=True)
@@ -52,7 +79,7 @@ class Scenario:
     def to_dict(self) -> dict:
         return {
             "name": self.name, "description": self.description,
-            "path": str(self.path) if self.path else None, "world": str(self.world_dir),
+            "path": str(self.path) if self.path else None, "world": self.world_dir.name,
             "start": self.start, "end": self.end, "parameters": dict(self.parameters),
             "events": [e.model_dump(exclude_defaults=True) for e in self.events],
             "reactions": [r.model_dump() for r in self.reactions], "sources": list(self.sources),
@@ -72,9 +99,14 @@ def list_scenarios(directory: Path = SCENARIO_DIR) -> list[tuple[str, str]]:
 def named_toml(name_or_path: str | Path, directory: Path, kind: str) -> Path:
     """A TOML file given by name (in ``directory``) or by path; ``kind`` names it in errors."""
     p = Path(name_or_path)
+    if str(name_or_path).strip() == "":
+        raise ConfigError("<name>", kind, f"empty {kind} name",
+                          sorted(q.stem for q in directory.glob("*.toml")))
     if p.suffix == ".toml" or p.exists():
         if not p.is_file():
-            raise ConfigError(p, "<file>", f"{kind} file not found")
+            raise ConfigError(p, "<file>", f"{kind} file not found (a name from {directory.name}/ "
+                              "or a path to a .toml file)",
+                              sorted(q.stem for q in directory.glob("*.toml")))
         return p
     candidate = directory / f"{name_or_path}.toml"
     if not candidate.exists():
@@ -89,12 +121,15 @@ def scenario_path(name_or_path: str | Path) -> Path:
 
 
 def read_toml(path: Path) -> dict:
-    """Parse a TOML file; a syntax error is a ConfigError naming the file."""
+    """Parse a TOML file; a syntax error or an unreadable file is a ConfigError naming the file."""
     try:
         with path.open("rb") as fh:
             return tomllib.load(fh)
     except tomllib.TOMLDecodeError as err:
-        raise ConfigError(path, "<toml>", f"not valid TOML: {err}") from None
+        raise ConfigError(path, "<toml>", f"not valid TOML: {err}", ["TOML 1.0 (toml.io)"]) from None
+    except (OSError, UnicodeDecodeError) as err:
+        raise ConfigError(path, "<file>", f"cannot read: {err.__class__.__name__}",
+                          ["a readable UTF-8 TOML file"]) from None
 
 
 def load_scenario(name_or_path: str | Path = "baseline") -> Scenario:
@@ -106,53 +141,84 @@ def load_scenario(name_or_path: str | Path = "baseline") -> Scenario:
 def scenario_from_dict(data: dict, path: Path | None = None) -> Scenario:
     """Validate a scenario given as a dict (as read from TOML)."""
     where = path or Path("<scenario>")
-    for key in data:
-        if key not in TOP_KEYS:
-            raise ConfigError(where, key, "unknown key", TOP_KEYS)
-    world_dir = CONFIG_DIR / str(data.get("world", "world"))
-    if not world_dir.is_dir():
-        raise ConfigError(where, "world", f"no world directory '{data.get('world')}'",
-                          [p.name for p in CONFIG_DIR.iterdir() if (p / "nations.csv").exists()])
+    if not isinstance(data, dict):
+        raise ConfigError(where, "<root>", "a scenario is a table of keys", TOP_KEYS)
+    try:
+        top = ScenarioFile.model_validate(data)
+    except ValidationError as err:
+        raise from_validation_error(err, where, model=ScenarioFile) from None
+    world_dir = CONFIG_DIR / top.world
     world = load_world(world_dir)
-    start, end = str(data.get("start", "2024-01")), str(data.get("end", "2050-12"))
-    for key, value in (("start", start), ("end", end)):
-        if not is_month(value):
-            raise ConfigError(where, key, f"'{value}' is not a month YYYY-MM")
+    start, end = top.start, top.end
     if month_index(end) < month_index(start):
-        raise ConfigError(where, "end", f"end {end} is before start {start}")
-    params = data.get("parameters", {}) or {}
-    resolve_parameters(params, file=where, key_prefix="parameters.")
+        raise ConfigError(where, "end", f"end {end} is before start {start}", [f"{start}..{YEARS[1]}-12"])
+    resolve_parameters(top.parameters, file=where, key_prefix="parameters.")
     events = tuple(_event(e, f"events[{i}]", where, world, start, end)
-                   for i, e in enumerate(data.get("events", [])))
+                   for i, e in enumerate(top.events))
     _check_contradictions(events, where)
     reactions = tuple(_reaction(r, i, where, world, start, end)
-                      for i, r in enumerate(data.get("reactions", [])))
+                      for i, r in enumerate(top.reactions))
     return Scenario(
-        name=str(data.get("name", where.stem)), description=str(data.get("description", "")).strip(),
-        path=path, world_dir=world_dir, start=start, end=end, parameters=dict(params),
-        events=events, reactions=reactions, sources=tuple(data.get("sources", [])),
+        name=top.name if top.name is not None else where.stem, description=top.description.strip(),
+        path=path, world_dir=world_dir, start=start, end=end, parameters=dict(top.parameters),
+        events=events, reactions=reactions, sources=tuple(top.sources),
     )
 
 
-def _event(raw: dict, key: str, where: Path, world: World, start: str, end: str):
+def with_extra_events(spec: Scenario, events: list[dict], where: str | Path = "<extra_events>") -> Scenario:
+    """``spec`` with more events (sweep templates, UI levers), checked against its own world and window.
+
+    The scenario keeps its world: the events are validated and appended, never round-tripped
+    through a file (which once swapped a custom world for ``configs/world``).
+    """
+    world = load_world(spec.world_dir)
+    new = tuple(_event(e, f"extra_events[{i}]", Path(str(where)), world, spec.start, spec.end)
+                for i, e in enumerate(events))
+    merged = spec.events + new
+    _check_contradictions(merged, Path(str(where)))
+    return replace(spec, events=merged)
+
+
+def validate_event(event: dict, world: World, where: str | Path = "<inject>", key: str = "event",
+                   start: str | None = None, end: str | None = None):
+    """One event from Python or the UI, checked exactly as a scenario's (``model.inject`` calls it)."""
+    return _event(event, key, Path(str(where)), world, start, end)
+
+
+def run_end(spec: Scenario, until: object, where: str | Path = "--until") -> str:
+    """The last month of a run: ``until`` if it is a month within the scenario, else a ConfigError."""
+    if until is None:
+        return spec.end
+    try:
+        check_month(until)
+    except ValueError:
+        raise ConfigError(where, "until", f"{until!r} is not {MONTH_FORMAT}", MONTHS_ALLOWED) from None
+    if not month_index(spec.start) <= month_index(until) <= month_index(spec.end):  # type: ignore[arg-type]
+        raise ConfigError(where, "until", f"{until} is outside the scenario {spec.name}'s run",
+                          [f"{spec.start}..{spec.end}"])
+    return until  # type: ignore[return-value]
+
+
+def _event(raw: object, key: str, where: Path, world: World, start: str | None, end: str | None):
+    """One event validated by its schema, its names checked against ``world``, its months against the run."""
     if not isinstance(raw, dict) or "type" not in raw:
-        raise ConfigError(where, f"{key}.type", "every event needs a type", EVENT_TYPES)
-    if raw["type"] not in EVENT_TYPES:
-        raise ConfigError(where, f"{key}.type", f"unknown event type '{raw['type']}'", EVENT_TYPES)
+        raise ConfigError(where, f"{key}.type", "every event is a table with a type", EVENT_TYPES)
+    if not isinstance(raw["type"], str) or raw["type"] not in EVENT_TYPES:
+        raise ConfigError(where, f"{key}.type", f"unknown event type {raw['type']!r}", EVENT_TYPES)
     try:
         event = EVENT_ADAPTER.validate_python(raw)
     except ValidationError as err:
-        first = err.errors()[0]
-        loc = ".".join(str(p) for p in first["loc"][1:])
-        allowed = STAGES if "stages" in loc else None
-        raise ConfigError(where, f"{key}.{loc}", f"{first['msg']} (got {first.get('input')!r})",
-                          allowed) from None
+        raise from_validation_error(err, where, key, skip=(raw["type"],),
+                                    model=EVENT_CLASS[raw["type"]]) from None
     _check_names(event.model_dump(), key, where, world)
-    lo, hi = month_index(start), month_index(end)
-    if not lo <= month_index(event.at) <= hi:
-        raise ConfigError(where, f"{key}.at", f"month {event.at} is outside the run {start}..{end}")
+    if start is not None and end is not None:
+        lo, hi = month_index(start), month_index(end)
+        if not lo <= month_index(event.at) <= hi:
+            raise ConfigError(where, f"{key}.at", f"month {event.at} is outside the run",
+                              [f"{start}..{end}"])
     if event.until and month_index(event.until) <= month_index(event.at):
-        raise ConfigError(where, f"{key}.until", f"until {event.until} is not after at {event.at}")
+        raise ConfigError(where, f"{key}.until", f"until {event.until} is not after at {event.at}",
+                          [f"a month after {event.at}"])
     return event
 
 
@@ -200,19 +266,17 @@ def _check_contradictions(events: tuple, where: Path) -> None:
             if lo < hi2 and lo2 < hi:
                 raise ConfigError(where, f"events[{i}]",
                                   f"contradicts events[{j}]: two {ev.type} events for {ev.nation} "
-                                  f"on the same goods overlap in time; give the first an 'until'")
+                                  f"on the same goods overlap in time; give the first an 'until'",
+                                  [f"events[{j}] with until <= {ev.at}"])
         seen[ident] = (i, lo, hi)
 
 
-def _reaction(raw: dict, i: int, where: Path, world: World, start: str, end: str) -> Reaction:
+def _reaction(raw: object, i: int, where: Path, world: World, start: str, end: str) -> Reaction:
     key = f"reactions[{i}]"
     try:
         reaction = Reaction.model_validate(raw)
-        Condition.model_validate(raw.get("when", {}))
     except ValidationError as err:
-        first = err.errors()[0]
-        loc = ".".join(str(p) for p in first["loc"])
-        raise ConfigError(where, f"{key}.{loc}", f"{first['msg']} (got {first.get('input')!r})") from None
+        raise from_validation_error(err, where, key, model=Reaction) from None
     _check_names(reaction.when.model_dump(), f"{key}.when", where, world)
     then = dict(reaction.then)
     then.setdefault("at", start)

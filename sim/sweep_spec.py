@@ -24,26 +24,26 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
-import numpy as np
+import re
+from typing import Annotated, Literal
 
-from sim.calendar import is_month, month_index
-from sim.errors import ConfigError
+import numpy as np
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+
+from sim.calendar import check_month, month_index
+from sim.errors import Allowed, ConfigError, from_validation_error
+from sim.policy import STRICT
 from sim.scenarios import named_toml, read_toml
 from sim.world import CONFIG_DIR
 
 SWEEP_DIR = CONFIG_DIR / "sweeps"
-TOP_KEYS = ("name", "description", "model", "scenario", "until", "design", "samples", "levels",
-            "replicates", "seeds", "seed", "check_ranges", "batch_size", "events", "parameters",
-            "metrics", "series", "plots")
 DESIGNS = ("grid", "lhs", "sobol", "morris")
-MODELS = ("reesim", "ishigami")
-PARAM_KEYS = ("values", "range", "levels", "scale", "integer", "event", "field")
-SCALES = ("linear", "log")
 STATS = ("max", "min", "mean", "sum", "last", "first", "at", "argmax")
-METRIC_KEYS = ("column", "stat", "month", "from", "to", "scale")
-PLOT_KEYS = ("fan", "heatmap")
-HEATMAP_KEYS = ("x", "y", "metric")
 SPEC_VERSION = 1
+#: A sweep's name names its folder under out/sweeps/: a plain name, never a path.
+SAFE_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.-]{0,99}")
+NAME_ALLOWED = ["letters, digits, '_', '-' and '.' (no '/', no '..'), starting with a letter or digit"]
+RESERVED = ("run_key", "point", "replicate", "seed", "status", "error", "duration_s", "finished_unix", "date")
 
 #: Summary metrics kept when a spec of the simulator names none.
 DEFAULT_METRICS: dict[str, dict] = {
@@ -196,189 +196,254 @@ def load_sweep_spec(name_or_path: str | Path) -> SweepSpec:
     return sweep_from_dict(read_toml(path), path)
 
 
+class ParameterSpec(BaseModel):
+    """``[parameters.NAME]``: explicit values or a range, optionally one field of an event template."""
+
+    model_config = STRICT
+    values: list[Any] | None = Field(None, min_length=1)
+    range: list[Any] | None = None
+    levels: int = Field(3, ge=1)
+    scale: Literal["linear", "log"] = "linear"
+    integer: bool = False
+    event: str | None = None
+    field: str | None = None
+
+
+class MetricSpec(BaseModel):
+    """``[metrics.NAME]``: ``stat`` of one monthly series, optionally at a month or within from..to."""
+
+    model_config = ConfigDict(**STRICT, populate_by_name=True)
+    column: str
+    stat: Literal["max", "min", "mean", "sum", "last", "first", "at", "argmax"] = "max"
+    month: str | None = None
+    from_: str | None = Field(None, alias="from")
+    to: str | None = None
+    scale: float = 1.0
+
+    @field_validator("month", "from_", "to")
+    @classmethod
+    def _month(cls, v: str | None) -> str | None:
+        return v if v is None else check_month(v)
+
+
+class HeatmapSpec(BaseModel):
+    model_config = STRICT
+    x: str
+    y: str
+    metric: str
+
+
+class PlotsSpec(BaseModel):
+    model_config = STRICT
+    fan: list[str] | None = None
+    heatmap: list[HeatmapSpec] | None = None
+
+    @field_validator("heatmap", mode="before")
+    @classmethod
+    def _one_or_many(cls, v):
+        return [v] if isinstance(v, dict) else v
+
+
+class SweepFile(BaseModel):
+    """The keys of a sweep spec; cross-checks (names, ranges, months, plots) follow in code."""
+
+    model_config = STRICT
+    name: str | None = None
+    description: str = ""
+    model: Literal["reesim", "ishigami"] = "reesim"
+    scenario: str | None = None
+    until: str | None = None
+    design: Literal["grid", "lhs", "sobol", "morris"] = "grid"
+    samples: int | None = Field(None, ge=1)
+    levels: int | None = Field(None, ge=1)
+    replicates: int | None = Field(None, ge=1)
+    seeds: list[Annotated[int, Field(ge=0)]] | None = Field(None, min_length=1)
+    seed: int = Field(1, ge=0)
+    check_ranges: bool = True
+    batch_size: int | None = Field(None, ge=1)
+    events: dict[str, dict[str, Any]] = {}
+    parameters: dict[str, ParameterSpec] = Field(min_length=1)
+    metrics: dict[str, MetricSpec] | None = Field(None, min_length=1)
+    series: list[str] = []
+    plots: PlotsSpec = PlotsSpec()
+
+    @field_validator("name")
+    @classmethod
+    def _safe_name(cls, v: str | None) -> str | None:
+        """The name becomes a folder under out/sweeps/: no path separators, no '..'."""
+        if v is not None and not SAFE_NAME.fullmatch(v):
+            raise Allowed(f"{v!r} is not a plain name", NAME_ALLOWED)
+        return v
+
+    @field_validator("until")
+    @classmethod
+    def _month(cls, v: str | None) -> str | None:
+        return v if v is None else check_month(v)
+
+    @field_validator("parameters", mode="before")
+    @classmethod
+    def _values_shorthand(cls, v):
+        """``NAME = [..]`` is short for ``[parameters.NAME] values = [..]``."""
+        return {k: {"values": x} if isinstance(x, list) else x for k, x in v.items()} if isinstance(v, dict) else v
+
+    @field_validator("metrics", mode="before")
+    @classmethod
+    def _column_shorthand(cls, v):
+        """``NAME = "column"`` is short for the column's last value."""
+        return ({k: {"column": x, "stat": "last"} if isinstance(x, str) else x for k, x in v.items()}
+                if isinstance(v, dict) else v)
+
+    @field_validator("seeds")
+    @classmethod
+    def _distinct(cls, v: list[int] | None) -> list[int] | None:
+        if v is not None and len(set(v)) != len(v):
+            raise Allowed("repeated seed", ["distinct whole numbers >= 0"])
+        return v
+
+
+TOP_KEYS = tuple(SweepFile.model_fields)
+
+
 def sweep_from_dict(data: dict, path: str | Path | None = None) -> SweepSpec:
     """Validate a sweep spec given as a dict (as read from TOML)."""
     where = Path(path) if path else Path("<sweep>")
     if not isinstance(data, dict):
-        raise ConfigError(where, "<root>", "a sweep spec is a table of keys")
-    for key in data:
-        if key not in TOP_KEYS:
-            raise ConfigError(where, key, "unknown key", TOP_KEYS)
-    model = str(data.get("model", "reesim"))
-    if model not in MODELS:
-        raise ConfigError(where, "model", f"unknown model '{model}'", MODELS)
-    sim = model == "reesim"
-
-    design = data.get("design", "grid")
-    if design not in DESIGNS:
-        raise ConfigError(where, "design", f"unknown design '{design}'", DESIGNS)
-    samples = _int(data.get("samples", 0 if design == "grid" else 64), where, "samples", 0)
-    if design != "grid" and samples < 1:
-        raise ConfigError(where, "samples", f"design '{design}' needs samples >= 1")
+        raise ConfigError(where, "<root>", "a sweep spec is a table of keys", TOP_KEYS)
+    try:
+        raw = SweepFile.model_validate(data)
+    except ValidationError as err:
+        raise _located(from_validation_error(err, where, model=SweepFile)) from None
+    if raw.seeds is not None and raw.replicates is not None:
+        raise ConfigError(where, "seeds", "give either seeds (a list) or replicates, not both",
+                          ["seeds", "replicates"])
+    sim = raw.model == "reesim"
+    design = raw.design
+    samples = raw.samples if raw.samples is not None else (0 if design == "grid" else 64)
     if design == "sobol" and samples & (samples - 1):
         raise ConfigError(where, "samples", f"Sobol sampling needs a power of two (got {samples})",
                           [2 ** k for k in range(3, 14)])
-    seeds = _seeds(data, where)
-    check_ranges = data.get("check_ranges", True)
-    if not isinstance(check_ranges, bool):
-        raise ConfigError(where, "check_ranges", f"not true/false: {check_ranges!r}")
-    batch_size = data.get("batch_size")
-    if batch_size is not None:
-        batch_size = _int(batch_size, where, "batch_size", 1)
+    seeds = tuple(raw.seeds) if raw.seeds is not None else tuple(
+        range(raw.seed, raw.seed + (raw.replicates or 1)))
 
     scenario, until, scen = "baseline", None, None
     if sim:
-        from sim.scenarios import load_scenario
-        scenario = str(data.get("scenario", "baseline"))
+        from sim.scenarios import load_scenario, run_end
+        scenario = raw.scenario or "baseline"
         try:
             scen = load_scenario(scenario)
         except ConfigError as err:
             raise ConfigError(where, "scenario", str(err), err.allowed) from None
-        until = data.get("until")
-        if until is not None:
-            until = str(until)
-            if not is_month(until):
-                raise ConfigError(where, "until", f"'{until}' is not a month YYYY-MM")
-            if not month_index(scen.start) <= month_index(until) <= month_index(scen.end):
-                raise ConfigError(where, "until", f"{until} is outside the scenario's "
-                                  f"{scen.start}..{scen.end}")
-    elif "scenario" in data or "until" in data or "events" in data:
-        bad = next(k for k in ("scenario", "until", "events") if k in data)
-        raise ConfigError(where, bad, f"only the reesim model takes '{bad}'")
+        until = None if raw.until is None else run_end(scen, raw.until, where)
+    else:
+        bad = next((k for k in ("scenario", "until", "events", "series") if data.get(k)), None)
+        if bad:
+            raise ConfigError(where, bad, f"only the reesim model takes '{bad}'", ["model = 'reesim'"])
 
-    events = data.get("events", {}) or {}
-    if not isinstance(events, dict):
-        raise ConfigError(where, "events", "a table of named event templates, e.g. [events.quota]")
-    params = data.get("parameters", {})
-    if not isinstance(params, dict) or not params:
-        raise ConfigError(where, "parameters", "at least one swept parameter is needed "
-                          "([parameters.NAME] with values or range)")
-    parameters = tuple(_parameter(name, raw, where, sim, check_ranges, events, design)
-                       for name, raw in params.items())
+    events = raw.events
+    parameters = tuple(_parameter(name, p, where, sim, raw.check_ranges, events, design)
+                       for name, p in raw.parameters.items())
     if design in ("sobol", "morris") and len(parameters) < 2:
-        raise ConfigError(where, "parameters", f"design '{design}' needs two or more parameters")
-    reserved = ("run_key", "point", "replicate", "seed", "status", "error", "duration_s",
-                "finished_unix", "date")
+        raise ConfigError(where, "parameters", f"design '{design}' needs two or more parameters",
+                          ["two or more [parameters.NAME] tables"])
     for p in parameters:
-        if p.name in reserved:
-            raise ConfigError(where, f"parameters.{p.name}", "a reserved column name", reserved)
+        if p.name in RESERVED:
+            raise ConfigError(where, f"parameters.{p.name}", "a reserved column name; allowed: any other name",
+                              RESERVED)
     used = {(p.event, p.field) for p in parameters if p.is_event}
     if len(used) < sum(p.is_event for p in parameters):
-        raise ConfigError(where, "parameters", "two parameters set the same event field")
-
-    spec_partial = dict(scenario=scenario, until=until)
+        raise ConfigError(where, "parameters", "two parameters set the same event field",
+                          ["one parameter per (event, field)"])
     if sim:
         _check_events(events, parameters, where, scen, until)
-    metrics = _metrics(data.get("metrics"), where, sim, scen, until)
+    metrics = _metrics(raw.metrics, where, sim, scen, until)
     for m in metrics:
         if m.name in [p.name for p in parameters]:
-            raise ConfigError(where, f"metrics.{m.name}", "a metric may not share a parameter's name")
-    series = _series(data.get("series", []), where, sim, scen)
+            raise ConfigError(where, f"metrics.{m.name}", "a metric may not share a parameter's name",
+                              ["a name no parameter has"])
+    series = _series(raw.series, where, sim, scen)
     spec = SweepSpec(
-        name=str(data.get("name", where.stem)), description=str(data.get("description", "")).strip(),
-        path=str(path) if path else None, model=model, design=design, samples=samples, seeds=seeds,
+        name=raw.name if raw.name is not None else where.stem, description=raw.description.strip(),
+        path=str(path) if path else None, model=raw.model, design=design, samples=samples, seeds=seeds,
         parameters=parameters, events=copy.deepcopy(events), metrics=metrics, series=series,
-        check_ranges=check_ranges, batch_size=batch_size, plots={}, **spec_partial)
-    plots = _plots(data.get("plots", {}), where, spec)
+        check_ranges=raw.check_ranges, batch_size=raw.batch_size, plots={}, scenario=scenario, until=until)
+    plots = _plots(raw.plots, where, spec)
     return SweepSpec(**{**spec.__dict__, "plots": plots})
 
 
-def _int(value, where: Path, key: str, minimum: int) -> int:
-    if isinstance(value, bool) or not isinstance(value, int) or value < minimum:
-        raise ConfigError(where, key, f"needs a whole number >= {minimum} (got {value!r})")
-    return value
+def _located(err: ConfigError) -> ConfigError:
+    """Pydantic's alias ``from_`` shown as the key users write, ``from``."""
+    if err.key_path.endswith(".from_"):
+        err.key_path = err.key_path[:-1]
+        err.args = (str(err).replace(".from_:", ".from:"),)
+    return err
 
 
-def _seeds(data: dict, where: Path) -> tuple[int, ...]:
-    if "seeds" in data:
-        if "replicates" in data:
-            raise ConfigError(where, "seeds", "give either seeds (a list) or replicates, not both")
-        seeds = data["seeds"]
-        if (not isinstance(seeds, list) or not seeds
-                or not all(isinstance(s, int) and not isinstance(s, bool) and s >= 0 for s in seeds)):
-            raise ConfigError(where, "seeds", f"a non-empty list of whole numbers >= 0 (got {seeds!r})")
-        if len(set(seeds)) != len(seeds):
-            raise ConfigError(where, "seeds", "repeated seed")
-        return tuple(seeds)
-    n = _int(data.get("replicates", 1), where, "replicates", 1)
-    base = _int(data.get("seed", 1), where, "seed", 0)
-    return tuple(range(base, base + n))
-
-
-def _number(x, where: Path, key: str) -> float:
+def _number(x, where: Path, key: str, allowed: list[str]) -> float:
     if isinstance(x, bool) or not isinstance(x, (int, float)) or not math.isfinite(x):
-        raise ConfigError(where, key, f"not a number: {x!r}")
+        raise ConfigError(where, key, f"not a finite number: {x!r}", allowed)
     return float(x)
 
 
-def _parameter(name: str, raw, where: Path, sim: bool, check_ranges: bool, events: dict,
+def _parameter(name: str, raw: ParameterSpec, where: Path, sim: bool, check_ranges: bool, events: dict,
                design: str) -> SweepParameter:
     key = f"parameters.{name}"
-    if isinstance(raw, list):
-        raw = {"values": raw}
-    if not isinstance(raw, dict):
-        raise ConfigError(where, key, "a table with values = [...] or range = [low, high]")
-    for k in raw:
-        if k not in PARAM_KEYS:
-            raise ConfigError(where, f"{key}.{k}", "unknown key", PARAM_KEYS)
-    event, fld = raw.get("event"), raw.get("field")
+    event, fld = raw.event, raw.field
     if (event is None) != (fld is None):
         raise ConfigError(where, f"{key}.{'field' if event else 'event'}",
-                          "an event parameter needs both event (template name) and field")
+                          "an event parameter needs both event (template name) and field",
+                          ["event = TEMPLATE and field = FIELD together"])
     table = None
     if event is not None:
         if event not in events:
-            raise ConfigError(where, f"{key}.event", f"no event template '{event}'", sorted(events))
-        if not isinstance(fld, str) or fld == "type":
-            raise ConfigError(where, f"{key}.field", f"not a settable event field: {fld!r}")
+            raise ConfigError(where, f"{key}.event", f"no event template '{event}'",
+                              sorted(events) or ["an [events.NAME] template (none defined)"])
+        if fld == "type":
+            raise ConfigError(where, f"{key}.field", "the type of an event cannot be swept",
+                              ["any field of the template but type"])
     elif sim:
         from sim.parameters import load_parameter_table
         table = load_parameter_table()
         if name not in table:
             raise ConfigError(where, key, "unknown model parameter (an event parameter needs "
                               "event and field)", sorted(table))
-    scale = raw.get("scale", "linear")
-    if scale not in SCALES:
-        raise ConfigError(where, f"{key}.scale", f"unknown scale '{scale}'", SCALES)
-    integer = raw.get("integer", False)
-    if not isinstance(integer, bool):
-        raise ConfigError(where, f"{key}.integer", f"not true/false: {integer!r}")
-    levels = _int(raw.get("levels", 3), where, f"{key}.levels", 1)
+    span = ([f"[{table[name].min}, {table[name].max}] {table[name].unit}"] if table is not None
+            else ["a finite number"])
     values = low = high = None
-    if "values" in raw:
-        if "range" in raw:
-            raise ConfigError(where, f"{key}.values", "give either values or range, not both")
-        values = raw["values"]
-        if not isinstance(values, list) or not values:
-            raise ConfigError(where, f"{key}.values", "a non-empty list")
+    if raw.values is not None:
+        if raw.range is not None:
+            raise ConfigError(where, f"{key}.values", "give either values or range, not both",
+                              ["values", "range"])
+        values = raw.values
         if len({json.dumps(v, sort_keys=True) for v in values}) != len(values):
-            raise ConfigError(where, f"{key}.values", "repeated value")
+            raise ConfigError(where, f"{key}.values", "repeated value", ["distinct values"])
         if table is not None:
-            values = [_number(v, where, f"{key}.values[{i}]") for i, v in enumerate(values)]
+            values = [_number(v, where, f"{key}.values[{i}]", span) for i, v in enumerate(values)]
         values = tuple(values)
-        if design in ("sobol", "morris") and not all(isinstance(v, (int, float)) for v in values):
-            raise ConfigError(where, f"{key}.values", f"design '{design}' needs numbers")
+        if design in ("sobol", "morris") and not all(
+                isinstance(v, (int, float)) and not isinstance(v, bool) for v in values):
+            raise ConfigError(where, f"{key}.values", f"design '{design}' needs numbers", span)
     else:
-        rng = raw.get("range")
+        rng = raw.range
         if rng is None and table is not None:
             rng = [table[name].min, table[name].max]
         if not isinstance(rng, list) or len(rng) != 2:
-            raise ConfigError(where, f"{key}.range", f"[low, high] is needed (got {rng!r})")
-        low, high = (_number(v, where, f"{key}.range[{i}]") for i, v in enumerate(rng))
+            raise ConfigError(where, f"{key}.range", f"two numbers are needed (got {rng!r})",
+                              ["[low, high]", *span])
+        low, high = (_number(v, where, f"{key}.range[{i}]", span) for i, v in enumerate(rng))
         if not low < high:
-            raise ConfigError(where, f"{key}.range", f"low {low} is not below high {high}")
-        if scale == "log" and low <= 0:
-            raise ConfigError(where, f"{key}.range", "a log scale needs a positive low end")
+            raise ConfigError(where, f"{key}.range", f"low {low} is not below high {high}", ["low < high"])
+        if raw.scale == "log" and low <= 0:
+            raise ConfigError(where, f"{key}.range", "a log scale needs a positive low end",
+                              ["low > 0 (positive)"])
     if table is not None and check_ranges:
         p = table[name]
         for i, v in enumerate(values if values is not None else (low, high)):
             if not p.min <= float(v) <= p.max:
                 sub = f"values[{i}]" if values is not None else f"range[{i}]"
-                raise ConfigError(where, f"{key}.{sub}", f"{v} outside the parameter's range "
-                                  f"[{p.min}, {p.max}] {p.unit} (set check_ranges = false to let "
-                                  "the model refuse it run by run)")
-    return SweepParameter(name=name, values=values, low=low, high=high, levels=levels, scale=scale,
-                          integer=integer, event=event, field=fld)
+                raise ConfigError(where, f"{key}.{sub}", f"{v} outside the parameter's range (set "
+                                  "check_ranges = false to let the model refuse it run by run)", span)
+    return SweepParameter(name=name, values=values, low=low, high=high, levels=raw.levels, scale=raw.scale,
+                          integer=raw.integer, event=event, field=fld)
 
 
 def event_list(events: dict, parameters: tuple[SweepParameter, ...], values: dict) -> list[dict]:
@@ -397,19 +462,24 @@ def _check_events(events: dict, parameters, where: Path, scen, until: str | None
     for name, t in events.items():
         if not isinstance(t, dict):
             raise ConfigError(where, f"events.{name}", "an event template is a table")
+    def levels(p: SweepParameter) -> list:
+        every = list(p.values) if p.values is not None else [p.low, p.high]
+        return [_as_number(v, p.integer) if isinstance(v, (int, float)) and not isinstance(v, bool) else v
+                for v in every]
+
+    swept = [p for p in parameters if p.is_event]
     corners = [{}]
-    for p in parameters:
-        if p.is_event:
-            ends = list(p.values) if p.values is not None else [p.low, p.high]
-            ends = [_as_number(v, p.integer) if isinstance(v, (int, float)) else v for v in ends]
-            corners = [{**c, p.name: v} for c in corners for v in (ends[0], ends[-1])]
+    for p in swept:                                  # every corner of the swept ranges ...
+        corners = [{**c, p.name: v} for c in corners for v in (levels(p)[0], levels(p)[-1])]
+    first = {p.name: levels(p)[0] for p in swept}
+    corners = corners[:64] + [{**first, p.name: v} for p in swept for v in levels(p)]  # ... and every value
     base = scen.to_dict()
     base.pop("path")
     base["world"] = scen.world_dir.name
     if until:
         base["end"] = until
     n_base = len(base["events"])
-    for values in corners[:64]:
+    for values in corners:
         merged = dict(base, events=base["events"] + event_list(events, parameters, values))
         try:
             scenario_from_dict(merged, where)
@@ -432,105 +502,72 @@ def _columns(scen) -> list[str]:
     return column_names(load_world(scen.world_dir).nations)
 
 
-def _metrics(raw, where: Path, sim: bool, scen, until: str | None) -> tuple[Metric, ...]:
+def _metrics(raw: dict[str, MetricSpec] | None, where: Path, sim: bool, scen, until: str | None
+             ) -> tuple[Metric, ...]:
     if raw is None:
         if not sim:
-            raise ConfigError(where, "metrics", "name at least one metric ([metrics.NAME] column = ...)")
-        raw = DEFAULT_METRICS
-    if not isinstance(raw, dict) or not raw:
-        raise ConfigError(where, "metrics", "a table of named metrics, e.g. "
-                          "[metrics.peak_dy] column = 'price_Dy_usd_per_kg', stat = 'max'")
-    cols = _columns(scen) if sim else None
+            raise ConfigError(where, "metrics", "name at least one metric",
+                              ["[metrics.NAME] column = ..., stat = ..."])
+        raw = {k: MetricSpec.model_validate(v) for k, v in DEFAULT_METRICS.items()}
+    cols = [c for c in _columns(scen) if c != "date"] if sim else None
     lo = month_index(scen.start) if sim else None
     hi = month_index(until or scen.end) if sim else None
     out = []
     for name, m in raw.items():
         key = f"metrics.{name}"
-        if isinstance(m, str):
-            m = {"column": m, "stat": "last"}
-        if not isinstance(m, dict):
-            raise ConfigError(where, key, "a table with column and stat (top-level keys such as "
-                              "series must come before the first [table] in TOML)")
-        for k in m:
-            if k not in METRIC_KEYS:
-                raise ConfigError(where, f"{key}.{k}", "unknown key", METRIC_KEYS)
-        column = m.get("column")
-        if not isinstance(column, str):
-            raise ConfigError(where, f"{key}.column", "needs the name of a model series")
-        if cols is not None and (column not in cols or column == "date"):
-            raise ConfigError(where, f"{key}.column", f"unknown series '{column}'",
-                              [c for c in cols if c != "date"])
-        stat = m.get("stat", "max")
-        if stat not in STATS:
-            raise ConfigError(where, f"{key}.stat", f"unknown stat '{stat}'", STATS)
-        months = {}
-        for k in ("month", "from", "to"):
-            if k in m:
-                v = str(m[k])
-                if not sim:
-                    raise ConfigError(where, f"{key}.{k}", "months apply only to the reesim model")
-                if not is_month(v):
-                    raise ConfigError(where, f"{key}.{k}", f"'{v}' is not a month YYYY-MM")
-                if not lo <= month_index(v) <= hi:
-                    raise ConfigError(where, f"{key}.{k}", f"{v} is outside the runs "
-                                      f"{scen.start}..{until or scen.end}")
-                months[k] = v
-        if stat == "at" and "month" not in months:
-            raise ConfigError(where, f"{key}.month", "stat 'at' needs a month")
-        if stat != "at" and "month" in months:
-            raise ConfigError(where, f"{key}.month", "month goes with stat = 'at' (use from/to for a window)")
-        if "from" in months and "to" in months and months["to"] < months["from"]:
-            raise ConfigError(where, f"{key}.to", "window ends before it starts")
-        scale = _number(m.get("scale", 1.0), where, f"{key}.scale")
-        out.append(Metric(name=name, column=column, stat=stat, month=months.get("month"),
-                          start=months.get("from"), end=months.get("to"), scale=scale))
+        if cols is not None and m.column not in cols:
+            raise ConfigError(where, f"{key}.column", f"unknown series '{m.column}'", cols)
+        months = {"month": m.month, "from": m.from_, "to": m.to}
+        for k, v in months.items():
+            if v is None:
+                continue
+            if not sim:
+                raise ConfigError(where, f"{key}.{k}", "months apply only to the reesim model",
+                                  ["model = 'reesim'"])
+            if not lo <= month_index(v) <= hi:
+                raise ConfigError(where, f"{key}.{k}", f"{v} is outside the runs",
+                                  [f"{scen.start}..{until or scen.end}"])
+        if m.stat == "at" and m.month is None:
+            raise ConfigError(where, f"{key}.month", "stat 'at' needs a month", ["YYYY-MM within the runs"])
+        if m.stat != "at" and m.month is not None:
+            raise ConfigError(where, f"{key}.month", "month goes with stat = 'at' (use from/to for a window)",
+                              ["from", "to"])
+        if m.from_ and m.to and m.to < m.from_:
+            raise ConfigError(where, f"{key}.to", "window ends before it starts", [f"a month from {m.from_}"])
+        out.append(Metric(name=name, column=m.column, stat=m.stat, month=m.month, start=m.from_,
+                          end=m.to, scale=float(m.scale)))
     return tuple(out)
 
 
-def _series(raw, where: Path, sim: bool, scen) -> tuple[str, ...]:
-    if not isinstance(raw, list) or not all(isinstance(c, str) for c in raw):
-        raise ConfigError(where, "series", "a list of model series names")
-    if raw and not sim:
-        raise ConfigError(where, "series", "monthly series apply only to the reesim model")
-    cols = _columns(scen) if raw else []
+def _series(raw: list[str], where: Path, sim: bool, scen) -> tuple[str, ...]:
+    cols = [c for c in _columns(scen) if c != "date"] if raw else []
     for i, c in enumerate(raw):
-        if c not in cols or c == "date":
-            raise ConfigError(where, f"series[{i}]", f"unknown series '{c}'", [x for x in cols if x != "date"])
+        if c not in cols:
+            raise ConfigError(where, f"series[{i}]", f"unknown series '{c}'", cols)
     if len(set(raw)) != len(raw):
-        raise ConfigError(where, "series", "repeated series")
+        raise ConfigError(where, "series", "repeated series", ["distinct series names"])
     return tuple(raw)
 
 
-def _plots(raw, where: Path, spec: SweepSpec) -> dict:
-    if not isinstance(raw, dict):
-        raise ConfigError(where, "plots", "a table with fan = [...] and heatmap = {x, y, metric}")
-    for k in raw:
-        if k not in PLOT_KEYS:
-            raise ConfigError(where, f"plots.{k}", "unknown key", PLOT_KEYS)
-    fan = raw.get("fan", list(spec.series))
-    if not isinstance(fan, list):
-        raise ConfigError(where, "plots.fan", "a list of kept series")
+def _plots(raw: PlotsSpec, where: Path, spec: SweepSpec) -> dict:
+    fan = raw.fan if raw.fan is not None else list(spec.series)
     for i, c in enumerate(fan):
         if c not in spec.series:
-            raise ConfigError(where, f"plots.fan[{i}]", f"'{c}' is not a kept series", spec.series)
-    heat = raw.get("heatmap")
+            raise ConfigError(where, f"plots.fan[{i}]", f"'{c}' is not a kept series",
+                              spec.series or ["a name from series = [...] (none kept)"])
     names = spec.parameter_names
     metric_names = [m.name for m in spec.metrics]
     heatmaps = []
-    for i, h in enumerate([heat] if isinstance(heat, dict) else (heat or [])):
-        key = f"plots.heatmap" if isinstance(heat, dict) else f"plots.heatmap[{i}]"
-        if not isinstance(h, dict):
-            raise ConfigError(where, key, "a table {x, y, metric}")
-        for k in h:
-            if k not in HEATMAP_KEYS:
-                raise ConfigError(where, f"{key}.{k}", "unknown key", HEATMAP_KEYS)
+    for i, h in enumerate(raw.heatmap or []):
+        key = "plots.heatmap" if len(raw.heatmap) == 1 else f"plots.heatmap[{i}]"
         for k, allowed in (("x", names), ("y", names), ("metric", metric_names)):
-            if h.get(k) not in allowed:
-                raise ConfigError(where, f"{key}.{k}", f"unknown {k} {h.get(k)!r}", allowed)
-        if h["x"] == h["y"]:
-            raise ConfigError(where, f"{key}.y", "x and y must be two different parameters")
-        heatmaps.append({"x": h["x"], "y": h["y"], "metric": h["metric"]})
-    if heat is None and spec.design == "grid" and len(names) >= 2:
+            if getattr(h, k) not in allowed:
+                raise ConfigError(where, f"{key}.{k}", f"unknown {k} {getattr(h, k)!r}", allowed)
+        if h.x == h.y:
+            raise ConfigError(where, f"{key}.y", "x and y must be two different parameters",
+                              [n for n in names if n != h.x])
+        heatmaps.append({"x": h.x, "y": h.y, "metric": h.metric})
+    if raw.heatmap is None and spec.design == "grid" and len(names) >= 2:
         heatmaps = [{"x": names[0], "y": names[1], "metric": metric_names[0]}]
     return {"fan": list(fan), "heatmap": heatmaps}
 

@@ -6,10 +6,19 @@ from functools import lru_cache
 
 import pandas as pd
 import pytest
+from hypothesis import HealthCheck, settings
 
 from sim.model import RareEarthModel
 
 SEEDS = (1, 2, 3)
+
+# Hypothesis profiles: "ci" (the default) keeps the suite short; "deep" (``--hypothesis-profile=deep``)
+# runs >= 1,000 random scenarios per property. Model runs are slow examples, so no deadline.
+settings.register_profile("ci", max_examples=25, deadline=None,
+                          suppress_health_check=[HealthCheck.too_slow, HealthCheck.filter_too_much])
+settings.register_profile("deep", max_examples=1000, deadline=None,
+                          suppress_health_check=[HealthCheck.too_slow, HealthCheck.filter_too_much])
+settings.load_profile("ci")
 
 
 @lru_cache(maxsize=64)
