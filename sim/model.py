@@ -20,12 +20,15 @@ from agents.trader import TraderAgent
 from sim.calendar import month_index, month_name
 from sim.chain import (china, demand, initial, investment, magnets, mining, orders, oxides, policy_month, prices,
                        separation, spinup, trade, use)
+from sim.chain.backstop import backstop_usd_per_kg
 from sim.chain.capacity import stage_capacity_t_per_yr
 from sim.chain.state import CHINA_ZONE, OUTSIDE_ZONE, ChainState, Month, Structure, stocks_by_element_t
 from sim.parameters import load_parameter_table
-from sim.policy import EVENT_ADAPTER, PolicyBook
+from sim.policy import PolicyBook
 from sim.recording import Recorder
-from sim.scenarios import Scenario, load_scenario, scenario_from_dict
+from sim.sanity import check_month, price_ceilings_usd_per_kg
+from sim.scenarios import Scenario, load_scenario, run_end, validate_event, with_extra_events
+from sim.goods import GOODS
 from sim.world import SECTORS, UPSTREAM, World, load_world
 
 
@@ -53,17 +56,14 @@ class RareEarthModel(mesa.Model):
         self.rng_demand, self.rng_projects = self.rng.spawn(2)
         self.spec = config if isinstance(config, Scenario) else load_scenario(config)
         if extra_events:
-            merged = self.spec.to_dict()
-            merged["events"] = merged["events"] + list(extra_events)
-            merged.pop("path")
-            merged["world"] = self.spec.world_dir.name
-            self.spec = scenario_from_dict(merged, self.spec.path)
+            self.spec = with_extra_events(self.spec, extra_events)
         self.p = self.spec.resolved(params)
         self.world: World = load_world(self.spec.world_dir)
         self.seed = seed
         self.start_month = month_index(self.spec.start)
-        self.end_month = month_index(until or self.spec.end)
+        self.end_month = month_index(run_end(self.spec, until, "until"))
         self.keep_flows = keep_flows
+        self._price_ceiling_usd_per_kg = price_ceilings_usd_per_kg(backstop_usd_per_kg())
         self.book = PolicyBook(self.world, list(self.spec.events), list(self.spec.reactions),
                                base_friction_frac=self.p.base_friction_frac,
                                quota_value_tilt=self.p.quota_value_tilt)
@@ -104,9 +104,20 @@ class RareEarthModel(mesa.Model):
         """Advance one month and record it."""
         self.state.month += 1
         self.last_month = self._advance(self.state, spin_up=False)
+        self._check_possible()
         self.recorder.record()
         if self.state.month >= self.end_month:
             self.running = False
+
+    def _check_possible(self) -> None:
+        """Stop the run with a clear error (month, quantity) if its numbers leave the possible (``sim.sanity``)."""
+        st = self.state
+        stocks = {"conc_t": st.conc, "feed_t": st.feed, "oxide_t": st.oxide, "maker_oxide_t": st.maker_oxide,
+                  "magnets_t": st.magnets, "user_t": st.user, "stockpile_t": st.stockpile_t, "spec_t": st.spec_t,
+                  "transit_t": st.transit}
+        check_month(self.current_month(), st.price, self._price_ceiling_usd_per_kg, stocks,
+                    float(np.abs(self.last_month.mass_balance_error_t).max()), goods=GOODS,
+                    held_t=float(stocks_by_element_t(st, self.structure).sum()))
 
     def _spin_up_month(self, st: ChainState) -> Month:
         return self._advance(st, spin_up=True)
@@ -211,7 +222,7 @@ class RareEarthModel(mesa.Model):
         """Add a policy event while the model runs (UI shocks, reactions); it starts next month by default."""
         ev = dict(event)
         ev.setdefault("at", month_name(self.state.month + 1))
-        self.book.add(EVENT_ADAPTER.validate_python(ev))
+        self.book.add(validate_event(ev, self.world))
         self.shock_log.append((ev["at"], label or ev["type"]))
 
     def run_for(self, n: int) -> None:  # type: ignore[override]

@@ -134,3 +134,31 @@ def test_mesa_rebuilds_the_model_as_solaraviz_reset_does():
     rebuilt = RareEarthModel(**kwargs)
     rebuilt.run()
     assert rebuilt.spec.name == "china_full_ban" and rebuilt.current_month() == "2024-03"
+
+
+def test_inject_validates_with_the_scenario_schema():
+    from sim.errors import ConfigError
+    m = RareEarthModel("baseline", seed=1, until="2024-03", keep_flows=False)
+    with pytest.raises(ConfigError, match="us_allied"):
+        m.inject({"type": "export_ban", "nation": "CHN", "elements": ["Dy"], "to_bloc": ["us_allies"]})
+    with pytest.raises(ConfigError, match="CHN"):
+        m.inject({"type": "export_ban", "nation": "CHINA", "elements": ["Dy"]})
+    m.run()                                          # nothing was added: the run goes on unchanged
+    assert m.shock_log == []
+
+
+def test_a_custom_world_survives_extra_events():
+    m = RareEarthModel("china_2010_quota", seed=1, until="2009-03", keep_flows=False,
+                       extra_events=[{"type": "export_ban", "nation": "CHN", "at": "2009-02", "elements": ["Dy"]}])
+    assert m.world.directory.name == "world_2009"
+
+
+def test_a_run_whose_numbers_leave_the_possible_stops_naming_the_month_and_quantity():
+    from sim.errors import RunInvalidError
+    m = RareEarthModel("baseline", seed=1, until="2024-06", keep_flows=False)
+    m.run_for(2)
+    kaz = m.world.nations.index("KAZ")
+    m.state.stockpile_t[kaz, 0] = -5.0               # a corrupted stock: the next month must refuse to record it
+    with pytest.raises(RunInvalidError, match=r"2024-03.*stockpile_t"):
+        m.step()
+    assert len(m.datacollector.get_model_vars_dataframe()) == 2
