@@ -199,21 +199,23 @@ def write_config(out: str | Path, **what) -> Path:
 # ----------------------------------------------------------------------------- logging
 @contextmanager
 def log_file(out: str | Path, level: int = logging.INFO) -> Iterator[Path]:
-    """Send the ``reesim`` logger (and Dask's warnings) to ``OUT/reesim.log`` while the block runs."""
+    """Send the ``reesim`` logger, and Dask's warnings, to ``OUT/reesim.log`` while the block runs."""
     path = Path(out) / LOG_NAME
     path.parent.mkdir(parents=True, exist_ok=True)
-    handler = logging.FileHandler(path, encoding="utf-8")
-    handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
-    handler.setLevel(level)
-    loggers = [log, logging.getLogger("distributed"), logging.getLogger("dask_jobqueue")]
+    fmt = logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s")
+    # Dask resets the level of the handlers on its own loggers (silence_logs): it gets its own handler
+    handlers = {name: logging.FileHandler(path, encoding="utf-8")
+                for name in ("reesim", "distributed", "dask_jobqueue")}
+    for name, handler in handlers.items():
+        handler.setFormatter(fmt)
+        handler.setLevel(level if name == "reesim" else logging.WARNING)
+        logging.getLogger(name).addHandler(handler)
     old = log.level
     log.setLevel(level)
-    for lg in loggers:
-        lg.addHandler(handler)
     try:
         yield path
     finally:
-        for lg in loggers:
-            lg.removeHandler(handler)
+        for name, handler in handlers.items():
+            logging.getLogger(name).removeHandler(handler)
+            handler.close()
         log.setLevel(old)
-        handler.close()
