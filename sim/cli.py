@@ -117,4 +117,4 @@ def _register_optional(module: str, names: tuple[str, ...]) -> None:
 _register_optional("sim.compare", ("compare",))
 _register_optional("sim.ui_command", ("ui",))
 _register_optional("sim.sweep_command", ("sweep", "sensitivity"))
-_register_optional("sim.validate", ("validate", "calibrate"))
+_register_optional("sim.validate_command", ("validate", "calibrate"))

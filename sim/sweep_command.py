@@ -55,10 +55,11 @@ def cluster_of(workers: int, scheduler: str | None, cluster: str, jobs: int,
         options[key.strip().replace("-", "_")] = _option_value(value.strip())
     if options and cluster != "slurm":
         fail("--cluster-option: only with --cluster slurm")
-    if cluster == "slurm":
-        import importlib.util
-        if importlib.util.find_spec("dask_jobqueue") is None:
-            fail("--cluster slurm needs dask-jobqueue: pip install 'reesim[cluster]'")
+    import importlib.util
+    if cluster == "slurm" and importlib.util.find_spec("dask_jobqueue") is None:
+        fail("--cluster slurm needs dask-jobqueue: pip install 'reesim[cluster]'")
+    if (workers > 0 or scheduler or cluster != "local") and importlib.util.find_spec("distributed") is None:
+        fail("runs on Dask need the sweeps extra: pip install 'reesim[sweeps]' (or --workers 0)")
     return Cluster(workers=workers, scheduler=scheduler, kind=cluster, jobs=jobs, options=options,
                    dashboard=dashboard)
 
