@@ -46,9 +46,10 @@ log = logging.getLogger("reesim")
 
 # ----------------------------------------------------------------------------- units
 def unit_of(column: str) -> str:
-    """Unit of a series from its name: a known suffix (longest match) or prefix, else ``""``."""
+    """Unit of a series from its name: a known suffix (longest match; a bare ``t`` counts) or prefix,
+    else ``""``."""
     for suffix in sorted(SUFFIX_UNITS, key=len, reverse=True):
-        if column.endswith(suffix):
+        if f"_{column}".endswith(suffix):
             return SUFFIX_UNITS[suffix]
     return next((u for p, u in PREFIX_UNITS.items() if column.startswith(p)), "")
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 
 import pandas as pd
+import pytest
 from typer.testing import CliRunner
 
 from sim.cli import app
@@ -26,6 +27,38 @@ def test_run_writes_tables_config_and_plots(tmp_path):
     assert config["seed"] == 4 and config["scenario"]["name"] == "baseline"
     assert config["parameters"]["logit_beta"]["source"]
     assert "china_share_separation" in result.output
+
+
+def test_run_writes_flows_agents_units_provenance_and_log(tmp_path):
+    """flows.parquet and agents.parquet agree with the monthly series of the same run; units and
+    provenance are in the files."""
+    from sim.outputs import table_units
+    from sim.run_tables import FLOW_GOODS
+    out = tmp_path / "run"
+    result = runner.invoke(app, ["run", "--seed", "2", "--until", "2025-03", "--out", str(out)])
+    assert result.exit_code == 0, result.output
+    ts = pd.read_parquet(out / "timeseries.parquet").set_index("date")
+    flows = pd.read_parquet(out / "flows.parquet")
+    assert list(flows.columns) == ["month", "exporter", "importer", "good", "t"]
+    assert set(flows["good"]) == set(FLOW_GOODS) and sorted(set(flows["month"])) == list(ts.index)
+    assert (flows["t"] >= 1e-3).all()
+    magnets = flows[flows["good"] == "NdFeB"].groupby("month")["t"].sum()
+    assert magnets.to_numpy() == pytest.approx(ts["production_magnets_t"].to_numpy(), rel=1e-3)
+    agents = pd.read_parquet(out / "agents.parquet")
+    assert sorted(set(agents["date"])) == ["2024-01", "2025-01"]          # yearly
+    assert set(agents["agent_type"]) == {"industry", "nation", "trader"}
+    nations = agents[(agents["agent_type"] == "nation") & (agents["date"] == "2025-01")].set_index("iso3")
+    for iso in ("CHN", "USA", "JPN"):
+        assert nations.loc[iso, "stockpile_t"] == pytest.approx(ts.loc["2025-01", f"stockpile_{iso}_t"])
+    units = table_units(out / "timeseries.parquet")
+    assert units["price_Nd_usd_per_kg"] == "USD/kg" and units["shortage_t"] == "t"
+    assert units["china_share_mining"] == "0-1"
+    assert table_units(out / "flows.parquet")["t"] == "t"
+    config = json.loads((out / "config.json").read_text())
+    assert config["versions"]["mesa"].startswith("3.") and config["versions"]["python"]
+    assert "git_commit" in config and config["seed"] == 2
+    log = (out / "reesim.log").read_text()
+    assert "run baseline seed 2 until 2025-03" in log and "flows.parquet" in log
 
 
 def test_run_with_an_unknown_scenario_exits_2_and_names_the_choices(tmp_path):
