@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 import os
 import re
+import shutil
 import subprocess
 import sys
 import sysconfig
@@ -102,9 +103,12 @@ def test_license_citation_and_changelog_ship():
 
 @pytest.fixture(scope="module")
 def wheel(tmp_path_factory) -> Path:
-    """``pip wheel .`` of this checkout, without its dependencies."""
+    """``pip wheel .`` of a copy of this checkout (the build leaves build/ and egg-info in its source)."""
     out = tmp_path_factory.mktemp("dist")
-    subprocess.run([sys.executable, "-m", "pip", "wheel", str(REPO), "-w", str(out), "--no-deps", "-q"],
+    src = out / "src"
+    shutil.copytree(REPO, src, ignore=shutil.ignore_patterns(".git", ".venv", ".solara-assets", "out", "build",
+                                                             "dist", "*.egg-info", "__pycache__", ".pytest_cache"))
+    subprocess.run([sys.executable, "-m", "pip", "wheel", str(src), "-w", str(out), "--no-deps", "-q"],
                    check=True, cwd=out)
     return next(out.glob("reesim-*.whl"))
 
