@@ -163,7 +163,7 @@ def versions() -> dict[str, str | None]:
 def provenance() -> dict:
     """Code version, library versions, command line and time: the part of every config.json that
     does not depend on what was run."""
-    return {"git_commit": git_commit(), "versions": versions(), "command": sys.argv,
+    return {"git_commit": git_commit(), "versions": versions(), "argv": sys.argv,
             "written_utc": datetime.now(timezone.utc).isoformat(timespec="seconds")}
 
 

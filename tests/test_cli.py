@@ -72,3 +72,32 @@ def test_scenarios_lists_names_with_descriptions():
     result = runner.invoke(app, ["scenarios"])
     assert result.exit_code == 0
     assert "baseline" in result.output and "2050" in result.output
+
+
+@pytest.mark.slow
+def test_calibrate_writes_to_out_and_changes_the_shipped_fit_only_when_asked(tmp_path, monkeypatch):
+    import hashlib
+
+    from sim import validate
+    shipped = validate.FITTED_PATH
+    before = hashlib.sha256(shipped.read_bytes()).hexdigest()
+    args = ["calibrate", "--budget", "1", "--seeds", "1", "--workers", "0", "--param", "spec_sensitivity"]
+    result = runner.invoke(app, [*args, "--out", str(tmp_path / "a")])
+    assert result.exit_code == 0, result.output
+    fitted = pd.read_csv(tmp_path / "a" / "fitted_2010.csv")
+    assert fitted["name"].tolist() == ["spec_sensitivity"] and "budget 1" in fitted["calibrated_to"][0]
+    assert hashlib.sha256(shipped.read_bytes()).hexdigest() == before
+    config = json.loads((tmp_path / "a" / "config.json").read_text())
+    assert config["command"] == "calibrate" and config["search_seed"] == 2010 and config["versions"]["scipy"]
+    assert "generation 0: best loss" in (tmp_path / "a" / "reesim.log").read_text()
+    stand_in = tmp_path / "shipped" / "fitted_2010.csv"            # never the real file in a test
+    monkeypatch.setattr(validate, "FITTED_PATH", stand_in)
+    result = runner.invoke(app, [*args, "--out", str(tmp_path / "b"), "--update-shipped"])
+    assert result.exit_code == 0, result.output
+    pd.testing.assert_frame_equal(pd.read_csv(stand_in), pd.read_csv(tmp_path / "b" / "fitted_2010.csv"))
+
+
+def test_calibrate_with_an_unknown_parameter_exits_2_and_lists_the_names(tmp_path):
+    result = runner.invoke(app, ["calibrate", "--param", "no_such", "--workers", "0", "--out", str(tmp_path / "x")])
+    assert result.exit_code == 2 and "no_such" in result.output and "spec_sensitivity" in result.output
+    assert "Traceback" not in result.output and not (tmp_path / "x").exists()
