@@ -101,3 +101,14 @@ def test_calibrate_with_an_unknown_parameter_exits_2_and_lists_the_names(tmp_pat
     result = runner.invoke(app, ["calibrate", "--param", "no_such", "--workers", "0", "--out", str(tmp_path / "x")])
     assert result.exit_code == 2 and "no_such" in result.output and "spec_sensitivity" in result.output
     assert "Traceback" not in result.output and not (tmp_path / "x").exists()
+
+
+def test_run_figures_label_their_units(run):
+    from sim.model import RareEarthModel
+    from sim.plots import run_figures
+    nations = RareEarthModel("baseline", seed=1, until="2024-01").world.nations
+    figures = run_figures(run("baseline", seed=1, until="2024-06").reset_index(), nations)
+    labels = {stem: fig.axes[0].get_ylabel() for stem, fig in figures.items()}
+    assert "USD/kg" in labels["prices"] and "[kg]" not in labels["prices"]
+    assert "(0-1)" in labels["china_share"]
+    assert labels["shortages"].startswith("unmet demand (t ") and labels["mine_output"].startswith("mine output (t ")
