@@ -143,9 +143,19 @@ def _sigint_handler() -> str:
 
 
 # ----------------------------------------------------------------------------- batches
-def default_batch_size(n_runs: int, workers: int) -> int:
-    """Runs per task: about eight tasks per worker, at most 16 runs."""
-    return max(1, min(16, math.ceil(n_runs / max(1, workers) / 8)))
+#: Shortest worthwhile task: Dask costs 5-10 ms of wall time per task, and its threads slow the model
+#: in the workers when tasks arrive fast.
+MIN_TASK_S = 0.5
+
+
+def default_batch_size(n_runs: int, workers: int, run_s: float | None = None) -> int:
+    """Runs per task: about eight tasks per worker, at most 16 runs, and no more than needed for a task
+    of :data:`MIN_TASK_S` when a run's duration ``run_s`` is known (long runs: one run per task, so
+    the last tasks leave no worker idle for long)."""
+    size = max(1, min(16, math.ceil(n_runs / max(1, workers) / 8)))
+    if run_s:
+        size = min(size, max(1, math.ceil(MIN_TASK_S / run_s)))
+    return size
 
 
 def point_batches(plans: list[RunPlan], size: int) -> Iterator[list[RunPlan]]:
@@ -246,7 +256,7 @@ Sink = Callable[[list[dict], "pd.DataFrame | None"], None]
 
 def execute(call: Callable[[dict, int], RunOutput], plans: list[RunPlan], sink: Sink, *,
             cluster: Cluster = Cluster(), client=None, batch_size: int | None = None,
-            tasks_per_worker: int = 2, warm: bool = True) -> ExecResult:
+            tasks_per_worker: int = 2, warm: bool = True, run_s: float | None = None) -> ExecResult:
     """Run every plan; hand each finished batch (records, series) to ``sink`` as it arrives.
 
     Args:
@@ -256,6 +266,7 @@ def execute(call: Callable[[dict, int], RunOutput], plans: list[RunPlan], sink: 
         cluster: where to run (ignored when ``client`` is given).
         client: an open Dask client to reuse (see :func:`open_client`).
         batch_size: runs per task (default :func:`default_batch_size`).
+        run_s: a guess of one run's seconds, for the default batch size.
         tasks_per_worker: tasks in flight per worker (bounds the driver's memory).
         warm: import the model on every worker before the clock of the first task starts.
     """
@@ -266,8 +277,8 @@ def execute(call: Callable[[dict, int], RunOutput], plans: list[RunPlan], sink: 
     t0 = time.perf_counter()
     if client is None:
         with open_client(cluster) as own:
-            return _execute_on(own, cluster, call, plans, sink, batch_size, tasks_per_worker, warm, t0)
-    return _execute_on(client, cluster, call, plans, sink, batch_size, tasks_per_worker, warm, t0)
+            return _execute_on(own, cluster, call, plans, sink, batch_size, tasks_per_worker, warm, t0, run_s)
+    return _execute_on(client, cluster, call, plans, sink, batch_size, tasks_per_worker, warm, t0, run_s)
 
 
 def _execute_here(call, plans: list[RunPlan], sink: Sink, batch_size: int | None,
@@ -299,7 +310,7 @@ def _execute_here(call, plans: list[RunPlan], sink: Sink, batch_size: int | None
 
 
 def _execute_on(client, cluster: Cluster, call, plans: list[RunPlan], sink: Sink, batch_size: int | None,
-                tasks_per_worker: int, warm: bool, t0: float) -> ExecResult:
+                tasks_per_worker: int, warm: bool, t0: float, run_s: float | None = None) -> ExecResult:
     from distributed import as_completed
 
     result = ExecResult()
@@ -308,7 +319,7 @@ def _execute_on(client, cluster: Cluster, call, plans: list[RunPlan], sink: Sink
         client.run(warm_up)
     result.startup_s = time.perf_counter() - t0
     log.info("cluster ready in %.1f s: %d workers; %d runs", result.startup_s, n_workers, len(plans))
-    size = batch_size or default_batch_size(len(plans), n_workers)
+    size = batch_size or default_batch_size(len(plans), n_workers, run_s)
     batches = point_batches(plans, size)
     in_flight: dict = {}
     ac = as_completed([], with_results=True, raise_errors=False)
