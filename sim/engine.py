@@ -19,6 +19,7 @@ terminal reaches only the driver (no worker tracebacks).
 
 from __future__ import annotations
 
+import gc
 import importlib.util
 import itertools
 import logging
@@ -40,6 +41,7 @@ from sim.sweep_spec import RunPlan
 log = logging.getLogger("reesim")
 
 CLUSTER_KINDS = ("local", "slurm")
+GC_EVERY_BATCHES = 25
 
 
 @dataclass
@@ -323,7 +325,7 @@ def _execute_on(client, cluster: Cluster, call, plans: list[RunPlan], sink: Sink
     batches = point_batches(plans, size)
     in_flight: dict = {}
     ac = as_completed([], with_results=True, raise_errors=False)
-    stopping = False
+    stopping, finished = False, 0
 
     def submit() -> None:
         batch = None if stopping else next(batches, None)
@@ -347,6 +349,9 @@ def _execute_on(client, cluster: Cluster, call, plans: list[RunPlan], sink: Sink
                 result.done_now += len(records)
                 fut.release()
                 submit()
+                finished += 1
+                if finished % GC_EVERY_BATCHES == 0:
+                    gc.collect()     # results come back in reference cycles: keep the driver's memory flat
         except KeyboardInterrupt:
             if stopping:            # a second Ctrl-C: drop the runs in flight
                 log.warning("interrupted again: %d runs in flight dropped", _runs_in(in_flight))

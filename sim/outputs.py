@@ -107,6 +107,27 @@ def write_arrow(table: pa.Table, path: str | Path) -> Path:
     return Path(path)
 
 
+def merge_parquet(parts: list[Path], path: str | Path, select=None) -> Path:
+    """Stream Parquet files into one (atomic), a part at a time, each filtered by ``select(table) -> mask``.
+
+    Memory stays that of the largest part, whatever the number of parts. Every part is cast to the
+    first one's schema (units and other metadata kept from it).
+    """
+    with atomic_path(path) as tmp:
+        writer = None
+        for part in parts:
+            table = pq.read_table(part)
+            if select is not None:
+                table = table.filter(select(table))
+            if writer is None:
+                schema = table.schema
+                writer = pq.ParquetWriter(tmp, schema)
+            writer.write_table(table.cast(schema).replace_schema_metadata(schema.metadata))
+        if writer is not None:
+            writer.close()
+    return Path(path)
+
+
 def to_arrow(df: pd.DataFrame, units: dict[str, str] | None = None) -> pa.Table:
     """A frame as an Arrow table with the units of its columns in the schema metadata."""
     table = pa.Table.from_pandas(df, preserve_index=False)

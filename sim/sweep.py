@@ -204,17 +204,36 @@ class ResultStore:
         outputs.write_arrow(records_table(records, self.spec, self.schema), self.runs_dir / f"part-{token}.parquet")
 
     def compact(self) -> None:
-        """Merge the per-batch files into one per folder (safe to kill: readers deduplicate)."""
+        """Merge the per-batch files into one per folder, a file at a time (the driver's memory does not
+        grow with the sweep). One row per run (an ``ok`` row wins over a ``failed`` one), one run's
+        series once. Safe to kill: until the old files go, readers deduplicate."""
         series_parts = sorted(self.series_dir.glob("part-*.parquet")) if self.series_dir.exists() else []
         if len(series_parts) > 1:
-            outputs.write_arrow(outputs.to_arrow(self.read_series()),
-                                self.series_dir / f"part-keptall{uuid.uuid4().hex[:8]}.parquet")
+            seen: set[str] = set()
+
+            def new_runs(table: pa.Table) -> pa.Array:
+                keys = table.column("run_key").to_pylist()
+                mask = pa.array([k not in seen for k in keys])
+                seen.update(keys)
+                return mask
+            outputs.merge_parquet(series_parts, self.series_dir / f"part-keptall{uuid.uuid4().hex[:8]}.parquet",
+                                  new_runs)
             for p in series_parts:
                 p.unlink()
         parts = sorted(self.runs_dir.glob("part-*.parquet"))
         if len(parts) > 1:
-            table = pa.Table.from_pandas(self.read_runs(), schema=self.schema, preserve_index=False)
-            outputs.write_arrow(table, self.runs_dir / f"part-all{uuid.uuid4().hex[:8]}.parquet")
+            ok = {k for p in parts for k, s in zip(*pq.read_table(p, columns=["run_key", "status"])
+                                                  .to_pydict().values()) if s == "ok"}
+            written: set[str] = set()
+
+            def first_best_row(table: pa.Table) -> pa.Array:
+                mask = []
+                for k, s in zip(table.column("run_key").to_pylist(), table.column("status").to_pylist()):
+                    keep = k not in written and (s == "ok" or k not in ok)
+                    written.update([k] if keep else [])
+                    mask.append(keep)
+                return pa.array(mask, pa.bool_())
+            outputs.merge_parquet(parts, self.runs_dir / f"part-all{uuid.uuid4().hex[:8]}.parquet", first_best_row)
             for p in parts:
                 p.unlink()
 
