@@ -35,7 +35,7 @@ import pyarrow.parquet as pq
 
 from sim import outputs
 from sim.engine import Cluster, RunOutput, execute, run_batch  # noqa: F401  (run_batch: public here too)
-from sim.sweep_spec import (DEFAULT_METRICS, Metric, RunPlan, SweepSpec, event_list,
+from sim.sweep_spec import (DEFAULT_METRICS, Metric, SweepSpec, event_list,
                             load_sweep_spec, plan_runs)
 
 RunFunction = Callable[[dict, int], Any]
