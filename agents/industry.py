@@ -1,13 +1,11 @@
-"""IndustryAgent: one per (nation, sector); upstream plants and downstream users.
+"""Industries: one agent per (nation, sector); upstream plants and downstream end users.
 
-Upstream sectors (mining, separation, magnets) choose utilisation from expected
-margins and decide when to invest in new capacity. Downstream sectors turn
-end-use output into material needs, hold working stock, hoard when prices are
-expected to rise, and thrift or substitute under sustained high prices.
-
-State that markets clear jointly lives in the model's arrays; an agent holds
-its indices into them. The population-wide rules are the vectorised functions
-below, so a month costs microseconds per agent rather than a Python loop.
+``PlantIndustry`` (mining, separation, magnets) chooses utilisation from margins and decides when to
+invest in new capacity. ``EndUseIndustry`` (ten sectors) turns end-use output into material need, holds
+working stock, hoards when prices are expected to rise, and thrifts or substitutes under sustained high
+prices. Each decision is a class-level rule applied to the arrays of the whole population at once (the
+stocks the markets clear jointly live in the model's state; an agent holds its indices into them), so a
+month costs microseconds per agent rather than a Python loop.
 """
 
 from __future__ import annotations
@@ -19,6 +17,7 @@ import numpy as np
 
 if TYPE_CHECKING:
     from sim.model import RareEarthModel
+    from sim.policy import Controls
 
 
 def target_utilisation(margin_usd_per_kg: np.ndarray, base_margin_usd_per_kg: np.ndarray,
@@ -93,14 +92,13 @@ class IndustryAgent(mesa.Agent):
         sector: one of ``mining``, ``separation``, ``magnets`` or a downstream sector.
     """
 
+    upstream = False
+
     def __init__(self, model: RareEarthModel, nation: int, sector: str) -> None:
         super().__init__(model)
         self.nation = nation
         self.sector = sector
         self.iso3 = model.world.nations[nation]
-        self.upstream = sector in ("mining", "separation", "magnets")
-        self.months_since_decision = 10**6
-        self.projects_started = 0
 
     @property
     def capacity_t_per_yr(self) -> float:
@@ -109,34 +107,81 @@ class IndustryAgent(mesa.Agent):
     @property
     def output_t(self) -> float:
         """Last month's output (upstream) or consumption (downstream), t REO."""
-        if self.upstream:
-            return float(self.model.stage_output_t(self.sector)[self.nation])
-        s = self.model.sector_index[self.sector]
-        return float(self.model.consumed_t_by_sector[self.nation, s])
+        return float(self.model.sector_output_t(self.sector)[self.nation])
 
     @property
     def shortage_t(self) -> float:
-        if self.upstream:
-            return 0.0
-        return float(self.model.shortage_t_by_sector[self.nation, self.model.sector_index[self.sector]])
+        return 0.0 if self.upstream else float(self.model.sector_shortage_t(self.sector)[self.nation])
 
-    def plan_investment(self) -> None:
-        """Commission new capacity when the expected margin clears the hurdle and the market is short."""
-        self.months_since_decision += 1
-        m = self.model
-        p = m.p
-        if self.months_since_decision < p.project_retry_months:
-            return
-        signal = m.investment_signal(self.sector, self.nation)
-        if signal <= 0:
-            return
-        margin_frac = m.expected_margin_frac(self.sector)[self.nation]
-        hurdle = p.hurdle_rate_frac + m.controls.risk_frac[self.nation] + m.hurdle_extra_frac[self.nation]
-        if margin_frac <= hurdle:
-            return
-        self.months_since_decision = 0
-        prob = min(1.0, m.controls.finance_prob_multiplier[self.nation] * signal)
-        if m.rng_projects.random() >= prob:
-            return
-        if m.commission(self.sector, self.nation, signal):
-            self.projects_started += 1
+
+class PlantIndustry(IndustryAgent):
+    """A nation's mines, separation plants or magnet plants: utilisation and investment."""
+
+    upstream = True
+
+    def __init__(self, model: RareEarthModel, nation: int, sector: str) -> None:
+        super().__init__(model, nation, sector)
+        self.months_since_decision = 10**6
+        self.projects_started = 0
+
+    utilisation = staticmethod(target_utilisation)
+
+    @classmethod
+    def plan_investment(cls, agents, signal: np.ndarray, margin_frac: np.ndarray, hurdle_frac: np.ndarray,
+                        finance_multiplier: np.ndarray, retry_months: float, rng: np.random.Generator
+                        ) -> list[tuple[IndustryAgent, float]]:
+        """Which industries commission a project this month, and at what size (0-1 of a step).
+
+        An industry decides at most every ``retry_months``: when its market is short (``signal`` > 0)
+        and its expected margin clears its hurdle, it seeks finance, which succeeds with probability
+        ``signal`` times the nation's finance multiplier.
+
+        Args:
+            agents: the PlantIndustry agents, in creation order (their random draws follow it).
+            signal, margin_frac, hurdle_frac, finance_multiplier: per agent (A,).
+        """
+        waited = np.array([a.months_since_decision for a in agents]) + 1
+        ready = (waited >= retry_months) & (signal > 0) & (margin_frac > hurdle_frac)
+        waited[ready] = 0
+        chosen = []
+        for k in np.flatnonzero(ready):
+            if rng.random() < min(1.0, finance_multiplier[k] * signal[k]):
+                chosen.append((agents[k], float(signal[k])))
+        for a, w in zip(agents, waited):
+            a.months_since_decision = int(w)
+        return chosen
+
+
+class EndUseIndustry(IndustryAgent):
+    """An end-use sector of a nation: material need, working stock and hoarding, thrifting."""
+
+    @staticmethod
+    def material_need_t(base_need_t: np.ndarray, activity: np.ndarray, intensity: np.ndarray,
+                        price_response: np.ndarray) -> np.ndarray:
+        """Need per nation, sector and good (N, S, G): base need x activity x intensity x price response.
+
+        Args:
+            activity: (N, S) end-use output relative to the base year (growth, shocks, noise).
+            intensity: (N, S, G) use per unit of output after thrifting, relative to base.
+            price_response: (N, 1, G) demand response to the nation's zone price.
+        """
+        return base_need_t * activity[:, :, None] * (intensity * price_response)
+
+    @staticmethod
+    def orders_t(need_t: np.ndarray, stock_t: np.ndarray, expected_growth_per_yr: np.ndarray,
+                 p) -> tuple[np.ndarray, np.ndarray]:
+        """Orders to replace use and move stock toward the wanted cover; hoarding lifts the cover.
+
+        Args:
+            need_t: (N, G) this month's need.
+            stock_t: (N, G) working stock held.
+            expected_growth_per_yr: (N, G) expected price growth (0 where prices look stretched).
+
+        Returns:
+            (orders (N, G), wanted cover in months (N, G)).
+        """
+        hoard = hoard_multiple(expected_growth_per_yr, p.hoarding_sensitivity, p.hoarding_max_multiple)
+        cover = p.target_cover_months * hoard
+        return inventory_order_t(need_t, stock_t, cover, p.stock_adjust_months), cover
+
+    thrift = staticmethod(update_intensity)

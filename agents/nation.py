@@ -2,7 +2,8 @@
 
 Scheduled and conditional policy events are interpreted by ``sim.policy``; the
 nation decides what only it can: how much to put into or take out of its
-strategic stockpile, given its target cover and its industries' shortages.
+strategic stockpile, given its target cover and its industries' shortages. The
+rules are class-level and vectorised over all nations at once.
 """
 
 from __future__ import annotations
@@ -14,6 +15,7 @@ import numpy as np
 
 if TYPE_CHECKING:
     from sim.model import RareEarthModel
+    from sim.policy import Controls
 
 HOLD, BUILD, RELEASE = 0, 1, 2
 
@@ -39,45 +41,40 @@ class NationAgent(mesa.Agent):
         self.name = w.nation_names[index]
         self.bloc = w.bloc[index]
         self.stockpile_target_days = float(w.stockpile_target_days[index])
-        self.released_t = 0.0
 
     @property
     def stockpile_t(self) -> float:
         """Strategic stock held, t REO content."""
         return float(self.model.stockpile_reo_t()[self.index])
 
-    def stockpile_mode(self) -> tuple[int, float]:
-        """(action, target days) in force: a scenario event overrides the standing rule."""
-        c = self.model.controls
-        days = c.stockpile_days_override[self.index]
-        days = self.stockpile_target_days if np.isnan(days) else float(days)
-        days *= self.model.p.stockpile_days_scale
-        action = int(c.stockpile_action[self.index])
-        if action < 0:
-            action = BUILD if days > 0 else HOLD
+    @staticmethod
+    def stockpile_modes(table_days: np.ndarray, c: Controls, days_scale: float) -> tuple[np.ndarray, np.ndarray]:
+        """(action, target days) per nation (N,): a scenario event overrides the standing rule."""
+        days = np.where(np.isnan(c.stockpile_days_override), table_days, c.stockpile_days_override) * days_scale
+        action = np.where(c.stockpile_action < 0, np.where(days > 0, BUILD, HOLD), c.stockpile_action)
         return action, days
 
-    def stockpile_orders_t(self, monthly_use_t: np.ndarray) -> np.ndarray:
-        """Purchases for the strategic stockpile this month, per good (oxides and magnets)."""
-        action, days = self.stockpile_mode()
-        if action != BUILD or days <= 0:
-            return np.zeros_like(monthly_use_t)
-        held = self.model.stockpile_t[self.index]
-        gap = stockpile_target_t(days, monthly_use_t) - held
-        return np.maximum(gap, 0.0) / self.model.p.stockpile_build_months
+    @classmethod
+    def stockpile_orders_t(cls, table_days: np.ndarray, c: Controls, held_t: np.ndarray,
+                           monthly_use_t: np.ndarray, p) -> np.ndarray:
+        """Purchases for the strategic stockpiles this month (N, G): a share of the gap to the target."""
+        action, days = cls.stockpile_modes(table_days, c, p.stockpile_days_scale)
+        gap = stockpile_target_t(days[:, None], monthly_use_t) - held_t
+        building = (action == BUILD) & (days > 0)
+        return np.where(building[:, None], np.maximum(gap, 0.0) / p.stockpile_build_months, 0.0)
 
-    def release_t(self, shortfall_t: np.ndarray, need_t: np.ndarray) -> np.ndarray:
-        """Stock to release to domestic users, per good, given their shortfall this month.
+    @classmethod
+    def release_t(cls, table_days: np.ndarray, c: Controls, held_t: np.ndarray, shortfall_t: np.ndarray,
+                  need_t: np.ndarray, reo_content: np.ndarray, p) -> np.ndarray:
+        """Stock released to domestic users (N, G), given their shortfall this month.
 
-        Released when told to by an event, or by the standing rule when the
-        nation's shortage exceeds the trigger share of its need.
+        Released when told to by an event, or by the standing rule when the nation's shortage
+        exceeds the trigger share of its need (both compared in t REO: magnets and oxides alike).
         """
-        action, _ = self.stockpile_mode()
-        reo = self.model.reo_content                      # compare in t REO: magnets and oxides alike
-        total_need = float(need_t @ reo)
-        short_frac = float(shortfall_t @ reo) / total_need if total_need > 0 else 0.0
-        if action == RELEASE or short_frac > self.model.p.stockpile_release_trigger_frac:
-            out = np.minimum(self.model.stockpile_t[self.index], shortfall_t)
-            self.released_t += float(out @ reo)
-            return out
-        return np.zeros_like(shortfall_t)
+        action, _ = cls.stockpile_modes(table_days, c, p.stockpile_days_scale)
+        total_need = need_t @ reo_content
+        short_frac = np.divide(shortfall_t @ reo_content, total_need, out=np.zeros(len(total_need)),
+                               where=total_need > 0)
+        releasing = (action == RELEASE) | (short_frac > p.stockpile_release_trigger_frac)
+        releasing &= shortfall_t.any(axis=1) & held_t.any(axis=1)
+        return np.where(releasing[:, None], np.minimum(held_t, shortfall_t), 0.0)

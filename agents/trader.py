@@ -5,8 +5,9 @@ faster than it costs to carry the stock and selling when they do not. Their
 expectation mixes two rules from the heterogeneous-agent literature (Brock &
 Hommes 1998; Lux & Marchesi 1999): chartists extrapolate the recent trend,
 fundamentalists expect reversion to the long-run price; news that China
-tightens its controls adds to the expected return for a while (inside China
-only for the oxides whose exports the controls do not hold back). Buying on a rising
+tightens its controls adds to the expected return of the controlled goods for a
+while outside China (inside China it means a glut of them). Positions are bounded
+by carry (finance and warehouse rent) and by a few months of use. Buying on a rising
 trend drains the free stock and lifts prices further; once the price runs far
 above its fundamental the reversion term wins, traders sell and the spike
 collapses below where it started. This is the speculative layer of the
@@ -23,7 +24,10 @@ from typing import TYPE_CHECKING
 import mesa
 import numpy as np
 
+from sim.goods import HELD_MARKETS, OXIDE_MARKETS
+
 if TYPE_CHECKING:
+    from sim.chain.state import ChainState, Structure
     from sim.model import RareEarthModel
 
 
@@ -81,42 +85,48 @@ class TraderAgent(mesa.Agent):
         self.buy_t = np.zeros(0)
         self.sell_t = np.zeros(0)
         self.news_per_yr = np.zeros(0)
-        self.home_news_per_yr = 0.0
         self._seen = (0.0, 0.0, np.zeros(0))
 
-    def expect(self, exports: float, by_good: np.ndarray, crackdown: float) -> None:
-        """Take China's controls as they stand as known (the status quo at the start of a run)."""
-        self._seen = (exports, crackdown, np.asarray(by_good, dtype=float)[1:].copy())
+    def expect(self, overall: float, by_good: np.ndarray, crackdown: float) -> None:
+        """Take China's controls as they stand as known (the status quo at the start of a run).
 
-    def _surprise(self, n: int) -> tuple[np.ndarray, float]:
-        """This month's news: per oxide, and the home signal (both per year of expected return).
-
-        A crackdown on Chinese mining is news of scarcity everywhere. A tightening of China's
-        export controls is news of scarcity abroad; at home it is read as a signal that the state
-        will push prices up (``spec_news_home_weight``: 2010's "rare earths sold at the price of
-        cabbage"), except for the goods it keeps back, which pile up at home (the textbook effect
-        of an export restriction, ``spec_news_good_weight``). The home signal is returned apart:
-        it counts as far as a good's home price still follows the world's (see ``decide``).
+        Args:
+            overall: how hard the controls bite over all goods (log units).
+            by_good: the same per market good.
+            crackdown: Chinese mine capacity idled.
         """
-        m, p = self.model, self.model.p
-        exports, crackdown, by_good = m.china_tightness, m.china_crackdown_frac, m.china_tightness_by_good[1:1 + n]
-        seen_exports, seen_crackdown, seen_by_good = self._seen
+        self._seen = (crackdown, overall, np.asarray(by_good, dtype=float)[HELD_MARKETS].copy())
+
+    def _surprise(self, st: ChainState, n: int) -> np.ndarray:
+        """This month's news per oxide, as extra expected return per year.
+
+        A crackdown on Chinese mining cuts supply of every oxide in both zones: news everywhere. A
+        tightening of China's export controls (how much less they now let out, over all goods) is news
+        of scarcity abroad for the goods the controls cover only (``spec_news_weight`` per log unit);
+        at home it holds those goods back, which piles them up there (the textbook effect of an export
+        restriction, ``spec_news_good_weight`` per log unit of each good's cut), so traders in China
+        read it as news of a glut, never of scarcity.
+        """
+        p = self.model.p
+        crackdown, overall = st.china_crackdown_frac, st.china_tightness
+        by_good = st.china_tightness_by_good[OXIDE_MARKETS][:n]
+        seen_crackdown, seen_overall, seen_by_good = self._seen
         seen_by_good = seen_by_good[:n] if len(seen_by_good) >= n else np.zeros(n)
-        self._seen = (exports, crackdown, by_good.copy())
-        cut_by_good = np.maximum(by_good - seen_by_good, 0.0)
-        tightened = max(exports - seen_exports, 0.0)
+        self._seen = (crackdown, overall, by_good.copy())
         news = p.spec_news_weight * max(crackdown - seen_crackdown, 0.0) + np.zeros(n)
         if self.zone == 1:
-            return news + p.spec_news_weight * tightened + p.spec_news_good_weight * cut_by_good, 0.0
-        return news - p.spec_news_good_weight * cut_by_good, p.spec_news_home_weight * tightened
+            covered = by_good > 0
+            return news + p.spec_news_weight * max(overall - seen_overall, 0.0) * covered
+        return news - p.spec_news_good_weight * np.maximum(by_good - seen_by_good, 0.0)
 
     @property
     def held_t(self) -> float:
         """Speculative stock held by this zone's traders (t REO)."""
         m = self.model
-        return float(m.spec_t[m.zone == self.zone].sum())
+        return float(m.state.spec_t[m.structure.zone == self.zone].sum())
 
-    def decide(self, market_stock_t: np.ndarray, held_t: np.ndarray, use_t: np.ndarray) -> None:
+    def decide(self, st: ChainState, fx: Structure, market_stock_t: np.ndarray, held_t: np.ndarray,
+               use_t: np.ndarray) -> None:
         """Set this month's buy and sell (t per oxide) from prices, the trend and the zone's stock.
 
         Args:
@@ -125,24 +135,19 @@ class TraderAgent(mesa.Agent):
             use_t: the zone's monthly use of each oxide: positions never exceed
                 ``spec_max_cover_months`` of it (warehouses and capital scale with the market).
         """
-        m, p = self.model, self.model.p
+        p = self.model.p
         n = len(held_t)
         if len(self.news_per_yr) != n:
             self.news_per_yr = np.zeros(n)
-        news, home = self._surprise(n)
         keep = 1.0 - 1.0 / p.spec_news_memory_months
-        self.news_per_yr = self.news_per_yr * keep + news
-        self.home_news_per_yr = self.home_news_per_yr * keep + home
-        # the home signal lifts a good as far as its home price still follows the world's: where the
-        # controls are believed to hold it back, the cut keeps it at home (spec_news_home_bound_frac of it left)
-        linked = 1.0 - (1.0 - p.spec_news_home_bound_frac) * m.export_bind[:n]
+        self.news_per_yr = self.news_per_yr * keep + self._surprise(st, n)
         k = int(p.spec_trend_months)
-        hist = m.price_hist[:, self.zone, :n]
+        hist = st.price_hist[:, self.zone, :n]
         trend = 12.0 / k * np.log(hist[-1] / hist[-1 - k])
-        expected = expected_return_per_yr(trend, m.price[self.zone, :n], m.anchor[self.zone, :n],
-                                          p.spec_chartist_weight, p.spec_reversion_per_yr) \
-            + self.news_per_yr + self.home_news_per_yr * linked
-        carry = carry_cost_per_yr(m.price[self.zone, :n], p.spec_carry_cost_per_yr, p.spec_storage_usd_per_kg_per_yr)
+        fundamental = fx.anchor[self.zone, :n] * st.long_run_ratio
+        expected = expected_return_per_yr(trend, st.price[self.zone, :n], fundamental, p.spec_chartist_weight,
+                                          p.spec_reversion_per_yr) + self.news_per_yr
+        carry = carry_cost_per_yr(st.price[self.zone, :n], p.spec_carry_cost_per_yr, p.spec_storage_usd_per_kg_per_yr)
         share = wanted_share(expected, carry, p.spec_sensitivity, p.spec_max_stock_share)
         wanted = np.minimum(share * (market_stock_t + held_t), p.spec_max_cover_months * use_t)
         self.buy_t, self.sell_t = trade_t(wanted, held_t, p.spec_adjust_months)

@@ -1,21 +1,67 @@
-"""Benchmark: one baseline run 2024-01..2050-12 with data collection, against a bare Mesa loop.
+"""Benchmark: the run's speed, where a month's time goes, the cold start, and how a step scales with nations.
 
-Run on purpose (not a test): ``python benchmarks/bench_run.py [--json] [--repeat N]``.
-The agent-step ratio is (seconds per step / number of agents) divided by the
-cost per agent of a bare ``AgentSet.shuffle_do`` over the same number of agents,
-measured in the same process.
+Run on purpose (not a test): ``python benchmarks/bench_run.py [--json] [--repeat N] [--sizes 41,82,164,410]``.
+
+Reports, each as wall seconds and process CPU seconds (the machine may be shared: CPU time is the
+steadier figure, and ``load_avg`` says how busy the machine was):
+
+- ``warm``: one baseline run 2024-01..2050-12 with data collection, in a process that has run it before
+  (median of ``--repeat``);
+- ``phases_ms_per_step``: each submodel call of ``RareEarthModel._advance`` and the recording, timed by
+  wrapping the module functions the model calls (the model itself has no timers); ``clear`` is the
+  market clearing inside the trade phases (ore, oxides, magnets), already counted in them;
+- ``cold``: a fresh Python process that imports the model and makes the first run (``import_only``:
+  the import alone);
+- ``scaling``: CPU ms per step on synthetic worlds of k x 41 nations (``benchmarks/synthetic_world.py``)
+  and the ratio to 41 nations;
+- ``agent_step_ratio``: seconds per step per agent over the cost per agent of a bare Mesa ``shuffle_do``.
 """
 
 from __future__ import annotations
 
 import argparse
+import contextlib
+import importlib
 import json
+import os
+import resource
 import statistics
+import subprocess
+import sys
 import time
+from collections import defaultdict
+from pathlib import Path
 
 import mesa
 
 from sim.model import RareEarthModel
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT / "benchmarks"))
+from synthetic_world import synthetic_scenario  # noqa: E402
+
+PHASES = (  # (module, function) in the order RareEarthModel._advance calls them
+    ("sim.chain.policy_month", "set_controls"), ("sim.chain.policy_month", "fire_reactions"),
+    ("sim.chain.investment", "apply_trade_status"), ("sim.chain.investment", "start_deals"),
+    ("sim.chain.investment", "finance_announced"), ("sim.chain.demand", "material_need_t"),
+    ("sim.chain.mining", "mine"), ("sim.chain.separation", "trade_and_separate"),
+    ("sim.chain.orders", "place_orders"), ("sim.chain.oxides", "trade_oxides"),
+    ("sim.chain.magnets", "trade_magnets"), ("sim.chain.use", "use"), ("sim.chain.trade", "zone_market"),
+    ("sim.chain.prices", "update"), ("sim.chain.demand", "thrift"), ("sim.chain.investment", "remember"),
+    ("sim.chain.investment", "update_signals"), ("sim.chain.investment", "plan"),
+    ("sim.model", "stocks_by_element_t"),
+)
+NESTED = (("sim.chain.trade", "clear"),)    # timed inside the phases above
+COLD_CODE = """
+import resource, time
+t0 = time.perf_counter()
+from sim.model import RareEarthModel
+t1 = time.perf_counter()
+{run}
+t2 = time.perf_counter()
+ru = resource.getrusage(resource.RUSAGE_SELF)
+print(t1 - t0, t2 - t0, ru.ru_utime + ru.ru_stime)
+"""
 
 
 class _Bare(mesa.Agent):
@@ -34,33 +80,120 @@ def bare_cost_per_agent_step(n_agents: int, steps: int = 300) -> float:
     return (time.perf_counter() - t0) / steps / n_agents
 
 
-def one_run(seed: int) -> tuple[float, int, int]:
-    t0 = time.perf_counter()
+def timed(fn):
+    """(wall s, CPU s, result) of ``fn()``."""
+    w, c = time.perf_counter(), time.process_time()
+    out = fn()
+    return time.perf_counter() - w, time.process_time() - c, out
+
+
+def one_run(seed: int) -> tuple[float, float, RareEarthModel]:
+    def run():
+        model = RareEarthModel("baseline", seed=seed, keep_flows=True)
+        model.run()
+        return model
+    return timed(run)
+
+
+@contextlib.contextmanager
+def phase_timer():
+    """Wrap every submodel function the model calls; yields {name: [wall s, CPU s, calls]}."""
+    totals: dict[str, list] = defaultdict(lambda: [0.0, 0.0, 0])
+    patched = []
+
+    def wrap(name, fn):
+        def timed_call(*args, **kwargs):
+            w, c = time.perf_counter(), time.process_time()
+            try:
+                return fn(*args, **kwargs)
+            finally:
+                t = totals[name]
+                t[0] += time.perf_counter() - w
+                t[1] += time.process_time() - c
+                t[2] += 1
+        return timed_call
+
+    for module_name, attr in PHASES + NESTED:
+        module = importlib.import_module(module_name)
+        original = getattr(module, attr)
+        patched.append((module, attr, original))
+        setattr(module, attr, wrap(f"{module_name.rsplit('.', 1)[-1]}.{attr}", original))
+    from sim.recording import Recorder
+    patched.append((Recorder, "record", Recorder.record))
+    Recorder.record = wrap("recording", Recorder.record)
+    try:
+        yield totals
+    finally:
+        for owner, attr, original in patched:
+            setattr(owner, attr, original)
+
+
+def phases_ms_per_step(seed: int) -> dict:
+    """CPU ms per step of each phase over one baseline run (plus the step total and what is left)."""
     model = RareEarthModel("baseline", seed=seed, keep_flows=True)
-    model.run()
-    elapsed = time.perf_counter() - t0
-    return elapsed, model.steps, len(model.agents)
+    with phase_timer() as totals:
+        w, c, _ = timed(model.run)
+    steps = model.steps
+    out = {name: round(t[1] / steps * 1e3, 4) for name, t in sorted(totals.items(), key=lambda kv: -kv[1][1])}
+    nested = {f"{m.rsplit('.', 1)[-1]}.{a}" for m, a in NESTED}
+    out["step_total"] = round(c / steps * 1e3, 4)
+    out["unaccounted"] = round(out["step_total"] - sum(v for k, v in out.items()
+                                                       if k not in nested and k != "step_total"), 4)
+    return out
+
+
+def cold_start(run: bool = True) -> dict:
+    """A fresh interpreter: import, then (if ``run``) the first baseline run; wall and CPU seconds."""
+    code = COLD_CODE.format(run="RareEarthModel('baseline', seed=1).run()" if run else "")
+    env = {**os.environ, "PYTHONPATH": str(ROOT) + os.pathsep + os.environ.get("PYTHONPATH", "")}
+    before = resource.getrusage(resource.RUSAGE_CHILDREN)
+    t0 = time.perf_counter()
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True, env=env,
+                         cwd=ROOT)
+    wall = time.perf_counter() - t0
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    t_import, t_total, _ = (float(x) for x in out.stdout.split())
+    return {"process_wall_s": round(wall, 3), "import_wall_s": round(t_import, 3),
+            "import_and_run_wall_s": round(t_total, 3),
+            "process_cpu_s": round(after.ru_utime + after.ru_stime - before.ru_utime - before.ru_stime, 3)}
+
+
+def scaling(sizes: list[int], steps: int = 12, warmup: int = 3) -> dict:
+    """CPU ms per step on synthetic worlds of each size, and the ratio to the first size."""
+    ms = {}
+    for n in sizes:
+        model = RareEarthModel(synthetic_scenario(n), seed=0, keep_flows=False)
+        model.run_for(warmup)
+        _, cpu, _ = timed(lambda: model.run_for(steps))
+        ms[n] = cpu / steps * 1e3
+    return {str(n): {"cpu_ms_per_step": round(v, 3), "ratio": round(v / ms[sizes[0]], 2)} for n, v in ms.items()}
 
 
 def main() -> None:
-    ap = argparse.ArgumentParser(description=__doc__)
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--json", action="store_true", help="print one JSON object")
     ap.add_argument("--repeat", type=int, default=3)
+    ap.add_argument("--sizes", default="41,82,164,410", help="nation counts (multiples of 41) for the scaling")
+    ap.add_argument("--no-cold", action="store_true", help="skip the fresh-process measurements")
     args = ap.parse_args()
-    one_run(0)  # warm caches (world tables, imports)
+    one_run(0)  # warm caches (world tables, spin-up)
     runs = [one_run(seed) for seed in range(1, args.repeat + 1)]
-    seconds = statistics.median(r[0] for r in runs)
-    steps, n_agents = runs[0][1], runs[0][2]
-    per_step = seconds / steps
+    model = runs[0][2]
+    steps, n_agents = model.steps, len(model.agents)
+    wall, cpu = statistics.median(r[0] for r in runs), statistics.median(r[1] for r in runs)
     bare = bare_cost_per_agent_step(n_agents)
-    result = {"seconds_per_run": round(seconds, 4), "seconds_per_step": round(per_step, 6),
-              "agent_step_ratio": round(per_step / n_agents / bare, 2), "steps": steps,
-              "agents": n_agents, "bare_shuffle_do_us_per_agent": round(bare * 1e6, 3)}
-    if args.json:
-        print(json.dumps(result))
-    else:
-        for k, v in result.items():
-            print(f"{k:32s} {v}")
+    result = {
+        "load_avg_1min": round(os.getloadavg()[0], 2), "cpus": os.cpu_count(),
+        "warm": {"wall_s": round(wall, 4), "cpu_s": round(cpu, 4), "cpu_ms_per_step": round(cpu / steps * 1e3, 4),
+                 "steps": steps, "agents": n_agents},
+        "agent_step_ratio": round(wall / steps / n_agents / bare, 2),
+        "phases_ms_per_step": phases_ms_per_step(args.repeat + 1),
+    }
+    if not args.no_cold:
+        result["cold"] = {"first_run": cold_start(), "import_only": cold_start(run=False)}
+    result["scaling"] = scaling([int(s) for s in args.sizes.split(",")])
+    result["load_avg_1min_end"] = round(os.getloadavg()[0], 2)
+    print(json.dumps(result, indent=None if args.json else 2))
 
 
 if __name__ == "__main__":

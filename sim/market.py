@@ -4,16 +4,24 @@ Nothing here knows about Mesa or agents: arrays in, arrays out, so every
 formula can be tested on a hand-computed micro market.
 
 Array conventions: ``G`` goods cleared side by side (independently), ``N``
-nations. Matrices indexed ``[good, exporter, importer]``.
+nations. Matrices indexed ``[good, exporter, importer]``. Clearing works on
+the block of participating nations only (sellers x buyers); on large blocks
+its rounds run in a numba kernel (``sim.clearing_kernel``) that gives the
+same tonnes bit for bit.
 """
 
 from __future__ import annotations
 
+import importlib.util
 from dataclasses import dataclass
 
 import numpy as np
 
 EPS_T = 1e-9
+HAVE_NUMBA = importlib.util.find_spec("numba") is not None   # the compiled clearing rounds (extra "fast")
+# Below this many pairs x goods numpy is about as fast and the compiled kernel's load (~0.5-1 s per
+# process, a first compile several seconds) does not pay: the 41-nation world stays under it (<= 15,129).
+COMPILED_MIN_CELLS = 100_000
 
 
 @dataclass(frozen=True)
@@ -24,19 +32,14 @@ class Clearing:
         flows_t: delivered tonnes, shape (G, N exporter, N importer).
         unsold_t: offered but not sold, shape (G, N).
         unmet_t: ordered but not delivered (shortage), shape (G, N).
+        sold_t, bought_t: flows summed over importers and over exporters, shape (G, N).
     """
 
     flows_t: np.ndarray
     unsold_t: np.ndarray
     unmet_t: np.ndarray
-
-    @property
-    def sold_t(self) -> np.ndarray:
-        return self.flows_t.sum(axis=2)
-
-    @property
-    def bought_t(self) -> np.ndarray:
-        return self.flows_t.sum(axis=1)
+    sold_t: np.ndarray          # (G, N) flows summed over importers
+    bought_t: np.ndarray        # (G, N) flows summed over exporters
 
 
 def delivered_cost(
@@ -45,25 +48,36 @@ def delivered_cost(
     tariff_frac: np.ndarray,
     duty_frac: np.ndarray,
     risk_frac: np.ndarray,
+    sellers: np.ndarray | None = None,
+    buyers: np.ndarray | None = None,
 ) -> np.ndarray:
     """Cost to an importer of one kg from each exporter.
 
     Args:
         price_usd_per_kg: seller-side price, shape (G, N exporter).
         freight_usd_per_kg: shape (N, N) [exporter, importer].
-        tariff_frac: importer's tariff on the exporter, shape (G, N, N).
+        tariff_frac: the importer's tariff on the exporter, shape (G, N exporter, N importer).
         duty_frac: exporter's export duty, shape (G, N).
         risk_frac: political-risk premium of the exporter, shape (N,).
+        sellers, buyers: nation indices to price (default all): the result is then the
+            (G, sellers, buyers) block, computed without touching the other pairs.
 
     Returns:
-        Delivered cost in USD/kg, shape (G, N, N).
+        Delivered cost in USD/kg, shape (G, N, N) (or the block).
     """
-    fob = price_usd_per_kg * (1.0 + duty_frac + risk_frac[None, :])
-    cost = fob[:, :, None] * (1.0 + tariff_frac) + freight_usd_per_kg[None, :, :]
-    n = cost.shape[1]
-    # at home there is no export duty, tariff or foreign risk
-    idx = np.arange(n)
-    cost[:, idx, idx] = price_usd_per_kg + freight_usd_per_kg[idx, idx][None, :]
+    if sellers is None and buyers is None:
+        fob = price_usd_per_kg * (1.0 + duty_frac + risk_frac[None, :])
+        cost = fob[:, :, None] * (1.0 + tariff_frac) + freight_usd_per_kg[None, :, :]
+        idx = np.arange(cost.shape[1])
+        # at home there is no export duty, tariff or foreign risk
+        cost[:, idx, idx] = price_usd_per_kg + freight_usd_per_kg[idx, idx][None, :]
+        return cost
+    fob = price_usd_per_kg[:, sellers] * (1.0 + duty_frac[:, sellers] + risk_frac[None, sellers])
+    freight = pairs(freight_usd_per_kg, sellers, buyers)
+    cost = fob[:, :, None] * (1.0 + pairs(tariff_frac, sellers, buyers)) + freight[None]
+    home_s, home_b = np.nonzero(sellers[:, None] == buyers[None, :])
+    home = sellers[home_s]
+    cost[:, home_s, home_b] = price_usd_per_kg[:, home] + freight_usd_per_kg[home, home][None, :]
     return cost
 
 
@@ -115,43 +129,111 @@ def clear_markets(
     """
     supply = np.maximum(np.asarray(supply_t, dtype=float), 0.0)
     demand = np.maximum(np.asarray(demand_t, dtype=float), 0.0)
+    sellers, buyers = participants(supply, demand)
+    frac = None if pair_cap_frac is None else pairs(np.asarray(pair_cap_frac, dtype=float), sellers, buyers)
+    return clear_pairs(supply, demand, sellers, buyers,
+                       pairs(np.asarray(cost_usd_per_kg, dtype=float), sellers, buyers),
+                       pairs(np.asarray(pair_cap_t, dtype=float), sellers, buyers),
+                       np.asarray(export_quota_t, dtype=float), frac, licence_base_t, logit_beta, rounds,
+                       export_first)
+
+
+def participants(supply: np.ndarray, demand: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Indices of the nations that offer (sellers) and that order (buyers) anything, (G, N) each."""
+    return np.flatnonzero((supply > EPS_T).any(axis=0)), np.flatnonzero((demand > EPS_T).any(axis=0))
+
+
+def pairs(a: np.ndarray, sellers: np.ndarray, buyers: np.ndarray) -> np.ndarray:
+    """The (G, sellers, buyers) block of a (G, N, N) pair array (or (sellers, buyers) of an (N, N) one)."""
+    return a.take(sellers, axis=-2).take(buyers, axis=-1)         # twice as fast as one fancy index
+
+
+def clear_pairs(supply: np.ndarray, demand: np.ndarray, sellers: np.ndarray, buyers: np.ndarray,
+                cost: np.ndarray, cap: np.ndarray, export_quota_t: np.ndarray,
+                pair_cap_frac: np.ndarray | None = None, licence_base_t: np.ndarray | None = None,
+                logit_beta: float = 8.0, rounds: int = 3, export_first: np.ndarray | None = None) -> Clearing:
+    """:func:`clear_markets` on pair arrays already cut to the participants (no N x N work).
+
+    Args:
+        supply, demand: (G, N) offers and orders, non-negative.
+        sellers, buyers: from :func:`participants`.
+        cost, cap, pair_cap_frac: (G, sellers, buyers) blocks of the arrays of :func:`clear_markets`.
+        export_quota_t, licence_base_t, export_first: (G, N), as in :func:`clear_markets`.
+    """
     n_goods, n = supply.shape
-    cap = np.asarray(pair_cap_t, dtype=float)
-    if pair_cap_frac is not None and not np.isinf(pair_cap_frac).all():
-        base = demand if licence_base_t is None else np.minimum(demand, licence_base_t)
-        frac_cap = np.where(np.isinf(pair_cap_frac), np.inf,
-                            np.nan_to_num(pair_cap_frac, posinf=0.0) * base[:, None, :])
-        cap = np.minimum(cap, frac_cap)
-    # only nations that offer or order anything take part (most nations do one or neither)
-    sellers = np.flatnonzero((supply > EPS_T).any(axis=0))
-    buyers = np.flatnonzero((demand > EPS_T).any(axis=0))
     flows = np.zeros((n_goods, n, n))
+    sold, bought = np.zeros((n_goods, n)), np.zeros((n_goods, n))
     if len(sellers) and len(buyers):
-        pair = np.ix_(np.arange(n_goods), sellers, buyers)
+        if pair_cap_frac is not None and not np.isinf(pair_cap_frac).all():
+            base = demand if licence_base_t is None else np.minimum(demand, licence_base_t)
+            frac_cap = np.where(np.isinf(pair_cap_frac), np.inf,
+                                np.nan_to_num(pair_cap_frac, posinf=0.0) * base[:, None, buyers])
+            cap = np.minimum(cap, frac_cap)
         first = None if export_first is None else np.asarray(export_first, dtype=bool)[:, sellers]
-        flows[pair] = _allocate(supply[:, sellers], demand[:, buyers], cost_usd_per_kg[pair], cap[pair],
-                                np.asarray(export_quota_t, dtype=float)[:, sellers],
-                                sellers[:, None] != buyers[None, :], logit_beta, rounds, first)
-    unsold = np.maximum(supply - flows.sum(axis=2), 0.0)
-    unmet = np.maximum(demand - flows.sum(axis=1), 0.0)
-    return Clearing(flows_t=flows, unsold_t=unsold, unmet_t=unmet)
+        block = _allocate(supply[:, sellers], demand[:, buyers], cost, cap, export_quota_t[:, sellers],
+                          sellers[:, None] != buyers[None, :], logit_beta, rounds, first)
+        flows[:, sellers[:, None], buyers[None, :]] = block
+        # a seller's full row, zeros included, so that the sum runs in the same order as over all nations
+        sold[:, sellers] = flows[:, sellers].sum(axis=2)
+        bought[:, buyers] = _sum_over_sellers(block)
+    return Clearing(flows_t=flows, unsold_t=np.maximum(supply - sold, 0.0),
+                    unmet_t=np.maximum(demand - bought, 0.0), sold_t=sold, bought_t=bought)
+
+
+def _sum_over_sellers(block: np.ndarray) -> np.ndarray:
+    """(G, buyers) sums over the sellers axis of a (G, sellers, buyers) block, added seller by seller.
+
+    Numpy adds in that order along a non-contiguous axis, so the result equals the sum over all
+    nations (the other rows being zeros) bit for bit; with one buyer the axis is contiguous and numpy
+    would sum pairwise, hence the running sum there.
+    """
+    if block.shape[2] > 1:
+        return block.sum(axis=1)
+    return np.cumsum(block, axis=1)[:, -1]
 
 
 def _allocate(supply: np.ndarray, demand: np.ndarray, cost: np.ndarray, cap: np.ndarray,
               quota: np.ndarray, foreign: np.ndarray, logit_beta: float, rounds: int,
-              export_first: np.ndarray | None = None) -> np.ndarray:
+              export_first: np.ndarray | None = None, compiled: bool | None = None) -> np.ndarray:
     """Rounds of logit sourcing, caps, quotas and rationing on the participating nations.
 
     Args:
         foreign: (sellers, buyers) True where the pair is an export (counts against quotas).
         export_first: (G, sellers) True where an oversubscribed seller serves exports first.
+        compiled: run the rounds in the numba kernel (``sim.clearing_kernel``, the same tonnes
+            bit for bit) or in numpy; default: the kernel for large markets when numba is installed.
     """
+    preference = _preference(supply, cost, logit_beta)
+    if compiled is None:
+        compiled = HAVE_NUMBA and preference.size >= COMPILED_MIN_CELLS
+    if not compiled:
+        return _rounds_numpy(supply, demand, preference, cap, quota, foreign, rounds, export_first)
+    from sim import clearing_kernel
+
+    first = np.zeros(supply.shape, dtype=bool) if export_first is None else np.ascontiguousarray(export_first)
+    c = np.ascontiguousarray
+    return clearing_kernel.allocate(c(supply, dtype=float), c(demand, dtype=float), preference,
+                                    c(cap, dtype=float), c(quota, dtype=float), c(foreign), int(rounds), first,
+                                    bool(first.any()), bool(np.isfinite(cap).any()), bool(np.isfinite(quota).any()),
+                                    float(1e-6 * demand.sum()))
+
+
+def _preference(supply: np.ndarray, cost: np.ndarray, logit_beta: float) -> np.ndarray:
+    """Logit weight of each seller for each buyer (G, sellers, buyers), relative to the cheapest offer."""
     offered_cost = np.where((supply > EPS_T)[:, :, None], cost, np.inf)
     best = offered_cost.min(axis=1, keepdims=True)
     best = np.where(np.isfinite(best), best, 1.0)
-    preference = np.exp(-logit_beta * np.maximum(cost / np.maximum(best, 1e-12) - 1.0, 0.0))
+    return np.exp(-logit_beta * np.maximum(cost / np.maximum(best, 1e-12) - 1.0, 0.0))
+
+
+def _rounds_numpy(supply: np.ndarray, demand: np.ndarray, preference: np.ndarray, cap: np.ndarray,
+                  quota: np.ndarray, foreign: np.ndarray, rounds: int,
+                  export_first: np.ndarray | None) -> np.ndarray:
+    """The clearing rounds in numpy: the reference the compiled kernel is tested against."""
     foreign = foreign[None]
-    flows = np.zeros(cost.shape)
+    if export_first is not None and not export_first.any():
+        export_first = None                                          # checked once, not every round
+    flows = np.zeros(preference.shape)
     s, d, cap, quota = supply.copy(), demand.copy(), cap.copy(), quota.copy()
     capped, quota_set = bool(np.isfinite(cap).any()), bool(np.isfinite(quota).any())
     settled = 1e-6 * demand.sum()

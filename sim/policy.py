@@ -19,13 +19,12 @@ import numpy as np
 from pydantic import BaseModel, ConfigDict, Field, TypeAdapter, field_validator
 
 from sim.calendar import is_month, month_index
-from sim.world import BLOCS, ELEMENTS, SECTORS, World
+from sim.goods import (ELEMENTS, HEAVY_REE, MAGNET_ELEMENTS, MARKET_GOODS, NDFEB_MARKET, ORE_MARKET,  # noqa: F401
+                        element_index, market_index)
+from sim.world import BLOCS, SECTORS, World
 
 STAGES = ("ore", "oxide", "metal", "magnet")
-MARKET_GOODS: tuple[str, ...] = ("ore",) + ELEMENTS + ("NdFeB",)
-ORE, MAGNET_GOOD = 0, len(MARKET_GOODS) - 1
-MAGNET_ELEMENTS = ("Pr", "Nd", "Sm", "Tb", "Dy")
-HEAVY_REE = ("Sm", "Gd", "Tb", "Dy", "Y")
+ORE, MAGNET_GOOD = ORE_MARKET, NDFEB_MARKET
 INVEST_STAGES = ("mining", "separation", "magnets")
 TRADE_STATUSES = ("ntr", "jackson_vanik", "sanctioned")
 
@@ -218,7 +217,7 @@ def goods_mask(elements: list[str], stages: list[str]) -> np.ndarray:
         mask[ORE] = True
     if "oxide" in stages or "metal" in stages:
         for el in elements:
-            mask[1 + ELEMENTS.index(el)] = True
+            mask[market_index(element_index(el))] = True
     if "magnet" in stages and any(el in MAGNET_ELEMENTS for el in elements):
         mask[MAGNET_GOOD] = True
     return mask
@@ -409,7 +408,7 @@ class PolicyBook:
                 c.lead_time_multiplier[outside] = np.maximum(
                     c.lead_time_multiplier[outside], ev.lead_time_multiplier)
             case "price_floor":
-                c.producer_floor_usd_per_kg[1 + ELEMENTS.index(ev.element), ix[ev.nation]] = ev.usd_per_kg
+                c.producer_floor_usd_per_kg[market_index(element_index(ev.element)), ix[ev.nation]] = ev.usd_per_kg
             case "stockpile":
                 for iso in ev.nations:
                     c.stockpile_action[ix[iso]] = ("hold", "build", "release").index(ev.action)

@@ -7,14 +7,21 @@ stores it column by column (a picklable reporter per column), so
 
 from __future__ import annotations
 
+import functools
 from functools import partial
 from typing import TYPE_CHECKING
 
 import mesa
 import numpy as np
 
+from agents.industry import IndustryAgent
+from agents.nation import NationAgent
+from agents.trader import TraderAgent
+
 from sim.metrics import herfindahl, share_of, supplier_share
-from sim.world import CENTRAL_ASIA, ELEMENTS, GOODS, SECTORS
+from sim.chain.state import CHINA_ZONE, OUTSIDE_ZONE
+from sim.goods import ELEMENTS, GOODS
+from sim.world import CENTRAL_ASIA, SECTORS, UPSTREAM
 
 if TYPE_CHECKING:
     from sim.model import RareEarthModel
@@ -43,6 +50,26 @@ class RowCollector(mesa.DataCollector):
             values.append(row[name])
 
 
+class AgentCollector(mesa.DataCollector):
+    """Mesa's DataCollector for the agent tables, with the model's per-nation read API computed once.
+
+    Each agent reports through its own properties (``output_t`` reads ``model.sector_output_t(sector)``
+    and picks its nation); during one collection the model's read methods are memoised, so hundreds of
+    agents share one array per sector instead of rebuilding it each.
+    """
+
+    SHARED_READS = ("sector_output_t", "sector_shortage_t", "stage_capacity_t_per_yr", "stockpile_reo_t")
+
+    def collect(self, model) -> None:
+        for name in self.SHARED_READS:
+            setattr(model, name, functools.cache(getattr(model, name)))
+        try:
+            super().collect(model)
+        finally:
+            for name in self.SHARED_READS:
+                delattr(model, name)
+
+
 def column_names(nations: tuple[str, ...]) -> list[str]:
     """Every model series, in table order."""
     cols = ["date"]
@@ -65,14 +92,13 @@ class Recorder:
     """Builds each month's row and feeds Mesa's DataCollectors (monthly model, yearly agents)."""
 
     def __init__(self, model: RareEarthModel) -> None:
-        from agents.industry import IndustryAgent
-        from agents.nation import NationAgent
-        from agents.trader import TraderAgent
         self.model = model
         self.columns = column_names(model.world.nations)
+        nations = model.world.nations
+        self.central_asia = [nations.index(c) for c in CENTRAL_ASIA if c in nations]
         self.last: dict | None = None
         self.datacollector = RowCollector(model_reporters={c: partial(column_value, c) for c in self.columns})
-        self.agent_datacollector = mesa.DataCollector(agenttype_reporters={
+        self.agent_datacollector = AgentCollector(agenttype_reporters={
             IndustryAgent: {"iso3": "iso3", "sector": "sector", "output_t": "output_t",
                             "capacity_t_per_yr": "capacity_t_per_yr", "shortage_t": "shortage_t"},
             NationAgent: {"iso3": "iso3", "bloc": "bloc", "stockpile_t": "stockpile_t"},
@@ -87,63 +113,55 @@ class Recorder:
         if (m.month - m.start_month) % AGENT_RECORD_EVERY_MONTHS == 0:
             self.agent_datacollector.collect(m)
         if m.keep_flows:
-            m.flows_history.append({k: v.astype(np.float32) for k, v in m._last_flows.items()})
+            m.flows_history.append({k: v.astype(np.float32) for k, v in m.last_flows.items()})
 
     def row(self) -> dict:
         m = self.model
-        nations = m.world.nations
-        row: dict = {"date": m.current_month()}
-        for k, g in enumerate(GOODS):
-            row[f"price_{g}_usd_per_kg"] = float(m.price[1, k])
-            row[f"price_{g}_china_usd_per_kg"] = float(m.price[0, k])
-        outputs = {"mining": m.mined_t.sum(axis=1), "separation": m.separated_t.sum(axis=1),
-                   "magnets": m.magnets_made_t}
-        for stage, out in outputs.items():
-            row[f"china_share_{stage}"] = share_of(out, m.china)
-            row[f"hhi_{stage}"] = herfindahl(out)
-            row[f"production_{stage}_t"] = float(out.sum())
-        need = float((m.need_t @ m.reo_content).sum())
-        shortage = float(m.shortage_t_by_sector.sum())
-        row.update({
-            "undocumented_mining_t": float(m.undocumented_t.sum()),
-            "recycled_t": float(m.recycled_t.sum()),
-            "consumption_t": float(m.consumed_t_by_sector.sum()),
-            "losses_t": float(m.month_losses_t.sum()),
-            "shortage_t": shortage,
-            "shortage_frac": shortage / need if need > 0 else 0.0,
-            "stockpile_total_t": float(m.stockpile_reo_t().sum()),
-            "stockpile_release_t": float((m.released_t @ m.reo_content).sum()),
-            "speculative_stock_t": float(m.spec_t.sum()),
-            "speculative_stock_china_t": float(m.spec_t[m.china].sum()),
-            "central_asia_mine_output_t": float(sum(outputs["mining"][nations.index(c)]
-                                                    for c in CENTRAL_ASIA if c in nations)),
-            "usa_supply_china_share": self._usa_china_share(),
-            "mass_balance_error_t": float(np.abs(m.mass_balance_error_t).max()),
-        })
-        by_sector = m.shortage_t_by_sector.sum(axis=0)
-        for k, s in enumerate(SECTORS):
-            row[f"shortage_{s}_t"] = float(by_sector[k])
-        by_nation = m.shortage_t_by_sector.sum(axis=1)
+        st, fx, month = m.state, m.structure, m.last_month
+        values: list = [m.current_month()]
+        for outside, china in zip(st.price[OUTSIDE_ZONE].tolist(), st.price[CHINA_ZONE].tolist()):
+            values += (outside, china)
+        outputs = {stage: m.sector_output_t(stage) for stage in UPSTREAM}
+        for out in outputs.values():
+            values += (share_of(out, fx.china), herfindahl(out), float(out.sum()))
+        need = float((month.need_t @ fx.reo_content).sum())
+        shortage = float(month.shortage_t_by_sector.sum())
         piles = m.stockpile_reo_t()
-        for i, iso in enumerate(nations):
-            row[f"shortage_{iso}_t"] = float(by_nation[i])
-        for i, iso in enumerate(nations):
-            row[f"mine_output_{iso}_t"] = float(outputs["mining"][i])
-        for i, iso in enumerate(nations):
-            row[f"stockpile_{iso}_t"] = float(piles[i])
-        return row
+        mining = outputs["mining"]
+        values += (
+            float(month.undocumented_t.sum()),                       # undocumented_mining_t
+            float(month.recycled_t.sum()),                           # recycled_t
+            float(month.consumed_t_by_sector.sum()),                 # consumption_t
+            float(month.losses_t.sum()),                             # losses_t
+            shortage,                                                # shortage_t
+            shortage / need if need > 0 else 0.0,                    # shortage_frac
+            float(piles.sum()),                                      # stockpile_total_t
+            float((month.released_t @ fx.reo_content).sum()),       # stockpile_release_t
+            float(st.spec_t.sum()),                                  # speculative_stock_t
+            float(st.spec_t[fx.china].sum()),                        # speculative_stock_china_t
+            float(sum(mining[i] for i in self.central_asia)),        # central_asia_mine_output_t
+            self._usa_china_share(),                                 # usa_supply_china_share
+            float(np.abs(month.mass_balance_error_t).max()),         # mass_balance_error_t
+        )
+        values += month.shortage_t_by_sector.sum(axis=0).tolist()    # shortage_{sector}_t
+        values += month.shortage_t_by_sector.sum(axis=1).tolist()    # shortage_{iso}_t
+        values += mining.tolist()                                    # mine_output_{iso}_t
+        values += piles.tolist()                                     # stockpile_{iso}_t
+        return dict(zip(self.columns, values, strict=True))
 
     def _usa_china_share(self) -> float:
         """Share of US deliveries of oxides and magnets (t REO) that came from China directly."""
         m = self.model
-        if m.usa is None:
+        fx = m.structure
+        if fx.usa is None:
             return 0.0
-        flows = m._last_flows["oxide"] + m._last_flows["magnet"] * m.world.magnet_reo_t_per_t
-        return supplier_share(flows, m.usa, m.china)
+        flows = m.last_month.flows["oxide"] + m.last_month.flows["magnet"] * m.world.magnet_reo_t_per_t
+        return supplier_share(flows, fx.usa, fx.china)
 
     def condition_value(self, cond) -> float:
         """Current value of a reaction's condition metric."""
         m = self.model
+        st, fx, month = m.state, m.structure, m.last_month
         row = self.last or {}
         ix = m.world.nations.index
         match cond.metric:
@@ -151,16 +169,16 @@ class Recorder:
                 if cond.nation is None:
                     return row.get("shortage_frac", 0.0)
                 i = ix(cond.nation)
-                need = float((m.need_t[i] @ m.reo_content).sum())
-                return float(m.shortage_t_by_sector[i].sum()) / need if need > 0 else 0.0
+                need = float((month.need_t[i] @ fx.reo_content).sum())
+                return float(month.shortage_t_by_sector[i].sum()) / need if need > 0 else 0.0
             case "tariff_frac":
-                return float(m.controls.tariff_frac[:, ix(cond.nation), ix(cond.partner)].max())
+                return float(st.controls.tariff_frac[:, ix(cond.nation), ix(cond.partner)].max())
             case "price_usd_per_kg":
-                zone = 0 if cond.nation == "CHN" else 1
-                return float(m.price[zone, ELEMENTS.index(cond.element or "Dy")])
+                zone = CHINA_ZONE if cond.nation == "CHN" else OUTSIDE_ZONE
+                return float(st.price[zone, ELEMENTS.index(cond.element or "Dy")])
             case "china_share_separation":
                 return row.get("china_share_separation", 0.0)
             case _:
                 i = ix(cond.nation)
-                use = float(m.use_ema[i] @ m.reo_content)
+                use = float(st.use_ema[i] @ fx.reo_content)
                 return float(m.stockpile_reo_t()[i]) / use * 30.4 if use > 0 else 0.0

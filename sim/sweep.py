@@ -90,7 +90,7 @@ def run_one(params: Mapping, seed: int, *, scenario: str = "baseline", until: st
     from sim.model import RareEarthModel
     if metrics is None:
         metrics = [Metric(name=k, **v) for k, v in DEFAULT_METRICS.items()]
-    model = RareEarthModel(scenario=scenario, seed=seed, until=until, keep_flows=False,
+    model = RareEarthModel(config=scenario, seed=seed, until=until, keep_flows=False,
                            extra_events=events or None, **dict(params))
     model.run()
     frame = model.datacollector.get_model_vars_dataframe()

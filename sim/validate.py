@@ -43,7 +43,7 @@ SCENARIO = "china_2010_quota"
 TARGETS_PATH = CONFIG_DIR / "validation" / "targets_2010.csv"
 CONSTRAINTS_PATH = CONFIG_DIR / "validation" / "calm_constraints.csv"
 FITTED_PATH = CONFIG_DIR / "calibration" / "fitted_2010.csv"
-HISTORY_PATH = CONFIG_DIR / "validation" / "history_2010_prices.csv"
+HISTORY_PATH = CONFIG_DIR / "validation" / "history_2010_prices.csv"   # 2010-2011 prices, each row with its source
 CUT_MONTH = "2010-07"            # the 2010 quota cut (second 2010 batch)
 BASE_YEAR = "2009"
 PEAK_SEARCH_MONTHS = 42          # the peak is looked for from the cut to 3.5 years after it
@@ -359,9 +359,8 @@ def path_figures(frames: dict[int, pd.DataFrame], history: pd.DataFrame, label: 
 # against other facts, each named in its source column)
 FITTED_TO_2010 = ("spec_max_stock_share", "spec_sensitivity", "spec_chartist_weight", "spec_reversion_per_yr",
                   "spec_trend_months", "spec_news_weight", "spec_news_good_weight", "spec_news_memory_months",
-                  "spec_news_home_weight", "spec_news_home_bound_frac", "spec_max_cover_months",
-                  "quota_value_tilt", "price_cover_response", "price_shortage_response", "price_max_step_frac",
-                  "thrift_rate_per_month", "choke_price_ratio", "export_bind_memory_months")
+                  "spec_max_cover_months", "quota_value_tilt", "price_flexibility", "price_adjust_rate_per_month",
+                  "thrift_rate_per_month", "export_bind_memory_months")
 
 
 def calibration_space(names: list[str] | None = None) -> list:

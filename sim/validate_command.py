@@ -44,7 +44,7 @@ def _stopped(what: str) -> None:
 
 def _validate(params: dict, seeds: int, until: str | None, where, out: Path) -> list[Path]:
     """Run, print and write the validation (inside the command's log file)."""
-    from sim import outputs
+    from sim import episodes, outputs
     from sim import validate as v
     outputs.log.info("validate: %s, %d seeds, until %s, overrides %s, on %s", v.SCENARIO, seeds, until, params,
                      where.describe())
@@ -78,7 +78,9 @@ def _validate(params: dict, seeds: int, until: str | None, where, out: Path) -> 
                                         parameters=outputs.parameter_values(params)))
     frames = {s: ev.paths[(0, s)] for s in seed_list}
     written += outputs.write_figures(v.path_figures(frames, v._history()), out)
-    return written
+    text, more = episodes.report_2020(params, seed_list, out, outputs.write_table, outputs.write_figures)
+    typer.echo(text)
+    return written + more
 
 
 def validate(seeds: int = typer.Option(5, min=1, help="Number of seeds (1..N)."),
@@ -90,8 +92,8 @@ def validate(seeds: int = typer.Option(5, min=1, help="Number of seeds (1..N).")
              cluster_option: list[str] = CLUSTER_OPTIONS, dashboard: bool = DASHBOARD,
              set_: list[str] = typer.Option([], "--set", help="Parameter override NAME=VALUE (repeatable)."),
              ) -> None:
-    """Replay the 2010 quota crisis over N seeds; write validation.csv/.json, config.json, reesim.log
-    and a PNG per element."""
+    """Replay the 2010 quota crisis and the 2020-2023 demand boom over N seeds; write tables,
+    config.json, reesim.log and a PNG per element."""
     from sim import outputs
     params = _overrides(set_)
     where = cluster_of(workers, scheduler, cluster, jobs, cluster_option, dashboard)

@@ -19,6 +19,7 @@ import numpy as np
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
 from sim.errors import ConfigError
+from sim.goods import ELEMENTS, GOODS, MAGNET  # noqa: F401  (re-exported: the world tables' goods)
 
 
 def _config_dir() -> Path:
@@ -33,9 +34,6 @@ def _config_dir() -> Path:
 CONFIG_DIR = _config_dir()
 WORLD_DIR = CONFIG_DIR / "world"
 
-ELEMENTS: tuple[str, ...] = ("La", "Ce", "Pr", "Nd", "Sm", "Gd", "Tb", "Dy", "Y")
-MAGNET = "NdFeB"
-GOODS: tuple[str, ...] = ELEMENTS + (MAGNET,)
 SECTORS: tuple[str, ...] = (
     "ev_motors", "wind", "electronics", "defence", "industrial_motors",
     "catalysts", "glass_polishing", "phosphors", "metallurgy_batteries", "other",

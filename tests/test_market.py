@@ -160,3 +160,39 @@ def test_price_does_not_fall_when_shortage_rises_all_else_equal(s1, extra, cover
     args = (np.array([50.0]), 0.01, 0.25, np.array([1.0]))
     assert market.next_price(p, high, *args)[0] >= market.next_price(p, low, *args)[0]
     assert np.isfinite(market.next_price(p, high, *args)).all()
+
+
+@st.composite
+def market_shape(draw):
+    """A market described by its sizes, densities and a seed (the arrays are drawn from the seed)."""
+    return dict(g=draw(st.integers(1, 9)), n=draw(st.one_of(st.integers(2, 40), st.integers(120, 300))),
+                seller_frac=draw(st.floats(0.05, 1.0)), buyer_frac=draw(st.floats(0.0, 1.0)),
+                cap_frac=draw(st.sampled_from([0.0, 0.3])), quota_frac=draw(st.sampled_from([0.0, 0.5])),
+                first=draw(st.booleans()), seed=draw(st.integers(0, 2**32 - 1)))
+
+
+def _random_block(g, n, seller_frac, buyer_frac, cap_frac, quota_frac, first, seed):
+    rng = np.random.default_rng(seed)
+    size = lambda shape: rng.random(shape) * 10.0 ** rng.integers(-3, 5, size=shape)   # noqa: E731
+    supply = size((g, n)) * (rng.random((g, n)) < seller_frac)
+    demand = size((g, n)) * (rng.random((g, n)) < buyer_frac)
+    demand[:, rng.integers(n)] += 1.0                                # at least one buyer
+    cost = 1.0 + 3.0 * rng.random((g, n, n))
+    caps = np.where(rng.random((g, n, n)) < cap_frac, size((g, n, n)), INF)
+    quota = np.where(rng.random((g, n)) < quota_frac, size((g, n)), INF)
+    sellers, buyers = market.participants(supply, demand)
+    return (supply[:, sellers], demand[:, buyers], market.pairs(cost, sellers, buyers),
+            market.pairs(caps, sellers, buyers), quota[:, sellers], sellers[:, None] != buyers[None, :], 8.0, 3,
+            (rng.random((g, len(sellers))) < 0.5) if first else None)
+
+
+@settings(max_examples=60, deadline=None)
+@given(market_shape())
+def test_compiled_clearing_rounds_give_the_numpy_tonnes_bit_for_bit(shape):
+    pytest.importorskip("numba")
+    args = _random_block(**shape)
+    if args[0].shape[1] == 0:
+        return
+    reference = market._allocate(*args, compiled=False)
+    compiled = market._allocate(*args, compiled=True)
+    assert np.array_equal(compiled, reference)

@@ -8,6 +8,7 @@ import numpy as np
 import pytest
 
 from sim.calendar import month_index
+from sim.chain.margins import separation_margin
 from sim.model import RareEarthModel
 from sim.world import ELEMENTS
 
@@ -70,7 +71,7 @@ def test_export_quota_caps_outflow_and_opens_the_price_gap():
     exports = q.last_oxide_flows[:, chn, :].sum() - q.last_oxide_flows[:, chn, chn].sum()
     base_exports = base.last_oxide_flows[:, chn, :].sum() - base.last_oxide_flows[:, chn, chn].sum()
     # the quota plus the smuggling allowance (undocumented output leaves outside the quota)
-    assert exports <= 6000 / 12 + q.undocumented_t.sum() + 1e-6
+    assert exports <= 6000 / 12 + q.last_month.undocumented_t.sum() + 1e-6
     assert exports < 0.5 * base_exports
     gap = lambda df: (df["price_Ce_usd_per_kg"] / df["price_Ce_china_usd_per_kg"]).loc["2026-06"]
     assert gap(frame(q)) > 2.0 * gap(frame(base))
@@ -83,7 +84,7 @@ def test_export_licence_delays_and_thins_flows():
     chn, jpn = ix(lic, "CHN"), ix(lic, "JPN")
     assert lic.last_oxide_flows[DY, chn, jpn] < 0.7 * base.last_oxide_flows[DY, chn, jpn]
     assert lic.last_flows["magnet"][chn, jpn] < 0.8 * base.last_flows["magnet"][chn, jpn]
-    assert lic.transit[:, :, :, DY].sum() > 0 and base.transit[:, :, :, DY].sum() == 0
+    assert lic.state.transit[:, :, :, DY].sum() > 0 and base.state.transit[:, :, :, DY].sum() == 0
 
 
 def test_general_licence_exempts_the_named_partner():
@@ -91,8 +92,8 @@ def test_general_licence_exempts_the_named_partner():
                "stages": ["oxide"], "approval_frac": 0.0, "delay_months": 2, "general_licence": ["USA"]}
     m = model([licence])
     chn, usa, jpn = ix(m, "CHN"), ix(m, "USA"), ix(m, "JPN")
-    assert m.controls.pair_cap_frac[1 + DY, chn, jpn] == 0.0
-    assert np.isinf(m.controls.pair_cap_frac[1 + DY, chn, usa])
+    assert m.state.controls.pair_cap_frac[1 + DY, chn, jpn] == 0.0
+    assert np.isinf(m.state.controls.pair_cap_frac[1 + DY, chn, usa])
     assert m.last_oxide_flows[DY, chn, jpn] == 0.0
 
 
@@ -100,10 +101,11 @@ def test_price_floor_raises_margin_and_utilisation_of_the_floored_nation():
     floor = {"type": "price_floor", "at": "2025-01", "nation": "USA", "element": "Nd", "usd_per_kg": 150}
     f, base = model([floor]), model()
     usa, aus = ix(f, "USA"), ix(f, "AUS")
-    assert f._separation_margin()[usa] > 1.5 * base._separation_margin()[usa]
-    mines = f.dep_nation[: len(base.dep_nation)] == usa
-    assert f.dep_util[: len(base.dep_nation)][mines].mean() > base.dep_util[mines].mean() + 0.05
-    assert f._separation_margin()[aus] == pytest.approx(base._separation_margin()[aus], rel=0.2)
+    assert separation_margin(f.state, f.structure, f.p)[usa] > 1.5 * separation_margin(base.state, base.structure, base.p)[usa]
+    mines = f.state.assets.dep_nation[: len(base.state.assets.dep_nation)] == usa
+    assert f.state.assets.dep_util[: len(base.state.assets.dep_nation)][mines].mean() > base.state.assets.dep_util[mines].mean() + 0.05
+    assert separation_margin(f.state, f.structure, f.p)[aus] == pytest.approx(
+        separation_margin(base.state, base.structure, base.p)[aus], rel=0.2)
 
 
 def test_supply_disruption_takes_out_the_lost_share_of_mining():
@@ -129,16 +131,16 @@ def test_repeal_and_deal_raise_central_asian_output_only_after_the_lead_time():
     gain = (frame(with_deal).loc[late, "central_asia_mine_output_t"].sum()
             - frame(repeal_only).loc[late, "central_asia_mine_output_t"].sum())
     assert gain > 0.5 * tkm.loc[late].sum() > 0
-    assert with_deal.offtake[ix(with_deal, "TKM"), ix(with_deal, "USA")] == 0.8
+    assert with_deal.state.offtake[ix(with_deal, "TKM"), ix(with_deal, "USA")] == 0.8
 
 
 def test_trade_status_repeal_cuts_risk_and_lifts_finance_odds():
     repeal = {"type": "trade_status", "at": "2025-01", "nations": ["KAZ"], "partner": "USA", "status": "ntr"}
     m, base = model([repeal], until="2025-03"), model(until="2025-03")
     kaz = ix(m, "KAZ")
-    assert m.controls.risk_frac[kaz] < base.controls.risk_frac[kaz]
-    assert m.controls.finance_prob_multiplier[kaz] > base.controls.finance_prob_multiplier[kaz]
-    assert m.hurdle_extra_frac[kaz] == 0 and base.hurdle_extra_frac[kaz] > 0
+    assert m.state.controls.risk_frac[kaz] < base.state.controls.risk_frac[kaz]
+    assert m.state.controls.finance_prob_multiplier[kaz] > base.state.controls.finance_prob_multiplier[kaz]
+    assert m.state.hurdle_extra_frac[kaz] == 0 and base.state.hurdle_extra_frac[kaz] > 0
 
 
 def test_stockpile_release_cuts_shortages_in_a_shock():
@@ -185,3 +187,19 @@ def test_reaction_does_not_fire_while_its_condition_fails():
     assert m.book.fired == {} and m.shock_log == []
     chn, usa = ix(m, "CHN"), ix(m, "USA")
     assert m.last_oxide_flows[DY, chn, usa] > 0
+
+
+def test_an_import_tariff_taxes_the_named_exporters_goods_into_the_importer_not_the_reverse():
+    """A US tariff on China raises what US buyers pay for Chinese goods; Chinese buyers of US goods pay as before."""
+    from sim.goods import OXIDE_MARKETS
+    tariff = {"type": "import_tariff", "nation": "USA", "on": ["CHN"], "rate_frac": 0.5, "at": "2024-02"}
+    m = RareEarthModel("baseline", seed=1, until="2024-02", keep_flows=False, extra_events=[tariff])
+    m.run()
+    usa, chn = ix(m, "USA"), ix(m, "CHN")
+    c = m.state.controls
+    assert c.tariff_frac[OXIDE_MARKETS, usa, chn].min() == pytest.approx(0.5)      # importer-first
+    assert c.tariff_frac[OXIDE_MARKETS, chn, usa].max() == 0.0
+    us_buys = m.last_month.flows["oxide"][chn, usa]
+    base = RareEarthModel("baseline", seed=1, until="2024-02", keep_flows=False)
+    base.run()
+    assert us_buys < 0.9 * base.last_month.flows["oxide"][chn, usa]

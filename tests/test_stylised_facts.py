@@ -1,4 +1,4 @@
-"""DESIGN.md's stylised facts, each over several fixed seeds with common random numbers.
+"""The stylised facts of docs/ODD.md (Patterns), each over several fixed seeds with common random numbers.
 
 Fact 1 (mass balance) and fact 8's determinism are in test_model.py.
 """
@@ -41,12 +41,11 @@ def test_more_magnet_demand_raises_magnet_element_prices_and_lowers_la_ce(run, s
 def test_binding_export_quota_opens_an_outside_premium_that_grows_as_it_tightens(run, seed):
     """Fact 3: the quota rent: outside price above inside, more so the tighter the quota.
 
-    Every quota opens a premium on the goods it covers. For the magnet goods (Pr, Nd, NdFeB) it
-    grows step by step with the quota's tightness. La and Ce, the goods a tonne of quota earns
-    least on, lose most of their exports under each of the three quotas (80 kt is already half of
-    China's usual exports, magnets included): their outside prices then rise at the fastest monthly
-    step the market allows (``price_max_step_frac``) under all three, so in this window their
-    premium is large (> 2x) but does not order the quotas (docs/ODD.md, Known gaps).
+    Every quota opens a premium on the goods it covers. For La, Ce and NdFeB it grows step by step
+    with the quota's tightness. Nd and Pr each get a premium under every quota, and the NdPr pair's
+    premium is larger under the tightest quota than under the loosest; one of them alone need not
+    order the quotas, because licence holders move quota tonnes to the oxide that earns the most rent
+    as the quota tightens (docs/ODD.md 7.1, split by rent).
     """
     base = run(seed=seed, until="2026-12")
     window = slice("2025-07", "2026-12")
@@ -57,12 +56,13 @@ def test_binding_export_quota_opens_an_outside_premium_that_grows_as_it_tightens
     runs = [run(seed=seed, until="2026-12",
                 events=[{"type": "export_quota", "nation": "CHN", "at": "2025-01", "t_per_yr": q}])
             for q in (80_000, 40_000, 20_000)]
-    for good in ("La", "Ce"):
-        assert gap(base, good) < 1.2, good
-        assert min(gap(df, good) for df in runs) > 2.0, good
-    for good in ("Pr", "Nd", "NdFeB"):
+    for good in ("La", "Ce", "NdFeB"):
         gaps = [gap(df, good) for df in runs]
         assert gap(base, good) < 1.2 < gaps[0] < gaps[1] < gaps[2], good
+    for good in ("Pr", "Nd"):
+        assert gap(base, good) < 1.1 < min(gap(df, good) for df in runs), good
+    ndpr = [(gap(df, "Nd") + gap(df, "Pr")) / 2 for df in runs]
+    assert ndpr[2] > ndpr[0]
 
 
 @pytest.mark.slow
@@ -82,12 +82,17 @@ def test_export_cut_spikes_outside_prices_which_fall_back_when_it_ends(run, seed
 @pytest.mark.slow
 @pytest.mark.parametrize("seed", SEEDS)
 def test_demand_boom_spike_is_followed_by_over_investment_and_a_trough(run, seed):
-    """Fact 5: capacity lags give boom and bust: the spike brings projects that land after it."""
+    """Fact 5: capacity lags give boom and bust: the spike brings projects that land after it.
+
+    Investors plan on the need expected over the lead time net of the pipeline (docs/ODD.md 7.17), so the
+    bust after a temporary boom is milder than under the earlier backward-looking rule (which took Nd
+    below 0.8x the baseline); the projects the boom brings still land after it and push prices under.
+    """
     shock = run(seed=seed, until="2036-12", events=TEMPORARY_MAGNET_BOOM)
     base = run(seed=seed, until="2036-12")
     nd = shock["price_Nd_usd_per_kg"] / base["price_Nd_usd_per_kg"]
     assert nd.loc["2025-01":"2027-06"].max() > 1.5
-    assert nd.loc["2030-01":"2036-12"].min() < 0.8
+    assert nd.loc["2030-01":"2036-12"].min() < 0.9
 
 
 @pytest.mark.slow

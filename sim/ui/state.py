@@ -105,12 +105,12 @@ def build_model(levers: Levers, until: str | None = None):
     probe model is built first when that lever is set)."""
     from sim.model import RareEarthModel
     params = {"stockpile_days_scale": levers.stockpile_days_scale, "ev_growth_scale": levers.ev_growth_scale}
-    probe = RareEarthModel(scenario=levers.scenario, seed=levers.seed, until=until, **params)
+    probe = RareEarthModel(config=levers.scenario, seed=levers.seed, until=until, **params)
     exports = china_base_exports_t_per_yr(probe) if levers.china_quota_pct < 100 else 0.0
     events = lever_events(levers, probe.spec.start, exports)
     if not events:
         return probe
-    return RareEarthModel(scenario=levers.scenario, seed=levers.seed, until=until, extra_events=events, **params)
+    return RareEarthModel(config=levers.scenario, seed=levers.seed, until=until, extra_events=events, **params)
 
 
 @dataclass(frozen=True)

@@ -1,0 +1,170 @@
+"""Capacity: deposits and plants, how they ramp up, and what is online per nation and stage (ODD 7.17).
+
+Pure functions of :class:`~sim.chain.state.Assets`; investment (``sim.chain.investment``) adds to the
+assets through :func:`commission`.
+"""
+
+from __future__ import annotations
+
+from functools import lru_cache
+from typing import Literal
+
+import numpy as np
+
+from sim.calendar import month_index
+from sim.chain.state import NEVER, Assets
+from sim.world import UPSTREAM, WORLD_DIR, World, _Row, read_table
+
+STAGE_INDEX = {s: i for i, s in enumerate(UPSTREAM)}
+SEPARATION, MAGNETS = STAGE_INDEX["separation"], STAGE_INDEX["magnets"]
+
+
+class CommittedRow(_Row):
+    table: Literal["deposits.csv", "processing.csv"]
+    name: str
+    committed_since: str
+    online: str
+
+
+@lru_cache(maxsize=1)
+def committed_projects() -> dict[tuple[str, str], tuple[int, int]]:
+    """(table, name) -> (month committed, month online) of projects financed and under construction."""
+    rows = read_table(WORLD_DIR / "committed_projects.csv", CommittedRow, "project")
+    return {(r.table, r.name): (month_index(r.committed_since), month_index(r.online)) for r in rows}
+
+
+def _committed_start(table: str, name: str, start_month: int) -> int | None:
+    """The scheduled start of a project already committed when the run starts, else None."""
+    since, online = committed_projects().get((table, name), (NEVER, NEVER))
+    return online if since <= start_month else None
+
+
+def build_assets(w: World, p, start_month: int) -> Assets:
+    """Deposits and plants of the world tables, with nameplate above base-year output by the headroom share.
+
+    Projects already committed at the start (financed, under construction: configs/world/committed_projects.csv)
+    come online on their schedule; other announced projects seek finance and may fail (``investment``).
+    """
+    headroom = 1.0 + p.capacity_headroom_frac
+    d = len(w.deposit_names)
+    dep_online, dep_finance_at, dep_planned = np.full(d, NEVER), np.full(d, NEVER), {}
+    for i, status in enumerate(w.deposit_status):
+        start = month_index(w.deposit_start[i])
+        if status == "operating":
+            dep_online[i] = min(start, start_month - p.ramp_up_months)
+        elif (committed := _committed_start("deposits.csv", w.deposit_names[i], start_month)) is not None:
+            dep_online[i] = committed
+        elif status == "development":
+            dep_finance_at[i] = max(start - int(p.lead_time_mine_months) // 2, start_month)
+            dep_planned[i] = start
+    plant_stage = np.array([STAGE_INDEX[s] for s in w.plant_stage])
+    n_plants = len(w.plant_nation)
+    plant_online, plant_finance_at, plant_planned = np.full(n_plants, NEVER), np.full(n_plants, NEVER), {}
+    lead = {SEPARATION: p.lead_time_separation_months, MAGNETS: p.lead_time_magnet_months}
+    for i, status in enumerate(w.plant_status):
+        start = month_index(w.plant_start[i])
+        if status == "operating":
+            plant_online[i] = min(start, start_month - p.ramp_up_months)
+        elif (committed := _committed_start("processing.csv", w.plant_names[i], start_month)) is not None:
+            plant_online[i] = committed
+        elif status == "development":
+            plant_finance_at[i] = max(start - int(lead[plant_stage[i]]) // 2, start_month)
+            plant_planned[i] = start
+    return Assets(
+        dep_nation=w.deposit_nation.copy(), dep_mix=w.deposit_mix_frac.copy(),
+        dep_cost=w.deposit_cost_usd_per_kg.copy(), dep_capacity=w.deposit_capacity_t_per_yr * headroom,
+        dep_util=np.full(d, 1.0 / headroom), dep_base_util=np.full(d, 1.0 / headroom),
+        dep_online=dep_online, dep_finance_at=dep_finance_at,
+        dep_is_clay=np.array(["ion" in t.lower() for t in w.deposit_type]),
+        dep_base_margin=np.zeros(d), dep_planned=dep_planned,
+        plant_nation=w.plant_nation.copy(), plant_stage=plant_stage,
+        # nameplate: the table's capacity, or base-year output plus the headroom share where the
+        # table gives output at capacity (China's separation "capacity" is its quota)
+        plant_capacity=np.maximum(w.plant_capacity_t_per_yr, w.plant_output_t_per_yr * headroom),
+        plant_heavy=w.plant_heavy.copy(), plant_online=plant_online, plant_finance_at=plant_finance_at,
+        plant_planned=plant_planned)
+
+
+def ramp(online: np.ndarray, month: int, ramp_up_months: float) -> np.ndarray:
+    """Share of nameplate available (0-1): linear over the ramp-up after the start month."""
+    return np.clip((month - online + 1) / max(ramp_up_months, 1.0), 0.0, 1.0)
+
+
+def mine_potential_t(a: Assets, month: int, p, n_nations: int) -> np.ndarray:
+    """What the mines would put out this month at their current utilisation, per nation and element (N, E)."""
+    cap = a.dep_capacity * ramp(a.dep_online, month, p.ramp_up_months) / 12 * a.dep_util
+    out = np.zeros((n_nations, a.dep_mix.shape[1]))
+    np.add.at(out, a.dep_nation, cap[:, None] * a.dep_mix)
+    return out
+
+
+def stage_capacity_t_per_yr(a: Assets, stage: str, month: int, p, n_nations: int) -> np.ndarray:
+    """Capacity online per nation for an upstream stage (t REO/yr; magnets t finished NdFeB/yr)."""
+    key = (stage, month, a.version)
+    if key not in a.cache:
+        if len(a.cache) > 8:
+            a.cache.clear()
+        a.cache[key] = _stage_capacity(a, stage, month, p, n_nations)
+    return a.cache[key]
+
+
+def _stage_capacity(a: Assets, stage: str, month: int, p, n_nations: int) -> np.ndarray:
+    if stage == "mining":
+        return np.bincount(a.dep_nation, a.dep_capacity * ramp(a.dep_online, month, p.ramp_up_months),
+                           minlength=n_nations)
+    on = a.plant_stage == STAGE_INDEX[stage]
+    cap = np.bincount(a.plant_nation[on], (a.plant_capacity * ramp(a.plant_online, month, p.ramp_up_months))[on],
+                      minlength=n_nations)
+    return cap * p.magnet_yield_frac if stage == "magnets" else cap
+
+
+def heavy_frac(a: Assets, month: int, p, n_nations: int) -> np.ndarray:
+    """Share of each nation's separation capacity that can separate the heavy elements (0-1)."""
+    on = a.plant_stage == SEPARATION
+    r = ramp(a.plant_online, month, p.ramp_up_months)
+    heavy = np.bincount(a.plant_nation[on], (a.plant_capacity * r * a.plant_heavy)[on], minlength=n_nations)
+    total = np.bincount(a.plant_nation[on], (a.plant_capacity * r)[on], minlength=n_nations)
+    return np.divide(heavy, total, out=np.zeros(n_nations), where=total > 0)
+
+
+def base_utilisation(w: World, a: Assets, p, n_nations: int) -> np.ndarray:
+    """Base-year utilisation per stage and nation (3, N): output over nameplate, from the tables."""
+    util = np.full((3, n_nations), 1.0 / (1.0 + p.capacity_headroom_frac))
+    running = np.array([s == "operating" for s in w.plant_status])
+    for k in (SEPARATION, MAGNETS):
+        on = running & (a.plant_stage == k)
+        out = np.bincount(a.plant_nation[on], w.plant_output_t_per_yr[on], minlength=n_nations)
+        cap = np.bincount(a.plant_nation[on], a.plant_capacity[on], minlength=n_nations)
+        util[k] = np.where((cap > 0) & (out > 0), np.clip(out / np.maximum(cap, 1e-9), 0.05, 1.0), util[k])
+    return util
+
+
+def world_mix(a: Assets) -> np.ndarray:
+    """Element split (E,) of all the ore that mines with a start date could put out."""
+    cap = a.dep_capacity * (a.dep_online < NEVER)
+    mix = cap @ a.dep_mix
+    return mix / max(mix.sum(), 1e-9)
+
+
+def add_deposit(a: Assets, nation: int, like: int, capacity_t_per_yr: float, online: int) -> None:
+    """A new mine in ``nation`` with the ore, cost and base figures of deposit ``like``."""
+    a.dep_nation = np.append(a.dep_nation, nation)
+    a.dep_mix = np.vstack([a.dep_mix, a.dep_mix[like]])
+    a.dep_cost = np.append(a.dep_cost, a.dep_cost[like])
+    a.dep_capacity = np.append(a.dep_capacity, capacity_t_per_yr)
+    a.dep_util = np.append(a.dep_util, a.dep_base_util[like])
+    a.dep_base_util = np.append(a.dep_base_util, a.dep_base_util[like])
+    a.dep_base_margin = np.append(a.dep_base_margin, a.dep_base_margin[like])
+    a.dep_online = np.append(a.dep_online, online)
+    a.dep_finance_at = np.append(a.dep_finance_at, NEVER)
+    a.dep_is_clay = np.append(a.dep_is_clay, a.dep_is_clay[like])
+
+
+def add_plant(a: Assets, nation: int, stage: int, capacity_t_per_yr: float, heavy: bool, online: int) -> None:
+    """A new separation (stage 1) or magnet (stage 2) plant."""
+    a.plant_nation = np.append(a.plant_nation, nation)
+    a.plant_stage = np.append(a.plant_stage, stage)
+    a.plant_capacity = np.append(a.plant_capacity, capacity_t_per_yr)
+    a.plant_heavy = np.append(a.plant_heavy, heavy)
+    a.plant_online = np.append(a.plant_online, online)
+    a.plant_finance_at = np.append(a.plant_finance_at, NEVER)

@@ -1,0 +1,211 @@
+"""Investment and project financing (ODD 7.17).
+
+Each month investors remember margins and read a scarcity signal per stage and zone (tight utilisation,
+shortage, two-year prices against the base year); ``PlantIndustry.plan_investment`` decides who seeks
+finance. Announced projects seek finance when their month comes (odds raised by policy, lowered by US
+trade restrictions); investment deals of a scenario start on their date.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+
+import numpy as np
+
+from sim.calendar import month_index
+from sim.chain import capacity, demand, prices
+from sim.chain.capacity import MAGNETS, SEPARATION, STAGE_INDEX, mine_potential_t, stage_capacity_t_per_yr
+from sim.chain.margins import deposit_margin, magnet_margin, required_value_multiple, separation_margin
+from sim.chain.mining import Mined
+from sim.chain.state import NEVER, ChainState, Structure
+from sim.goods import NDFEB, element_index
+from sim.policy import InvestmentDeal
+from sim.pricing import marginal_cost_ratio
+from sim.world import UPSTREAM, World
+
+NDPR = [element_index("Nd"), element_index("Pr")]
+MINING = STAGE_INDEX["mining"]
+
+
+def remember(st: ChainState, fx: Structure, p, mined: Mined) -> None:
+    """Update what investors read: margin over cost by stage and nation at the expected long-run prices
+    (a project earns them over its life, not this month's spot), mine utilisation, and how far up the
+    mine cost curve supply now reaches (the long-run price, ``pricing.marginal_cost_ratio``)."""
+    n, a = fx.n_nations, st.assets
+    at_long_run = dataclasses.replace(st, price=prices.long_run_usd_per_kg(st, fx))   # what a project will earn
+    value = np.bincount(a.dep_nation, deposit_margin(at_long_run, fx, p) / a.dep_cost, minlength=n)
+    count = np.bincount(a.dep_nation, minlength=n)
+    fracs = (np.divide(value, count, out=np.zeros(n), where=count > 0),
+             separation_margin(at_long_run, fx, p) / p.separation_cost_usd_per_kg,
+             magnet_margin(at_long_run, fx, p) / p.magnet_conversion_cost_usd_per_kg)
+    for k, frac in enumerate(fracs):
+        st.margin_ema[k] += (frac - st.margin_ema[k]) / p.investment_memory_months
+    potential = mine_potential_t(a, st.month, p, n).sum() / max(a.dep_util.mean(), 1e-9)
+    st.util_ema[MINING] += p.memory_frac * (mined.mined_t.sum() / max(potential, 1e-9) - st.util_ema[MINING])
+    marginal = marginal_cost_ratio(required_value_multiple(st, fx, p), mined.by_deposit_t, p.marginal_mine_quantile)
+    st.long_run_ratio += (marginal / fx.required_multiple_base - st.long_run_ratio) / p.investment_memory_months
+
+
+def expected_need_growth(w: World, p, fx: Structure, need_t: np.ndarray, months_since_start: int,
+                         lead_months: float) -> float:
+    """How much end use will have grown by the time a project decided now delivers (ratio, world, t REO).
+
+    Investors know the sectors' growth outlook (the world tables' rates): the need of each sector grows
+    by its own factor over the lead time (capacity planning on expected demand, Keilhacker & Minner 2017).
+    """
+    by_sector = (need_t @ fx.reo_content).sum(axis=0)                 # (S,) t REO this month
+    now = demand.growth_factor(w, p, months_since_start)
+    later = demand.growth_factor(w, p, months_since_start + lead_months)
+    return float((by_sector * later / now).sum() / max(by_sector.sum(), 1e-9))
+
+
+def pipeline_t_per_yr(st: ChainState, fx: Structure, p, stage: str, lead_months: float, start_month: int) -> float:
+    """Nameplate a stage will have when a project decided now delivers: online plus under construction.
+
+    China's mines count up to its mining quota at that date (the quota, not geology, limits them).
+    """
+    a, later = st.assets, st.month + int(lead_months)
+    if stage != "mining":
+        return float(stage_capacity_t_per_yr(a, stage, later, p, fx.n_nations).sum())
+    cap = np.bincount(a.dep_nation, a.dep_capacity * capacity.ramp(a.dep_online, later, p.ramp_up_months),
+                      minlength=fx.n_nations)
+    years = (later - start_month) / 12.0
+    quota = p.china_clay_quota_t_per_yr + (p.china_mining_quota_t_per_yr - p.china_clay_quota_t_per_yr) \
+        * (1 + p.china_quota_growth_frac_per_yr) ** years
+    override = st.controls.mining_quota_t_per_yr[fx.china]
+    quota = override if np.isfinite(override) else quota
+    cap[fx.china] = min(cap[fx.china], quota * (1.0 + p.capacity_headroom_frac))
+    return float(cap.sum())
+
+
+def stage_need(fx: Structure, need_t: np.ndarray) -> np.ndarray:
+    """What drives each stage's capacity (3,), t/month: mining the NdPr in end use (the co-products follow),
+    separation all the REO, magnet making the NdFeB."""
+    goods = need_t.sum(axis=(0, 1))                                   # (G,)
+    return np.array([(goods @ fx.element_content)[NDPR].sum(), goods @ fx.reo_content, goods[NDFEB]])
+
+
+def capacity_per_need(st: ChainState, fx: Structure, p, start_month: int) -> np.ndarray:
+    """Nameplate per unit of need in the base year (3,): the capacity margin the industry normally keeps."""
+    have = [pipeline_t_per_yr(st, fx, p, stage, 0, start_month) for stage in UPSTREAM]
+    return np.array(have) / np.maximum(stage_need(fx, fx.base_need), 1e-9)
+
+
+def update_signals(st: ChainState, fx: Structure, p, w: World, need_t: np.ndarray, start_month: int) -> None:
+    """Investment signal per stage and zone (3, Z), 0-1: the expected shortfall of capacity over the lead time.
+
+    Each stage compares the nameplate it will have when a project decided now delivers (online plus under
+    construction, ``pipeline_t_per_yr``) with what the need expected then calls for (this month's need
+    grown by each sector's outlook, at the base year's capacity per unit of need); the shortfall, in steps
+    of ``investment_step_frac``, is the signal. Shortages now add to it. Forward-looking capacity planning
+    (Keilhacker & Minner 2017) rather than a reaction to past prices: it does not wait for a price spike,
+    and it counts the projects already under way.
+    """
+    months = st.month - start_month
+    leads = (p.lead_time_mine_months, p.lead_time_separation_months, p.lead_time_magnet_months)
+    need = stage_need(fx, need_t)
+    gaps = np.zeros(3)
+    for k, stage in enumerate(UPSTREAM):
+        wanted = st.capacity_per_need[k] * need[k] * expected_need_growth(w, p, fx, need_t, months, leads[k])
+        have = pipeline_t_per_yr(st, fx, p, stage, leads[k], start_month)
+        gaps[k] = (wanted - have) / max(wanted, 1e-9)
+    shortage = st.shortage_ema[None] / p.investment_shortage_trigger_frac
+    st.signal = np.clip(gaps[:, None] / p.investment_step_frac + shortage, 0.0, 1.0)
+
+
+def plan(st: ChainState, fx: Structure, p, agents: list, rng: np.random.Generator, w: World) -> None:
+    """Industries decide on new capacity (``PlantIndustry.plan_investment``); the chosen projects start."""
+    nation = np.array([a.nation for a in agents])
+    stage = np.array([STAGE_INDEX[a.sector] for a in agents])
+    c = st.controls
+    chosen = type(agents[0]).plan_investment(
+        agents, st.signal[stage, fx.zone[nation]], st.margin_ema[stage, nation],
+        p.hurdle_rate_frac + c.risk_frac[nation] + st.hurdle_extra_frac[nation],
+        c.finance_prob_multiplier[nation], p.project_retry_months, rng)
+    for agent, size in chosen:
+        if commission(st, fx, p, w, agent.sector, agent.nation, size):
+            agent.projects_started += 1
+
+
+def commission(st: ChainState, fx: Structure, p, w: World, sector: str, nation: int, size_frac: float,
+               capacity_t: float | None = None, mix_deposit: int | None = None, offtake_to: int | None = None,
+               offtake_frac: float = 0.0) -> bool:
+    """Start a project; it delivers after the stage's lead time. Returns whether one started."""
+    a, month = st.assets, st.month
+    if sector == "mining":
+        lead = int(p.lead_time_mine_months)
+        idle = [i for i in np.flatnonzero((a.dep_nation == nation) & (a.dep_online >= NEVER))
+                if i not in a.dep_planned or a.dep_finance_at[i] >= NEVER]
+        if capacity_t is None and idle:
+            i = max(idle, key=lambda k: w.deposit_capacity_t_per_yr[k])
+            a.dep_online[i] = month + lead
+            a.dep_finance_at[i] = NEVER
+        else:
+            own = np.flatnonzero(a.dep_nation == nation)
+            if mix_deposit is None and not len(own):
+                return False
+            src = mix_deposit if mix_deposit is not None else own[np.argmax(a.dep_capacity[own])]
+            cap = capacity_t or max(p.investment_step_frac * a.dep_capacity[own].sum() * size_frac,
+                                    p.min_mine_project_t_per_yr)
+            capacity.add_deposit(a, nation, src, cap, month + (lead if capacity_t else lead // 2))
+    else:
+        k = STAGE_INDEX[sector]
+        lead = p.lead_time_separation_months if k == SEPARATION else p.lead_time_magnet_months
+        lead = int(round(lead * st.controls.lead_time_multiplier[nation]))
+        typical = p.typical_separation_plant_t_per_yr if k == SEPARATION else p.typical_magnet_plant_t_per_yr
+        cap = capacity_t or max(typical, stage_capacity_t_per_yr(a, sector, month, p, fx.n_nations)[nation]) \
+            * p.investment_step_frac * size_frac
+        heavy = bool(k == SEPARATION and capacity.heavy_frac(a, month, p, fx.n_nations)[nation] > 0)
+        capacity.add_plant(a, nation, k, cap, heavy, month + lead)
+    a.version += 1
+    if offtake_to is not None and offtake_frac > 0:
+        st.offtake[nation, offtake_to] = max(st.offtake[nation, offtake_to], offtake_frac)
+    return True
+
+
+def finance_prob(st: ChainState, p, base: float, nation: int) -> float:
+    """Odds a project in ``nation`` is financed: policy multiplies them, US trade restrictions cut them."""
+    penalty = p.trade_restriction_finance_penalty_frac if st.hurdle_extra_frac[nation] > 0 else 0.0
+    return float(np.clip(base * st.controls.finance_prob_multiplier[nation] * (1.0 - penalty), 0.0, 1.0))
+
+
+def finance_announced(st: ChainState, p, w: World, rng: np.random.Generator) -> None:
+    """Announced projects whose financing month has come: built on time, or retried later."""
+    a, month = st.assets, st.month
+    a.version += 1
+    for i in np.flatnonzero(a.dep_finance_at == month):
+        prob = w.deposit_finance_prob[i] if i < len(w.deposit_finance_prob) else 0.5
+        if rng.random() < finance_prob(st, p, prob, a.dep_nation[i]):
+            a.dep_online[i] = max(a.dep_planned.get(i, month), month + int(p.min_mine_build_months))
+            a.dep_finance_at[i] = NEVER
+        else:
+            a.dep_finance_at[i] = month + int(p.project_retry_months)
+    for i in np.flatnonzero(a.plant_finance_at == month):
+        if rng.random() < finance_prob(st, p, p.plant_finance_prob, a.plant_nation[i]):
+            a.plant_online[i] = max(a.plant_planned.get(i, month), month + int(p.min_plant_build_months))
+            a.plant_finance_at[i] = NEVER
+        else:
+            a.plant_finance_at[i] = month + int(p.project_retry_months)
+
+
+def start_deals(st: ChainState, fx: Structure, p, w: World, events: list, rng: np.random.Generator) -> None:
+    """Investment deals of the scenario that start this month (financed with the deal's odds)."""
+    for ev in events:
+        if isinstance(ev, InvestmentDeal) and month_index(ev.at) == st.month:
+            host, investor = w.nations.index(ev.host), w.nations.index(ev.investor)
+            if ev.capacity_t_per_yr <= 0 or rng.random() >= finance_prob(st, p, ev.success_prob, host):
+                continue
+            mix = w.deposit_names.index(ev.element_mix) if ev.element_mix else None
+            if ev.stage == "mining" and mix is None:
+                own = np.flatnonzero(st.assets.dep_nation == host)
+                mix = int(own[0]) if len(own) else 0
+            commission(st, fx, p, w, ev.stage, host, 1.0, capacity_t=ev.capacity_t_per_yr, mix_deposit=mix,
+                       offtake_to=investor, offtake_frac=ev.offtake_frac)
+
+
+def apply_trade_status(st: ChainState, fx: Structure, p) -> None:
+    """Extra hurdle where the US still restricts trade (Jackson-Vanik, sanctions)."""
+    status = st.controls.trade_status
+    if fx.usa is None or status is None:
+        return
+    st.hurdle_extra_frac = np.where(status[fx.usa] >= 1, p.trade_restriction_hurdle_frac, 0.0)

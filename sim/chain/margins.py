@@ -1,0 +1,48 @@
+"""Upstream margins (USD/kg): what a tonne earns at each stage at this month's producer prices.
+
+Mines, separators and magnet makers read them to set utilisation (``agents.industry``) and
+investment reads their memory. Producers receive their zone's price, raised by any guaranteed floor.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from sim.chain.capacity import world_mix
+from sim.chain.state import OUTSIDE_ZONE, Assets, ChainState, Structure
+from sim.goods import HELD_MARKETS, NDFEB, OXIDES
+
+
+def producer_prices(st: ChainState, fx: Structure) -> np.ndarray:
+    """Prices (N, G) producers receive: their zone's price, raised by any guaranteed floor."""
+    floors = st.controls.producer_floor_usd_per_kg[HELD_MARKETS].T
+    return np.maximum(st.price[fx.zone], floors)
+
+
+def deposit_margin(st: ChainState, fx: Structure, p, a: Assets | None = None) -> np.ndarray:
+    """Per deposit (D,): payable value of its ore less its cash cost."""
+    a = st.assets if a is None else a
+    value = (a.dep_mix * producer_prices(st, fx)[a.dep_nation, OXIDES]).sum(axis=1)
+    return value * p.concentrate_payability_frac - a.dep_cost
+
+
+def separation_margin(st: ChainState, fx: Structure, p) -> np.ndarray:
+    """Per nation (N,): value added by separating its feed (or the world's ore mix) less the cost."""
+    mix = st.feed / np.maximum(st.feed.sum(axis=1, keepdims=True), 1e-9)
+    mix = np.where(st.feed.sum(axis=1, keepdims=True) > 0, mix, world_mix(st.assets))
+    value = (mix * producer_prices(st, fx)[:, OXIDES]).sum(axis=1)
+    return value * (1 - p.concentrate_payability_frac) - p.separation_cost_usd_per_kg
+
+
+def magnet_margin(st: ChainState, fx: Structure, p) -> np.ndarray:
+    """Per nation (N,): magnet price less the recipe's oxides and the conversion cost."""
+    pr = producer_prices(st, fx)
+    return pr[:, NDFEB] - pr[:, OXIDES] @ fx.recipe - p.magnet_conversion_cost_usd_per_kg
+
+
+def required_value_multiple(st: ChainState, fx: Structure, p) -> np.ndarray:
+    """Per deposit (D,): the value its ore must fetch to cover cash cost and the hurdle, as a multiple of
+    its value at base-year prices outside China (the mine cost curve, Keilhacker & Minner 2017)."""
+    a = st.assets
+    base_value = a.dep_mix @ fx.anchor[OUTSIDE_ZONE, OXIDES] * p.concentrate_payability_frac
+    return a.dep_cost * (1.0 + p.hurdle_rate_frac) / np.maximum(base_value, 1e-9)

@@ -1,0 +1,87 @@
+"""Mining: utilisation from margins, China's two mining quotas, undocumented output (ODD 7.2, 7.13, 7.14).
+
+Mines choose utilisation from their margin against the base year (``PlantIndustry.utilisation``) and
+ease off when concentrate piles up unsold; disruptions and production quotas cap what leaves the pit.
+China's documented output is capped by MIIT's rock (light) and ion-adsorption clay (heavy) quotas;
+undocumented Chinese output adds to it, more when prices outside China run above those inside.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from agents.industry import PlantIndustry, surplus_brake
+from sim.chain.capacity import mine_potential_t, ramp, world_mix
+from sim.chain.margins import deposit_margin
+from sim.chain.state import CHINA_ZONE, OUTSIDE_ZONE, ChainState, Structure
+from sim.goods import OXIDES, element_index
+
+NDPR = [element_index("Nd"), element_index("Pr")]
+
+
+@dataclass
+class Mined:
+    """This month's mine output (t REO)."""
+
+    mined_t: np.ndarray             # (N, E), undocumented Chinese output included
+    undocumented_t: np.ndarray      # (E,)
+    by_deposit_t: np.ndarray        # (D,) documented output per deposit, t REO
+
+
+def mine(st: ChainState, fx: Structure, p, start_month: int) -> Mined:
+    """Set utilisation, mine, and add the output to the concentrate stocks."""
+    a, c, n = st.assets, st.controls, fx.n_nations
+    target = PlantIndustry.utilisation(deposit_margin(st, fx, p), a.dep_base_margin, a.dep_cost,
+                                       a.dep_base_util, p.util_margin_scale_frac, p.util_min_frac)
+    cover = st.conc.sum(axis=1)[a.dep_nation] / np.maximum(
+        mine_potential_t(a, st.month, p, n).sum(axis=1)[a.dep_nation], 1e-9)
+    target = target * surplus_brake(cover, p.surplus_cover_months, p.util_min_frac)
+    a.dep_util += p.util_adjust_rate_per_month * (target - a.dep_util)
+    out = a.dep_capacity * ramp(a.dep_online, st.month, p.ramp_up_months) / 12 * a.dep_util
+    out *= 1.0 - c.lost_frac[0, a.dep_nation]
+    by_nation = np.bincount(a.dep_nation, out, minlength=n)
+    scale = np.minimum(1.0, np.divide(c.mining_quota_t_per_yr / 12, by_nation, out=np.ones(n),
+                                      where=by_nation > 0))
+    out *= scale[a.dep_nation]
+    out = china_quota_cap(st, fx, p, out, start_month)
+    mined = np.zeros((n, a.dep_mix.shape[1]))
+    np.add.at(mined, a.dep_nation, out[:, None] * a.dep_mix)
+    mix = world_mix(a)
+    ratio = float(np.clip((st.price[OUTSIDE_ZONE, OXIDES] @ mix) / max(st.price[CHINA_ZONE, OXIDES] @ mix, 1e-9),
+                          0.5, 2.0))
+    illegal = (p.illegal_supply_frac * p.china_mining_quota_t_per_yr / 12 * ratio ** p.illegal_price_elasticity
+               * (1.0 - c.lost_frac[0, fx.china]))                # crackdowns hit illegal mines too
+    clay = a.dep_is_clay & (a.dep_nation == fx.china)
+    clay_mix = (a.dep_capacity[clay] @ a.dep_mix[clay]) if clay.any() else mined[fx.china]
+    undocumented = illegal * clay_mix / max(clay_mix.sum(), 1e-9)
+    mined[fx.china] += undocumented
+    st.conc += mined
+    return Mined(mined_t=mined, undocumented_t=undocumented, by_deposit_t=out)
+
+
+def china_quota_cap(st: ChainState, fx: Structure, p, out_t: np.ndarray, start_month: int) -> np.ndarray:
+    """Cap China's documented mine output (per deposit, t/month) by MIIT's two quotas (t REO/yr).
+
+    The ion-adsorption (heavy) quota has stayed flat while the rock (light) quota grows each year and
+    faster when NdPr prices inside China are high; an event ``production_quota`` for CHN replaces the total.
+    """
+    a = st.assets
+    china = a.dep_nation == fx.china
+    clay, rock = china & a.dep_is_clay, china & ~a.dep_is_clay
+    years = max((st.month - start_month) / 12.0, 0.0)
+    tight = max(float(np.log(st.price[CHINA_ZONE, NDPR].mean() / fx.anchor[CHINA_ZONE, NDPR].mean())), 0.0)
+    clay_quota = p.china_clay_quota_t_per_yr
+    rock_quota = ((p.china_mining_quota_t_per_yr - clay_quota)
+                  * (1 + p.china_quota_growth_frac_per_yr) ** years * (1 + p.china_quota_price_response * tight))
+    override = st.controls.mining_quota_t_per_yr[fx.china]
+    if np.isfinite(override):
+        share = clay_quota / p.china_mining_quota_t_per_yr
+        clay_quota, rock_quota = override * share, override * (1 - share)
+    out = out_t.copy()
+    for group, quota in ((clay, clay_quota), (rock, rock_quota)):
+        total = out[group].sum() * 12
+        if total > quota > 0 or quota == 0:
+            out[group] *= quota / total if total > 0 else 0.0
+    return out

@@ -1,0 +1,89 @@
+"""Orders for oxides and magnets: end users, magnet makers, strategic stockpiles, speculators (ODD 7.4, 7.7, 7.11, 7.12, 7.19).
+
+End users replace use and move their working stock toward a cover that hoarding lifts when prices are
+expected to rise (``EndUseIndustry.orders_t``); magnet makers plan output from sales, margin and capacity
+and order the recipe's oxides; nations buy toward their stockpile targets (``NationAgent``); each zone's
+traders buy or sell on trend, reversion and news (``TraderAgent``), placed through the zone's nations in
+proportion to use.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from agents.industry import EndUseIndustry, PlantIndustry, inventory_order_t
+from agents.nation import NationAgent
+from sim.chain.capacity import MAGNETS, stage_capacity_t_per_yr
+from sim.chain.margins import magnet_margin
+from sim.chain.prices import expected_growth_per_yr, zone_stock_t
+from sim.chain.state import ChainState, Structure
+from sim.goods import NDFEB, OXIDES
+
+
+@dataclass
+class Orders:
+    """This month's orders (t) and the plans behind them."""
+
+    user_t: np.ndarray              # (N, G) end users
+    maker_t: np.ndarray             # (N, E) magnet makers' oxide orders
+    stockpile_t: np.ndarray         # (N, G) strategic stockpiles
+    spec_buy_t: np.ndarray          # (N, E) speculators' purchases
+    spec_sell_t: np.ndarray         # (N, E) speculators' sales (offered with the sellers' stock)
+    magnet_plan_t: np.ndarray       # (N,) magnets makers plan to make
+    maker_need_t: np.ndarray        # (N, E) oxides that plan needs
+    magnet_capacity_t: np.ndarray   # (N,) magnet capacity available this month
+
+    def oxide_orders(self) -> np.ndarray:
+        """(buyer, N, E) in the order of ``state.BUYERS``."""
+        return np.stack([self.user_t[:, OXIDES], self.maker_t, self.stockpile_t[:, OXIDES], self.spec_buy_t])
+
+    def magnet_orders(self) -> np.ndarray:
+        """(buyer, N, 1): users and stockpiles buy magnets; makers and traders do not."""
+        orders = np.zeros((4, len(self.user_t), 1))
+        orders[0, :, 0] = self.user_t[:, NDFEB]
+        orders[2, :, 0] = self.stockpile_t[:, NDFEB]
+        return orders
+
+
+def place_orders(st: ChainState, fx: Structure, p, need_t: np.ndarray, table_days: np.ndarray,
+                 traders: list, speculate: bool) -> Orders:
+    """Every buyer's order for this month's oxide and magnet markets.
+
+    Args:
+        need_t: (N, S, G) this month's material need.
+        table_days: (N,) stockpile targets of the world table, days of use.
+        traders: the TraderAgents, one per zone.
+        speculate: False in the spin-up, which has no speculators.
+    """
+    growth = expected_growth_per_yr(st.price_hist)                   # (Z, G)
+    stretched = st.price / st.price_hist.mean(axis=0) > p.hoarding_price_ceiling_ratio
+    growth = np.where(stretched, 0.0, growth)
+    need = need_t.sum(axis=1)                                        # (N, G)
+    user_order, cover = EndUseIndustry.orders_t(need, st.user, growth[fx.zone], p)
+    cap = stage_capacity_t_per_yr(st.assets, "magnets", st.month, p, fx.n_nations) / 12 \
+        * (1 - st.controls.lost_frac[MAGNETS])
+    util = PlantIndustry.utilisation(magnet_margin(st, fx, p), fx.base_margin_mag,
+                                     np.full(fx.n_nations, p.magnet_conversion_cost_usd_per_kg),
+                                     fx.base_util[MAGNETS], p.util_margin_scale_frac, p.util_min_frac)
+    wanted = inventory_order_t(st.magnet_sales_ema, st.magnets, 1.0, 2.0)
+    magnet_plan = np.minimum(cap * util, wanted)
+    maker_need = magnet_plan[:, None] * fx.recipe[None]
+    maker_order = inventory_order_t(maker_need, st.maker_oxide, cover[:, OXIDES], p.stock_adjust_months)
+    pile_order = NationAgent.stockpile_orders_t(table_days, st.controls, st.stockpile_t, st.use_ema, p)
+    use = need[:, OXIDES] + maker_need
+    buy, sell = np.zeros_like(use), np.zeros_like(use)
+    if speculate:
+        stock = zone_stock_t(st, fx, p, need_t)[:, OXIDES]
+        for trader in traders:
+            in_zone = fx.zone == trader.zone
+            zone_use, held = use[in_zone].sum(axis=0), st.spec_t[in_zone].sum(axis=0)
+            trader.decide(st, fx, stock[trader.zone], held, zone_use)
+            buy[in_zone] = trader.buy_t * np.divide(use[in_zone], zone_use, out=np.zeros_like(use[in_zone]),
+                                                    where=zone_use > 0)
+            sell[in_zone] = trader.sell_t * np.divide(st.spec_t[in_zone], held,
+                                                      out=np.zeros_like(use[in_zone]), where=held > 0)
+    return Orders(user_t=user_order, maker_t=maker_order, stockpile_t=pile_order, spec_buy_t=buy,
+                  spec_sell_t=sell, magnet_plan_t=magnet_plan, maker_need_t=maker_need,
+                  magnet_capacity_t=cap)

@@ -1,0 +1,87 @@
+"""Prices: two zones (inside and outside China), set by availability, linked by arbitrage (ODD 7.15, 7.16).
+
+Each zone clears at its competitive-storage price (``sim.pricing``): a bounded function of the stock on
+its market against use (relative to the settled base year) and of unmet need, between the long-run
+price and the element's backstop. The long-run price is the base-year price moved along the mine cost
+curve (``long_run_ratio``: what the marginal producing mine needs against the base year). Nd and Pr read
+part of their availability from their pooled stock (didymium: makers switch between them). Prices follow
+their targets with a lag. Arbitrage pulls the zones together unless China's controls are believed to
+hold exports back; that belief moves over a few months.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from sim import market, pricing
+from sim.chain import china
+from sim.chain.state import CHINA_ZONE, ChainState, Structure, zone_totals
+from sim.chain.trade import ZoneMarket
+from sim.goods import HELD_MARKETS, NDFEB, OXIDES, element_index
+
+NDPR = [element_index("Pr"), element_index("Nd")]
+
+
+def expected_growth_per_yr(price_hist: np.ndarray) -> np.ndarray:
+    """Adaptive expectation of price growth from the last three months (per zone and good)."""
+    return 4.0 * np.log(price_hist[-1] / price_hist[-4])
+
+
+def zone_stock_t(st: ChainState, fx: Structure, p, need_t: np.ndarray) -> np.ndarray:
+    """Tonnes on hand for the market in each zone, per good (Z, G).
+
+    Sellers' and magnet makers' stocks count in full; users' stocks only up to their normal working
+    cover, since what they hoard beyond it is held off the market: hoarding thins the market and bids
+    prices up, and releasing the hoard brings them down.
+    """
+    normal = p.target_cover_months * need_t.sum(axis=1)
+    held = np.minimum(st.user, normal)
+    held[:, OXIDES] += st.oxide + st.maker_oxide
+    held[:, NDFEB] += st.magnets
+    return zone_totals(held, fx.zone)
+
+
+def zone_use_t(fx: Structure, need_t: np.ndarray, maker_need_t: np.ndarray) -> np.ndarray:
+    """Monthly use in each zone per good (Z, G): end users' need plus the oxides magnet makers' plan needs."""
+    monthly = need_t.sum(axis=1)
+    monthly[:, OXIDES] += maker_need_t
+    return zone_totals(monthly, fx.zone)
+
+
+def cover_months(use_t: np.ndarray, stock_t: np.ndarray) -> np.ndarray:
+    """Months of use held in each zone per good (Z, G), from :func:`zone_use_t` and :func:`zone_stock_t`.
+
+    A zone that uses (almost) none of a good is measured against a thousandth of world use.
+    """
+    return stock_t / np.maximum(use_t, 1e-3 * use_t.sum(axis=0, keepdims=True) + 1e-9)
+
+
+def long_run_usd_per_kg(st: ChainState, fx: Structure) -> np.ndarray:
+    """The long-run price of each zone and good (Z, G): the base-year price moved along the cost curve."""
+    return fx.anchor * st.long_run_ratio
+
+
+def update(st: ChainState, fx: Structure, p, need_t: np.ndarray, maker_need_t: np.ndarray,
+           short_zone: np.ndarray, zones: ZoneMarket) -> None:
+    """Move both zones' prices toward their storage prices and learn whether China's controls hold exports back.
+
+    Args:
+        short_zone: (Z, G) end users' and magnet makers' unmet share of need.
+        zones: what China and the zones saw in this month's oxide and magnet markets.
+    """
+    held = zone_stock_t(st, fx, p, need_t)
+    use = zone_use_t(fx, need_t, maker_need_t)
+    available = pricing.availability_ratio(cover_months(use, held), st.normal_cover, short_zone)
+    available = pricing.pool_substitutes(available, use, NDPR, p.ndpr_pool_frac)
+    target = pricing.storage_price_usd_per_kg(available, long_run_usd_per_kg(st, fx), fx.backstop,
+                                              p.price_flexibility)
+    price = pricing.adjust_toward(st.price, target, p.price_adjust_rate_per_month, fx.floor, fx.backstop)
+    # traders learn over a few months whether the controls hold goods back (licences come in batches)
+    st.export_bind += (china.exports_held_back(st, fx, p, zones) - st.export_bind) / p.export_bind_memory_months
+    wedge = st.controls.duty_frac[HELD_MARKETS, fx.china] + p.base_friction_frac
+    inside_weight = held[CHINA_ZONE] / np.maximum(held.sum(axis=0), 1e-9)
+    inside, outside = market.link_zone_prices(price[0], price[1], st.export_bind, wedge,
+                                              p.arbitrage_rate_per_month, inside_weight)
+    st.price = np.clip(np.stack([inside, outside]), fx.floor, fx.backstop)
+    st.price_hist = np.roll(st.price_hist, -1, axis=0)
+    st.price_hist[-1] = st.price

@@ -1,0 +1,72 @@
+"""Concentrate market and separation (ODD 7.5, 7.6).
+
+Separators plan a run from their capacity, margin and unsold oxide stock, buy concentrate on the ore
+market (every source priced at the same payable value, so buyers compare freight, duties, tariffs and
+risk), and separate all elements of their feed together (joint production). Plants without a heavy-REE
+circuit pass Sm..Y on as mixed heavy concentrate. Recycled oxide joins the sellers' stock; oxide beyond
+the storage limit goes to tailings.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from agents.industry import PlantIndustry, inventory_order_t, surplus_brake
+from sim.chain import trade
+from sim.chain.capacity import SEPARATION, heavy_frac, stage_capacity_t_per_yr
+from sim.chain.margins import separation_margin
+from sim.chain.state import ChainState, Structure
+from sim.goods import HEAVY_MASK, ORE_MARKET, OXIDES
+
+
+@dataclass
+class Separated:
+    """This month's concentrate trade and separation (t)."""
+
+    ore_flows_t: np.ndarray         # (N exporter, N importer)
+    separated_t: np.ndarray         # (N, E)
+    recycled_t: np.ndarray          # (N, E)
+    losses_t: np.ndarray            # (E,) sent to tailings
+
+
+def trade_and_separate(st: ChainState, fx: Structure, p, undocumented_t: np.ndarray) -> Separated:
+    """Buy concentrate, separate it, add recycled oxide, dispose of the surplus beyond storage."""
+    c, n = st.controls, fx.n_nations
+    cap = stage_capacity_t_per_yr(st.assets, "separation", st.month, p, n) / 12 * (1 - c.lost_frac[SEPARATION])
+    util_t = PlantIndustry.utilisation(separation_margin(st, fx, p), fx.base_margin_sep,
+                                       np.full(n, p.separation_cost_usd_per_kg), fx.base_util[SEPARATION],
+                                       p.util_margin_scale_frac, p.util_min_frac)
+    worth = st.price[fx.zone, OXIDES]                                 # value-weighted: surplus Ce
+    oxide_cover = (st.oxide * worth).sum(1) / np.maximum((st.sales_ema * worth).sum(1), 1e-9)
+    plan = cap * (util_t * surplus_brake(oxide_cover, p.surplus_cover_months, p.util_min_frac))
+    supply = st.conc.sum(axis=1)
+    order = inventory_order_t(plan, st.feed.sum(axis=1), 1.0, 2.0)
+    comp = st.conc / np.maximum(supply[:, None], 1e-12)
+    value = (comp * st.price[fx.zone, OXIDES]).sum(axis=1) * p.concentrate_payability_frac
+    payable = np.full(n, np.average(value, weights=np.maximum(supply, 1e-12)))
+    ore = trade.clear(st, fx, p, slice(ORE_MARKET, ORE_MARKET + 1), payable[None], supply[None], order[None],
+                      undocumented_t)
+    flows = ore.res.flows_t[0]
+    moved = flows[:, :, None] * comp[:, None, :]                     # (exp, imp, E)
+    st.conc -= moved.sum(axis=1)
+    st.feed += moved.sum(axis=0)
+    feed_total = st.feed.sum(axis=1)
+    run = np.minimum(feed_total, plan)
+    frac = np.divide(run, feed_total, out=np.zeros_like(run), where=feed_total > 0)
+    processed = st.feed * frac[:, None]
+    st.feed -= processed
+    separable = np.where(HEAVY_MASK[None], heavy_frac(st.assets, st.month, p, n)[:, None], 1.0)
+    separated = processed * separable
+    st.conc += processed - separated
+    st.oxide += separated
+    recycled = p.recycling_rate_frac * (st.use_ema @ fx.element_content)
+    st.oxide += recycled
+    limit = p.surplus_cover_months * np.maximum(st.sales_ema, separated)
+    excess = p.surplus_disposal_rate_per_month * np.maximum(st.oxide - limit, 0.0)
+    st.oxide -= excess
+    losses = excess.sum(axis=0)
+    st.losses_t += losses
+    st.util_ema[SEPARATION] += p.memory_frac * (run.sum() / max(cap.sum(), 1e-9) - st.util_ema[SEPARATION])
+    return Separated(ore_flows_t=flows, separated_t=separated, recycled_t=recycled, losses_t=losses)

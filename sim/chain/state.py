@@ -1,0 +1,152 @@
+"""The model's state as explicit objects: what persists between months, what is fixed, what a month yields.
+
+``ChainState`` is everything a month reads and changes (stocks, memories, prices, capacity, the controls
+in force); the spin-up snapshot copies it whole, so nothing can be forgotten. ``Structure`` holds what a
+run never changes once built (geography, recipes, base-year needs and margins). ``Month`` is what one
+month produced, built fresh each month from the phases' return values and read by the recorder.
+
+Shapes: N nations, E oxides, G held goods (oxides + NdFeB), M market goods (ore + G), S end-use sectors,
+D deposits, P plants, Z = 2 price zones (0 inside China, 1 outside).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
+
+import numpy as np
+
+from sim.policy import Controls
+
+if TYPE_CHECKING:
+    from sim.chain.trade import ZoneMarket
+
+CHINA_ZONE, OUTSIDE_ZONE = 0, 1
+TRANSIT_SLOTS = 25
+NEVER = 10**9                  # month index of "not scheduled"
+BUYERS = ("user", "maker", "stockpile", "trader")   # who an oxide or magnet order is for
+
+
+@dataclass
+class Assets:
+    """Deposits and plants: capacity that investment adds to (arrays grow as projects start)."""
+
+    dep_nation: np.ndarray          # (D,) host nation
+    dep_mix: np.ndarray             # (D, E) element split of the ore (0-1)
+    dep_cost: np.ndarray            # (D,) cash cost, USD/kg REO
+    dep_capacity: np.ndarray        # (D,) nameplate, t REO/yr
+    dep_util: np.ndarray            # (D,) utilisation (0-1)
+    dep_base_util: np.ndarray       # (D,) base-year utilisation (0-1)
+    dep_online: np.ndarray          # (D,) month the deposit starts producing
+    dep_finance_at: np.ndarray      # (D,) month an announced project seeks finance
+    dep_is_clay: np.ndarray         # (D,) ion-adsorption clay (China's heavy quota)
+    dep_base_margin: np.ndarray     # (D,) base-year margin, USD/kg
+    dep_planned: dict[int, int]     # announced deposit -> its planned start month
+    plant_nation: np.ndarray        # (P,)
+    plant_stage: np.ndarray         # (P,) 1 separation, 2 magnets
+    plant_capacity: np.ndarray      # (P,) t/yr
+    plant_heavy: np.ndarray         # (P,) has a heavy-REE circuit
+    plant_online: np.ndarray        # (P,)
+    plant_finance_at: np.ndarray    # (P,)
+    plant_planned: dict[int, int]   # announced plant -> its planned start month
+    version: int = 0                # bumped whenever capacity changes (capacity caches key on it)
+    cache: dict = field(default_factory=dict, repr=False, compare=False)   # (stage, month, version) -> capacity
+
+
+@dataclass
+class ChainState:
+    """Everything that carries over from one month to the next (t unless named otherwise)."""
+
+    month: int
+    assets: Assets
+    controls: Controls
+    conc: np.ndarray                # (N, E) concentrate at mines and in separators' yards
+    feed: np.ndarray                # (N, E) concentrate in separation
+    oxide: np.ndarray               # (N, E) separated oxides held by sellers
+    maker_oxide: np.ndarray         # (N, E) oxides held by magnet makers
+    magnets: np.ndarray             # (N,) finished magnets held by makers
+    user: np.ndarray                # (N, G) end users' working stock
+    stockpile_t: np.ndarray         # (N, G) strategic stockpiles
+    spec_t: np.ndarray              # (N, E) speculative stock, off the market
+    transit: np.ndarray             # (TRANSIT_SLOTS, buyer, N, G) licensed deliveries on their way
+    losses_t: np.ndarray            # (E,) cumulative tailings since the start
+    flow_ema: np.ndarray            # (M, N, N) recent monthly trade flows
+    use_ema: np.ndarray             # (N, G) recent monthly use
+    sales_ema: np.ndarray           # (N, E) separators' recent sales
+    magnet_sales_ema: np.ndarray    # (N,) magnet makers' recent sales
+    margin_ema: np.ndarray          # (3, N) upstream margin over cost, by stage
+    shortage_ema: np.ndarray        # (Z,) recent shortage share of need
+    util_ema: np.ndarray            # (3,) recent world utilisation by stage
+    offtake: np.ndarray             # (N, N) offtake share a host owes an investor
+    hurdle_extra_frac: np.ndarray   # (N,) extra investment hurdle from US trade restrictions
+    price: np.ndarray               # (Z, G) USD/kg
+    price_hist: np.ndarray          # (24, Z, G) the last 24 months' prices
+    intensity: np.ndarray           # (Z, S, G) use per unit of end-use output, relative to base
+    intensity_low: np.ndarray       # (Z, S, G) lowest intensity reached (partial rebound)
+    export_bind: np.ndarray         # (G,) belief that China's controls hold exports back (0-1)
+    signal: np.ndarray              # (3, Z) investment scarcity signal by stage and zone (0-1)
+    capacity_per_need: np.ndarray | None = None  # (3,) base-year nameplate per unit of need, by stage
+    long_run_ratio: float = 1.0             # long-run prices over base-year prices: the cost curve's marginal mine
+    china_tightness: float = 0.0            # how hard China's export controls bite, log units
+    china_tightness_by_good: np.ndarray = field(default_factory=lambda: np.zeros(0))  # (M,)
+    china_crackdown_frac: float = 0.0       # Chinese mine capacity idled by a crackdown
+    normal_cover: np.ndarray | None = None  # (Z, G) months of use held at the end of the spin-up
+    base_flows_t: np.ndarray | None = None  # (M, N, N) settled flows at the end of the spin-up
+
+
+@dataclass(frozen=True)
+class Structure:
+    """What a run never changes once built: geography, recipes, base-year needs and anchors."""
+
+    n_nations: int
+    china: int                      # index of CHN
+    usa: int | None                 # index of USA, if in the world
+    zone: np.ndarray                # (N,) price zone of each nation
+    freight: np.ndarray             # (N, N) USD/kg
+    base_need: np.ndarray           # (N, S, G) base-year monthly need, t
+    reo_content: np.ndarray         # (G,) t REO per t good
+    element_content: np.ndarray     # (G, E) t element per t good
+    recipe: np.ndarray              # (E,) t oxide per t NdFeB
+    max_sub: np.ndarray             # (1, S, G) largest share of use that can be substituted
+    anchor: np.ndarray              # (Z, G) base-year prices, USD/kg
+    floor: np.ndarray               # (Z, G) price floor, USD/kg
+    base_util: np.ndarray           # (3, N) base-year utilisation by stage
+    base_margin_sep: np.ndarray     # (N,) base-year separation margin, USD/kg
+    base_margin_mag: np.ndarray     # (N,) base-year magnet margin, USD/kg
+    backstop: np.ndarray            # (Z, G) price at which substitution and demand destruction stop the rise, USD/kg
+    required_multiple_base: float   # what the base year's marginal mine needs, multiple of its ore's value
+
+
+@dataclass
+class Month:
+    """What one month produced (t unless named otherwise): read by the recorder and the read API."""
+
+    need_t: np.ndarray              # (N, S, G) material need
+    mined_t: np.ndarray             # (N, E)
+    undocumented_t: np.ndarray      # (E,) undocumented Chinese output
+    separated_t: np.ndarray         # (N, E)
+    recycled_t: np.ndarray          # (N, E)
+    losses_t: np.ndarray            # (E,) sent to tailings this month
+    magnets_made_t: np.ndarray      # (N,)
+    consumed_t_by_sector: np.ndarray    # (N, S) t REO
+    shortage_t_by_sector: np.ndarray    # (N, S) t REO
+    consumed_elements_t: np.ndarray     # (E,)
+    released_t: np.ndarray          # (N, G) stockpile releases
+    flows: dict[str, np.ndarray]    # "ore", "oxide" (N, N); "oxide_by_element" (E, N, N); "magnet" (N, N)
+    maker_need_t: np.ndarray        # (N, E) oxides the magnet makers' plan needed
+    zones: ZoneMarket               # what China and the zones saw in the oxide and magnet markets
+    mass_balance_error_t: np.ndarray    # (E,) inputs - outputs - change in stocks
+
+
+def zone_totals(values: np.ndarray, zone: np.ndarray) -> np.ndarray:
+    """Sum of per-nation rows (N, ...) within each price zone: (Z, ...)."""
+    return np.stack([values[zone == z].sum(axis=0) for z in (CHINA_ZONE, OUTSIDE_ZONE)])
+
+
+def stocks_by_element_t(st: ChainState, fx: Structure) -> np.ndarray:
+    """Every tonne held anywhere in the chain, per element (E,): the stock side of the mass balance."""
+    held_goods = (st.user + st.stockpile_t + st.transit.sum(axis=(0, 1))).sum(axis=0)
+    total = held_goods @ fx.element_content
+    total += (st.conc + st.feed + st.oxide + st.maker_oxide + st.spec_t).sum(axis=0)
+    total += st.magnets.sum() * fx.recipe
+    return total

@@ -1,0 +1,118 @@
+"""One market's clearing under the month's controls, delivery to buyers, and what the zones saw (ODD 7.3).
+
+The clearing itself is ``sim.market`` (pure functions); here the month's controls, freight, frictions and
+offtake deals become its inputs, licensed deliveries go into transit, and each trade reports the China
+figures that prices and traders read (unsold share, quota fill, unmet orders per zone).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from sim import market
+from sim.chain import china
+from sim.chain.state import CHINA_ZONE, OUTSIDE_ZONE, TRANSIT_SLOTS, ChainState, Structure
+from sim.goods import HELD_MARKETS, OXIDES
+
+
+@dataclass
+class Trade:
+    """One market's clearing with what the month's controls made of it (goods of ``markets``)."""
+
+    markets: np.ndarray                 # (g,) positions on the market axis
+    res: market.Clearing
+    delay_months: np.ndarray            # (g, N, N) licence delays
+    china_quota_fill: np.ndarray        # (g,) China's exports over its quota (0 where none)
+
+
+@dataclass
+class ZoneMarket:
+    """Per held good (G,): what China and the two zones saw in this month's oxide and magnet markets."""
+
+    china_unsold_frac: np.ndarray       # (G,) share of China's offer left unsold
+    china_quota_fill: np.ndarray        # (G,)
+    unmet_zone: np.ndarray              # (Z, G) t ordered and not delivered
+    orders_zone: np.ndarray             # (Z, G) t ordered
+
+
+def clear(st: ChainState, fx: Structure, p, markets: slice, price: np.ndarray, supply: np.ndarray,
+          demand: np.ndarray, undocumented_t: np.ndarray, licence_base: np.ndarray | None = None) -> Trade:
+    """Clear the market goods ``markets`` (a slice of the market axis) with the month's controls.
+
+    Args:
+        price, supply, demand: (g, N) seller prices USD/kg, offers t, orders t.
+        undocumented_t: (E,) this month's undocumented Chinese output (its smuggled share escapes quotas).
+        licence_base: (g, N) what importers apply licences for (their normal use).
+    """
+    c = st.controls
+    idx = np.atleast_1d(np.arange(c.pair_cap_frac.shape[0])[markets])
+    supply = np.maximum(np.asarray(supply, dtype=float), 0.0)
+    demand = np.maximum(np.asarray(demand, dtype=float), 0.0)
+    # only the nations that offer or order take part: every pair array is cut to that block
+    sellers, buyers = market.participants(supply, demand)
+    def block(a: np.ndarray) -> np.ndarray:
+        return market.pairs(a, sellers, buyers)
+
+    friction = p.base_friction_frac * (1.0 - (sellers[:, None] == buyers[None, :])) + block(c.friction_frac)
+    # the controls hold tariffs importer-first (who imposes, on whom); clearing prices exporter-first
+    tariff = c.tariff_frac[markets].transpose(0, 2, 1)
+    cost = market.delivered_cost(price, fx.freight, tariff, c.duty_frac[markets], c.risk_frac, sellers, buyers)
+    cost = cost * (1.0 + np.maximum(friction, 0.0))[None] * (1.0 - p.offtake_cost_cut_frac * block(st.offtake))[None]
+    quota = c.export_quota_t[markets].copy()
+    if np.isfinite(quota[:, fx.china]).any():
+        quota[:, fx.china] += china.smuggling_allowance_t(idx, undocumented_t, p)
+    res = market.clear_pairs(supply, demand, sellers, buyers, cost, block(c.pair_cap_t[markets]), quota,
+                             block(c.pair_cap_frac[markets]), licence_base, logit_beta=p.logit_beta,
+                             export_first=china.export_first(st, fx, idx))
+    ema = st.flow_ema[markets]                                        # a view: updated in place
+    ema += p.memory_frac * (res.flows_t - ema)
+    ch = fx.china
+    exported = res.flows_t[:, ch, :].sum(axis=1) - res.flows_t[:, ch, ch]
+    fill = np.where(np.isfinite(quota[:, ch]), exported / np.maximum(quota[:, ch], 1e-9), 0.0)
+    return Trade(markets=idx, res=res, delay_months=c.licence_delay_months[markets], china_quota_fill=fill)
+
+
+def deliver(st: ChainState, trade: Trade, orders: np.ndarray, goods: slice) -> None:
+    """Split deliveries to each nation among its buyers (user, maker, stockpile, trader); licensed flows wait in transit.
+
+    Args:
+        orders: (buyer, N, g) what each buyer ordered.
+        goods: the traded goods on the held axis.
+    """
+    res, delay = trade.res, trade.delay_months
+    slots = np.unique(delay[delay > 0])
+    # with no licence delay everything arrives now: the clearing's bought_t is that sum already
+    now = (np.where(delay == 0, res.flows_t, 0.0).sum(axis=1) if len(slots) else res.bought_t).T   # (N, g)
+    total = orders.sum(axis=0)
+    share = np.divide(orders, total[None], out=np.zeros_like(orders), where=total[None] > 0)
+    for slot in slots:
+        later = np.where(delay == slot, res.flows_t, 0.0).sum(axis=1).T
+        st.transit[min(slot, TRANSIT_SLOTS - 1), :, :, goods] += share * later[None]
+    arrived = share * now[None]
+    st.user[:, goods] += arrived[0]
+    if goods.start < OXIDES.stop:
+        st.maker_oxide += arrived[1]
+        st.spec_t += arrived[3]
+    st.stockpile_t[:, goods] += arrived[2]
+
+
+def zone_market(fx: Structure, oxides: Trade, oxide_orders_t: np.ndarray, magnets: Trade,
+                magnet_orders_t: np.ndarray) -> ZoneMarket:
+    """Combine the oxide and magnet markets into the per-good view prices and traders read.
+
+    Args:
+        oxide_orders_t, magnet_orders_t: (g, N) total orders in each market.
+    """
+    unsold, unmet, orders = [], [], []
+    for trade, ordered in ((oxides, oxide_orders_t), (magnets, magnet_orders_t)):
+        res, ch = trade.res, fx.china
+        offered = res.unsold_t[:, ch] + res.flows_t[:, ch, :].sum(axis=1)
+        unsold.append(res.unsold_t[:, ch] / np.maximum(offered, 1e-9))
+        unmet.append([res.unmet_t[:, fx.zone == z].sum(axis=1) for z in (CHINA_ZONE, OUTSIDE_ZONE)])
+        orders.append([ordered[:, fx.zone == z].sum(axis=1) for z in (CHINA_ZONE, OUTSIDE_ZONE)])
+    return ZoneMarket(china_unsold_frac=np.concatenate(unsold),
+                      china_quota_fill=np.concatenate([oxides.china_quota_fill, magnets.china_quota_fill]),
+                      unmet_zone=np.concatenate([np.array(u) for u in unmet], axis=1),
+                      orders_zone=np.concatenate([np.array(o) for o in orders], axis=1))

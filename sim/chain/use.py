@@ -1,0 +1,65 @@
+"""Use (ODD 7.10, 7.12): deliveries in transit arrive, nations release stockpiles into shortfalls, end users
+consume what they have pro rata to need, and the shortage that moves prices is recorded per zone.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from agents.nation import NationAgent
+from sim import market
+from sim.chain.state import ChainState, Structure, zone_totals
+from sim.goods import OXIDES
+
+
+@dataclass
+class Used:
+    """This month's use (t REO where named by sector; t goods otherwise)."""
+
+    consumed_t_by_sector: np.ndarray    # (N, S) t REO
+    shortage_t_by_sector: np.ndarray    # (N, S) t REO
+    consumed_elements_t: np.ndarray     # (E,)
+    released_t: np.ndarray              # (N, G) stockpile releases
+    short_zone: np.ndarray              # (Z, G) unmet share of users' and makers' need
+
+
+def use(st: ChainState, fx: Structure, p, need_t: np.ndarray, table_days: np.ndarray,
+        maker_need_t: np.ndarray, maker_short_t: np.ndarray) -> Used:
+    """Receive transit, release stockpiles, consume, and measure shortage.
+
+    Args:
+        need_t: (N, S, G) this month's need.
+        table_days: (N,) stockpile targets of the world table.
+        maker_need_t, maker_short_t: (N, E) magnet makers' oxide need and what they lacked.
+    """
+    arrived = st.transit[0]
+    st.transit = np.roll(st.transit, -1, axis=0)
+    st.transit[-1] = 0.0
+    st.user += arrived[0]
+    st.maker_oxide += arrived[1, :, OXIDES]
+    st.stockpile_t += arrived[2]
+    st.spec_t += arrived[3, :, OXIDES]
+    need = need_t.sum(axis=1)                                        # (N, G)
+    shortfall = np.maximum(need - st.user, 0.0)
+    released = NationAgent.release_t(table_days, st.controls, st.stockpile_t, shortfall, need, fx.reo_content, p)
+    st.stockpile_t -= released
+    st.user += released
+    fill = market.ration(need, st.user)
+    used = need_t * fill[:, None, :]
+    st.user -= used.sum(axis=1)
+    st.user = np.maximum(st.user, 0.0)
+    used_goods = used.sum(axis=1)
+    st.use_ema += p.memory_frac * (used_goods - st.use_ema)
+    wanted, missing = need.copy(), need - used_goods
+    wanted[:, OXIDES] += maker_need_t
+    missing[:, OXIDES] += maker_short_t
+    short_zone = zone_totals(missing, fx.zone) / np.maximum(zone_totals(wanted, fx.zone), 1e-9)
+    reo = fx.reo_content
+    total_need, short = need @ reo, (need - used_goods) @ reo
+    frac = zone_totals(short, fx.zone) / np.maximum(zone_totals(total_need, fx.zone), 1e-9)
+    st.shortage_ema += p.memory_frac * (frac - st.shortage_ema)
+    return Used(consumed_t_by_sector=used @ reo, shortage_t_by_sector=(need_t - used) @ reo,
+                consumed_elements_t=used_goods.sum(axis=0) @ fx.element_content, released_t=released,
+                short_zone=short_zone)

@@ -1,0 +1,185 @@
+"""The clearing rounds of ``sim.market`` compiled with numba: the same arithmetic in the same order.
+
+``sim.market._allocate_numpy`` is the reference; this kernel repeats it operation for operation and sums
+in numpy's order (numpy adds a contiguous row pairwise, eight running sums in blocks of at most 128,
+and a non-contiguous axis one element at a time), so that both give the same tonnes bit for bit
+(``tests/test_market.py`` checks that on random markets). The logit preferences are computed by numpy
+before the call (numba's ``exp`` may differ from numpy's in the last bit).
+
+The module is imported on the first clearing, not with the model: numba costs about 0.3 s to import.
+The compiled code is cached on disk (``cache=True``), so only the first process on a machine compiles.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+from numba import njit
+
+EPS_T = 1e-9
+BLOCK = 128                  # numpy's pairwise-summation block
+
+
+@njit(cache=True, inline="always")
+def _block_sum(a, lo, n):
+    """numpy's pairwise sum of ``a[lo:lo + n]`` for n <= 128 (eight running sums)."""
+    if n < 8:
+        res = 0.0
+        for i in range(lo, lo + n):
+            res += a[i]
+        return res
+    r0, r1, r2, r3 = a[lo], a[lo + 1], a[lo + 2], a[lo + 3]
+    r4, r5, r6, r7 = a[lo + 4], a[lo + 5], a[lo + 6], a[lo + 7]
+    i = 8
+    stop = n - n % 8
+    while i < stop:
+        j = lo + i
+        r0 += a[j]
+        r1 += a[j + 1]
+        r2 += a[j + 2]
+        r3 += a[j + 3]
+        r4 += a[j + 4]
+        r5 += a[j + 5]
+        r6 += a[j + 6]
+        r7 += a[j + 7]
+        i += 8
+    res = ((r0 + r1) + (r2 + r3)) + ((r4 + r5) + (r6 + r7))
+    while i < n:
+        res += a[lo + i]
+        i += 1
+    return res
+
+
+@njit(cache=True)
+def new_stack():
+    """Scratch space for :func:`pairwise_sum` (pending ranges and partial sums), allocated once."""
+    return np.empty((3, 128), np.int64), np.empty(128, np.float64)
+
+
+@njit(cache=True)
+def pairwise_sum(a, stack):
+    """``a.sum()`` of a contiguous 1-d float array exactly as numpy computes it (no recursion).
+
+    numpy halves the range (the first half a multiple of 8) until blocks are <= 128 and adds the halves
+    back up; ``stack`` (from :func:`new_stack`) holds the pending ranges and the partial sums.
+    """
+    n = a.shape[0]
+    if n <= BLOCK:
+        return _block_sum(a, 0, n)
+    todo, partial = stack
+    todo[0, 0], todo[1, 0], todo[2, 0] = 0, n, 0         # (start, length, 1 = add the two last partials)
+    top, held = 1, 0
+    while top > 0:
+        top -= 1
+        lo, m, join = todo[0, top], todo[1, top], todo[2, top]
+        if join:
+            held -= 1
+            partial[held - 1] = partial[held - 1] + partial[held]
+        elif m <= BLOCK:
+            partial[held] = _block_sum(a, lo, m)
+            held += 1
+        else:
+            half = m // 2
+            half -= half % 8
+            todo[0, top], todo[1, top], todo[2, top] = lo, m, 1
+            todo[0, top + 1], todo[1, top + 1], todo[2, top + 1] = lo + half, m - half, 0
+            todo[0, top + 2], todo[1, top + 2], todo[2, top + 2] = lo, half, 0
+            top += 3
+    return partial[0]
+
+
+@njit(cache=True)
+def _sum_sellers(x, g, out, column, stack):
+    """numpy's ``x.sum(axis=1)[g]`` for x (G, S, B) into ``out`` (B,): seller by seller in order, or
+    pairwise when B == 1 (the axis is then contiguous)."""
+    n_s, n_b = x.shape[1], x.shape[2]
+    if n_b == 1:
+        for k in range(n_s):
+            column[k] = x[g, k, 0]
+        out[0] = pairwise_sum(column[:n_s], stack)
+        return
+    for b in range(n_b):
+        out[b] = x[g, 0, b]
+    for k in range(1, n_s):
+        for b in range(n_b):
+            out[b] += x[g, k, b]
+
+
+@njit(cache=True)
+def _foreign_sum(order, g, k, foreign, row, stack):
+    """numpy's ``np.where(foreign, order, 0.0).sum(axis=2)[g, k]``: a seller's export orders."""
+    for b in range(order.shape[2]):
+        row[b] = order[g, k, b] if foreign[k, b] else 0.0
+    return pairwise_sum(row, stack)
+
+
+@njit(cache=True)
+def allocate(supply, demand, preference, cap, quota, foreign, rounds, export_first, use_first, capped,
+             quota_set, settled):
+    """The rounds of ``sim.market._rounds_numpy`` given its preferences; returns the flows (G, S, B)."""
+    n_g, n_s, n_b = preference.shape
+    flows = np.zeros((n_g, n_s, n_b))
+    order = np.empty((n_g, n_s, n_b))
+    s, d = supply.copy(), demand.copy()
+    cap, quota = cap.copy(), quota.copy()
+    row, total = np.empty(n_b), np.empty(n_b)
+    column = np.empty(n_s)
+    stack = new_stack()
+    for _ in range(rounds):
+        for g in range(n_g):
+            # weights, and each buyer's open order spread over the sellers in proportion
+            for k in range(n_s):
+                offered = s[g, k] > EPS_T
+                for b in range(n_b):
+                    is_open = offered
+                    if capped:
+                        is_open = is_open and cap[g, k, b] > EPS_T
+                    if quota_set:
+                        is_open = is_open and (not foreign[k, b] or quota[g, k] > EPS_T)
+                    order[g, k, b] = s[g, k] * preference[g, k, b] if is_open else 0.0
+            _sum_sellers(order, g, total, column, stack)
+            for k in range(n_s):
+                for b in range(n_b):
+                    o = (order[g, k, b] / total[b] if total[b] > 0 else 0.0) * d[g, b]
+                    if capped:
+                        o = min(o, cap[g, k, b])
+                    order[g, k, b] = o
+            if quota_set:
+                for k in range(n_s):
+                    out = _foreign_sum(order, g, k, foreign, row, stack)
+                    if out > quota[g, k] + EPS_T:
+                        q_scale = quota[g, k] / out
+                        for b in range(n_b):
+                            if foreign[k, b]:
+                                order[g, k, b] = order[g, k, b] * q_scale
+            # cut to each seller's supply (export orders first where flagged)
+            for k in range(n_s):
+                sold = pairwise_sum(order[g, k], stack)
+                scale = s[g, k] / sold if sold > s[g, k] else 1.0
+                export_scale, home_scale = scale, scale
+                if use_first:
+                    exports = _foreign_sum(order, g, k, foreign, row, stack)
+                    home = sold - exports
+                    if export_first[g, k]:
+                        export_scale = s[g, k] / exports if exports > s[g, k] else 1.0
+                        left = max(s[g, k] - exports * export_scale, 0.0)
+                        home_scale = left / home if home > left else 1.0
+                for b in range(n_b):
+                    order[g, k, b] = order[g, k, b] * (export_scale if foreign[k, b] else home_scale)
+            # deliver, and what is left of supply, demand, caps and quotas
+            for k in range(n_s):
+                for b in range(n_b):
+                    flows[g, k, b] += order[g, k, b]
+                s[g, k] = max(s[g, k] - pairwise_sum(order[g, k], stack), 0.0)
+            _sum_sellers(order, g, total, column, stack)
+            for b in range(n_b):
+                d[g, b] = max(d[g, b] - total[b], 0.0)
+            if capped:
+                for k in range(n_s):
+                    for b in range(n_b):
+                        cap[g, k, b] = max(cap[g, k, b] - order[g, k, b], 0.0)
+            if quota_set:
+                for k in range(n_s):
+                    quota[g, k] = max(quota[g, k] - _foreign_sum(order, g, k, foreign, row, stack), 0.0)
+        if pairwise_sum(d.ravel(), stack) <= settled or pairwise_sum(order.ravel(), stack) <= settled:
+            break
+    return flows

@@ -1,0 +1,125 @@
+"""Market dynamics an analyst can trust (issue 13): calm without shocks, bounded under shocks, zones that
+respond to the physics of a control.
+
+Every check runs the real model; seeds 1-10 where the outcome is random.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from sim import pricing
+from sim.chain.backstop import backstop_usd_per_kg
+from sim.chain.prices import zone_use_t
+from sim.chain.state import CHINA_ZONE, OUTSIDE_ZONE
+from sim.goods import ELEMENTS, GOODS, OXIDES, element_index
+from sim.model import RareEarthModel
+from sim.scenarios import list_scenarios
+
+CALM_SEEDS = range(1, 11)
+PRICES = [f"price_{e}_usd_per_kg" for e in ELEMENTS]
+
+
+# ----------------------------------------------------------------------------- the price curve
+@settings(max_examples=200, deadline=None)
+@given(x=st.floats(0.0, 50.0), long_run=st.floats(0.1, 1000.0), times=st.floats(1.01, 200.0),
+       k=st.floats(0.5, 6.0))
+def test_storage_price_lies_between_zero_and_the_backstop_and_falls_with_availability(x, long_run, times, k):
+    backstop = long_run * times
+    p = pricing.storage_price_usd_per_kg(np.array([x, x * 1.1 + 0.01]), long_run, backstop, k)
+    assert 0.0 < p[0] <= backstop and p[1] <= p[0]
+
+
+def test_storage_price_is_the_long_run_price_at_normal_availability_and_the_backstop_at_none():
+    p = pricing.storage_price_usd_per_kg(np.array([1.0, 0.0, 0.5]), 50.0, 330.0, 3.0)
+    assert p[0] == pytest.approx(50.0) and p[1] == pytest.approx(330.0)
+    assert 50.0 < p[2] < 330.0
+
+
+def test_pooled_substitutes_move_together():
+    avail = np.array([[1.0, 0.2, 1.0]])
+    pooled = pricing.pool_substitutes(avail, np.ones((1, 3)), [0, 1], 0.9)
+    assert abs(pooled[0, 0] - pooled[0, 1]) == pytest.approx(0.1 * 0.8)
+    assert pooled[0, 2] == 1.0
+
+
+# ----------------------------------------------------------------------------- calm baseline
+@pytest.fixture(scope="module")
+def calm():
+    """The no-shock baseline 2024-2050, seeds 1-10."""
+    frames = []
+    for seed in CALM_SEEDS:
+        m = RareEarthModel("baseline", seed=seed, keep_flows=False)
+        m.run()
+        frames.append(m.datacollector.get_model_vars_dataframe().set_index("date"))
+    return frames
+
+
+@pytest.mark.slow
+def test_calm_baseline_yearly_prices_stay_within_a_third_and_three_times_2024(calm):
+    for df in calm:
+        yearly = df.groupby(df.index.str[:4])[PRICES].mean()
+        rel = yearly / yearly.loc["2024"]
+        assert rel.to_numpy().max() <= 3.0 and rel.to_numpy().min() >= 1 / 3, rel.agg(["min", "max"]).T
+
+
+@pytest.mark.slow
+def test_calm_baseline_has_no_bubble_the_largest_12_month_rise_is_under_1_8(calm):
+    rises = [(df[PRICES].to_numpy()[12:] / df[PRICES].to_numpy()[:-12]).max() for df in calm]
+    assert np.median(rises) < 1.8, rises
+
+
+@pytest.mark.slow
+def test_calm_baseline_nd_and_pr_trade_together(calm):
+    for df in calm:
+        ratio = df["price_Nd_usd_per_kg"] / df["price_Pr_usd_per_kg"]
+        assert 0.8 <= ratio.min() and ratio.max() <= 1.25
+
+
+def test_2024_prices_still_match_the_world_table(run):
+    from sim.scenarios import load_scenario
+    from sim.world import load_world
+    w = load_world(load_scenario("baseline").world_dir)
+    y2024 = run(until="2024-12")
+    for k, g in enumerate(GOODS):
+        assert y2024[f"price_{g}_usd_per_kg"].mean() == pytest.approx(w.price_usd_per_kg[k], rel=0.35), g
+
+
+# ----------------------------------------------------------------------------- every scenario
+@pytest.mark.slow
+@pytest.mark.parametrize("name", [name for name, _ in list_scenarios()])
+def test_every_scenario_stays_below_the_backstop_balances_mass_and_bounds_speculation(name):
+    m = RareEarthModel(name, seed=1, keep_flows=False)
+    backstop = backstop_usd_per_kg()
+    while m.running:
+        m.step()
+        st, month = m.state, m.last_month
+        assert np.isfinite(st.price).all() and (st.price <= backstop[None] * (1 + 1e-12)).all(), m.current_month()
+        scale = max(m.total_stocks_by_element().max(), 1.0)
+        assert np.abs(month.mass_balance_error_t).max() <= 1e-9 * scale, m.current_month()
+        world_use = zone_use_t(m.structure, month.need_t, month.maker_need_t).sum(axis=0)[OXIDES]
+        assert (st.spec_t.sum(axis=0) <= 3.0 * world_use + 1e-6).all(), m.current_month()
+    row = m.recorder.last
+    assert all(np.isfinite(v) for k, v in row.items() if k != "date")
+
+
+# ----------------------------------------------------------------------------- zones
+BAN = {"type": "export_ban", "nation": "CHN", "at": "2026-01", "until": "2028-01", "elements": ["Dy", "Tb"],
+       "to_bloc": ["us_allied"]}
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("seed", [1, 2, 3])
+def test_an_export_ban_raises_prices_abroad_within_three_months_and_never_at_home(run, seed):
+    base = run("baseline", seed=seed, until="2027-12")
+    ban = run("baseline", seed=seed, until="2027-12", events=[BAN])
+    window = (ban.index >= "2026-01") & (ban.index <= "2027-12")
+    for el in ("Dy", "Tb"):
+        inside = ban.loc[window, f"price_{el}_china_usd_per_kg"] / base.loc[window, f"price_{el}_china_usd_per_kg"]
+        assert inside.max() <= 1.02, (el, inside.max())
+        first = ban.loc["2026-01":"2026-03", f"price_{el}_usd_per_kg"] / base.loc["2026-01":"2026-03",
+                                                                                   f"price_{el}_usd_per_kg"]
+        assert first.max() > 1.2, (el, first.tolist())

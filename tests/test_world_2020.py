@@ -1,0 +1,83 @@
+"""The 2020 world and the 2020-2023 replay: the tables say what their sources say, the base year is
+in balance, and the replay's events reach the model (China's output follows its quotas, Myanmar's
+stops when the border closes)."""
+
+from __future__ import annotations
+
+import re
+
+import numpy as np
+import pytest
+
+from sim.model import RareEarthModel
+from sim.scenarios import load_scenario, scenario_from_dict
+from sim.world import CONFIG_DIR, DepositRow, load_world, read_table
+
+WORLD_2020 = CONFIG_DIR / "world_2020"
+
+
+def test_mines_outside_china_produce_what_their_cited_usgs_row_says():
+    """Each operating row that quotes a USGS 2020 tonnage holds exactly that tonnage."""
+    rows = read_table(WORLD_2020 / "deposits.csv", DepositRow, "deposit")
+    quoted = []
+    for r in rows:
+        m = re.search(r"2020 mine production ([\d,]+) t", r.source)
+        if r.status == "operating" and r.iso3 != "CHN" and m:
+            quoted.append(r.deposit)
+            assert r.capacity_t_per_yr == float(m.group(1).replace(",", "")), r.deposit
+    assert len(quoted) >= 9                    # USA, MMR, AUS, MDG, IND, RUS, THA, BRA, VNM
+
+
+def _calm_2020(months: int) -> RareEarthModel:
+    """The 2020 world under its 2020 quota with no event, no demand growth and no noise."""
+    spec = load_scenario("demand_boom_2021").to_dict()
+    params = dict(spec["parameters"])
+    params.update(demand_growth_scale=0.0, demand_noise_sd_frac=0.0)
+    calm = scenario_from_dict({"name": "calm_2020", "description": "2020 world, no events",
+                               "world": "world_2020", "start": "2020-01", "end": "2022-12",
+                               "parameters": params})
+    model = RareEarthModel(calm, seed=1)
+    model.run_for(months)
+    return model
+
+
+@pytest.mark.xfail(strict=True, reason=(
+    "since the market-dynamics redesign (issue 13) the 2020 world without its events cycles within a year "
+    "(separators run harder as Nd rises, then flood: Nd inside China 2.2x then 0.3x): the 2020 world's "
+    "mining/separation balance and the separators' utilisation response need revisiting (docs/backtest.md)"))
+def test_the_2020_base_year_is_in_balance():
+    model = _calm_2020(12)
+    df = model.datacollector.get_model_vars_dataframe()
+    assert df["shortage_frac"].max() < 0.01
+    world = load_world(WORLD_2020)
+    for iso in ("MMR", "AUS", "USA", "MDG"):   # the miners that sell abroad keep producing
+        capacity = world.deposit_capacity_t_per_yr[
+            (world.deposit_nation == world.nation_index(iso))
+            & np.array([s == "operating" for s in world.deposit_status])].sum()
+        assert df[f"mine_output_{iso}_t"].iloc[0] * 12 == pytest.approx(capacity, rel=0.05), iso
+    for g in ("Nd", "Pr", "Dy", "Tb", "Ce"):
+        ratio = df[f"price_{g}_china_usd_per_kg"] / df[f"price_{g}_china_usd_per_kg"].iloc[0]
+        assert 0.7 < ratio.min() and ratio.max() < 1.4, g
+
+
+@pytest.fixture(scope="module")
+def replay():
+    model = RareEarthModel("demand_boom_2021", seed=1)
+    model.run()
+    return model.datacollector.get_model_vars_dataframe()
+
+
+def test_the_replay_runs_from_2020_to_2023(replay):
+    assert len(replay) == 48
+    assert np.isfinite(replay.filter(like="price_").to_numpy()).all()
+
+
+def test_china_mines_follow_the_quotas_up(replay):
+    china = replay["mine_output_CHN_t"].to_numpy() * 12
+    first, last = china[:12].mean(), china[36:].mean()
+    assert last / first > 1.5                  # the quota went from 140 kt (2020) to 255 kt (2023)
+
+
+def test_myanmar_output_stops_while_the_border_is_closed(replay):
+    mmr = replay["mine_output_MMR_t"].to_numpy()
+    assert mmr[19:22].mean() < 0.2 * mmr[:12].mean()     # Aug-Oct 2021 against 2020
