@@ -86,7 +86,7 @@ def test_the_core_install_is_small_and_mesa_is_pinned_to_3_5():
     assert names == {"mesa", "numpy", "pandas", "pyarrow", "pydantic", "matplotlib", "typer", "tqdm"}
     mesa = next(r for r in core if r.name == "mesa")
     assert str(mesa.specifier) == "~=3.5" and mesa.extras == {"network"}
-    assert set(project["optional-dependencies"]) == {"ui", "sweeps", "cluster", "dev"}
+    assert set(project["optional-dependencies"]) == {"ui", "sweeps", "cluster", "fast", "dev"}
     for heavy in ("solara", "distributed", "dask-jobqueue", "bokeh", "salib", "pytest"):
         assert heavy not in names
 
