@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Set up .venv (Python 3.12+) with reesim and its test extras pinned by requirements.lock, then the
+# Set up .venv (Python 3.12+) with reesim and all its extras (ui, sweeps, cluster, dev) pinned by requirements.lock, then the
 # offline Solara assets. Idempotent: pip runs only when pyproject.toml, requirements.lock or the set
 # of top-level packages changed since the last install. Override the interpreter with PYTHON=...
 set -euo pipefail
@@ -42,10 +42,10 @@ fi
 
 # also re-install when a top-level folder first gets Python code: the editable install maps only
 # the packages that existed when it ran
-hash=$({ cat pyproject.toml requirements.lock; printf '%s\n' */*.py | cut -d/ -f1 | sort -u; } | sha256sum | cut -d' ' -f1)
+hash=$({ cat pyproject.toml setup.py requirements.lock; printf '%s\n' */*.py | cut -d/ -f1 | sort -u; } | sha256sum | cut -d' ' -f1)
 if [ "$(cat "$stamp" 2>/dev/null)" != "$hash" ]; then
   echo "bootstrap: installing reesim and its dependencies into $venv ($("$venv/bin/python" -V))"
-  "$venv/bin/python" -m pip install -q --disable-pip-version-check -c requirements.lock -e '.[test]'
+  "$venv/bin/python" -m pip install -q --disable-pip-version-check -c requirements.lock -e '.[dev]'
   echo "$hash" > "$stamp"
 else
   echo "bootstrap: $venv is up to date ($("$venv/bin/python" -V))"

@@ -19,18 +19,21 @@ app = typer.Typer(add_completion=False, no_args_is_help=True,
 SUMMARY_ELEMENTS = ("Nd", "Pr", "Dy", "Tb", "Ce", "La")
 
 
-def simulate(scenario: str, seed: int, until: str | None, progress: bool = True, **params):
-    """Build and run one model with a progress bar; returns the model."""
+def simulate(scenario: str, seed: int, until: str | None, progress: bool = True, on_step=None,
+             keep_flows: bool = True, **params):
+    """Build and run one model with a progress bar (``on_step(model)`` after each month); returns the model."""
     from tqdm import tqdm
 
     from sim.model import RareEarthModel
 
-    model = RareEarthModel(scenario, seed=seed, until=until, **params)
+    model = RareEarthModel(scenario, seed=seed, until=until, keep_flows=keep_flows, **params)
     months = model.end_month - model.start_month + 1
     with tqdm(total=months, desc=f"{model.spec.name} seed {seed}", unit="month",
               disable=not progress, file=sys.stderr) as bar:
         while model.running:
             model.step()
+            if on_step is not None:
+                on_step(model)
             bar.update(1)
             bar.set_postfix_str(model.current_month(), refresh=False)
     return model
@@ -126,14 +129,28 @@ def run(scenario: str = typer.Option("baseline", help="Scenario name in configs/
         out: Path = typer.Option(Path("out/run"), help="Output directory."),
         set_: list[str] = typer.Option([], "--set", help="Parameter override NAME=VALUE (repeatable)."),
         ) -> None:
-    """Run one scenario; write timeseries.parquet/.csv, config.json and PNG plots into OUT."""
+    """Run one scenario; write into OUT the monthly series (timeseries.parquet/.csv), the bilateral
+    trade flows (flows.parquet: month, exporter, importer, good, t), the yearly agent table
+    (agents.parquet/.csv), config.json, reesim.log and PNG plots."""
     from sim import outputs, plots
     from sim.parameters import parse_overrides
-    model = simulate(scenario, seed, until, **parse_overrides(list(set_)))
-    df = model.datacollector.get_model_vars_dataframe()
-    written = outputs.write_table(df, out, "timeseries")
-    written.append(outputs.write_json(out / "config.json", outputs.resolved_config(model)))
-    written += outputs.write_figures(plots.run_figures(df, model.world.nations, model.spec.name), out)
+    from sim.run_tables import FlowLog, agent_table
+    flows: FlowLog | None = None
+
+    def record_flows(model) -> None:
+        nonlocal flows
+        flows = flows or FlowLog(model.world.nations)
+        flows.record(model)
+    model = simulate(scenario, seed, until, on_step=record_flows, keep_flows=False, **parse_overrides(list(set_)))
+    with outputs.log_file(out):
+        outputs.log.info("run %s seed %s until %s", model.spec.name, seed, model.current_month())
+        df = model.datacollector.get_model_vars_dataframe()
+        written = outputs.write_table(df, out, "timeseries")
+        written += outputs.write_table(flows.frame(), out, "flows", csv=False)
+        written += outputs.write_table(agent_table(model), out, "agents")
+        written.append(outputs.write_config(out, **outputs.model_config(model)))
+        written += outputs.write_figures(plots.run_figures(df, model.world.nations, model.spec.name), out)
+        outputs.log.info("wrote %s", ", ".join(p.name for p in written))
     typer.echo(summary_table(df).to_string(float_format=lambda v: f"{v:,.3g}"))
     typer.echo("\nwrote: " + ", ".join(str(p) for p in written))
 
@@ -167,7 +184,7 @@ def _register_optional(module: str, names: tuple[str, ...]) -> None:
 _register_optional("sim.compare", ("compare",))
 _register_optional("sim.ui_command", ("ui",))
 _register_optional("sim.sweep_command", ("sweep", "sensitivity"))
-_register_optional("sim.validate", ("validate", "calibrate"))
+_register_optional("sim.validate_command", ("validate", "calibrate"))
 
 
 if __name__ == "__main__":

@@ -2,13 +2,15 @@
 
 Every scenario runs with the same seed (common random numbers), so the
 differences in the table come from the policies rather than from the draw.
-The summary measures are pure functions of the monthly frames
-(:func:`compare_table`, :func:`compare_figures`); only :mod:`sim.outputs`
-writes files.
+The runs go through the sweep engine (:func:`sim.engine.execute`: in this
+process, on local Dask workers or a scheduler). The summary measures are pure
+functions of the monthly frames (:func:`compare_table`, :func:`compare_figures`);
+only :mod:`sim.outputs` writes files.
 """
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
@@ -17,7 +19,10 @@ import typer
 from matplotlib.figure import Figure
 
 from sim.calendar import add_months, is_month
+from sim.engine import Cluster, RunOutput, execute
 from sim.errors import ConfigError
+from sim.sweep_command import INTERRUPTED_EXIT, SCHEDULER, cluster_of, fail
+from sim.sweep_spec import RunPlan
 from sim.world import GOODS
 
 TABLE_YEARS = (2030, 2040)
@@ -182,13 +187,27 @@ def _first_event(spec) -> str | None:
     return min(months) if months else None
 
 
-def run_compare(names: list[str], seed: int = 1, until: str | None = None, progress: bool = True,
-                **params):
-    """Run every scenario with the same seed; returns (table, frames, models).
+@dataclass(frozen=True)
+class ScenarioRun:
+    """One scenario as a sweep-engine run function: ``params["scenario"]`` run to ``until`` (picklable).
 
-    All scenario files are validated before the first run starts.
+    Returns the monthly frame as its series and the run's resolved configuration as its one metric.
     """
-    from sim.cli import simulate
+
+    until: str | None
+    overrides: tuple = ()
+
+    def __call__(self, params: dict, seed: int) -> RunOutput:
+        from sim import outputs
+        from sim.model import RareEarthModel
+        model = RareEarthModel(params["scenario"], seed=seed, until=self.until, keep_flows=False,
+                               **dict(self.overrides))
+        model.run()
+        return RunOutput({"config": outputs.model_config(model)}, model.datacollector.get_model_vars_dataframe())
+
+
+def check_inputs(names: list[str], until: str | None) -> list:
+    """The scenarios' specs, once every file and the month are valid (ConfigError otherwise)."""
     from sim.scenarios import load_scenario
 
     specs = [load_scenario(n) for n in names]
@@ -197,13 +216,37 @@ def run_compare(names: list[str], seed: int = 1, until: str | None = None, progr
         raise ConfigError("<command line>", "scenarios", f"a scenario is named twice: {labels}")
     if until is not None and not is_month(until):
         raise ConfigError("<command line>", "--until", f"'{until}' is not a month YYYY-MM")
-    frames, models = {}, {}
-    for name, spec in zip(names, specs):
-        model = simulate(name, seed, until, progress=progress, **params)
-        frames[spec.name] = model.datacollector.get_model_vars_dataframe()
-        models[spec.name] = model
+    return specs
+
+
+def run_compare(names: list[str], seed: int = 1, until: str | None = None, cluster: Cluster = Cluster(workers=0),
+                **params):
+    """Run every scenario with the same seed; returns (table, frames, configs by scenario name).
+
+    All scenario files are validated before the first run starts; a failed run raises RuntimeError.
+    """
+    specs = check_inputs(names, until)
+    labels = [s.name for s in specs]
+    plans = [RunPlan(f"{k}-{label}", k, 0, seed, {"scenario": str(name)})
+             for k, (name, label) in enumerate(zip(names, labels))]
+    records, series = {}, []
+
+    def sink(batch: list[dict], frames: pd.DataFrame | None) -> None:
+        records.update({r["point"]: r for r in batch})
+        if frames is not None:
+            series.append(frames)
+    ran = execute(ScenarioRun(until, tuple(sorted(params.items()))), plans, sink, cluster=cluster)
+    if ran.interrupted:
+        raise KeyboardInterrupt
+    failed = [f"{labels[k]}: {r['error']}" for k, r in sorted(records.items()) if r["status"] != "ok"]
+    if failed:
+        raise RuntimeError("; ".join(failed))
+    stacked = pd.concat(series, ignore_index=True)
+    frames = {label: stacked[stacked["point"] == k].drop(columns=["run_key", "point", "replicate", "seed"])
+              .reset_index(drop=True) for k, label in enumerate(labels)}
+    configs = {label: records[k]["metrics"]["config"] for k, label in enumerate(labels)}
     firsts = {s.name: _first_event(s) for s in specs}
-    return compare_table(frames, firsts), frames, models
+    return compare_table(frames, firsts), frames, configs
 
 
 def format_table(table: pd.DataFrame) -> str:
@@ -222,24 +265,35 @@ def compare(scenarios: list[str] = typer.Argument(..., help="Two or more scenari
             seed: int = typer.Option(1, help="Random seed, the same for every scenario."),
             until: str = typer.Option(None, help="Last month to simulate, YYYY-MM."),
             out: Path = typer.Option(Path("out/compare"), help="Output directory."),
+            workers: int = typer.Option(2, "--workers", "-w", min=0,
+                                        help="Local Dask worker processes (0: run in this process)."),
+            scheduler: str = SCHEDULER,
             ) -> None:
-    """Run scenarios with the same seed; write compare.csv/.parquet, config.json and PNG plots into OUT."""
+    """Run scenarios with the same seed; write compare.csv/.parquet, config.json, reesim.log and PNG plots
+    into OUT."""
     from sim import outputs
 
     if len(scenarios) < 2:
-        typer.secho("error: compare needs at least two scenarios", fg=typer.colors.RED, err=True)
-        raise typer.Exit(2)
+        fail("compare needs at least two scenarios")
+    where = cluster_of(min(workers, len(scenarios)), scheduler, "local", 1, [], dashboard=False)
     try:
-        table, frames, models = run_compare(list(scenarios), seed, until)
+        check_inputs(list(scenarios), until)
     except ConfigError as err:
-        typer.secho(f"error: {err}", fg=typer.colors.RED, err=True)
-        raise typer.Exit(2)
-    written = outputs.write_table(table, out, "compare")
-    long = pd.concat([df.assign(scenario=name) for name, df in frames.items()], ignore_index=True)
-    written += outputs.write_table(long, out, "compare_timeseries", csv=False)
-    written.append(outputs.write_json(out / "config.json", {
-        "command": "compare", "seed": seed, "until": until, "reference": table["scenario"].iloc[0],
-        "runs": {name: outputs.resolved_config(m) for name, m in models.items()}}))
-    written += outputs.write_figures(compare_figures(frames, seed), out)
+        fail(str(err))
+    with outputs.log_file(out):
+        outputs.log.info("compare %s, seed %s, until %s, on %s", list(scenarios), seed, until, where.describe())
+        try:
+            table, frames, configs = run_compare(list(scenarios), seed, until, cluster=where)
+        except RuntimeError as err:
+            fail(f"a run failed: {err}")
+        except KeyboardInterrupt:
+            typer.secho("interrupted: compare stopped; nothing was written", fg=typer.colors.YELLOW, err=True)
+            raise typer.Exit(INTERRUPTED_EXIT)
+        written = outputs.write_table(table, out, "compare")
+        long = pd.concat([df.assign(scenario=name) for name, df in frames.items()], ignore_index=True)
+        written += outputs.write_table(long, out, "compare_timeseries", csv=False)
+        written.append(outputs.write_config(out, command="compare", seed=seed, until=until,
+                                            reference=table["scenario"].iloc[0], runs=configs))
+        written += outputs.write_figures(compare_figures(frames, seed), out)
     typer.echo(format_table(table))
     typer.echo("\nwrote: " + ", ".join(str(p) for p in written))

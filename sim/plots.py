@@ -1,4 +1,6 @@
-"""Plots of model series as matplotlib Figures (no pyplot: safe in threads and servers)."""
+"""Plots of model series as matplotlib Figures (no pyplot: safe in threads and servers).
+
+Axis units come from :func:`sim.outputs.unit_of`, the one table of units."""
 
 from __future__ import annotations
 
@@ -7,6 +9,7 @@ import pandas as pd
 from matplotlib.dates import YearLocator
 from matplotlib.figure import Figure
 
+from sim.outputs import unit_of
 from sim.world import ELEMENTS, SECTORS
 
 STAGES = ("mining", "separation", "magnets")
@@ -38,7 +41,7 @@ def prices_figure(df: pd.DataFrame, title: str = "Oxide prices") -> Figure:
         ax.plot(t, df[f"price_{el}_china_usd_per_kg"], color=c, lw=0.9, ls="--")
     ax.set_yscale("log")
     ax.legend(ncol=5, fontsize=8, title="solid: outside China (FOB); dashed: inside China", title_fontsize=8)
-    return _finish(fig, ax, title, "USD/kg oxide (log)")
+    return _finish(fig, ax, title, f"oxide price ({unit_of('price_Nd_usd_per_kg')}, log scale)")
 
 
 def china_share_figure(df: pd.DataFrame, title: str = "China's share of world output") -> Figure:
@@ -49,7 +52,7 @@ def china_share_figure(df: pd.DataFrame, title: str = "China's share of world ou
         ax.plot(t, df[f"china_share_{stage}"], label=stage)
     ax.set_ylim(0, 1.02)
     ax.legend()
-    return _finish(fig, ax, title, "share (0-1)")
+    return _finish(fig, ax, title, f"share of world output ({unit_of('china_share_mining')})")
 
 
 def shortages_figure(df: pd.DataFrame, title: str = "Unmet demand by sector") -> Figure:
@@ -59,7 +62,7 @@ def shortages_figure(df: pd.DataFrame, title: str = "Unmet demand by sector") ->
     data = [df[f"shortage_{s}_t"].to_numpy() for s in SECTORS]
     ax.stackplot(t, data, labels=SECTORS)
     ax.legend(ncol=2, fontsize=7, loc="upper left")
-    return _finish(fig, ax, title, "t REO per month")
+    return _finish(fig, ax, title, f"unmet demand ({unit_of('shortage_t')} REO per month)")
 
 
 def mine_output_figure(df: pd.DataFrame, nations: tuple[str, ...], top: int = 8,
@@ -76,7 +79,7 @@ def mine_output_figure(df: pd.DataFrame, nations: tuple[str, ...], top: int = 8,
     ax.plot(t, df[[c for c in cols if c not in keep]].sum(axis=1), color="grey", label="other")
     ax.set_yscale("symlog", linthresh=100)
     ax.legend(ncol=3, fontsize=8)
-    return _finish(fig, ax, title, "t REO per month")
+    return _finish(fig, ax, title, f"mine output ({unit_of('mine_output_CHN_t')} REO per month, symlog)")
 
 
 def run_figures(df: pd.DataFrame, nations: tuple[str, ...], label: str = "") -> dict[str, Figure]:

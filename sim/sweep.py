@@ -1,32 +1,27 @@
-"""Batch parameter sweeps: run functions, the Dask engine, the results store and sweep figures.
-
-Three layers, each usable alone:
+"""Batch parameter sweeps: run functions, the sweep runner, the results store and sweep figures.
 
 * **A run as a function.** :func:`run_one` (the simulator) and any picklable
   ``fn(params, seed) -> {output: value}`` (e.g. :func:`sim.sensitivity.ishigami`)
   are what workers call; :class:`SimulatorRun` binds a spec's scenario, window,
   events and metrics to :func:`run_one`.
-* **The engine.** :func:`run_sweep` plans the runs of a spec, skips those already
-  on disk, sends batches of runs to Dask workers (a ``LocalCluster`` by default,
-  any scheduler address to scale out; ``workers=0`` runs in this process), keeps
-  a bounded number of batches in flight and writes each batch as it finishes.
-  A run that raises is recorded with its error; the sweep goes on.
-* **The store.** :class:`ResultStore` is the only code here that touches the
-  disk: ``runs/`` (one Parquet row per run), ``series/`` (monthly series, one
-  file per finished batch) and ``spec.json`` beside them. Every file is written
-  as a dot-file and renamed into place, so a sweep killed at any moment leaves
-  only whole files, and ``resume`` recomputes nothing that was written.
+* **The runner.** :func:`run_sweep` plans the runs of a spec, skips those already
+  on disk and hands the rest to :func:`sim.engine.execute` (this process, a local
+  Dask cluster, a scheduler or SLURM), which gives back each finished batch.
+  A run that raises is recorded with its error; the sweep goes on. Ctrl-C keeps
+  every finished run; ``resume`` continues.
+* **The store.** :class:`ResultStore` holds ``runs/`` (one Parquet row per run),
+  ``series/`` (monthly series, one file per finished batch), ``spec.json``,
+  ``config.json`` and ``reesim.log``; every file goes through :mod:`sim.outputs`
+  (a dot-file renamed into place), so a sweep killed at any moment leaves only
+  whole files, and ``resume`` recomputes nothing that was written.
 """
 
 from __future__ import annotations
 
 import json
-import itertools
 import math
-import os
 import sys
 import time
-import traceback
 import uuid
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
@@ -38,8 +33,9 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-from sim import sweep_results
-from sim.sweep_spec import (DEFAULT_METRICS, Metric, RunPlan, SweepSpec, event_list,
+from sim import outputs, sweep_results
+from sim.engine import Cluster, RunOutput, execute, run_batch  # noqa: F401  (run_batch: public here too)
+from sim.sweep_spec import (DEFAULT_METRICS, Metric, SweepSpec, event_list,
                             load_sweep_spec, plan_runs)
 
 RunFunction = Callable[[dict, int], Any]
@@ -53,14 +49,6 @@ class SweepError(RuntimeError):
 
 
 # ---------------------------------------------------------------------- run functions
-@dataclass
-class RunOutput:
-    """What one run returns: summary metrics and, optionally, monthly series (one row a month)."""
-
-    metrics: dict
-    series: pd.DataFrame | None = None
-
-
 def summarise(frame: pd.DataFrame, metrics: Iterable[Metric]) -> dict[str, float]:
     """Summary metrics of one run's monthly frame (``date`` column as ``YYYY-MM``)."""
     out: dict[str, float] = {}
@@ -157,41 +145,6 @@ def run_function(spec: SweepSpec, fn: RunFunction | None = None) -> Callable[[di
     return OutputsRun(TEST_FUNCTIONS[spec.model], spec.metrics)
 
 
-def run_batch(fn: Callable[[dict, int], RunOutput], plans: list[RunPlan]) -> tuple[list[dict], pd.DataFrame | None]:
-    """Run several runs in one task (a worker's unit of work); a run that raises is recorded.
-
-    Returns one record per run (status ``ok`` or ``failed`` with the error) and the
-    kept series of the successful runs, stacked.
-    """
-    records, frames = [], []
-    for plan in plans:
-        t0 = time.perf_counter()
-        rec = {"run_key": plan.key, "point": plan.point, "replicate": plan.replicate,
-               "seed": plan.seed, "params": plan.params}
-        try:
-            out = fn(plan.params, plan.seed)
-            rec.update(metrics=out.metrics, status="ok", error=None)
-            if out.series is not None:
-                s = out.series.copy()
-                for k in ("run_key", "point", "replicate", "seed"):
-                    s.insert(0, k, rec[k])
-                frames.append(s)
-        except Exception as err:  # noqa: BLE001 - a failed run is data, not a crash
-            tb = traceback.extract_tb(err.__traceback__)
-            where = f" at {Path(tb[-1].filename).name}:{tb[-1].lineno}" if tb else ""
-            rec.update(metrics={}, status="failed", error=f"{type(err).__name__}: {err}{where}")
-        rec["duration_s"] = time.perf_counter() - t0
-        rec["finished_unix"] = time.time()
-        records.append(rec)
-    series = pd.concat(frames, ignore_index=True) if frames else None
-    return records, series
-
-
-def _warm_up() -> None:
-    """Import the model once on a worker, before the first task."""
-    import sim.model  # noqa: F401
-
-
 # ---------------------------------------------------------------------- the store
 class ResultStore:
     """A sweep's output folder: ``spec.json``, ``runs/``, ``series/``, tables and figures.
@@ -225,8 +178,10 @@ class ResultStore:
         if self.spec.series:
             self.series_dir.mkdir(parents=True, exist_ok=True)
         self._clean()
-        self._atomic_text(spec_file, json.dumps(
-            {**self.spec.to_dict(), "fingerprint": self.spec.fingerprint()}, indent=2))
+        outputs.write_json(spec_file, {**self.spec.to_dict(), "fingerprint": self.spec.fingerprint()})
+        outputs.write_config(self.root, sweep=self.spec.name, scenario=self.spec.scenario,
+                             seeds=list(self.spec.seeds), spec=self.spec.to_dict(),
+                             parameters=_base_parameters(self.spec))
         return self.done_keys()
 
     def _clean(self) -> None:
@@ -241,53 +196,54 @@ class ResultStore:
                 if not token.startswith("kept") and token not in batches:
                     p.unlink(missing_ok=True)
 
-    def _atomic_text(self, path: Path, text: str) -> None:
-        tmp = path.with_name(f".{path.name}.tmp")
-        tmp.write_text(text)
-        os.replace(tmp, path)
-
-    def _atomic_table(self, table: pa.Table, path: Path) -> None:
-        tmp = path.with_name(f".{path.name}.tmp")
-        pq.write_table(table, tmp)
-        os.replace(tmp, path)
-
     def write_batch(self, records: list[dict], series: pd.DataFrame | None) -> None:
         """Write one finished batch: its series first, then its rows in ``runs/`` (the commit)."""
         token = uuid.uuid4().hex[:16]
         if series is not None and len(series) and self.spec.series:
-            self._atomic_table(pa.Table.from_pandas(series, preserve_index=False),
-                               self.series_dir / f"part-{token}.parquet")
-        self._atomic_table(records_table(records, self.spec, self.schema),
-                           self.runs_dir / f"part-{token}.parquet")
+            outputs.write_arrow(outputs.to_arrow(series), self.series_dir / f"part-{token}.parquet")
+        outputs.write_arrow(records_table(records, self.spec, self.schema), self.runs_dir / f"part-{token}.parquet")
 
     def compact(self) -> None:
-        """Merge the per-batch files into one per folder (safe to kill: readers deduplicate)."""
+        """Merge the per-batch files into one per folder, a file at a time (the driver's memory does not
+        grow with the sweep). One row per run (an ``ok`` row wins over a ``failed`` one), one run's
+        series once. Safe to kill: until the old files go, readers deduplicate."""
         series_parts = sorted(self.series_dir.glob("part-*.parquet")) if self.series_dir.exists() else []
         if len(series_parts) > 1:
-            table = pa.Table.from_pandas(self.read_series(), preserve_index=False)
-            self._atomic_table(table, self.series_dir / f"part-keptall{uuid.uuid4().hex[:8]}.parquet")
+            seen: set[str] = set()
+
+            def new_runs(table: pa.Table) -> pa.Array:
+                keys = table.column("run_key").to_pylist()
+                mask = pa.array([k not in seen for k in keys])
+                seen.update(keys)
+                return mask
+            outputs.merge_parquet(series_parts, self.series_dir / f"part-keptall{uuid.uuid4().hex[:8]}.parquet",
+                                  new_runs)
             for p in series_parts:
                 p.unlink()
         parts = sorted(self.runs_dir.glob("part-*.parquet"))
         if len(parts) > 1:
-            table = pa.Table.from_pandas(self.read_runs(), schema=self.schema, preserve_index=False)
-            self._atomic_table(table, self.runs_dir / f"part-all{uuid.uuid4().hex[:8]}.parquet")
+            ok = {k for p in parts for k, s in zip(*pq.read_table(p, columns=["run_key", "status"])
+                                                  .to_pydict().values()) if s == "ok"}
+            written: set[str] = set()
+
+            def first_best_row(table: pa.Table) -> pa.Array:
+                mask = []
+                for k, s in zip(table.column("run_key").to_pylist(), table.column("status").to_pylist()):
+                    keep = k not in written and (s == "ok" or k not in ok)
+                    written.update([k] if keep else [])
+                    mask.append(keep)
+                return pa.array(mask, pa.bool_())
+            outputs.merge_parquet(parts, self.runs_dir / f"part-all{uuid.uuid4().hex[:8]}.parquet", first_best_row)
             for p in parts:
                 p.unlink()
 
     def write_table(self, frame: pd.DataFrame, name: str) -> Path:
         """A CSV table beside the results."""
-        path = self.root / name
-        self._atomic_text(path, frame.to_csv(index=False))
-        return path
+        return outputs.write_csv(frame, self.root / name)
 
     def write_figure(self, fig, name: str) -> Path:
         """A matplotlib ``Figure`` as PNG beside the results."""
-        path = self.root / name
-        tmp = path.with_name(f".{path.name}.tmp")
-        fig.savefig(tmp, format="png", dpi=110, bbox_inches="tight")
-        os.replace(tmp, path)
-        return path
+        return outputs.write_figure(fig, self.root / name)
 
     # -- reading
     def done_keys(self, include_failed: bool = True) -> set[str]:
@@ -320,10 +276,31 @@ def runs_schema(spec: SweepSpec) -> pa.Schema:
     fields += [pa.field(m.name, pa.float64()) for m in spec.metrics]
     fields += [pa.field("status", pa.string()), pa.field("error", pa.string()),
                pa.field("duration_s", pa.float64()), pa.field("finished_unix", pa.float64())]
-    from sim.outputs import column_units
-    units = column_units([m.column for m in spec.metrics]) if spec.model == "reesim" else {}
-    meta = {"units": json.dumps({m.name: units.get(m.column, "") for m in spec.metrics})}
-    return pa.schema(fields, metadata=meta)
+    units = outputs.column_units([m.column for m in spec.metrics]) if spec.model == "reesim" else {}
+    return pa.schema(fields, metadata=outputs.units_metadata({m.name: units.get(m.column, "")
+                                                             for m in spec.metrics}))
+
+
+#: Seconds a simulated month takes (a 2024-2050 run in about 1.5 s on an idle 2-core machine): only to
+#: size the Dask tasks.
+MONTH_S = 0.005
+
+
+def run_seconds(spec: SweepSpec) -> float | None:
+    """A guess of one run's duration from its number of months (None for the pure-Python test models)."""
+    if spec.model != "reesim":
+        return None
+    from sim.calendar import month_index
+    from sim.scenarios import load_scenario
+    scenario = load_scenario(spec.scenario)
+    months = month_index(spec.until or scenario.end) - month_index(scenario.start) + 1
+    return months * MONTH_S
+
+
+def _base_parameters(spec: SweepSpec) -> dict:
+    """The model parameters every run starts from (the table with the shipped fit), before the
+    sweep's own values: for config.json."""
+    return outputs.parameter_values() if spec.model == "reesim" else {}
 
 
 def records_table(records: list[dict], spec: SweepSpec, schema: pa.Schema) -> pa.Table:
@@ -369,33 +346,7 @@ class SweepResult:
     wall_s: float
     figures: list[Path] = field(default_factory=list)
     startup_s: float = 0.0   # starting the cluster and importing the model on its workers
-
-
-def default_batch_size(n_runs: int, workers: int) -> int:
-    """Runs per task: about eight tasks per worker, at most 16 runs (resume loses at most a batch in flight)."""
-    return max(1, min(16, math.ceil(n_runs / max(1, workers) / 8)))
-
-
-def _chunks(items: list, size: int):
-    for i in range(0, len(items), size):
-        yield items[i:i + size]
-
-
-def _point_batches(plans: list, size: int):
-    """Batches of about ``size`` runs that keep every seed of a design point together.
-
-    Runs of one point share the model's cached spin-up, so splitting a point across workers
-    would make each of them spin the same world up again.
-    """
-    batch: list = []
-    for _, group in itertools.groupby(sorted(plans, key=lambda p: (p.point, p.replicate)),
-                                      key=lambda p: p.point):
-        batch.extend(group)
-        if len(batch) >= size:
-            yield batch
-            batch = []
-    if batch:
-        yield batch
+    interrupted: bool = False  # stopped by Ctrl-C: resume with --resume
 
 
 class _Progress:
@@ -404,49 +355,42 @@ class _Progress:
     def __init__(self, total: int, skipped: int, enabled: bool) -> None:
         self.failed = 0
         self.bar = None
+        self.skipped = skipped
         if enabled:
             from tqdm import tqdm
-            self.bar = tqdm(total=total, unit="run", desc="sweep", dynamic_ncols=True,
+            self.bar = tqdm(total=total, initial=skipped, unit="run", desc="sweep", dynamic_ncols=True,
                             file=sys.stderr, mininterval=0.5)
-            self.bar.set_postfix_str(self._text(skipped))
-        self.skipped = skipped
+            self.bar.set_postfix_str(self._text())
 
-    def _text(self, skipped: int) -> str:
-        return f"failed={self.failed}" + (f", resumed={skipped}" if skipped else "")
+    def _text(self) -> str:
+        return f"failed={self.failed}" + (f", resumed={self.skipped}" if self.skipped else "")
 
     def update(self, records: list[dict]) -> None:
         self.failed += sum(r["status"] != "ok" for r in records)
         if self.bar is not None:
             self.bar.update(len(records))
-            self.bar.set_postfix_str(self._text(self.skipped), refresh=False)
+            self.bar.set_postfix_str(self._text(), refresh=False)
 
     def close(self) -> None:
         if self.bar is not None:
             self.bar.close()
 
 
-def _failed_records(plans: list[RunPlan], err: BaseException) -> list[dict]:
-    now = time.time()
-    return [{"run_key": p.key, "point": p.point, "replicate": p.replicate, "seed": p.seed,
-             "params": p.params, "metrics": {}, "status": "failed",
-             "error": f"{type(err).__name__}: {err} (the task was lost)", "duration_s": math.nan,
-             "finished_unix": now} for p in plans]
-
-
 def run_sweep(spec: SweepSpec | str | Path, out: str | Path, *, workers: int = 2,
-              scheduler: str | None = None, resume: bool = False, fn: RunFunction | None = None,
-              batch_size: int | None = None, tasks_per_worker: int = 2, progress: bool = True,
-              retry_failed: bool = False, plots: bool = True) -> SweepResult:
+              scheduler: str | None = None, cluster: Cluster | None = None, resume: bool = False,
+              fn: RunFunction | None = None, batch_size: int | None = None, tasks_per_worker: int = 2,
+              progress: bool = True, retry_failed: bool = False, plots: bool = True) -> SweepResult:
     """Run every run of a sweep not yet in ``out``; write each batch as it finishes.
 
     Args:
         spec: a validated spec, or a spec name/path.
-        out: output folder (created).
+        out: output folder (created; holds ``config.json`` and ``reesim.log`` too).
         workers: local Dask worker processes; 0 runs in this process (no Dask).
         scheduler: address of a running Dask scheduler (``tcp://host:8786``); overrides workers.
+        cluster: where to run (overrides ``workers`` and ``scheduler``), e.g. SLURM.
         resume: continue a sweep already in ``out`` (finished runs are kept, not recomputed).
         fn: a picklable ``fn(params, seed) -> {output: value}`` instead of the spec's model.
-        batch_size: runs per task (default: the spec's, else :func:`default_batch_size`).
+        batch_size: runs per task (default: the spec's, else :func:`sim.engine.default_batch_size`).
         tasks_per_worker: tasks in flight per worker (bounds the driver's memory).
         progress: show a progress bar.
         retry_failed: with ``resume``, run again the runs recorded as failed.
@@ -455,108 +399,43 @@ def run_sweep(spec: SweepSpec | str | Path, out: str | Path, *, workers: int = 2
     t0 = time.perf_counter()
     if not isinstance(spec, SweepSpec):
         spec = load_sweep_spec(spec)
+    cluster = cluster or Cluster(workers=workers, scheduler=scheduler)
     store = ResultStore(out, spec)
     done = store.open(resume)
-    if retry_failed:
-        done = store.done_keys(include_failed=False)
-    plans = plan_runs(spec)
-    todo = [p for p in plans if p.key not in done]
-    skipped = len(plans) - len(todo)
-    call = run_function(spec, fn)
-    bar = _Progress(len(plans), skipped, progress)
-    if bar.bar is not None and skipped:
-        bar.bar.update(skipped)
-    done_now, startup_s = 0, 0.0
-    try:
-        if todo and workers == 0 and scheduler is None:
-            done_now = _run_here(call, todo, store, bar, batch_size or spec.batch_size)
-        elif todo:
-            done_now, startup_s = _run_on_dask(call, todo, store, bar, workers=workers,
-                                               scheduler=scheduler,
-                                               batch_size=batch_size or spec.batch_size,
-                                               tasks_per_worker=tasks_per_worker)
-    finally:
-        bar.close()
-    if done_now == len(todo):
-        store.compact()
-    figures = write_sweep_figures(store) if plots else []
-    return SweepResult(out=Path(out), total=len(plans), done_now=done_now, skipped=skipped,
-                       failed=bar.failed, wall_s=time.perf_counter() - t0, figures=figures,
-                       startup_s=startup_s)
+    with outputs.log_file(out):
+        if retry_failed:
+            done = store.done_keys(include_failed=False)
+        plans = plan_runs(spec)
+        todo = [p for p in plans if p.key not in done]
+        skipped = len(plans) - len(todo)
+        outputs.log.info("sweep %s: %d runs, %d already done, %d to run on %s", spec.name, len(plans),
+                         skipped, len(todo), cluster.describe())
+        bar = _Progress(len(plans), skipped, progress)
 
-
-def _run_here(call, todo: list[RunPlan], store: ResultStore, bar: _Progress, batch_size: int | None,
-              flush_s: float = 0.5) -> int:
-    """Run in this process; write whenever ``flush_s`` has passed (every run, for the simulator)."""
-    records, frames, last = [], [], time.perf_counter()
-    for i, plan in enumerate(todo):
-        recs, series = run_batch(call, [plan])
-        records += recs
-        if series is not None:
-            frames.append(series)
-        full = batch_size is not None and len(records) >= batch_size
-        if full or time.perf_counter() - last >= flush_s or i == len(todo) - 1:
-            store.write_batch(records, pd.concat(frames, ignore_index=True) if frames else None)
-            bar.update(records)
-            records, frames, last = [], [], time.perf_counter()
-    return len(todo)
-
-
-def _run_on_dask(call, todo: list[RunPlan], store: ResultStore, bar: _Progress, *, workers: int,
-                 scheduler: str | None, batch_size: int | None, tasks_per_worker: int) -> tuple[int, float]:
-    from distributed import Client, LocalCluster, as_completed
-
-    t0 = time.perf_counter()
-    cluster = None
-    if scheduler is None:
-        cluster = LocalCluster(n_workers=max(1, workers), threads_per_worker=1, processes=True,
-                               dashboard_address=None, silence_logs=40)
-        client = Client(cluster)
-    else:
-        client = Client(scheduler, timeout="30s")
-    done_now = 0
-    try:
-        n_workers = max(1, workers)
-        if scheduler is not None:
-            client.wait_for_workers(1, timeout=120)
-            n_workers = len(client.scheduler_info(n_workers=-1)["workers"])
-        if isinstance(call, SimulatorRun):
-            client.run(_warm_up)
-        startup_s = time.perf_counter() - t0
-        size = batch_size or default_batch_size(len(todo), n_workers)
-        batches = iter(_point_batches(todo, size))
-        in_flight = {}
-        limit = max(1, tasks_per_worker * n_workers)
-
-        def submit() -> bool:
-            batch = next(batches, None)
-            if batch is None:
-                return False
-            fut = client.submit(run_batch, call, batch, pure=False, retries=1)
-            in_flight[fut.key] = batch
-            ac.add(fut)
-            return True
-
-        ac = as_completed([], with_results=True, raise_errors=False)
-        for _ in range(limit):
-            if not submit():
-                break
-        for fut, result in ac:
-            batch = in_flight.pop(fut.key)
-            if fut.status == "error" or isinstance(result, BaseException):
-                records, series = _failed_records(batch, result), None
-            else:
-                records, series = result
+        def sink(records: list[dict], series: pd.DataFrame | None) -> None:
             store.write_batch(records, series)
             bar.update(records)
-            done_now += len(records)
-            fut.release()
-            submit()
-    finally:
-        client.close()
-        if cluster is not None:
-            cluster.close()
-    return done_now, startup_s
+            for r in records:
+                if r["status"] != "ok":
+                    outputs.log.warning("run %s (point %s, seed %s) failed: %s", r["run_key"], r["point"],
+                                        r["seed"], r["error"])
+        try:
+            ran = execute(run_function(spec, fn), todo, sink, cluster=cluster,
+                          batch_size=batch_size or spec.batch_size, tasks_per_worker=tasks_per_worker,
+                          run_s=run_seconds(spec) if fn is None else None)
+        finally:
+            bar.close()
+        interrupted = ran.interrupted and ran.done_now < len(todo)
+        if ran.done_now == len(todo):
+            store.compact()
+        figures = write_sweep_figures(store) if plots and not interrupted else []
+        result = SweepResult(out=Path(out), total=len(plans), done_now=ran.done_now, skipped=skipped,
+                             failed=bar.failed, wall_s=time.perf_counter() - t0, figures=figures,
+                             startup_s=ran.startup_s, interrupted=interrupted)
+        outputs.log.info("sweep %s: %s, %d runs now, %d skipped, %d failed, %.1f s", spec.name,
+                         "interrupted" if interrupted else "done", result.done_now, skipped,
+                         result.failed, result.wall_s)
+    return result
 
 
 # ---------------------------------------------------------------------- figures

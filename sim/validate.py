@@ -1,10 +1,13 @@
-"""Backtest against the 2010-2011 rare-earth crisis: ``reesim validate`` and ``reesim calibrate``.
+"""Backtest against the 2010-2011 rare-earth crisis: what ``reesim validate`` and ``reesim calibrate`` do.
 
 The historical replay (``configs/scenarios/china_2010_quota.toml``, world ``configs/world_2009``) is run
 with the same model and parameters as every other scenario: there is no backtest mode. This module
 only measures the runs against the targets in ``configs/validation/targets_2010.csv`` (historical
 values, their sources and the accepted bands) and, for calibration, searches the parameters of kind
-``calibrated`` in ``configs/parameters.csv`` for the smallest distance to those bands.
+``calibrated`` in ``configs/parameters.csv`` for the smallest distance to those bands (scipy's
+differential evolution). Every run goes through the sweep engine (:func:`sim.engine.execute`), so
+both use a local Dask cluster, a scheduler or SLURM alike. The commands are in
+:mod:`sim.validate_command`.
 
 Metrics per element (outside-China prices unless said otherwise), from one run:
 
@@ -18,18 +21,22 @@ Metrics per element (outside-China prices unless said otherwise), from one run:
 from __future__ import annotations
 
 import csv
+import hashlib
+import json
 import math
-import os
-from concurrent.futures import ProcessPoolExecutor
-from dataclasses import dataclass
+from collections.abc import Callable
+from contextlib import nullcontext
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
-import typer
 from matplotlib.figure import Figure
 
 from sim.calendar import month_index, month_name
+from sim.engine import Cluster, RunOutput, execute
+from sim.errors import ConfigError
+from sim.sweep_spec import RunPlan
 from sim.world import CONFIG_DIR
 
 SCENARIO = "china_2010_quota"
@@ -41,8 +48,6 @@ CUT_MONTH = "2010-07"            # the 2010 quota cut (second 2010 batch)
 BASE_YEAR = "2009"
 PEAK_SEARCH_MONTHS = 42          # the peak is looked for from the cut to 3.5 years after it
 PLOT_ELEMENTS = ("Dy", "Nd", "La", "Ce")
-LOCAL_BATCH = 4                  # points per round of the local search
-LOCAL_PATIENCE = 2               # rounds without improvement before the local radius shrinks by 0.7
 IN_BAND_WEIGHT = 0.05            # loss weight of the distance to the band centre for a median inside the band
 CONSTRAINT_WEIGHT = 10.0         # loss weight of a broken calm constraint (a bubble without a shock)
 CONSTRAINT_METRICS = ("max_price_ratio", "max_12m_rise")
@@ -205,81 +210,109 @@ def loss(summary: pd.DataFrame, targets: list[Target]) -> float:
 
 # ----------------------------------------------------------------------------- running
 def run_one(params: dict, seed: int, until: str | None = None, scenario: str = SCENARIO) -> pd.DataFrame:
-    """One replay: the model's monthly table (picklable, for any process pool)."""
+    """One replay: the model's monthly table."""
     from sim.model import RareEarthModel
     model = RareEarthModel(scenario, seed=seed, until=until, keep_flows=False, **params)
     model.run()
     return model.datacollector.get_model_vars_dataframe()
 
 
-def _job(args: tuple) -> tuple[tuple, pd.DataFrame | str]:
-    """One run; a failure comes back as its message (so one bad parameter set cannot stop a search)."""
-    key, params, seed, scenario, until = args
-    try:
-        return (key, seed, scenario), run_one(params, seed, until, scenario)
-    except Exception as err:  # noqa: BLE001 - reported per run, never silently dropped
-        return (key, seed, scenario), f"{type(err).__name__}: {err}"
+PATH_COLUMNS = tuple(f"price_{el}{zone}_usd_per_kg" for el in PLOT_ELEMENTS for zone in ("", "_china"))
 
 
-def run_many(jobs: list[tuple], workers: int = 1, desc: str = "runs",
-             pool: ProcessPoolExecutor | None = None) -> dict[tuple, pd.DataFrame | str]:
-    """Run (key, params, seed, scenario, until) jobs, in parallel when ``workers`` > 1, with a progress bar.
+@dataclass(frozen=True)
+class BacktestRun:
+    """One parameter set and seed of the backtest, as a sweep-engine run function (picklable).
 
-    Results are keyed (key, seed, scenario). ``pool`` reuses an open process pool (calibration).
+    Runs the replay and the calm constraints' companion runs; returns every target and constraint
+    metric, and (with ``keep_paths``) the replay's price paths for the figures.
     """
-    import sys
 
-    from tqdm import tqdm
-    results: dict[tuple, pd.DataFrame | str] = {}
-    with tqdm(total=len(jobs), desc=desc, unit="run", file=sys.stderr) as bar:
-        if pool is None and workers <= 1:
-            for job in jobs:
-                k, df = _job(job)
-                results[k] = df
-                bar.update(1)
-            return results
-        own = pool is None
-        pool = pool or ProcessPoolExecutor(max_workers=workers)
-        try:
-            for k, df in pool.map(_job, jobs):
-                results[k] = df
-                bar.update(1)
-        finally:
-            if own:
-                pool.shutdown()
-    return results
+    until: str | None = None
+    constraints: tuple = ()
+    keep_paths: bool = False
+
+    def __call__(self, params: dict, seed: int) -> RunOutput:
+        frames = {SCENARIO: run_one(params, seed, self.until)}
+        for scenario, end in companion_runs(list(self.constraints)).items():
+            frames[scenario] = run_one(params, seed, end, scenario)
+        metrics = {**run_metrics(frames[SCENARIO]), **constraint_metrics(frames, list(self.constraints))}
+        paths = frames[SCENARIO][["date", *PATH_COLUMNS]] if self.keep_paths else None
+        return RunOutput(metrics, paths)
 
 
-def plan_runs(points: list[dict], seeds: list[int], until: str | None, constraints: list[Target]) -> list[tuple]:
-    """Every run a set of parameter points needs: the replay and the constraints' companions, per seed."""
-    companions = companion_runs(constraints)
-    return [(k, p, s, scenario, end) for k, p in enumerate(points) for s in seeds
-            for scenario, end in [(SCENARIO, until), *companions.items()]]
+def _plan_key(point: dict, seed: int, until: str | None) -> str:
+    text = json.dumps({"point": point, "seed": seed, "until": until}, sort_keys=True, default=str)
+    return hashlib.sha256(text.encode()).hexdigest()[:16]
 
 
-def point_metrics(runs: dict[tuple, pd.DataFrame | str], key: int, seeds: list[int],
-                  constraints: list[Target]) -> pd.DataFrame | str:
-    """Per-seed metrics of one parameter point (rows), or the first failure's message."""
-    rows = []
-    scenarios = [SCENARIO, *companion_runs(constraints)]
-    for s in seeds:
-        frames = {sc: runs[(key, s, sc)] for sc in scenarios}
-        failed = [f for f in frames.values() if isinstance(f, str)]
-        if failed:
-            return failed[0]
-        rows.append({"seed": s, **run_metrics(frames[SCENARIO]), **constraint_metrics(frames, constraints)})
-    return pd.DataFrame(rows)
+@dataclass
+class Evaluation:
+    """Per-seed metrics of each parameter point (or its first failure) and the kept price paths."""
+
+    per_point: list[pd.DataFrame | str]
+    paths: dict[tuple[int, int], pd.DataFrame] = field(default_factory=dict)
+    interrupted: bool = False
+
+
+def evaluate_points(points: list[dict], seeds: list[int], *, until: str | None = None,
+                    constraints: list[Target] | None = None, cluster: Cluster = Cluster(), client=None,
+                    keep_paths: bool = False, on_batch: Callable[[list[dict]], None] | None = None) -> Evaluation:
+    """Run every point on every seed through the sweep engine (:func:`sim.engine.execute`).
+
+    Args:
+        points: parameter overrides, one dict per point.
+        seeds: seeds (common random numbers: every point runs on the same ones).
+        until: last month of the replay (its scenario's end if None).
+        constraints: calm constraints (default: configs/validation/calm_constraints.csv).
+        cluster, client: where to run (an open client is reused, e.g. across calibration generations).
+        keep_paths: keep the replay's price paths (for the figures).
+        on_batch: called with each finished batch's records (e.g. a progress bar).
+    """
+    constraints = load_constraints() if constraints is None else constraints
+    plans = [RunPlan(_plan_key(p, s, until), i, j, s, p) for i, p in enumerate(points) for j, s in enumerate(seeds)]
+    records: dict[str, dict] = {}
+    paths: dict[tuple[int, int], pd.DataFrame] = {}
+
+    def sink(batch: list[dict], series: pd.DataFrame | None) -> None:
+        records.update({r["run_key"]: r for r in batch})
+        if series is not None:
+            for (point, seed), frame in series.groupby(["point", "seed"]):
+                paths[(int(point), int(seed))] = frame.drop(columns=["run_key", "point", "replicate", "seed"])
+        if on_batch is not None:
+            on_batch(batch)
+    ran = execute(BacktestRun(until, tuple(constraints), keep_paths), plans, sink, cluster=cluster, client=client)
+    per_point: list[pd.DataFrame | str] = []
+    for i in range(len(points)):
+        rows, failure = [], None
+        for plan in plans[i * len(seeds):(i + 1) * len(seeds)]:
+            rec = records.get(plan.key)
+            if rec is None:
+                failure = failure or "not run (interrupted)"
+            elif rec["status"] != "ok":
+                failure = failure or rec["error"]
+            else:
+                rows.append({"seed": plan.seed, **rec["metrics"]})
+        per_point.append(failure if failure else pd.DataFrame(rows))
+    return Evaluation(per_point, paths, ran.interrupted)
 
 
 def evaluate(params: dict, seeds: list[int], until: str | None = None, workers: int = 1,
-             constraints: list[Target] | None = None) -> tuple[pd.DataFrame, dict[int, pd.DataFrame]]:
-    """Metrics per seed (rows) and the replays themselves, for one parameter set."""
-    constraints = load_constraints() if constraints is None else constraints
-    runs = run_many(plan_runs([params], seeds, until, constraints), workers, desc="validate")
-    per_seed = point_metrics(runs, 0, seeds, constraints)
+             constraints: list[Target] | None = None, scheduler: str | None = None
+             ) -> tuple[pd.DataFrame, dict[int, pd.DataFrame]]:
+    """Metrics per seed (rows) and the replays' price paths by seed, for one parameter set.
+
+    ``workers`` local Dask workers (1 or less: in this process), or a running ``scheduler``.
+    """
+    cluster = Cluster(workers=workers if workers > 1 else 0, scheduler=scheduler)
+    ev = evaluate_points([params], seeds, until=until, constraints=constraints, cluster=cluster,
+                         keep_paths=True)
+    if ev.interrupted:
+        raise KeyboardInterrupt
+    per_seed = ev.per_point[0]
     if isinstance(per_seed, str):
-        raise typer.BadParameter(f"the replay failed: {per_seed}")
-    return per_seed, {s: runs[(0, s, SCENARIO)] for s in seeds}
+        raise RuntimeError(f"the replay failed: {per_seed}")
+    return per_seed, {s: ev.paths[(0, s)] for s in seeds}
 
 
 # ----------------------------------------------------------------------------- figures
@@ -321,44 +354,7 @@ def path_figures(frames: dict[int, pd.DataFrame], history: pd.DataFrame, label: 
     return figs
 
 
-def _print_table(summary: pd.DataFrame) -> None:
-    show = summary[["target", "historical", "model_median", "model_p10", "model_p90", "band_low", "band_high",
-                    "passed"]].copy()
-    show["passed"] = show["passed"].map({True: "pass", False: "FAIL"})
-    typer.echo(show.to_string(index=False, float_format=lambda v: f"{v:.3g}"))
-
-
-# ----------------------------------------------------------------------------- commands
-def validate(seeds: int = typer.Option(5, help="Number of seeds (1..N)."),
-             out: Path = typer.Option(Path("out/validation"), help="Output directory."),
-             until: str = typer.Option(None, help="Last month to simulate (YYYY-MM); default the scenario's end."),
-             workers: int = typer.Option(1, help="Parallel processes."),
-             set_: list[str] = typer.Option([], "--set", help="Parameter override NAME=VALUE (repeatable)."),
-             ) -> None:
-    """Replay the 2010 quota crisis and the 2020-2023 demand boom over N seeds; write tables and a PNG per element."""
-    from sim import episodes, outputs
-    params = {k: float(v) for k, v in (kv.split("=", 1) for kv in set_)}
-    targets, constraints = load_targets(), load_constraints()
-    seed_list = list(range(1, seeds + 1))
-    per_seed, frames = evaluate(params, seed_list, until, workers, constraints)
-    summary = summarise(per_seed, targets + constraints)
-    _print_table(summary)
-    score = loss(summary, targets + constraints)
-    passed = summary["passed"].to_numpy()
-    typer.echo(f"\npassed {int(passed[:len(targets)].sum())}/{len(targets)} historical targets, "
-               f"{int(passed[len(targets):].sum())}/{len(constraints)} calm constraints; loss {score:.3f}")
-    written = outputs.write_table(summary, out, "validation")
-    written += outputs.write_table(per_seed, out, "validation_per_seed", csv=True)
-    written.append(outputs.write_json(out / "validation.json", {
-        "scenario": SCENARIO, "seeds": seed_list, "until": until, "overrides": params, "loss": score,
-        "cut_month": CUT_MONTH, "base_year": BASE_YEAR, "targets": summary.to_dict(orient="records"),
-        "per_seed": per_seed.to_dict(orient="records")}))
-    written += outputs.write_figures(path_figures(frames, _history()), out)
-    text, more = episodes.report_2020(params, seed_list, out, outputs.write_table, outputs.write_figures)
-    typer.echo(text)
-    typer.echo("wrote: " + ", ".join(str(p) for p in written + more))
-
-
+# ----------------------------------------------------------------------------- calibration
 # the behavioural parameters the 2010-2011 crisis identifies (the others of kind ``calibrated`` were set
 # against other facts, each named in its source column)
 FITTED_TO_2010 = ("spec_max_stock_share", "spec_sensitivity", "spec_chartist_weight", "spec_reversion_per_yr",
@@ -376,7 +372,8 @@ def calibration_space(names: list[str] | None = None) -> list:
     chosen = names or [n for n in FITTED_TO_2010 if n not in fixed]
     unknown = [n for n in chosen if n not in table]
     if unknown:
-        raise typer.BadParameter(f"unknown parameters {unknown}")
+        raise ConfigError("--param", ", ".join(unknown), "not a parameter of configs/parameters.csv; "
+                          f"allowed: {', '.join(sorted(table))}")
     return [table[n] for n in chosen]
 
 
@@ -401,108 +398,116 @@ def _to_unit(values: dict[str, float], space: list) -> np.ndarray:
     return np.array(out)
 
 
-def _nudge(centre: np.ndarray, radius: float, rng: np.random.Generator) -> np.ndarray:
-    """A local candidate: a Gaussian step of size ``radius`` in about a quarter of the unit-cube axes."""
-    axes = rng.choice(len(centre), size=max(1, round(len(centre) / 4)), replace=False)
-    point = centre.copy()
-    point[axes] += radius * rng.standard_normal(len(axes))
-    return np.clip(point, 0.0, 1.0)
+FAILED_LOSS = 1e6                # loss of a parameter set whose runs failed (finite: the optimiser compares)
+MIN_POPULATION = 5               # scipy's differential evolution needs at least five members
+REFINE_SPREAD = 0.08             # with a start file: the first generation's spread around it (unit cube)
 
 
-def _score_points(points: list[dict], seeds: list[int], pool: ProcessPoolExecutor, targets: list[Target],
-                  constraints: list[Target], desc: str):
-    runs = run_many(plan_runs(points, seeds, None, constraints), desc=desc, pool=pool)
-    scored = []
-    every = targets + constraints
-    for i, p in enumerate(points):
-        per_seed = point_metrics(runs, i, seeds, constraints)
-        if isinstance(per_seed, str):
-            typer.secho(f"run failed for {p}: {per_seed}", fg=typer.colors.YELLOW, err=True)
-            scored.append((float("inf"), p, None))
-            continue
-        summary = summarise(per_seed, every)
-        scored.append((loss(summary, every), p, summary))
-    return scored
+@dataclass
+class Calibration:
+    """The search's outcome: best values and loss, the loss at the priors, and every point tried."""
+
+    values: dict[str, float]
+    loss: float
+    summary: pd.DataFrame
+    prior_loss: float
+    log: pd.DataFrame
+    method: str
+    interrupted: bool = False
 
 
-def calibrate(budget: int = typer.Option(40, help="Parameter sets to evaluate (each on K seeds)."),
-              seeds: int = typer.Option(3, help="Seeds per parameter set (common random numbers 1..K)."),
-              out: Path = typer.Option(Path("out/calibration"), help="Output directory (search log)."),
-              params: list[str] = typer.Option([], "--param", help="Fit only these parameters (repeatable)."),
-              workers: int = typer.Option(max(1, (os.cpu_count() or 1)), help="Parallel processes."),
-              search_seed: int = typer.Option(2010, help="Seed of the search itself (reproducible)."),
-              fitted: Path = typer.Option(FITTED_PATH, help="Where to write the fitted values (every run reads "
-                                                           "configs/calibration/fitted_2010.csv)."),
-              start: Path = typer.Option(None, help="Refine a fitted file: local search from its values "
-                                                    "(no hypercube; the whole budget is local)."),
-              ) -> None:
-    """Fit the behavioural parameters to the 2010 targets: Latin hypercube, then local refinement.
+def population_size(budget: int) -> int:
+    """Members per generation: about a third of the budget, 5 to 15 (a few generations at least)."""
+    return max(MIN_POPULATION, min(15, budget // 3)) if budget >= MIN_POPULATION else budget
 
-    70 % of the budget is a scrambled Latin hypercube (scipy.stats.qmc, seed ``search_seed``) over each
-    parameter's range (min to max) in configs/parameters.csv (log scale where positive) plus the priors
-    (the table's values); the rest is a shrinking random search around the best point. Each point runs
-    the replay and the calm constraints' companion runs (configs/validation/calm_constraints.csv) on
-    seeds 1..K. Loss: see :func:`loss`. Writes the fitted values (by default
-    configs/calibration/fitted_2010.csv, which every run then uses: one physics) and
-    OUT/calibration_log.csv. The same budget, seeds and search seed reproduce the same file.
-    With ``--start FILE`` the hypercube is skipped and the local search starts from FILE's values
-    (a second, refining stage; its ``calibrated_to`` records both stages).
-    """
+
+def _first_generation(space: list, size: int, search_seed: int, start: dict[str, float] | None) -> np.ndarray:
+    """The priors (and the start values), then a scrambled Latin hypercube, or a cloud around the start."""
     from scipy.stats import qmc
+    rows = [_to_unit({p.name: p.value for p in space}, space)]
+    if start is not None:
+        rows.append(_to_unit(start, space))
+    rest = size - len(rows)
+    if rest > 0:
+        if start is None:
+            rows += list(qmc.LatinHypercube(d=len(space), scramble=True, seed=search_seed).random(rest))
+        else:
+            noise = np.random.default_rng(search_seed).normal(0.0, REFINE_SPREAD, (rest, len(space)))
+            rows += list(np.clip(rows[1] + noise, 0.0, 1.0))
+    return np.array(rows[:size])
 
-    from sim import outputs
+
+def calibrate_search(space: list, seeds: list[int], budget: int, search_seed: int = 2010, *,
+                     start: dict[str, float] | None = None, cluster: Cluster = Cluster(),
+                     on_generation: Callable[[int, float], None] | None = None) -> Calibration:
+    """Fit ``space`` to the 2010 targets and calm constraints with scipy's differential evolution.
+
+    The search runs in the unit cube of each parameter's range (log scale where positive). Its first
+    generation holds the priors (and ``start``), then a scrambled Latin hypercube (or, with ``start``,
+    points around it). Each generation is one batch of runs on the sweep engine: every member on every
+    seed (common random numbers), replay plus companion runs. ``updating='deferred'``, ``polish=False``
+    and ``rng=search_seed`` make the search reproducible: the same budget, seeds and search seed give
+    the same result on any cluster. At most ``budget`` parameter sets are evaluated.
+    """
+    from scipy.optimize import differential_evolution
+
+    from sim.engine import open_client
     targets, constraints = load_targets(), load_constraints()
     every = targets + constraints
-    space = calibration_space(list(params) or None)
-    seed_list = list(range(1, seeds + 1))
-    rng = np.random.default_rng(search_seed)
-    priors = {p.name: p.value for p in space}
-    if start is None:
-        n_global = max(1, int(round(0.7 * budget)) - 1)
-        sampler = qmc.LatinHypercube(d=len(space), scramble=True, seed=search_seed)
-        points = [priors] + [_to_values(u, space) for u in sampler.random(n_global)]
-        stage = f"search: LHS+local, budget {budget}, search_seed {search_seed}"
-    else:
-        begun = pd.read_csv(start)
-        known = dict(zip(begun["name"], begun["value"]))
-        points = [priors, {n: float(known.get(n, v)) for n, v in priors.items()}]
-        stage = (f"refined from {start.name} ({begun['calibrated_to'].iloc[0]}) by local search, budget "
-                 f"{budget}, search_seed {search_seed}")
-    log = []
-    with ProcessPoolExecutor(max_workers=max(1, workers)) as pool:
-        scored = _score_points(points, seed_list, pool, targets, constraints, "calibrate: hypercube")
-        log += [(s, p, "hypercube") for s, p, _ in scored]
-        best = min(scored, key=lambda x: x[0])
-        radius = 0.15 if start is None else 0.08
-        remaining = budget - len(points)
-        failures = 0
-        while remaining > 0:
-            batch = min(remaining, LOCAL_BATCH)
-            local = [_to_values(_nudge(_to_unit(best[1], space), radius, rng), space) for _ in range(batch)]
-            more = _score_points(local, seed_list, pool, targets, constraints, f"calibrate: local r={radius:.2f}")
-            log += [(s, p, f"local r={radius:.2f}") for s, p, _ in more]
-            cand = min(more, key=lambda x: x[0])
-            if cand[0] < best[0]:
-                best, failures = cand, 0
+    size = population_size(budget)
+    init = _first_generation(space, size, search_seed, start)
+    tried: list[dict] = []
+    state = {"generation": 0, "interrupted": False}
+
+    def score(xs: list[np.ndarray], client) -> list[float]:
+        points = [_to_values(x, space) for x in xs]
+        ev = evaluate_points(points, seeds, constraints=constraints, cluster=cluster, client=client)
+        state["interrupted"] |= ev.interrupted
+        losses = []
+        for point, per_seed in zip(points, ev.per_point):
+            if isinstance(per_seed, str):
+                value, summary = FAILED_LOSS, None
             else:
-                failures += 1
-                if failures >= LOCAL_PATIENCE:
-                    radius, failures = max(radius * 0.7, 0.01), 0
-            remaining -= batch
-    score, values, summary = best
-    _print_table(summary)
-    typer.echo(f"\nbest loss {score:.3f} (priors: {scored[0][0]:.3f}); passed "
-               f"{int(summary['passed'][:len(targets)].sum())}/{len(targets)} targets, "
-               f"{int(summary['passed'][len(targets):].sum())}/{len(constraints)} calm constraints")
+                summary = summarise(per_seed, every)
+                value = loss(summary, every)
+            losses.append(value)
+            tried.append({"loss": value, "generation": state["generation"], "summary": summary, **point})
+        if on_generation is not None:
+            on_generation(state["generation"], min(losses))
+        state["generation"] += 1
+        if state["interrupted"]:
+            raise KeyboardInterrupt
+        return losses
+
+    with (open_client(cluster) if not cluster.in_process else nullcontext()) as client:
+        try:
+            if size < MIN_POPULATION:
+                score(list(init), client)
+                method = f"first generation only (budget {budget} < {MIN_POPULATION}), search_seed {search_seed}"
+            else:
+                generations = budget // size
+                differential_evolution(lambda x: FAILED_LOSS, [(0.0, 1.0)] * len(space), init=init,
+                                       maxiter=max(0, generations - 1), rng=search_seed, polish=False,
+                                       updating="deferred", tol=0.0, workers=lambda _f, xs: score(list(xs), client))
+                method = (f"scipy differential_evolution: population {size}, {generations} generations, "
+                          f"budget {budget}, search_seed {search_seed}")
+        except KeyboardInterrupt:
+            state["interrupted"] = True
+            method = f"interrupted after {state['generation']} generations"
+    if not tried:
+        raise KeyboardInterrupt
+    best = min(tried, key=lambda t: t["loss"])
+    log = pd.DataFrame([{k: v for k, v in t.items() if k != "summary"} for t in tried])
+    return Calibration({p.name: best[p.name] for p in space}, best["loss"], best["summary"], tried[0]["loss"],
+                       log, method, state["interrupted"])
+
+
+def fitted_rows(result: Calibration, space: list, seeds: list[int], stage: str) -> pd.DataFrame:
+    """The fitted-values table (configs/calibration/fitted_2010.csv's format)."""
+    targets, constraints = load_targets(), load_constraints()
     calibrated_to = (f"configs/validation/targets_2010.csv ({len(targets)} targets) and calm_constraints.csv "
-                     f"({len(constraints)}), medians over seeds {seed_list[0]}-{seed_list[-1]}; scenario {SCENARIO}; "
-                     f"loss {score:.3f} vs {scored[0][0]:.3f} at the priors; {stage}")
-    rows = [{"name": p.name, "value": round(values[p.name], 6), "prior": p.value, "min": p.min, "max": p.max,
-             "unit": p.unit, "calibrated_to": calibrated_to} for p in space]
-    fitted.parent.mkdir(parents=True, exist_ok=True)
-    pd.DataFrame(rows).to_csv(fitted, index=False)
-    written = [fitted]
-    log_df = pd.DataFrame([{"loss": s, "phase": ph, **p} for s, p, ph in log])
-    written += outputs.write_table(log_df, out, "calibration_log")
-    written += outputs.write_table(summary, out, "calibration_best")
-    typer.echo("wrote: " + ", ".join(str(p) for p in written))
+                     f"({len(constraints)}), medians over seeds {seeds[0]}-{seeds[-1]}; scenario {SCENARIO}; "
+                     f"loss {result.loss:.3f} vs {result.prior_loss:.3f} at the priors; {stage}")
+    return pd.DataFrame([{"name": p.name, "value": round(result.values[p.name], 6), "prior": p.value,
+                          "min": p.min, "max": p.max, "unit": p.unit, "calibrated_to": calibrated_to}
+                         for p in space])

@@ -11,6 +11,7 @@ from __future__ import annotations
 import csv
 from dataclasses import dataclass
 from functools import lru_cache
+from importlib import resources
 from pathlib import Path
 from typing import Literal
 
@@ -20,7 +21,17 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 from sim.errors import ConfigError
 from sim.goods import ELEMENTS, GOODS, MAGNET  # noqa: F401  (re-exported: the world tables' goods)
 
-CONFIG_DIR = Path(__file__).resolve().parent.parent / "configs"
+
+def _config_dir() -> Path:
+    """The shipped configs: ``sim/configs`` inside an installed package (read through importlib.resources,
+    so a wheel or a Dask worker with only the package finds them), else the checkout's ``configs/``."""
+    installed = resources.files("sim") / "configs"
+    if installed.is_dir():
+        return Path(str(installed))
+    return Path(__file__).resolve().parent.parent / "configs"
+
+
+CONFIG_DIR = _config_dir()
 WORLD_DIR = CONFIG_DIR / "world"
 
 SECTORS: tuple[str, ...] = (

@@ -301,6 +301,89 @@ def test_killed_sweep_resumes_with_every_run_exactly_once(tmp_path):
     assert (after["status"] == "ok").all()
 
 
+INTERRUPT_SPEC = """
+    name = "ctrlc"
+    until = "2024-09"
+    seeds = [1]
+    [parameters.logit_beta]
+    values = [2.0, 3.0, 4.0, 5.0, 6.0, 7.0, 8.0, 9.0, 10.0, 11.0]
+    [metrics]
+    peak_nd = { column = "price_Nd_usd_per_kg", stat = "max" }
+    """
+
+
+@pytest.mark.slow
+def test_ctrl_c_keeps_every_finished_run_and_says_how_to_resume(tmp_path):
+    """A real SIGINT to the command's process group (as a terminal's Ctrl-C): exit 130, no traceback,
+    finished runs kept, the resume command printed; resuming runs only the rest."""
+    spec_path = short_spec(tmp_path, "ctrlc", INTERRUPT_SPEC)
+    out = tmp_path / "out"
+    cmd = [sys.executable, "-c", "import sys; sys.argv[0] = 'reesim'; from sim.cli import app; app()",
+           "sweep", str(spec_path), "--out", str(out), "--workers", "2", "--batch-size", "1", "--no-plots"]
+    proc = subprocess.Popen(cmd, cwd=REPO, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                            start_new_session=True, env={**os.environ, "PYTHONPATH": str(REPO)})
+    try:
+        deadline = time.time() + 120
+        while len(list((out / "runs").glob("part-*.parquet"))) < 2:
+            assert proc.poll() is None, "the sweep ended before Ctrl-C"
+            assert time.time() < deadline, "no runs finished in time"
+            time.sleep(0.05)
+        os.killpg(proc.pid, signal.SIGINT)
+        stdout, stderr = proc.communicate(timeout=120)
+    finally:
+        if proc.poll() is None:
+            os.killpg(proc.pid, signal.SIGKILL)
+            proc.wait()
+    assert proc.returncode == 130, stderr
+    assert "Traceback" not in stderr and "KeyboardInterrupt" not in stderr
+    assert f"resume with: reesim sweep {spec_path} --out {out} --resume" in stderr
+    kept = read_runs(out)
+    planned = {p.key for p in plan_runs(load_sweep_spec(spec_path))}
+    assert 2 <= len(kept) < len(planned) and (kept["status"] == "ok").all()
+    assert f"{len(kept)} of {len(planned)} runs are finished" in stderr
+    assert "stopping: waiting for" in (out / "reesim.log").read_text()
+    result = run_sweep(spec_path, out, workers=0, resume=True, progress=False, plots=False)
+    assert result.skipped == len(kept) and result.done_now == len(planned) - len(kept)
+    assert sorted(raw_run_keys(out)) == sorted(planned)
+
+
+def test_sweep_folder_has_config_and_log_beside_the_results(tmp_path):
+    """config.json (spec, base parameters, seeds, git commit, versions) and reesim.log in every sweep folder."""
+    import json
+
+    spec = short_spec(tmp_path, "tiny", """
+        until = "2024-02"
+        seeds = [5]
+        [parameters.logit_beta]
+        values = [4.0]
+        [metrics]
+        peak_nd = { column = "price_Nd_usd_per_kg", stat = "max" }
+        """)
+    run_sweep(spec, tmp_path / "out", workers=0, progress=False, plots=False)
+    config = json.loads((tmp_path / "out" / "config.json").read_text())
+    assert config["seeds"] == [5] and config["scenario"] == "baseline"
+    assert config["parameters"]["logit_beta"] > 0 and config["spec"]["parameters"][0]["name"] == "logit_beta"
+    assert config["versions"]["distributed"] and "git_commit" in config
+    log = (tmp_path / "out" / "reesim.log").read_text()
+    assert "sweep tiny: 1 runs" in log and "done, 1 runs now" in log
+    units = json.loads(pq.read_schema(next((tmp_path / "out" / "runs").glob("part-*.parquet"))).metadata[b"units"])
+    assert units == {"peak_nd": "USD/kg"}
+
+
+def test_bad_cluster_options_exit_2_before_anything_is_written(tmp_path):
+    from typer.testing import CliRunner
+
+    from sim.cli import app
+    out = tmp_path / "x"
+    for args, needle in ((["--cluster", "pbs"], "'pbs' is not one of local, slurm"),
+                         (["--cluster-option", "queue=normal"], "only with --cluster slurm"),
+                         (["--cluster", "slurm", "--cluster-option", "queue"], "not KEY=VALUE")):
+        result = CliRunner().invoke(app, ["sweep", "smoke", "--out", str(out), *args])
+        assert result.exit_code == 2 and needle in result.output, result.output
+        assert "Traceback" not in result.output
+    assert not out.exists()
+
+
 # ---------------------------------------------------------------------- Mesa and SLURM
 @pytest.mark.slow
 def test_mesa_batch_run_still_works():
@@ -317,14 +400,24 @@ def test_mesa_batch_run_still_works():
     assert all(r["date"] == "2024-04" and r["price_Dy_usd_per_kg"] > 0 for r in results)
 
 
-def test_slurm_job_script_renders_offline():
-    from dask_jobqueue import SLURMCluster
-    cluster = SLURMCluster(cores=8, processes=8, memory="16GB", walltime="02:00:00",
-                           queue="normal", account="reesim",
-                           job_script_prologue=["source .venv/bin/activate"])
+def test_slurm_cluster_renders_its_job_script_offline_and_adapts():
+    """`--cluster slurm` builds the cluster the engine uses: the options given reach the sbatch script,
+    and adapt() (0 to --jobs jobs) is on. Nothing is submitted without tasks."""
+    from sim.engine import Cluster, slurm_cluster
+    from sim.sweep_command import cluster_of
+    where = cluster_of(2, None, "slurm", 3, ["queue=normal", "account=reesim", "cores=8", "processes=8",
+                                             "memory=16GB", "walltime=02:00:00"], dashboard=False)
+    assert where == Cluster(workers=2, kind="slurm", jobs=3, dashboard=False,
+                            options={"queue": "normal", "account": "reesim", "cores": 8, "processes": 8,
+                                     "memory": "16GB", "walltime": "02:00:00"})
+    cluster = slurm_cluster(where.jobs, where.dashboard,
+                            job_script_prologue=["source .venv/bin/activate"], **where.options)
     try:
         script = cluster.job_script()
+        adaptive = cluster._adaptive         # dask's Cluster keeps the adapt() policy here
+        assert adaptive is not None and adaptive.maximum == 3 * 8 and adaptive.minimum == 0
     finally:
         cluster.close()
-    assert "#SBATCH" in script and "distributed.cli.dask_worker" in script or "dask worker" in script
+    assert "#SBATCH -p normal" in script and "#SBATCH -A reesim" in script and "#SBATCH -t 02:00:00" in script
+    assert "distributed.cli.dask_worker" in script or "dask worker" in script
     assert "--nworkers 8" in script and "source .venv/bin/activate" in script
