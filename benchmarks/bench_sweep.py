@@ -98,7 +98,7 @@ def mode_batch_run(args) -> dict:
     results = mesa.batch_run(
         RareEarthModel, number_processes=2, data_collection_period=1, max_steps=10_000,
         display_progress=False, rng=list(spec.seeds),
-        parameters={"scenario": "baseline", "until": args.until, "keep_flows": False,
+        parameters={"config": "baseline", "until": args.until, "keep_flows": False,
                     "logit_beta": sorted({p["logit_beta"] for p in points}),
                     "demand_price_elasticity": sorted({p["demand_price_elasticity"] for p in points})})
     metrics: dict = {}

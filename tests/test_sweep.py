@@ -390,7 +390,7 @@ def test_mesa_batch_run_still_works():
     import mesa
 
     from sim.model import RareEarthModel
-    results = mesa.batch_run(RareEarthModel, parameters={"scenario": "baseline", "until": "2024-04",
+    results = mesa.batch_run(RareEarthModel, parameters={"config": "baseline", "until": "2024-04",
                                                          "keep_flows": False,
                                                          "logit_beta": [4.0, 6.0]},
                              rng=[1, 2], max_steps=100, number_processes=2,
