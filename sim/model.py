@@ -81,6 +81,7 @@ class RareEarthModel(mesa.Model):
             trader.expect(overall, by_good, float(self.state.controls.lost_frac[0, self.structure.china]))
         self.recorder = Recorder(self)
         self.datacollector = self.recorder.datacollector
+        self.agent_datacollector = self.recorder.agent_datacollector     # yearly agent table
         self.running = True
 
     def _create_agents(self) -> None:

@@ -52,7 +52,7 @@ def agent_table(model) -> pd.DataFrame:
     Columns: ``date`` (the month recorded), ``agent_type``, ``agent_id``, then each type's fields
     (NaN where a field does not apply to a type).
     """
-    collector = getattr(model, "agent_datacollector", None) or model.recorder.agent_datacollector
+    collector = model.agent_datacollector
     frames = []
     for agent_type in collector.agenttype_reporters:
         df = collector.get_agenttype_vars_dataframe(agent_type).reset_index()

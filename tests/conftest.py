@@ -23,8 +23,9 @@ settings.load_profile("ci")
 
 @lru_cache(maxsize=64)
 def _run(scenario: str, seed: int, until: str, events: tuple = (), params: tuple = ()) -> pd.DataFrame:
-    model = RareEarthModel(scenario, seed=seed, until=until, keep_flows=False,
-                           extra_events=[{k: list(v) if isinstance(v, tuple) else v for k, v in e} for e in events] or None, **dict(params))
+    extra = [{k: list(v) if isinstance(v, tuple) else v for k, v in e} for e in events]
+    model = RareEarthModel(scenario, seed=seed, until=until, keep_flows=False, extra_events=extra or None,
+                           **dict(params))
     model.run()
     return model.datacollector.get_model_vars_dataframe().set_index("date")
 

@@ -17,7 +17,9 @@ from pathlib import Path
 
 import numpy as np
 
-OUTLINE_DIR = Path(__file__).resolve().parents[2] / "configs" / "world" / "outlines"
+from sim.world import CONFIG_DIR
+
+OUTLINE_DIR = CONFIG_DIR / "world" / "outlines"
 GOOD_COLOURS = {"ore": "#8c564b", "oxide": "#1f77b4", "magnet": "#d62728"}
 ARROWS_PER_GOOD = 12
 WIDTHS = (1.5, 4.0, 8.0)          # line widths of the small, middle and large tonnage classes
