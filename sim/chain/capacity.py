@@ -39,37 +39,39 @@ def _committed_start(table: str, name: str, start_month: int) -> int | None:
     return online if since <= start_month else None
 
 
+def _schedule(table: str, names, statuses, starts, lead_months: np.ndarray, p,
+              start_month: int) -> tuple[np.ndarray, np.ndarray, dict[int, int]]:
+    """When each row of a deposits or plants table comes online, or seeks finance if only announced.
+
+    Returns (online month, financing month, planned start of announced rows); NEVER where not scheduled.
+    """
+    online, finance_at, planned = np.full(len(names), NEVER), np.full(len(names), NEVER), {}
+    for i, status in enumerate(statuses):
+        start = month_index(starts[i])
+        if status == "operating":
+            online[i] = min(start, start_month - p.ramp_up_months)
+        elif (committed := _committed_start(table, names[i], start_month)) is not None:
+            online[i] = committed
+        elif status == "development":
+            finance_at[i] = max(start - int(lead_months[i]) // 2, start_month)
+            planned[i] = start
+    return online, finance_at, planned
+
+
 def build_assets(w: World, p, start_month: int) -> Assets:
     """Deposits and plants of the world tables, with nameplate above base-year output by the headroom share.
 
     Projects already committed at the start (financed, under construction: configs/world/committed_projects.csv)
     come online on their schedule; other announced projects seek finance and may fail (``investment``).
     """
-    headroom = 1.0 + p.capacity_headroom_frac
-    d = len(w.deposit_names)
-    dep_online, dep_finance_at, dep_planned = np.full(d, NEVER), np.full(d, NEVER), {}
-    for i, status in enumerate(w.deposit_status):
-        start = month_index(w.deposit_start[i])
-        if status == "operating":
-            dep_online[i] = min(start, start_month - p.ramp_up_months)
-        elif (committed := _committed_start("deposits.csv", w.deposit_names[i], start_month)) is not None:
-            dep_online[i] = committed
-        elif status == "development":
-            dep_finance_at[i] = max(start - int(p.lead_time_mine_months) // 2, start_month)
-            dep_planned[i] = start
+    headroom, d = 1.0 + p.capacity_headroom_frac, len(w.deposit_names)
+    dep_online, dep_finance_at, dep_planned = _schedule(
+        "deposits.csv", w.deposit_names, w.deposit_status, w.deposit_start,
+        np.full(d, p.lead_time_mine_months), p, start_month)
     plant_stage = np.array([STAGE_INDEX[s] for s in w.plant_stage])
-    n_plants = len(w.plant_nation)
-    plant_online, plant_finance_at, plant_planned = np.full(n_plants, NEVER), np.full(n_plants, NEVER), {}
-    lead = {SEPARATION: p.lead_time_separation_months, MAGNETS: p.lead_time_magnet_months}
-    for i, status in enumerate(w.plant_status):
-        start = month_index(w.plant_start[i])
-        if status == "operating":
-            plant_online[i] = min(start, start_month - p.ramp_up_months)
-        elif (committed := _committed_start("processing.csv", w.plant_names[i], start_month)) is not None:
-            plant_online[i] = committed
-        elif status == "development":
-            plant_finance_at[i] = max(start - int(lead[plant_stage[i]]) // 2, start_month)
-            plant_planned[i] = start
+    lead = np.where(plant_stage == SEPARATION, p.lead_time_separation_months, p.lead_time_magnet_months)
+    plant_online, plant_finance_at, plant_planned = _schedule(
+        "processing.csv", w.plant_names, w.plant_status, w.plant_start, lead, p, start_month)
     return Assets(
         dep_nation=w.deposit_nation.copy(), dep_mix=w.deposit_mix_frac.copy(),
         dep_cost=w.deposit_cost_usd_per_kg.copy(), dep_capacity=w.deposit_capacity_t_per_yr * headroom,
