@@ -184,7 +184,9 @@ def versions() -> dict[str, str | None]:
 def provenance() -> dict:
     """Code version, library versions, command line and time: the part of every config.json that
     does not depend on what was run."""
-    return {"git_commit": git_commit(), "versions": versions(), "argv": sys.argv,
+    # the command as typed (program name, not the path it was installed at: configs never echo server paths)
+    argv = [Path(sys.argv[0]).name, *sys.argv[1:]] if sys.argv else []
+    return {"git_commit": git_commit(), "versions": versions(), "argv": argv,
             "written_utc": datetime.now(timezone.utc).isoformat(timespec="seconds")}
 
 

@@ -453,13 +453,11 @@ def heatmap(runs: pd.DataFrame, x: str, y: str, metric: str, *, bins: int = 8):
 
 
 def _write_png(store: ResultStore, fig, name: str) -> Path:
-    """A figure as PNG beside the results (dot-file, then renamed into place)."""
+    """A figure as PNG beside the results, through the one atomic writer."""
     from sim.static_figures import render
-    path = store.root / name
-    tmp = path.with_name(f".{path.name}.tmp")
-    tmp.write_bytes(render(fig, "png"))
-    os.replace(tmp, path)
-    return path
+    with outputs.atomic_path(store.root / name) as tmp:
+        tmp.write_bytes(render(fig, "png"))
+    return store.root / name
 
 
 def write_sweep_figures(store: ResultStore) -> list[Path]:

@@ -83,7 +83,7 @@ def _validate(params: dict, seeds: int, until: str | None, where, out: Path) -> 
     return written + more
 
 
-def validate(seeds: int = typer.Option(5, min=1, help="Number of seeds (1..N)."),
+def validate(seeds: int = typer.Option(5, help="Number of seeds (1..N)."),
              out: Path = typer.Option(Path("out/validation"), help="Output directory."),
              until: str = typer.Option(None, help="Last month to simulate (YYYY-MM); default the scenario's end."),
              workers: int = typer.Option(2, "--workers", "-w", min=0,
@@ -102,8 +102,8 @@ def validate(seeds: int = typer.Option(5, min=1, help="Number of seeds (1..N).")
     typer.echo("wrote: " + ", ".join(str(p) for p in written))
 
 
-def calibrate(budget: int = typer.Option(40, min=1, help="Parameter sets to evaluate (each on K seeds)."),
-              seeds: int = typer.Option(3, min=1, help="Seeds per parameter set (common random numbers 1..K)."),
+def calibrate(budget: int = typer.Option(40, help="Parameter sets to evaluate (each on K seeds)."),
+              seeds: int = typer.Option(3, help="Seeds per parameter set (common random numbers 1..K)."),
               out: Path = typer.Option(Path("out/calibration"),
                                        help="Output directory: fitted_2010.csv, the search log, config.json."),
               params: list[str] = typer.Option([], "--param", help="Fit only these parameters (repeatable)."),

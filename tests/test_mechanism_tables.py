@@ -8,7 +8,16 @@ import csv
 
 import pytest
 
-from sim.calendar import is_month
+from sim.calendar import month_index
+
+
+def is_month(text: str) -> bool:
+    """A well-formed YYYY-MM (tables reach back before the simulated years, e.g. IREL since 1952)."""
+    try:
+        month_index(text)
+    except ValueError:
+        return False
+    return True
 from sim.world import GOODS, WORLD_DIR, load_world
 
 
