@@ -190,7 +190,7 @@ def test_a_bad_custom_shock_shows_a_clear_message_and_changes_nothing(page, serv
     msg = page.locator(".reesim-shock-message")
     msg.wait_for(timeout=TIMEOUT_MS)
     text = msg.inner_text()
-    assert text.strip() == "shock: nation: Field required"   # first problem: no nation chosen
+    assert text.strip().startswith("shock: nation: missing (required)")   # first problem: no nation chosen
     page.locator(".reesim-field-nation").click()
     page.get_by_role("option", name="MMR", exact=True).click()
     page.locator(".reesim-apply-shock").click()
