@@ -17,7 +17,6 @@ import numpy as np
 
 if TYPE_CHECKING:
     from sim.model import RareEarthModel
-    from sim.policy import Controls
 
 
 def target_utilisation(margin_usd_per_kg: np.ndarray, base_margin_usd_per_kg: np.ndarray,

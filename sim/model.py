@@ -22,7 +22,7 @@ from sim.chain import (china, demand, initial, investment, magnets, mining, orde
                        separation, spinup, trade, use)
 from sim.chain.backstop import backstop_usd_per_kg
 from sim.chain.capacity import stage_capacity_t_per_yr
-from sim.chain.state import CHINA_ZONE, OUTSIDE_ZONE, ChainState, Month, Structure, stocks_by_element_t
+from sim.chain.state import CHINA_ZONE, OUTSIDE_ZONE, ChainState, Month, stocks_by_element_t
 from sim.parameters import load_parameter_table
 from sim.policy import PolicyBook
 from sim.recording import Recorder

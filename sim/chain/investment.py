@@ -14,7 +14,7 @@ import numpy as np
 
 from sim.calendar import month_index
 from sim.chain import capacity, demand, prices
-from sim.chain.capacity import MAGNETS, SEPARATION, STAGE_INDEX, mine_potential_t, stage_capacity_t_per_yr
+from sim.chain.capacity import SEPARATION, STAGE_INDEX, mine_potential_t, stage_capacity_t_per_yr
 from sim.chain.margins import deposit_margin, magnet_margin, required_value_multiple, separation_margin
 from sim.chain.mining import Mined
 from sim.chain.state import NEVER, ChainState, Structure

@@ -14,7 +14,7 @@ import numpy as np
 from sim import market
 from sim.chain import china
 from sim.chain.state import CHINA_ZONE, OUTSIDE_ZONE, TRANSIT_SLOTS, ChainState, Structure
-from sim.goods import HELD_MARKETS, OXIDES
+from sim.goods import OXIDES
 
 
 @dataclass
