@@ -119,15 +119,20 @@ def _assert_cli_refuses(args: list[str], out: Path, *names: str) -> str:
     return text
 
 
+def _assert_names(error: ConfigError, file: str, case: dict) -> None:
+    """A refused input's error names the file, the case's key path and one of its allowed values."""
+    assert error.file == file
+    assert error.key_path == case["key"], str(error)
+    assert error.allowed and any(case["allowed"] in a for a in error.allowed), str(error)
+
+
 @pytest.mark.parametrize("case", _cases("scenarios"), ids=lambda c: c["id"])
 def test_bad_scenario_files_are_refused_with_file_key_and_allowed(tmp_path, case):
     path = tmp_path / f"{case['id']}.toml"
     path.write_text(case["body"] + "\n" if case.get("whole") else HEADER + case["body"] + "\n")
     with pytest.raises(ConfigError) as err:
         load_scenario(path)
-    assert err.value.file == str(path)
-    assert err.value.key_path == case["key"], str(err.value)
-    assert err.value.allowed and any(case["allowed"] in a for a in err.value.allowed), str(err.value)
+    _assert_names(err.value, str(path), case)
     out = tmp_path / "out"
     _assert_cli_refuses(["run", "--scenario", str(path), "--out", str(out)], out,
                         str(path), case["key"], "allowed:")
@@ -141,9 +146,7 @@ def test_bad_sweep_specs_are_refused_with_file_key_and_allowed(tmp_path, case):
     path.write_text(body + "\n")
     with pytest.raises(ConfigError) as err:
         load_sweep_spec(path)
-    assert err.value.file == str(path)
-    assert err.value.key_path == case["key"], str(err.value)
-    assert err.value.allowed and any(case["allowed"] in a for a in err.value.allowed), str(err.value)
+    _assert_names(err.value, str(path), case)
     out = tmp_path / "out"
     _assert_cli_refuses(["sweep", str(path), "--workers", "0", "--out", str(out)], out,
                         str(path), case["key"], "allowed:")
@@ -203,6 +206,4 @@ def test_a_few_bad_command_lines_through_a_real_process(tmp_path, args, flag):
 def test_bad_injected_events_are_refused_by_the_scenario_schema(case):
     with pytest.raises(ConfigError) as err:
         validate_event(dict(case["event"]), load_world(WORLD_DIR), start="2024-01", end="2050-12")
-    assert err.value.file == "<inject>"
-    assert err.value.key_path == case["key"], str(err.value)
-    assert err.value.allowed and any(case["allowed"] in a for a in err.value.allowed), str(err.value)
+    _assert_names(err.value, "<inject>", case)
