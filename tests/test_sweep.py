@@ -193,6 +193,15 @@ def test_smoke_sweep_on_a_local_cluster(tmp_path):
     assert all(p.stat().st_size > 5000 for p in result.figures)
 
 
+def _wait_for_finished_parts(proc, out, parts: int, seconds: float, ended: str) -> None:
+    """Wait until a sweep running in ``proc`` has written ``parts`` run files, while it still runs."""
+    deadline = time.time() + seconds
+    while len(list((out / "runs").glob("part-*.parquet"))) < parts:
+        assert proc.poll() is None, ended
+        assert time.time() < deadline, "no runs finished in time"
+        time.sleep(0.05)
+
+
 def _free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
@@ -280,11 +289,7 @@ def test_killed_sweep_resumes_with_every_run_exactly_once(tmp_path):
     proc = subprocess.Popen(cmd, cwd=REPO, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
                             start_new_session=True)
     try:
-        deadline = time.time() + 90
-        while len(list((out / "runs").glob("part-*.parquet"))) < 3:
-            assert proc.poll() is None, "the sweep ended before it could be killed"
-            assert time.time() < deadline, "no runs finished in time"
-            time.sleep(0.05)
+        _wait_for_finished_parts(proc, out, 3, 90, "the sweep ended before it could be killed")
     finally:
         os.killpg(proc.pid, signal.SIGKILL)  # the driver and its local workers, mid-sweep
         proc.wait()
@@ -323,11 +328,7 @@ def test_ctrl_c_keeps_every_finished_run_and_says_how_to_resume(tmp_path):
     proc = subprocess.Popen(cmd, cwd=REPO, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
                             start_new_session=True, env={**os.environ, "PYTHONPATH": str(REPO)})
     try:
-        deadline = time.time() + 120
-        while len(list((out / "runs").glob("part-*.parquet"))) < 2:
-            assert proc.poll() is None, "the sweep ended before Ctrl-C"
-            assert time.time() < deadline, "no runs finished in time"
-            time.sleep(0.05)
+        _wait_for_finished_parts(proc, out, 2, 120, "the sweep ended before Ctrl-C")
         os.killpg(proc.pid, signal.SIGINT)
         stdout, stderr = proc.communicate(timeout=120)
     finally:
