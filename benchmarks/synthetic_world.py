@@ -98,13 +98,16 @@ def synthetic_world_dir(n_nations: int) -> Path:
 
 
 def synthetic_scenario(n_nations: int, name: str = "baseline"):
-    """Scenario ``name`` moved onto the synthetic world of ``n_nations``."""
-    from sim.scenarios import load_scenario, scenario_from_dict
+    """Scenario ``name`` moved onto the synthetic world of ``n_nations``.
 
-    data = load_scenario(name).to_dict()
-    data.pop("path")
-    data["world"] = str(synthetic_world_dir(n_nations))
-    return scenario_from_dict(data)
+    Scenario files may only name shipped worlds, so the validated shipped scenario is moved onto the
+    synthetic world directly (copy 0 keeps every real nation, so its events still name real nations).
+    """
+    from dataclasses import replace
+
+    from sim.scenarios import load_scenario
+
+    return replace(load_scenario(name), world_dir=synthetic_world_dir(n_nations))
 
 
 def main() -> None:
