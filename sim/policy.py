@@ -354,7 +354,7 @@ class PolicyBook:
             pair_cap_frac=np.full((m, n, n), np.inf),
             pair_cap_t=np.full((m, n, n), np.inf),
             export_quota_t=np.full((m, n), np.inf),
-            duty_frac=np.zeros((m, n)),
+            duty_frac=w.export_tax_frac.copy(),          # standing export taxes of the world tables
             tariff_frac=np.repeat(w.tariff_frac[None], m, axis=0),
             licence_delay_months=np.zeros((m, n, n), dtype=int),
             risk_frac=w.country_risk_frac.copy(),

@@ -20,6 +20,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 
 from sim.errors import ConfigError
 from sim.goods import ELEMENTS, GOODS, MAGNET  # noqa: F401  (re-exported: the world tables' goods)
+from sim.goods import MARKET_GOODS, NDFEB_MARKET, ORE_MARKET, OXIDE_MARKETS
 
 
 def _config_dir() -> Path:
@@ -147,6 +148,26 @@ class TradeRow(_Row):
 TRADE_STATUS_CODES = {"ntr": 0, "jackson_vanik": 1, "sanctioned": 2}
 
 
+class ExportTaxRow(_Row):
+    iso3: str
+    stage: Literal["ore", "oxide", "magnet"]
+    rate_frac: float = Field(ge=0, le=1, allow_inf_nan=False)
+
+
+def _export_taxes(path: Path, index: dict[str, int]) -> np.ndarray:
+    """Standing taxes on exports (M market goods, N nations): e.g. the VAT a country does not refund on exports.
+
+    Optional table: a world without it taxes no exports beyond what scenarios add as ``export_duty`` events.
+    """
+    out = np.zeros((len(MARKET_GOODS), len(index)))
+    if not path.exists():
+        return out
+    goods = {"ore": ORE_MARKET, "oxide": OXIDE_MARKETS, "magnet": NDFEB_MARKET}
+    for i, r in enumerate(read_table(path, ExportTaxRow, "iso3")):
+        out[goods[r.stage], _nation_index(path, f"line {i + 2}.iso3", r.iso3, index)] += r.rate_frac
+    return out
+
+
 def read_table(path: Path, row_model: type[_Row], key: str | None = None) -> list:
     """Read a CSV into validated rows; the first bad value raises ConfigError."""
     if not path.exists():
@@ -232,6 +253,7 @@ class World:
     backstop_reference_usd_per_kg: np.ndarray  # (zone, G): price level choke_price_ratio multiplies
     tariff_frac: np.ndarray                # (N importer, N exporter)
     trade_status: np.ndarray               # (N importer, N exporter) codes
+    export_tax_frac: np.ndarray            # (M market goods, N) standing taxes on exports (export_taxes.csv)
 
     def nation_index(self, iso3: str) -> int:
         return self.nations.index(iso3)
@@ -340,4 +362,5 @@ def load_world(directory: str | Path = WORLD_DIR) -> World:
                                                 [prices[g].backstop_reference_usd_per_kg for g in GOODS]]),
         tariff_frac=tariff,
         trade_status=status,
+        export_tax_frac=_export_taxes(d / "export_taxes.csv", index),
     )

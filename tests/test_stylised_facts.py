@@ -56,11 +56,13 @@ def test_binding_export_quota_opens_an_outside_premium_that_grows_as_it_tightens
     runs = [run(seed=seed, until="2026-12",
                 events=[{"type": "export_quota", "nation": "CHN", "at": "2025-01", "t_per_yr": q}])
             for q in (80_000, 40_000, 20_000)]
+    # without a quota the gap is the standing wedge: China's unrefunded 13 % export VAT on oxides
+    # (configs/world/export_taxes.csv), friction and freight (about a quarter of La's price)
     for good in ("La", "Ce", "NdFeB"):
-        gaps = [gap(df, good) for df in runs]                 # freight is ~a quarter of La's price: base < 1.3
-        assert gap(base, good) < 1.3 < gaps[0] < gaps[1] < gaps[2], good
+        gaps = [gap(df, good) for df in runs]
+        assert gap(base, good) < 1.5 and 1.3 * gap(base, good) < gaps[0] < gaps[1] < gaps[2], good
     for good in ("Pr", "Nd"):
-        assert gap(base, good) < 1.1 < min(gap(df, good) for df in runs), good
+        assert gap(base, good) < 1.2 and min(gap(df, good) for df in runs) > 1.1 * gap(base, good), good
     ndpr = [(gap(df, "Nd") + gap(df, "Pr")) / 2 for df in runs]
     assert ndpr[2] > ndpr[0]
 
