@@ -18,9 +18,10 @@ from dataclasses import dataclass
 import numpy as np
 
 EPS_T = 1e-9
-HAVE_NUMBA = importlib.util.find_spec("numba") is not None   # the compiled clearing rounds (extra "fast")
-# Below this many pairs x goods numpy is about as fast and the compiled kernel's load (~0.5-1 s per
-# process, a first compile several seconds) does not pay: the 41-nation world stays under it (<= 15,129).
+HAVE_NUMBA = importlib.util.find_spec("numba") is not None   # the compiled clearing (extra "fast")
+#: The model's markets (``sim.chain.trade.clear``) clear in the numba kernels when numba is installed.
+COMPILED = HAVE_NUMBA
+# For :func:`clear_markets` on its own: below this many pairs x goods the numpy rounds are about as fast.
 COMPILED_MIN_CELLS = 100_000
 
 
@@ -151,7 +152,8 @@ def pairs(a: np.ndarray, sellers: np.ndarray, buyers: np.ndarray) -> np.ndarray:
 def clear_pairs(supply: np.ndarray, demand: np.ndarray, sellers: np.ndarray, buyers: np.ndarray,
                 cost: np.ndarray, cap: np.ndarray, export_quota_t: np.ndarray,
                 pair_cap_frac: np.ndarray | None = None, licence_base_t: np.ndarray | None = None,
-                logit_beta: float = 8.0, rounds: int = 3, export_first: np.ndarray | None = None) -> Clearing:
+                logit_beta: float = 8.0, rounds: int = 3, export_first: np.ndarray | None = None,
+                compiled: bool | None = None) -> Clearing:
     """:func:`clear_markets` on pair arrays already cut to the participants (no N x N work).
 
     Args:
@@ -159,6 +161,7 @@ def clear_pairs(supply: np.ndarray, demand: np.ndarray, sellers: np.ndarray, buy
         sellers, buyers: from :func:`participants`.
         cost, cap, pair_cap_frac: (G, sellers, buyers) blocks of the arrays of :func:`clear_markets`.
         export_quota_t, licence_base_t, export_first: (G, N), as in :func:`clear_markets`.
+        compiled: as in :func:`_allocate`.
     """
     n_goods, n = supply.shape
     flows = np.zeros((n_goods, n, n))
@@ -171,7 +174,7 @@ def clear_pairs(supply: np.ndarray, demand: np.ndarray, sellers: np.ndarray, buy
             cap = np.minimum(cap, frac_cap)
         first = None if export_first is None else np.asarray(export_first, dtype=bool)[:, sellers]
         block = _allocate(supply[:, sellers], demand[:, buyers], cost, cap, export_quota_t[:, sellers],
-                          sellers[:, None] != buyers[None, :], logit_beta, rounds, first)
+                          sellers[:, None] != buyers[None, :], logit_beta, rounds, first, compiled)
         flows[:, sellers[:, None], buyers[None, :]] = block
         # a seller's full row, zeros included, so that the sum runs in the same order as over all nations
         sold[:, sellers] = flows[:, sellers].sum(axis=2)

@@ -12,7 +12,7 @@ Market goods (axis ``M``): ``ore`` (mixed concentrate), the 9 separated oxides
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Annotated, Literal, Union
 
 import numpy as np
@@ -316,6 +316,7 @@ class PolicyBook:
 
     def __post_init__(self) -> None:
         self._index = {iso: i for i, iso in enumerate(self.world.nations)}
+        self._fixed: dict[tuple, tuple] = {}   # ids of the events in force -> (those events, their controls)
 
     def add(self, event) -> None:
         self.events.append(event)
@@ -340,6 +341,11 @@ class PolicyBook:
                  export_value_usd_per_kg: np.ndarray | None = None) -> Controls:
         """Instruments in force in ``month`` as arrays.
 
+        The arrays of every instrument but export quotas depend only on which events are in force: they
+        are built once per set of events in force and shared (read-only) until that set changes. Quotas,
+        spread over goods by this month's flows and values, are applied to copies of the two arrays they
+        touch.
+
         Args:
             month: month index (see :mod:`sim.calendar`).
             reference_exports_t: recent monthly trade flows, shape (M, N, N), used
@@ -348,6 +354,25 @@ class PolicyBook:
                 a total quota is cut least where a tonne earns most, as licence holders
                 put scarce quota tonnes where the rent is (split_quota_t).
         """
+        active = tuple(ev for ev in self.events if ev.active(month))
+        key = tuple(id(ev) for ev in active)
+        if key not in self._fixed:
+            if len(self._fixed) >= 32:
+                self._fixed.pop(next(iter(self._fixed)))
+            # the entry holds its events, so their ids cannot be reused while it is kept
+            self._fixed[key] = active, self._fixed_controls([ev for ev in active if ev.type != "export_quota"])
+        fixed = self._fixed[key][1]
+        quotas = [ev for ev in active if ev.type == "export_quota"]
+        if not quotas:
+            return fixed
+        c = replace(fixed, export_quota_t=fixed.export_quota_t.copy(), pair_cap_t=fixed.pair_cap_t.copy())
+        value = np.ones(len(MARKET_GOODS)) if export_value_usd_per_kg is None else export_value_usd_per_kg
+        for ev in quotas:
+            self._apply(ev, c, c.trade_status, reference_exports_t, value)
+        return c
+
+    def _fixed_controls(self, events: list) -> Controls:
+        """The arrays of ``events`` (none of them a quota), made read-only: they are shared between months."""
         w = self.world
         n, m = len(w.nations), len(MARKET_GOODS)
         c = Controls(
@@ -370,12 +395,11 @@ class PolicyBook:
             stockpile_days_override=np.full(n, np.nan),
         )
         status = w.trade_status.copy()
-        value = np.ones(m) if export_value_usd_per_kg is None else export_value_usd_per_kg
-        for ev in self.events:
-            if not ev.active(month):
-                continue
-            self._apply(ev, c, status, reference_exports_t, value)
+        for ev in events:
+            self._apply(ev, c, status, None, None)
         c.trade_status = status
+        for array in vars(c).values():
+            array.flags.writeable = False
         return c
 
     def _apply(self, ev, c: Controls, status: np.ndarray, ref: np.ndarray, value: np.ndarray) -> None:

@@ -38,18 +38,40 @@ class ZoneMarket:
 
 
 def clear(st: ChainState, fx: Structure, p, markets: slice, price: np.ndarray, supply: np.ndarray,
-          demand: np.ndarray, undocumented_t: np.ndarray, licence_base: np.ndarray | None = None) -> Trade:
+          demand: np.ndarray, undocumented_t: np.ndarray, licence_base: np.ndarray | None = None,
+          compiled: bool | None = None) -> Trade:
     """Clear the market goods ``markets`` (a slice of the market axis) with the month's controls.
 
     Args:
         price, supply, demand: (g, N) seller prices USD/kg, offers t, orders t.
         undocumented_t: (E,) this month's undocumented Chinese output (its smuggled share escapes quotas).
         licence_base: (g, N) what importers apply licences for (their normal use).
+        compiled: clear in the numba kernels (``sim.clearing_kernel``: the same tonnes bit for bit) or in
+            numpy (the reference); default: compiled when numba is installed (``market.COMPILED``).
     """
     c = st.controls
     idx = np.atleast_1d(np.arange(c.pair_cap_frac.shape[0])[markets])
     supply = np.maximum(np.asarray(supply, dtype=float), 0.0)
     demand = np.maximum(np.asarray(demand, dtype=float), 0.0)
+    quota = c.export_quota_t[markets].copy()
+    if np.isfinite(quota[:, fx.china]).any():
+        quota[:, fx.china] += china.smuggling_allowance_t(idx, undocumented_t, p)
+    first = china.export_first(st, fx, idx)
+    if market.COMPILED if compiled is None else compiled:
+        res = _clear_compiled(st, fx, p, idx, price, supply, demand, quota, first, licence_base)
+    else:
+        res = _clear_numpy(st, fx, p, markets, price, supply, demand, quota, first, licence_base)
+    ch = fx.china
+    exported = res.flows_t[:, ch, :].sum(axis=1) - res.flows_t[:, ch, ch]
+    fill = np.where(np.isfinite(quota[:, ch]), exported / np.maximum(quota[:, ch], 1e-9), 0.0)
+    return Trade(markets=idx, res=res, delay_months=c.licence_delay_months[markets], china_quota_fill=fill)
+
+
+def _clear_numpy(st: ChainState, fx: Structure, p, markets: slice, price: np.ndarray, supply: np.ndarray,
+                 demand: np.ndarray, quota: np.ndarray, first: np.ndarray,
+                 licence_base: np.ndarray | None) -> market.Clearing:
+    """:func:`clear` in numpy on blocks cut from the control arrays; updates the flow memory."""
+    c = st.controls
     # only the nations that offer or order take part: every pair array is cut to that block
     sellers, buyers = market.participants(supply, demand)
     def block(a: np.ndarray) -> np.ndarray:
@@ -60,18 +82,38 @@ def clear(st: ChainState, fx: Structure, p, markets: slice, price: np.ndarray, s
     tariff = c.tariff_frac[markets].transpose(0, 2, 1)
     cost = market.delivered_cost(price, fx.freight, tariff, c.duty_frac[markets], c.risk_frac, sellers, buyers)
     cost = cost * (1.0 + np.maximum(friction, 0.0))[None] * (1.0 - p.offtake_cost_cut_frac * block(st.offtake))[None]
-    quota = c.export_quota_t[markets].copy()
-    if np.isfinite(quota[:, fx.china]).any():
-        quota[:, fx.china] += china.smuggling_allowance_t(idx, undocumented_t, p)
     res = market.clear_pairs(supply, demand, sellers, buyers, cost, block(c.pair_cap_t[markets]), quota,
                              block(c.pair_cap_frac[markets]), licence_base, logit_beta=p.logit_beta,
-                             export_first=china.export_first(st, fx, idx))
+                             export_first=first, compiled=False)
     ema = st.flow_ema[markets]                                        # a view: updated in place
     ema += p.memory_frac * (res.flows_t - ema)
-    ch = fx.china
-    exported = res.flows_t[:, ch, :].sum(axis=1) - res.flows_t[:, ch, ch]
-    fill = np.where(np.isfinite(quota[:, ch]), exported / np.maximum(quota[:, ch], 1e-9), 0.0)
-    return Trade(markets=idx, res=res, delay_months=c.licence_delay_months[markets], china_quota_fill=fill)
+    return res
+
+
+def _clear_compiled(st: ChainState, fx: Structure, p, idx: np.ndarray, price: np.ndarray, supply: np.ndarray,
+                    demand: np.ndarray, quota: np.ndarray, first: np.ndarray,
+                    licence_base: np.ndarray | None) -> market.Clearing:
+    """:func:`clear` in the numba kernels, reading the dense control arrays in place (no N x N copies)."""
+    from sim import clearing_kernel as kernel      # numba's import is paid only by runs that clear
+
+    c = st.controls
+    supply, demand = np.ascontiguousarray(supply), np.ascontiguousarray(demand)   # one compiled layout
+    sellers, buyers = market.participants(supply, demand)
+    if len(sellers) and len(buyers):
+        lic = demand if licence_base is None else np.ascontiguousarray(licence_base, dtype=float)
+        exponent, cap, capped = kernel.block_terms(
+            np.ascontiguousarray(price, dtype=float), supply, demand, lic, sellers, buyers, idx, fx.freight,
+            c.tariff_frac, c.duty_frac, c.risk_frac, float(p.base_friction_frac), c.friction_frac,
+            float(p.offtake_cost_cut_frac), st.offtake, c.pair_cap_t, c.pair_cap_frac, True, float(p.logit_beta))
+        preference = np.exp(exponent)                # numpy's exp: numba's may differ in the last bit
+        s, d, q, f = supply[:, sellers], demand[:, buyers], quota[:, sellers], first[:, sellers]
+        block = kernel.allocate(s, d, preference, cap, q, sellers[:, None] != buyers[None, :], 3, f,
+                                bool(f.any()), capped, bool(np.isfinite(q).any()), float(1e-6 * d.sum()))
+    else:
+        block = np.zeros((len(idx), len(sellers), len(buyers)))
+    flows, unsold, unmet, sold, bought = kernel.settle(block, sellers, buyers, supply, demand, st.flow_ema, idx,
+                                                       float(p.memory_frac))
+    return market.Clearing(flows_t=flows, unsold_t=unsold, unmet_t=unmet, sold_t=sold, bought_t=bought)
 
 
 def deliver(st: ChainState, trade: Trade, orders: np.ndarray, goods: slice) -> None:
