@@ -168,7 +168,8 @@ def run_metrics(df: pd.DataFrame, cut: str = CUT_MONTH, base_year: str = BASE_YE
 
 
 def summarise(per_seed: pd.DataFrame, targets: list[Target]) -> pd.DataFrame:
-    """Historical value, model median and 10-90 % range, band and pass/fail per target."""
+    """Historical value, model median and 10-90 % range, band, margin to the nearer band edge (in band
+    widths; 0 on an edge, negative outside) and pass/fail per target."""
     rows = []
     for t in targets:
         values = per_seed[t.key].to_numpy(dtype=float) if t.key in per_seed else np.array([np.nan])
@@ -179,8 +180,9 @@ def summarise(per_seed: pd.DataFrame, targets: list[Target]) -> pd.DataFrame:
             "model_median": med,
             "model_p10": float(np.percentile(ok, 10)) if len(ok) else float("nan"),
             "model_p90": float(np.percentile(ok, 90)) if len(ok) else float("nan"),
-            "band_low": t.band_low, "band_high": t.band_high, "passed": t.inside(med),
-            "seeds": int(len(ok)), "source": t.source,
+            "band_low": t.band_low, "band_high": t.band_high,
+            "margin_to_edge": min(med - t.band_low, t.band_high - med) / max(t.band_high - t.band_low, 1e-12),
+            "passed": t.inside(med), "seeds": int(len(ok)), "source": t.source,
         })
     return pd.DataFrame(rows)
 

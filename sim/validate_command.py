@@ -18,7 +18,7 @@ from sim.sweep_command import (CLUSTER, CLUSTER_OPTIONS, DASHBOARD, INTERRUPTED_
 
 def _print_table(summary: pd.DataFrame) -> None:
     show = summary[["target", "historical", "model_median", "model_p10", "model_p90", "band_low", "band_high",
-                    "passed"]].copy()
+                    "margin_to_edge", "passed"]].copy()
     show["passed"] = show["passed"].map({True: "pass", False: "FAIL"})
     typer.echo(show.to_string(index=False, float_format=lambda v: f"{v:.3g}"))
 
@@ -44,6 +44,7 @@ def _stopped(what: str) -> None:
 
 def _validate(params: dict, seeds: int, until: str | None, where, out: Path) -> list[Path]:
     """Run, print and write the validation (inside the command's log file)."""
+    from sim import constraints as market_constraints
     from sim import episodes, outputs
     from sim import validate as v
     outputs.log.info("validate: %s, %d seeds, until %s, overrides %s, on %s", v.SCENARIO, seeds, until, params,
@@ -80,7 +81,9 @@ def _validate(params: dict, seeds: int, until: str | None, where, out: Path) -> 
     written += outputs.write_figures(v.path_figures(frames, v._history()), out)
     text, more = episodes.report_2020(params, seed_list, out, outputs.write_table, outputs.write_figures)
     typer.echo(text)
-    return written + more
+    text, checked, _ = market_constraints.report(seed_list, params, out, outputs.write_table, outputs.write_figures)
+    typer.echo(text)
+    return written + more + checked
 
 
 def validate(seeds: int = typer.Option(5, help="Number of seeds (1..N)."),

@@ -10,9 +10,10 @@ import pandas as pd
 import pytest
 from typer.testing import CliRunner
 
+from sim import constraints as market_constraints
 from sim.calendar import month_index
 from sim.cli import app
-from sim.scenarios import load_scenario
+from sim.scenarios import list_scenarios, load_scenario
 from sim.errors import ConfigError
 from sim.parameters import load_parameter_table
 from sim.validate import (FITTED_PATH, evaluate, load_constraints, load_targets, run_metrics, summarise)
@@ -88,10 +89,18 @@ def test_validate_command_writes_table_json_and_plots(tmp_path):
     table = pd.read_csv(out / "validation.csv")
     assert list(table["target"]) == [t.name for t in load_targets() + load_constraints()]
     assert {"historical", "model_median", "model_p10", "model_p90", "band_low", "band_high",
-            "passed"} <= set(table.columns)
+            "margin_to_edge", "passed"} <= set(table.columns)
     data = json.loads((out / "validation.json").read_text())
     assert data["seeds"] == [1, 2] and len(data["per_seed"]) == 2
     assert "Dy_peak_multiple" in result.output
+    # the market constraints of issue 13, judged on real runs of the calm baseline and every scenario
+    judged = pd.read_csv(out / "validation_constraints.csv")
+    assert list(judged["constraint"]) == [b.name for b in market_constraints.BOUNDS]
+    assert judged["passed"].all(), judged[~judged["passed"]]
+    scenarios = pd.read_csv(out / "validation_constraints_scenarios.csv")
+    assert sorted(scenarios["scenario"]) == sorted(n for n, _ in list_scenarios())
+    assert (out / "validation_calm_baseline.png").stat().st_size > 0
+    assert "market constraints" in result.output
 
 
 BAND_SEEDS = [1, 2, 3]
