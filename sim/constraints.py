@@ -20,6 +20,7 @@ import pandas as pd
 from matplotlib.figure import Figure
 
 from sim.goods import ELEMENTS, OXIDES
+from sim.metrics import band_margin
 
 PRICES = [f"price_{e}_usd_per_kg" for e in ELEMENTS]
 CALM_SCENARIO = "baseline"
@@ -41,7 +42,10 @@ BOUNDS = (
     Bound("calm_largest_12m_rise", "median over seeds of the largest 12-month rise of any element", 0.0, 1.8),
     Bound("calm_nd_pr_ratio_min", "lowest Nd/Pr outside price ratio, any month and seed", 0.8, 1.25),
     Bound("calm_nd_pr_ratio_max", "highest Nd/Pr outside price ratio, any month and seed", 0.8, 1.25),
-    Bound("scenarios_price_over_backstop", "highest price / its element's backstop, any scenario", 0.0, 1.0),
+    Bound("scenarios_price_over_backstop", "highest price / its element's backstop, any scenario (prices are "
+          "clipped at the backstop, so this shows how close they come)", 0.0, 1.0),
+    Bound("scenarios_runs_stopped", "scenario runs stopped as impossible (sim.sanity: NaN, negative stock, "
+          "mass not conserved)", 0.0, 0.0),
     Bound("scenarios_mass_balance_error", "largest monthly mass-balance error / stock held, any scenario",
           0.0, 1e-9),
     Bound("scenarios_spec_months_of_use", "largest speculative stock in months of world use of that oxide",
@@ -89,25 +93,37 @@ def calm_values(frames: list[pd.DataFrame]) -> dict[str, float]:
 
 
 def scenario_bounds(name: str, seed: int = 1, params: dict | None = None) -> dict[str, float]:
-    """Run a scenario month by month and measure the bounds every scenario must keep."""
+    """Run a scenario month by month and measure the bounds every scenario must keep.
+
+    A run that leaves the possible is stopped by the model itself (``RunInvalidError``); it counts as a
+    stopped run, with what it reached until then.
+    """
     from sim.chain.backstop import backstop_usd_per_kg
     from sim.chain.prices import zone_use_t
+    from sim.errors import RunInvalidError
     from sim.model import RareEarthModel
     model = RareEarthModel(name, seed=seed, keep_flows=False, **(params or {}))
     backstop = backstop_usd_per_kg()
-    over, balance, spec = 0.0, 0.0, 0.0
+    over, balance, spec, near, stopped = 0.0, 0.0, 0.0, 0, 0
     while model.running:
-        model.step()
+        try:
+            model.step()
+        except RunInvalidError:
+            stopped = 1
+            break
         st, month = model.state, model.last_month
-        over = max(over, float((st.price / backstop[None]).max()))
+        ratio = st.price / backstop[None]
+        over = max(over, float(ratio.max()))
+        near += int((ratio >= 0.95).any())
         scale = max(float(model.total_stocks_by_element().max()), 1.0)
         balance = max(balance, float(np.abs(month.mass_balance_error_t).max()) / scale)
         world_use = zone_use_t(model.structure, month.need_t, month.maker_need_t).sum(axis=0)[OXIDES]
         spec = max(spec, float((st.spec_t.sum(axis=0) / np.maximum(world_use, 1e-9)).max()))
     frame = model.datacollector.get_model_vars_dataframe().drop(columns="date")
     bad = int((~np.isfinite(frame.to_numpy(dtype=float))).sum())
-    return {"scenarios_price_over_backstop": over, "scenarios_mass_balance_error": balance,
-            "scenarios_spec_months_of_use": spec, "scenarios_non_finite_values": float(bad)}
+    return {"scenarios_price_over_backstop": over, "scenarios_runs_stopped": float(stopped),
+            "scenarios_mass_balance_error": balance, "scenarios_spec_months_of_use": spec,
+            "scenarios_non_finite_values": float(bad), "months_near_backstop": float(near)}
 
 
 def summarise(values: dict[str, float]) -> pd.DataFrame:
@@ -115,12 +131,7 @@ def summarise(values: dict[str, float]) -> pd.DataFrame:
     rows = []
     for b in BOUNDS:
         v = values[b.name]
-        if not np.isfinite(b.band_high):                      # one-sided: margin in units of the lower edge
-            margin = (v - b.band_low) / max(abs(b.band_low), 1e-12)
-        elif b.band_high == b.band_low:                       # an exact requirement (e.g. no NaN at all)
-            margin = 0.0 - abs(v - b.band_low) + 0.0
-        else:
-            margin = min(v - b.band_low, b.band_high - v) / (b.band_high - b.band_low)
+        margin = band_margin(v, b.band_low, b.band_high)
         rows.append({"constraint": b.name, "meaning": b.meaning, "value": v, "band_low": b.band_low,
                      "band_high": b.band_high, "margin_to_edge": margin,
                      "passed": bool(b.band_low <= v <= b.band_high)})
@@ -168,7 +179,9 @@ def report(seeds: list[int], params: dict, out, write_table, write_figures,
             rows.append({"scenario": name, **scenario_bounds(name, 1, params)})
             bar.update(1)
     table = pd.DataFrame(rows)
-    values = {**calm_values(frames), **{k: float(table[k].max()) for k in table.columns if k != "scenario"}}
+    worst = {k: float(table[k].sum() if k == "scenarios_runs_stopped" else table[k].max())
+             for k in table.columns if k.startswith("scenarios_")}
+    values = {**calm_values(frames), **worst}
     summary = summarise(values)
     show = summary.drop(columns="meaning").copy()
     show["passed"] = show["passed"].map({True: "pass", False: "FAIL"})

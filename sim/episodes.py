@@ -15,6 +15,7 @@ import numpy as np
 import pandas as pd
 from matplotlib.figure import Figure
 
+from sim.metrics import band_margin
 from sim.world import CONFIG_DIR
 
 SCENARIO_2020 = "demand_boom_2021"
@@ -67,20 +68,18 @@ def episode_metrics(frame: pd.DataFrame) -> dict[str, float]:
 
 
 def summarise_2020(per_seed: pd.DataFrame) -> pd.DataFrame:
-    """Median and 10-90 % over seeds against each band, with the margin of the median to its nearer edge.
-
-    The margin is in units of the band's width (0 on an edge, 0.5 in the middle; negative outside), so a
-    fit that passes at the edge of a band shows it.
+    """Median and 10-90 % over seeds against each band, with the margin of the median inside it
+    (:func:`sim.metrics.band_margin`: 0 on an edge, negative outside), so a fit that passes at the edge of
+    a band shows it.
     """
     rows = []
     for t in load_targets_2020():
         v = per_seed[t.name]
         med = float(v.median())
-        width = max(t.band_high - t.band_low, 1e-12)
         rows.append({"target": t.name, "historical": t.historical, "model_median": med,
                      "model_p10": float(v.quantile(0.1)), "model_p90": float(v.quantile(0.9)),
                      "band_low": t.band_low, "band_high": t.band_high,
-                     "margin_to_edge": min(med - t.band_low, t.band_high - med) / width,
+                     "margin_to_edge": band_margin(med, t.band_low, t.band_high),
                      "passed": t.band_low <= med <= t.band_high})
     return pd.DataFrame(rows)
 

@@ -1,4 +1,4 @@
-"""Summary measures of supply concentration and dependence, as pure functions."""
+"""Summary measures of supply concentration and dependence, and of a value against its band, as pure functions."""
 
 from __future__ import annotations
 
@@ -28,3 +28,22 @@ def supplier_share(flows_t: np.ndarray, importer: int, supplier: int) -> float:
     """
     received = float(flows_t[:, importer].sum())
     return float(flows_t[supplier, importer]) / received if received > 0 else 0.0
+
+
+def band_margin(value: float, low: float, high: float) -> float:
+    """How far ``value`` lies inside its band, in units of the band (negative outside; NaN if no value).
+
+    Two-sided bands: the distance to the nearer edge over the band's width (0.5 in the middle). A band
+    that starts at 0 is a ceiling on a quantity that cannot be negative (a share, a ratio, an error), so
+    only the upper edge counts: (high - value) / high. A band open above is a floor: (value - low) / low.
+    An exact requirement (low == high): minus the distance to it.
+    """
+    if not np.isfinite(value):
+        return float("nan")
+    if not np.isfinite(high):
+        return (value - low) / max(abs(low), 1e-12)
+    if high == low:
+        return 0.0 - abs(value - low)
+    if low == 0.0:
+        return (high - value) / high
+    return min(value - low, high - value) / (high - low)

@@ -24,7 +24,7 @@ CLUSTER_OPTIONS = typer.Option([], "--cluster-option",
                                help="With --cluster slurm: a SLURMCluster setting KEY=VALUE (repeatable), e.g. "
                                     "queue=normal, account=ree, walltime=02:00:00, memory=4GB, cores=4, processes=4.")
 DASHBOARD = typer.Option(True, "--dashboard/--no-dashboard",
-                         help="Serve Dask's dashboard (needs bokeh: pip install 'reesim[cluster]').")
+                         help="Serve Dask's dashboard (needs bokeh: pip install 'reesim\\[cluster]').")
 
 
 def fail(message: str) -> None:

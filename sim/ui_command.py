@@ -12,6 +12,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+import typer
+
 REPO = Path(__file__).resolve().parents[1]
 APP = Path(__file__).resolve().parent / "ui" / "app.py"
 STOP_TIMEOUT_S = 10
@@ -48,7 +50,7 @@ def stop(proc: subprocess.Popen) -> int:
     return proc.wait()
 
 
-def ui(host: str = "127.0.0.1", port: int = 8765, results: Path = Path("out/sweeps")) -> int:
+def serve(host: str = "127.0.0.1", port: int = 8765, results: Path = Path("out/sweeps")) -> int:
     """Start the app with ``solara run`` in a child process and wait for it; Ctrl-C or SIGTERM stop both.
 
     Args:
@@ -74,3 +76,15 @@ def ui(host: str = "127.0.0.1", port: int = 8765, results: Path = Path("out/swee
         signal.signal(signal.SIGTERM, previous)
         if proc.poll() is None:
             stop(proc)
+
+
+def ui(host: str = typer.Option("127.0.0.1", help="Interface to bind (0.0.0.0 only on a trusted network)."),
+       port: int = typer.Option(8765, min=1, max=65535, help="TCP port (1-65535)."),
+       results: Path = typer.Option(Path("out/sweeps"), help="Folder of sweep results the Sweep page lists."),
+       ) -> None:
+    """Serve the web UI (Solara) on HOST:PORT; Ctrl-C or SIGTERM stop it. Exits with the server's code."""
+    code = serve(host, port, results)
+    if code not in (0, None):
+        typer.secho(f"error: the UI server stopped with exit code {code} (see its messages above)",
+                    fg=typer.colors.RED, err=True)
+        raise typer.Exit(code if code > 0 else 1)

@@ -36,6 +36,7 @@ from matplotlib.figure import Figure
 from sim.calendar import month_index, month_name
 from sim.engine import Cluster, RunOutput, execute
 from sim.errors import ConfigError
+from sim.metrics import band_margin
 from sim.sweep_spec import RunPlan
 from sim.world import CONFIG_DIR
 
@@ -168,8 +169,8 @@ def run_metrics(df: pd.DataFrame, cut: str = CUT_MONTH, base_year: str = BASE_YE
 
 
 def summarise(per_seed: pd.DataFrame, targets: list[Target]) -> pd.DataFrame:
-    """Historical value, model median and 10-90 % range, band, margin to the nearer band edge (in band
-    widths; 0 on an edge, negative outside) and pass/fail per target."""
+    """Historical value, model median and 10-90 % range, band, margin inside the band
+    (:func:`sim.metrics.band_margin`: 0 on an edge, negative outside) and pass/fail per target."""
     rows = []
     for t in targets:
         values = per_seed[t.key].to_numpy(dtype=float) if t.key in per_seed else np.array([np.nan])
@@ -181,7 +182,7 @@ def summarise(per_seed: pd.DataFrame, targets: list[Target]) -> pd.DataFrame:
             "model_p10": float(np.percentile(ok, 10)) if len(ok) else float("nan"),
             "model_p90": float(np.percentile(ok, 90)) if len(ok) else float("nan"),
             "band_low": t.band_low, "band_high": t.band_high,
-            "margin_to_edge": min(med - t.band_low, t.band_high - med) / max(t.band_high - t.band_low, 1e-12),
+            "margin_to_edge": band_margin(med, t.band_low, t.band_high),
             "passed": t.inside(med), "seeds": int(len(ok)), "source": t.source,
         })
     return pd.DataFrame(rows)

@@ -204,3 +204,13 @@ def test_constraint_metrics_of_a_hand_made_path():
                   ("2025-01", "2026-12"))
     out = constraint_metrics({"baseline": frame}, [level, rise])
     assert out["level"] == pytest.approx(3.0) and out["rise"] == pytest.approx(3.0)
+
+
+def test_margins_count_the_edges_that_matter():
+    from sim.metrics import band_margin
+    assert band_margin(4.0, 3.0, 5.0) == pytest.approx(0.5)          # middle of a two-sided band
+    assert band_margin(5.5, 3.0, 5.0) < 0                            # outside
+    assert band_margin(1e-15, 0.0, 1e-9) == pytest.approx(1.0)       # a tiny error is far from its ceiling
+    assert band_margin(0.34, 0.0, 0.35) == pytest.approx(0.01 / 0.35)  # a share close to its ceiling
+    assert band_margin(0.38, 1 / 3, np.inf) == pytest.approx(0.14)   # a floor
+    assert np.isnan(band_margin(np.nan, 0.0, 1.0))

@@ -112,3 +112,12 @@ def test_run_figures_label_their_units(run):
     assert "USD/kg" in labels["prices"] and "[kg]" not in labels["prices"]
     assert "(0-1)" in labels["china_share"]
     assert labels["shortages"].startswith("unmet demand (t ") and labels["mine_output"].startswith("mine output (t ")
+
+
+def test_ui_refuses_a_port_out_of_range_with_exit_code_2():
+    from typer.testing import CliRunner
+
+    from sim.cli import app
+    result = CliRunner().invoke(app, ["ui", "--port", "70000"])
+    assert result.exit_code == 2
+    assert "--port" in result.output and "Traceback" not in result.output

@@ -99,7 +99,7 @@ def test_every_scenario_stays_below_the_backstop_balances_mass_and_bounds_specul
     assert bounds["scenarios_price_over_backstop"] <= 1.0 + 1e-12
     assert bounds["scenarios_mass_balance_error"] <= 1e-9
     assert bounds["scenarios_spec_months_of_use"] <= 3.0 + 1e-9
-    assert bounds["scenarios_non_finite_values"] == 0
+    assert bounds["scenarios_non_finite_values"] == 0 and bounds["scenarios_runs_stopped"] == 0
 
 
 # ----------------------------------------------------------------------------- zones
