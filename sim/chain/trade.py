@@ -47,7 +47,7 @@ def clear(st: ChainState, fx: Structure, p, markets: slice, price: np.ndarray, s
         undocumented_t: (E,) this month's undocumented Chinese output (its smuggled share escapes quotas).
         licence_base: (g, N) what importers apply licences for (their normal use).
         compiled: clear in the numba kernels (``sim.clearing_kernel``: the same tonnes bit for bit) or in
-            numpy (the reference); default: compiled when numba is installed (``market.COMPILED``).
+            numpy (the reference); default: ``market.use_compiled``.
     """
     c = st.controls
     idx = np.atleast_1d(np.arange(c.pair_cap_frac.shape[0])[markets])
@@ -57,7 +57,9 @@ def clear(st: ChainState, fx: Structure, p, markets: slice, price: np.ndarray, s
     if np.isfinite(quota[:, fx.china]).any():
         quota[:, fx.china] += china.smuggling_allowance_t(idx, undocumented_t, p)
     first = china.export_first(st, fx, idx)
-    if market.COMPILED if compiled is None else compiled:
+    if compiled is None:
+        compiled = market.use_compiled(len(idx) * fx.n_nations ** 2)
+    if compiled and market.kernel() is not None:
         res = _clear_compiled(st, fx, p, idx, price, supply, demand, quota, first, licence_base)
     else:
         res = _clear_numpy(st, fx, p, markets, price, supply, demand, quota, first, licence_base)
@@ -94,8 +96,7 @@ def _clear_compiled(st: ChainState, fx: Structure, p, idx: np.ndarray, price: np
                     demand: np.ndarray, quota: np.ndarray, first: np.ndarray,
                     licence_base: np.ndarray | None) -> market.Clearing:
     """:func:`clear` in the numba kernels, reading the dense control arrays in place (no N x N copies)."""
-    from sim import clearing_kernel as kernel      # numba's import is paid only by runs that clear
-
+    kernel = market.kernel()
     c = st.controls
     supply, demand = np.ascontiguousarray(supply), np.ascontiguousarray(demand)   # one compiled layout
     sellers, buyers = market.participants(supply, demand)
