@@ -189,12 +189,13 @@ def allocate(supply, demand, preference, cap, quota, foreign, rounds, export_fir
 
 @njit(cache=True, error_model="numpy")
 def block_terms(price, supply, demand, licence_base, sellers, buyers, markets, freight, tariff, duty, risk,
-                base_friction, friction, offtake_cut, offtake, pair_cap_t, pair_cap_frac, has_frac, logit_beta):
+                base_friction, friction, offtake_cut, offtake, pair_cap_t, pair_cap_frac, capped_rows, logit_beta):
     """Delivered cost, logit exponent and pair caps of the (g, sellers, buyers) block of a controlled market.
 
     The same arithmetic, in the same order, as ``sim.chain.trade._clear_numpy`` (``market.delivered_cost``,
     frictions, offtake discounts, licence caps and ``market._preference`` up to its ``exp``), reading the
-    month's dense control arrays in place instead of cutting blocks out of them.
+    month's dense control arrays in place instead of cutting blocks out of them (``tariff`` exporter-first,
+    (M, exporter, importer)); the pair caps only on the rows ``capped_rows`` (M, N) flags as having any.
 
     Returns:
         (exponent, cap, capped): the logit exponent (its ``exp`` is the preference), the pair caps in t,
@@ -202,7 +203,17 @@ def block_terms(price, supply, demand, licence_base, sellers, buyers, markets, f
     """
     n_g, n_s, n_b = price.shape[0], sellers.shape[0], buyers.shape[0]
     exponent = np.empty((n_g, n_s, n_b))
-    cap = np.empty((n_g, n_s, n_b))
+    cap = np.full((n_g, n_s, n_b), np.inf)
+    # what does not depend on the good: freight and the friction and offtake factors of each pair
+    pair_freight, frictions, offtakes = np.empty((n_s, n_b)), np.empty((n_s, n_b)), np.empty((n_s, n_b))
+    for si in range(n_s):
+        k = sellers[si]
+        for bi in range(n_b):
+            j = buyers[bi]
+            rub = base_friction * (1.0 - (1.0 if k == j else 0.0)) + friction[k, j]
+            pair_freight[si, bi] = freight[k, j]
+            frictions[si, bi] = 1.0 + max(rub, 0.0)
+            offtakes[si, bi] = 1.0 - offtake_cut * offtake[k, j]
     best = np.empty(n_b)
     capped = False
     for g in range(n_g):
@@ -215,23 +226,23 @@ def block_terms(price, supply, demand, licence_base, sellers, buyers, markets, f
             for bi in range(n_b):
                 j = buyers[bi]
                 if k == j:                           # at home: no export duty, tariff or foreign risk
-                    cost = price[g, k] + freight[k, k]
-                    rub = base_friction * (1.0 - 1.0) + friction[k, j]
+                    cost = price[g, k] + pair_freight[si, bi]
                 else:
-                    cost = fob * (1.0 + tariff[m, j, k]) + freight[k, j]
-                    rub = base_friction * (1.0 - 0.0) + friction[k, j]
-                cost = cost * (1.0 + max(rub, 0.0)) * (1.0 - offtake_cut * offtake[k, j])
+                    cost = fob * (1.0 + tariff[m, k, j]) + pair_freight[si, bi]
+                cost = cost * frictions[si, bi] * offtakes[si, bi]
                 exponent[g, si, bi] = cost
                 if offered and cost < best[bi]:
                     best[bi] = cost
-                c = pair_cap_t[m, k, j]
-                if has_frac:
+            if capped_rows[m, k]:
+                for bi in range(n_b):
+                    j = buyers[bi]
+                    c = pair_cap_t[m, k, j]
                     frac = pair_cap_frac[m, k, j]
                     if not np.isinf(frac):
                         c = min(c, frac * min(demand[g, j], licence_base[g, j]))
-                cap[g, si, bi] = c
-                if np.isfinite(c):
-                    capped = True
+                    cap[g, si, bi] = c
+                    if np.isfinite(c):
+                        capped = True
         for bi in range(n_b):
             best[bi] = max(best[bi], 1e-12) if np.isfinite(best[bi]) else 1.0
         for si in range(n_s):

@@ -24,6 +24,7 @@ class Trade:
     markets: np.ndarray                 # (g,) positions on the market axis
     res: market.Clearing
     delay_months: np.ndarray            # (g, N, N) licence delays
+    delayed: bool                       # any delay above 0
     china_quota_fill: np.ndarray        # (g,) China's exports over its quota (0 where none)
 
 
@@ -66,7 +67,8 @@ def clear(st: ChainState, fx: Structure, p, markets: slice, price: np.ndarray, s
     ch = fx.china
     exported = res.flows_t[:, ch, :].sum(axis=1) - res.flows_t[:, ch, ch]
     fill = np.where(np.isfinite(quota[:, ch]), exported / np.maximum(quota[:, ch], 1e-9), 0.0)
-    return Trade(markets=idx, res=res, delay_months=c.licence_delay_months[markets], china_quota_fill=fill)
+    return Trade(markets=idx, res=res, delay_months=c.licence_delay_months[markets],
+                 delayed=bool(c.delayed_markets()[markets].any()), china_quota_fill=fill)
 
 
 def _clear_numpy(st: ChainState, fx: Structure, p, markets: slice, price: np.ndarray, supply: np.ndarray,
@@ -104,8 +106,9 @@ def _clear_compiled(st: ChainState, fx: Structure, p, idx: np.ndarray, price: np
         lic = demand if licence_base is None else np.ascontiguousarray(licence_base, dtype=float)
         exponent, cap, capped = kernel.block_terms(
             np.ascontiguousarray(price, dtype=float), supply, demand, lic, sellers, buyers, idx, fx.freight,
-            c.tariff_frac, c.duty_frac, c.risk_frac, float(p.base_friction_frac), c.friction_frac,
-            float(p.offtake_cost_cut_frac), st.offtake, c.pair_cap_t, c.pair_cap_frac, True, float(p.logit_beta))
+            c.tariff_exporter_first(), c.duty_frac, c.risk_frac, float(p.base_friction_frac), c.friction_frac,
+            float(p.offtake_cost_cut_frac), st.offtake, c.pair_cap_t, c.pair_cap_frac, c.capped_rows(),
+            float(p.logit_beta))
         preference = np.exp(exponent)                # numpy's exp: numba's may differ in the last bit
         s, d, q, f = supply[:, sellers], demand[:, buyers], quota[:, sellers], first[:, sellers]
         block = kernel.allocate(s, d, preference, cap, q, sellers[:, None] != buyers[None, :], 3, f,
@@ -125,7 +128,7 @@ def deliver(st: ChainState, trade: Trade, orders: np.ndarray, goods: slice) -> N
         goods: the traded goods on the held axis.
     """
     res, delay = trade.res, trade.delay_months
-    slots = np.unique(delay[delay > 0])
+    slots = np.unique(delay[delay > 0]) if trade.delayed else ()
     # with no licence delay everything arrives now: the clearing's bought_t is that sum already
     now = (np.where(delay == 0, res.flows_t, 0.0).sum(axis=1) if len(slots) else res.bought_t).T   # (N, g)
     total = orders.sum(axis=0)

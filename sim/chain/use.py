@@ -34,8 +34,8 @@ def use(st: ChainState, fx: Structure, p, need_t: np.ndarray, table_days: np.nda
         table_days: (N,) stockpile targets of the world table.
         maker_need_t, maker_short_t: (N, E) magnet makers' oxide need and what they lacked.
     """
-    arrived = st.transit[0]
-    st.transit = np.roll(st.transit, -1, axis=0)
+    arrived = st.transit[0].copy()
+    st.transit[:-1] = st.transit[1:]                                 # every slot a month closer (in place)
     st.transit[-1] = 0.0
     st.user += arrived[0]
     st.maker_oxide += arrived[1, :, OXIDES]
