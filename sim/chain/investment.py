@@ -156,9 +156,9 @@ def commission(st: ChainState, fx: Structure, p, w: World, sector: str, nation: 
         lead = p.lead_time_separation_months if k == SEPARATION else p.lead_time_magnet_months
         lead = int(round(lead * st.controls.lead_time_multiplier[nation]))
         typical = p.typical_separation_plant_t_per_yr if k == SEPARATION else p.typical_magnet_plant_t_per_yr
-        cap = capacity_t or max(typical, stage_capacity_t_per_yr(a, sector, month, p, fx.n_nations)[nation]) \
+        cap = capacity_t or max(typical, capacity.nation_plant_capacity_t_per_yr(a, sector, month, p, nation)) \
             * p.investment_step_frac * size_frac
-        heavy = bool(k == SEPARATION and capacity.heavy_frac(a, month, p, fx.n_nations)[nation] > 0)
+        heavy = k == SEPARATION and capacity.has_heavy_separation(a, month, p, nation)
         capacity.add_plant(a, nation, k, cap, heavy, month + lead)
     a.version += 1
     if offtake_to is not None and offtake_frac > 0:
