@@ -256,35 +256,45 @@ def settle(block, sellers, buyers, supply, demand, flow_ema, markets, memory_fra
     """The cleared block spread onto all nations, the sums per seller and buyer, and the flow memory.
 
     As ``sim.market.clear_pairs`` sums them (a seller's full row pairwise, a buyer's column seller by
-    seller) and ``flow_ema[markets] += memory_frac * (flows - flow_ema[markets])``, in place.
+    seller) and ``flow_ema[markets] += memory_frac * (flows - flow_ema[markets])``, in place, in one
+    pass over the nation pairs.
 
     Returns:
         (flows (g, N, N), unsold, unmet, sold, bought (g, N) each).
     """
     n_g, n = supply.shape
-    flows = np.zeros((n_g, n, n))
-    sold, bought = np.zeros((n_g, n)), np.zeros((n_g, n))
-    stack = new_stack()
     n_s, n_b = sellers.shape[0], buyers.shape[0]
-    if n_s > 0 and n_b > 0:
-        for g in range(n_g):
-            for si in range(n_s):
-                for bi in range(n_b):
-                    flows[g, sellers[si], buyers[bi]] = block[g, si, bi]
-            for si in range(n_s):
-                sold[g, sellers[si]] = pairwise_sum(flows[g, sellers[si]], stack)
+    seller_at, buyer_at = np.full(n, -1), np.full(n, -1)
+    for si in range(n_s):
+        seller_at[sellers[si]] = si
+    for bi in range(n_b):
+        buyer_at[buyers[bi]] = bi
+    flows = np.empty((n_g, n, n))
+    sold, bought = np.zeros((n_g, n)), np.zeros((n_g, n))
+    unsold, unmet = np.empty((n_g, n)), np.empty((n_g, n))
+    stack = new_stack()
+    for g in range(n_g):
+        ema = flow_ema[markets[g]]
+        for i in range(n):
+            si = seller_at[i]
+            if si < 0:
+                for j in range(n):
+                    flows[g, i, j] = 0.0
+                    ema[i, j] += memory_frac * (0.0 - ema[i, j])
+                continue
+            for j in range(n):
+                bj = buyer_at[j]
+                f = block[g, si, bj] if bj >= 0 else 0.0
+                flows[g, i, j] = f
+                ema[i, j] += memory_frac * (f - ema[i, j])
+            sold[g, i] = pairwise_sum(flows[g, i], stack)
+        if n_s > 0:
             for bi in range(n_b):
                 total = block[g, 0, bi]
                 for si in range(1, n_s):
                     total += block[g, si, bi]
                 bought[g, buyers[bi]] = total
-    unsold, unmet = np.empty((n_g, n)), np.empty((n_g, n))
-    for g in range(n_g):
         for i in range(n):
             unsold[g, i] = max(supply[g, i] - sold[g, i], 0.0)
             unmet[g, i] = max(demand[g, i] - bought[g, i], 0.0)
-        ema = flow_ema[markets[g]]
-        for i in range(n):
-            for j in range(n):
-                ema[i, j] += memory_frac * (flows[g, i, j] - ema[i, j])
     return flows, unsold, unmet, sold, bought
