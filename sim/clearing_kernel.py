@@ -260,10 +260,12 @@ def settle(block, sellers, buyers, supply, demand, flow_ema, markets, memory_fra
     pass over the nation pairs.
 
     Returns:
-        (flows (g, N, N), unsold, unmet, sold, bought (g, N) each).
+        (flows (g, N, N), unsold, unmet, sold, bought (g, N) each, flows summed over the goods (N, N),
+        added good by good as numpy's ``flows.sum(axis=0)``).
     """
     n_g, n = supply.shape
     n_s, n_b = sellers.shape[0], buyers.shape[0]
+    total = np.zeros((n, n))
     seller_at, buyer_at = np.full(n, -1), np.full(n, -1)
     for si in range(n_s):
         seller_at[sellers[si]] = si
@@ -281,20 +283,26 @@ def settle(block, sellers, buyers, supply, demand, flow_ema, markets, memory_fra
                 for j in range(n):
                     flows[g, i, j] = 0.0
                     ema[i, j] += memory_frac * (0.0 - ema[i, j])
+                    if g > 0:
+                        total[i, j] += 0.0
                 continue
             for j in range(n):
                 bj = buyer_at[j]
                 f = block[g, si, bj] if bj >= 0 else 0.0
                 flows[g, i, j] = f
                 ema[i, j] += memory_frac * (f - ema[i, j])
+                if g > 0:
+                    total[i, j] += f
+                else:
+                    total[i, j] = f
             sold[g, i] = pairwise_sum(flows[g, i], stack)
         if n_s > 0:
             for bi in range(n_b):
-                total = block[g, 0, bi]
+                column = block[g, 0, bi]
                 for si in range(1, n_s):
-                    total += block[g, si, bi]
-                bought[g, buyers[bi]] = total
+                    column += block[g, si, bi]
+                bought[g, buyers[bi]] = column
         for i in range(n):
             unsold[g, i] = max(supply[g, i] - sold[g, i], 0.0)
             unmet[g, i] = max(demand[g, i] - bought[g, i], 0.0)
-    return flows, unsold, unmet, sold, bought
+    return flows, unsold, unmet, sold, bought, total

@@ -15,7 +15,7 @@ from __future__ import annotations
 import importlib
 import importlib.util
 import warnings
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from types import ModuleType
 
 import numpy as np
@@ -80,6 +80,11 @@ class Clearing:
     unmet_t: np.ndarray
     sold_t: np.ndarray          # (G, N) flows summed over importers
     bought_t: np.ndarray        # (G, N) flows summed over exporters
+    goods_total_t: np.ndarray | None = field(default=None, repr=False, compare=False)   # (N, N), if known
+
+    def total_over_goods_t(self) -> np.ndarray:
+        """``flows_t`` summed over the goods (N, N) (the compiled clearing hands it over already summed)."""
+        return self.flows_t.sum(axis=0) if self.goods_total_t is None else self.goods_total_t
 
 
 def delivered_cost(

@@ -115,9 +115,10 @@ def _clear_compiled(st: ChainState, fx: Structure, p, idx: np.ndarray, price: np
                                 bool(f.any()), capped, bool(np.isfinite(q).any()), float(1e-6 * d.sum()))
     else:
         block = np.zeros((len(idx), len(sellers), len(buyers)))
-    flows, unsold, unmet, sold, bought = kernel.settle(block, sellers, buyers, supply, demand, st.flow_ema, idx,
-                                                       float(p.memory_frac))
-    return market.Clearing(flows_t=flows, unsold_t=unsold, unmet_t=unmet, sold_t=sold, bought_t=bought)
+    flows, unsold, unmet, sold, bought, total = kernel.settle(block, sellers, buyers, supply, demand, st.flow_ema,
+                                                              idx, float(p.memory_frac))
+    return market.Clearing(flows_t=flows, unsold_t=unsold, unmet_t=unmet, sold_t=sold, bought_t=bought,
+                           goods_total_t=total)
 
 
 def deliver(st: ChainState, trade: Trade, orders: np.ndarray, goods: slice) -> None:
@@ -135,7 +136,7 @@ def deliver(st: ChainState, trade: Trade, orders: np.ndarray, goods: slice) -> N
     share = np.divide(orders, total[None], out=np.zeros_like(orders), where=total[None] > 0)
     for slot in slots:
         later = np.where(delay == slot, res.flows_t, 0.0).sum(axis=1).T
-        st.transit[min(slot, TRANSIT_SLOTS - 1), :, :, goods] += share * later[None]
+        st.transit[(st.transit_head + min(slot, TRANSIT_SLOTS - 1)) % TRANSIT_SLOTS, :, :, goods] += share * later[None]
     arrived = share * now[None]
     st.user[:, goods] += arrived[0]
     if goods.start < OXIDES.stop:
