@@ -252,6 +252,33 @@ def block_terms(price, supply, demand, licence_base, sellers, buyers, markets, f
 
 
 @njit(cache=True, error_model="numpy")
+def allocate_block(supply, demand, preference, cap, quota, export_first, sellers, buyers, rounds, capped):
+    """:func:`allocate` on the participants of (G, N) supply, demand, quotas and export-first flags.
+
+    Cuts the blocks and sets the flags ``sim.market._allocate`` derives with numpy (``1e-6 * d.sum()`` as
+    numpy's pairwise sum of the buyers' block).
+    """
+    n_g, n_s, n_b = supply.shape[0], sellers.shape[0], buyers.shape[0]
+    s, q, first = np.empty((n_g, n_s)), np.empty((n_g, n_s)), np.empty((n_g, n_s), np.bool_)
+    d = np.empty((n_g, n_b))
+    quota_set, use_first = False, False
+    for g in range(n_g):
+        for si in range(n_s):
+            k = sellers[si]
+            s[g, si], q[g, si], first[g, si] = supply[g, k], quota[g, k], export_first[g, k]
+            quota_set = quota_set or np.isfinite(quota[g, k])
+            use_first = use_first or export_first[g, k]
+        for bi in range(n_b):
+            d[g, bi] = demand[g, buyers[bi]]
+    foreign = np.empty((n_s, n_b), np.bool_)
+    for si in range(n_s):
+        for bi in range(n_b):
+            foreign[si, bi] = sellers[si] != buyers[bi]
+    settled = 1e-6 * pairwise_sum(d.ravel(), new_stack())
+    return allocate(s, d, preference, cap, q, foreign, rounds, first, use_first, capped, quota_set, settled)
+
+
+@njit(cache=True, error_model="numpy")
 def settle(block, sellers, buyers, supply, demand, flow_ema, markets, memory_frac):
     """The cleared block spread onto all nations, the sums per seller and buyer, and the flow memory.
 

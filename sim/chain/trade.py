@@ -65,7 +65,7 @@ def clear(st: ChainState, fx: Structure, p, markets: slice, price: np.ndarray, s
     else:
         res = _clear_numpy(st, fx, p, markets, price, supply, demand, quota, first, licence_base)
     ch = fx.china
-    exported = res.flows_t[:, ch, :].sum(axis=1) - res.flows_t[:, ch, ch]
+    exported = res.sold_t[:, ch] - res.flows_t[:, ch, ch]           # sold_t sums China's whole row
     fill = np.where(np.isfinite(quota[:, ch]), exported / np.maximum(quota[:, ch], 1e-9), 0.0)
     return Trade(markets=idx, res=res, delay_months=c.licence_delay_months[markets],
                  delayed=bool(c.delayed_markets()[markets].any()), china_quota_fill=fill)
@@ -110,9 +110,7 @@ def _clear_compiled(st: ChainState, fx: Structure, p, idx: np.ndarray, price: np
             float(p.offtake_cost_cut_frac), st.offtake, c.pair_cap_t, c.pair_cap_frac, c.capped_rows(),
             float(p.logit_beta))
         preference = np.exp(exponent)                # numpy's exp: numba's may differ in the last bit
-        s, d, q, f = supply[:, sellers], demand[:, buyers], quota[:, sellers], first[:, sellers]
-        block = kernel.allocate(s, d, preference, cap, q, sellers[:, None] != buyers[None, :], 3, f,
-                                bool(f.any()), capped, bool(np.isfinite(q).any()), float(1e-6 * d.sum()))
+        block = kernel.allocate_block(supply, demand, preference, cap, quota, first, sellers, buyers, 3, capped)
     else:
         block = np.zeros((len(idx), len(sellers), len(buyers)))
     flows, unsold, unmet, sold, bought, total = kernel.settle(block, sellers, buyers, supply, demand, st.flow_ema,
