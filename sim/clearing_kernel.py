@@ -214,6 +214,11 @@ def block_terms(price, supply, demand, licence_base, sellers, buyers, markets, f
             pair_freight[si, bi] = freight[k, j]
             frictions[si, bi] = 1.0 + max(rub, 0.0)
             offtakes[si, bi] = 1.0 - offtake_cut * offtake[k, j]
+    home_at = np.full(n_s, -1)                   # a seller's own column among the buyers, if it buys
+    for si in range(n_s):
+        for bi in range(n_b):
+            if sellers[si] == buyers[bi]:
+                home_at[si] = bi
     best = np.empty(n_b)
     capped = False
     for g in range(n_g):
@@ -222,17 +227,16 @@ def block_terms(price, supply, demand, licence_base, sellers, buyers, markets, f
         for si in range(n_s):
             k = sellers[si]
             fob = price[g, k] * (1.0 + duty[m, k] + risk[k])
-            offered = supply[g, k] > EPS_T
+            row = exponent[g, si]
             for bi in range(n_b):
-                j = buyers[bi]
-                if k == j:                           # at home: no export duty, tariff or foreign risk
-                    cost = price[g, k] + pair_freight[si, bi]
-                else:
-                    cost = fob * (1.0 + tariff[m, k, j]) + pair_freight[si, bi]
-                cost = cost * frictions[si, bi] * offtakes[si, bi]
-                exponent[g, si, bi] = cost
-                if offered and cost < best[bi]:
-                    best[bi] = cost
+                row[bi] = (fob * (1.0 + tariff[m, k, buyers[bi]]) + pair_freight[si, bi]) \
+                    * frictions[si, bi] * offtakes[si, bi]
+            h = home_at[si]
+            if h >= 0:                               # at home: no export duty, tariff or foreign risk
+                row[h] = (price[g, k] + pair_freight[si, h]) * frictions[si, h] * offtakes[si, h]
+            if supply[g, k] > EPS_T:
+                for bi in range(n_b):
+                    best[bi] = min(best[bi], row[bi])
             if capped_rows[m, k]:
                 for bi in range(n_b):
                     j = buyers[bi]
