@@ -392,6 +392,7 @@ class PolicyBook:
         value = np.ones(len(MARKET_GOODS)) if export_value_usd_per_kg is None else export_value_usd_per_kg
         for ev in quotas:
             self._apply(ev, c, c.trade_status, reference_exports_t, value)
+        c.export_quota_t.flags.writeable = c.pair_cap_t.flags.writeable = False   # as the shared ones
         return c
 
     def _fixed_controls(self, events: list) -> Controls:
