@@ -47,6 +47,10 @@ def use_compiled(cells: int) -> bool:
     return False
 
 
+def _import_kernel() -> ModuleType:
+    return importlib.import_module("sim.clearing_kernel")
+
+
 def kernel() -> ModuleType | None:
     """``sim.clearing_kernel``, imported on first use; None if numba is missing or cannot load it.
 
@@ -56,7 +60,7 @@ def kernel() -> ModuleType | None:
     global _kernel, _kernel_failed
     if _kernel is None and HAVE_NUMBA and not _kernel_failed:
         try:
-            _kernel = importlib.import_module("sim.clearing_kernel")
+            _kernel = _import_kernel()
         except (ImportError, RuntimeError, OSError) as err:
             _kernel_failed = True
             warnings.warn(f"compiled clearing unavailable, clearing in numpy (same results): {err}",
