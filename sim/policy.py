@@ -389,6 +389,8 @@ class PolicyBook:
         if not quotas:
             return fixed
         c = replace(fixed, export_quota_t=fixed.export_quota_t.copy(), pair_cap_t=fixed.pair_cap_t.copy())
+        # quotas leave the tariffs and the licence delays alone: their derived arrays are shared
+        c._derived.update(tariff_exporter_first=fixed.tariff_exporter_first(), delayed_markets=fixed.delayed_markets())
         value = np.ones(len(MARKET_GOODS)) if export_value_usd_per_kg is None else export_value_usd_per_kg
         for ev in quotas:
             self._apply(ev, c, c.trade_status, reference_exports_t, value)
