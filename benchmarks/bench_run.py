@@ -6,14 +6,17 @@ Reports, each as wall seconds and process CPU seconds (the machine may be shared
 steadier figure, and ``load_avg`` says how busy the machine was):
 
 - ``warm``: one baseline run 2024-01..2050-12 with data collection, in a process that has run it before
-  (median of ``--repeat``);
+  (median of ``--repeat``), clearing as the model decides (``sim.market.use_compiled``: compiled once
+  the process has cleared about one run's markets); ``warm_numpy``: the same with the numpy clearing;
 - ``phases_ms_per_step``: each submodel call of ``RareEarthModel._advance`` and the recording, timed by
   wrapping the module functions the model calls (the model itself has no timers); ``clear`` is the
   market clearing inside the trade phases (ore, oxides, magnets), already counted in them;
 - ``cold``: a fresh Python process that imports the model and makes the first run (``import_only``:
-  the import alone);
+  the import alone); ``compiled_empty_cache`` / ``compiled_cached``: the first run of a fresh process
+  forced to clear compiled, with an empty numba cache (everything compiled) and then with that cache
+  filled (numba's import and load only);
 - ``scaling``: CPU ms per step on synthetic worlds of k x 41 nations (``benchmarks/synthetic_world.py``)
-  and the ratio to 41 nations;
+  and the ratio to 41 nations (the least disturbed of three 12-month blocks);
 - ``agent_step_ratio``: seconds per step per agent over the cost per agent of a bare Mesa ``shuffle_do``.
 """
 
@@ -28,12 +31,14 @@ import resource
 import statistics
 import subprocess
 import sys
+import tempfile
 import time
 from collections import defaultdict
 from pathlib import Path
 
 import mesa
 
+from sim import market
 from sim.model import RareEarthModel
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -56,6 +61,8 @@ COLD_CODE = """
 import resource, time
 t0 = time.perf_counter()
 from sim.model import RareEarthModel
+import sim.market
+sim.market.COMPILED = {compiled}
 t1 = time.perf_counter()
 {run}
 t2 = time.perf_counter()
@@ -142,10 +149,17 @@ def phases_ms_per_step(seed: int) -> dict:
     return out
 
 
-def cold_start(run: bool = True) -> dict:
-    """A fresh interpreter: import, then (if ``run``) the first baseline run; wall and CPU seconds."""
-    code = COLD_CODE.format(run="RareEarthModel('baseline', seed=1).run()" if run else "")
+def cold_start(run: bool = True, compiled: bool | None = None, numba_cache: str | None = None) -> dict:
+    """A fresh interpreter: import, then (if ``run``) the first baseline run; wall and CPU seconds.
+
+    Args:
+        compiled: ``sim.market.COMPILED`` in that process (None: the model decides).
+        numba_cache: ``NUMBA_CACHE_DIR`` for that process (an empty folder: numba compiles everything).
+    """
+    code = COLD_CODE.format(run="RareEarthModel('baseline', seed=1).run()" if run else "", compiled=compiled)
     env = {**os.environ, "PYTHONPATH": str(ROOT) + os.pathsep + os.environ.get("PYTHONPATH", "")}
+    if numba_cache:
+        env["NUMBA_CACHE_DIR"] = numba_cache
     before = resource.getrusage(resource.RUSAGE_CHILDREN)
     t0 = time.perf_counter()
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True, env=env,
@@ -158,14 +172,27 @@ def cold_start(run: bool = True) -> dict:
             "process_cpu_s": round(after.ru_utime + after.ru_stime - before.ru_utime - before.ru_stime, 3)}
 
 
-def scaling(sizes: list[int], steps: int = 12, warmup: int = 3) -> dict:
-    """CPU ms per step on synthetic worlds of each size, and the ratio to the first size."""
+def cold_starts() -> dict:
+    """The first run of a fresh process as it comes, the import alone, and forced compiled (empty, filled cache)."""
+    out = {"first_run": cold_start(), "import_only": cold_start(run=False)}
+    if market.HAVE_NUMBA:
+        with tempfile.TemporaryDirectory() as cache:
+            out["compiled_empty_cache"] = cold_start(compiled=True, numba_cache=cache)
+            out["compiled_cached"] = cold_start(compiled=True, numba_cache=cache)
+    return out
+
+
+def scaling(sizes: list[int], steps: int = 12, blocks: int = 3, warmup: int = 3) -> dict:
+    """CPU ms per step on synthetic worlds of each size, and the ratio to the first size.
+
+    Each size runs ``blocks`` blocks of ``steps`` months (each block holds one yearly agent collection);
+    the least disturbed block counts (the machine may be shared).
+    """
     ms = {}
     for n in sizes:
         model = RareEarthModel(synthetic_scenario(n), seed=0, keep_flows=False)
         model.run_for(warmup)
-        _, cpu, _ = timed(lambda: model.run_for(steps))
-        ms[n] = cpu / steps * 1e3
+        ms[n] = min(timed(lambda: model.run_for(steps))[1] for _ in range(blocks)) / steps * 1e3
     return {str(n): {"cpu_ms_per_step": round(v, 3), "ratio": round(v / ms[sizes[0]], 2)} for n, v in ms.items()}
 
 
@@ -176,7 +203,8 @@ def main() -> None:
     ap.add_argument("--sizes", default="41,82,164,410", help="nation counts (multiples of 41) for the scaling")
     ap.add_argument("--no-cold", action="store_true", help="skip the fresh-process measurements")
     args = ap.parse_args()
-    one_run(0)  # warm caches (world tables, spin-up)
+    for _ in range(2):  # warm caches (world tables, spin-up); the second run loads the compiled clearing
+        one_run(0)
     runs = [one_run(seed) for seed in range(1, args.repeat + 1)]
     model = runs[0][2]
     steps, n_agents = model.steps, len(model.agents)
@@ -185,12 +213,19 @@ def main() -> None:
     result = {
         "load_avg_1min": round(os.getloadavg()[0], 2), "cpus": os.cpu_count(),
         "warm": {"wall_s": round(wall, 4), "cpu_s": round(cpu, 4), "cpu_ms_per_step": round(cpu / steps * 1e3, 4),
-                 "steps": steps, "agents": n_agents},
+                 "steps": steps, "agents": n_agents,
+                 "clearing": "compiled" if market.use_compiled(0) else "numpy"},
         "agent_step_ratio": round(wall / steps / n_agents / bare, 2),
         "phases_ms_per_step": phases_ms_per_step(args.repeat + 1),
     }
+    market.COMPILED = False
+    numpy_runs = [one_run(seed) for seed in range(1, args.repeat + 1)]
+    market.COMPILED = None
+    cpu_numpy = statistics.median(r[1] for r in numpy_runs)
+    result["warm_numpy"] = {"wall_s": round(statistics.median(r[0] for r in numpy_runs), 4),
+                            "cpu_s": round(cpu_numpy, 4), "cpu_ms_per_step": round(cpu_numpy / steps * 1e3, 4)}
     if not args.no_cold:
-        result["cold"] = {"first_run": cold_start(), "import_only": cold_start(run=False)}
+        result["cold"] = cold_starts()
     result["scaling"] = scaling([int(s) for s in args.sizes.split(",")])
     result["load_avg_1min_end"] = round(os.getloadavg()[0], 2)
     print(json.dumps(result, indent=None if args.json else 2))

@@ -189,12 +189,13 @@ def allocate(supply, demand, preference, cap, quota, foreign, rounds, export_fir
 
 @njit(cache=True, error_model="numpy")
 def block_terms(price, supply, demand, licence_base, sellers, buyers, markets, freight, tariff, duty, risk,
-                base_friction, friction, offtake_cut, offtake, pair_cap_t, pair_cap_frac, has_frac, logit_beta):
+                base_friction, friction, offtake_cut, offtake, pair_cap_t, pair_cap_frac, capped_rows, logit_beta):
     """Delivered cost, logit exponent and pair caps of the (g, sellers, buyers) block of a controlled market.
 
     The same arithmetic, in the same order, as ``sim.chain.trade._clear_numpy`` (``market.delivered_cost``,
     frictions, offtake discounts, licence caps and ``market._preference`` up to its ``exp``), reading the
-    month's dense control arrays in place instead of cutting blocks out of them.
+    month's dense control arrays in place instead of cutting blocks out of them (``tariff`` exporter-first,
+    (M, exporter, importer)); the pair caps only on the rows ``capped_rows`` (M, N) flags as having any.
 
     Returns:
         (exponent, cap, capped): the logit exponent (its ``exp`` is the preference), the pair caps in t,
@@ -202,7 +203,22 @@ def block_terms(price, supply, demand, licence_base, sellers, buyers, markets, f
     """
     n_g, n_s, n_b = price.shape[0], sellers.shape[0], buyers.shape[0]
     exponent = np.empty((n_g, n_s, n_b))
-    cap = np.empty((n_g, n_s, n_b))
+    cap = np.full((n_g, n_s, n_b), np.inf)
+    # what does not depend on the good: freight and the friction and offtake factors of each pair
+    pair_freight, frictions, offtakes = np.empty((n_s, n_b)), np.empty((n_s, n_b)), np.empty((n_s, n_b))
+    for si in range(n_s):
+        k = sellers[si]
+        for bi in range(n_b):
+            j = buyers[bi]
+            rub = base_friction * (1.0 - (1.0 if k == j else 0.0)) + friction[k, j]
+            pair_freight[si, bi] = freight[k, j]
+            frictions[si, bi] = 1.0 + max(rub, 0.0)
+            offtakes[si, bi] = 1.0 - offtake_cut * offtake[k, j]
+    home_at = np.full(n_s, -1)                   # a seller's own column among the buyers, if it buys
+    for si in range(n_s):
+        for bi in range(n_b):
+            if sellers[si] == buyers[bi]:
+                home_at[si] = bi
     best = np.empty(n_b)
     capped = False
     for g in range(n_g):
@@ -211,27 +227,26 @@ def block_terms(price, supply, demand, licence_base, sellers, buyers, markets, f
         for si in range(n_s):
             k = sellers[si]
             fob = price[g, k] * (1.0 + duty[m, k] + risk[k])
-            offered = supply[g, k] > EPS_T
+            row = exponent[g, si]
             for bi in range(n_b):
-                j = buyers[bi]
-                if k == j:                           # at home: no export duty, tariff or foreign risk
-                    cost = price[g, k] + freight[k, k]
-                    rub = base_friction * (1.0 - 1.0) + friction[k, j]
-                else:
-                    cost = fob * (1.0 + tariff[m, j, k]) + freight[k, j]
-                    rub = base_friction * (1.0 - 0.0) + friction[k, j]
-                cost = cost * (1.0 + max(rub, 0.0)) * (1.0 - offtake_cut * offtake[k, j])
-                exponent[g, si, bi] = cost
-                if offered and cost < best[bi]:
-                    best[bi] = cost
-                c = pair_cap_t[m, k, j]
-                if has_frac:
+                row[bi] = (fob * (1.0 + tariff[m, k, buyers[bi]]) + pair_freight[si, bi]) \
+                    * frictions[si, bi] * offtakes[si, bi]
+            h = home_at[si]
+            if h >= 0:                               # at home: no export duty, tariff or foreign risk
+                row[h] = (price[g, k] + pair_freight[si, h]) * frictions[si, h] * offtakes[si, h]
+            if supply[g, k] > EPS_T:
+                for bi in range(n_b):
+                    best[bi] = min(best[bi], row[bi])
+            if capped_rows[m, k]:
+                for bi in range(n_b):
+                    j = buyers[bi]
+                    c = pair_cap_t[m, k, j]
                     frac = pair_cap_frac[m, k, j]
                     if not np.isinf(frac):
                         c = min(c, frac * min(demand[g, j], licence_base[g, j]))
-                cap[g, si, bi] = c
-                if np.isfinite(c):
-                    capped = True
+                    cap[g, si, bi] = c
+                    if np.isfinite(c):
+                        capped = True
         for bi in range(n_b):
             best[bi] = max(best[bi], 1e-12) if np.isfinite(best[bi]) else 1.0
         for si in range(n_s):
@@ -241,39 +256,84 @@ def block_terms(price, supply, demand, licence_base, sellers, buyers, markets, f
 
 
 @njit(cache=True, error_model="numpy")
+def allocate_block(supply, demand, preference, cap, quota, export_first, sellers, buyers, rounds, capped):
+    """:func:`allocate` on the participants of (G, N) supply, demand, quotas and export-first flags.
+
+    Cuts the blocks and sets the flags ``sim.market._allocate`` derives with numpy (``1e-6 * d.sum()`` as
+    numpy's pairwise sum of the buyers' block).
+    """
+    n_g, n_s, n_b = supply.shape[0], sellers.shape[0], buyers.shape[0]
+    s, q, first = np.empty((n_g, n_s)), np.empty((n_g, n_s)), np.empty((n_g, n_s), np.bool_)
+    d = np.empty((n_g, n_b))
+    quota_set, use_first = False, False
+    for g in range(n_g):
+        for si in range(n_s):
+            k = sellers[si]
+            s[g, si], q[g, si], first[g, si] = supply[g, k], quota[g, k], export_first[g, k]
+            quota_set = quota_set or np.isfinite(quota[g, k])
+            use_first = use_first or export_first[g, k]
+        for bi in range(n_b):
+            d[g, bi] = demand[g, buyers[bi]]
+    foreign = np.empty((n_s, n_b), np.bool_)
+    for si in range(n_s):
+        for bi in range(n_b):
+            foreign[si, bi] = sellers[si] != buyers[bi]
+    settled = 1e-6 * pairwise_sum(d.ravel(), new_stack())
+    return allocate(s, d, preference, cap, q, foreign, rounds, first, use_first, capped, quota_set, settled)
+
+
+@njit(cache=True, error_model="numpy")
 def settle(block, sellers, buyers, supply, demand, flow_ema, markets, memory_frac):
     """The cleared block spread onto all nations, the sums per seller and buyer, and the flow memory.
 
     As ``sim.market.clear_pairs`` sums them (a seller's full row pairwise, a buyer's column seller by
-    seller) and ``flow_ema[markets] += memory_frac * (flows - flow_ema[markets])``, in place.
+    seller) and ``flow_ema[markets] += memory_frac * (flows - flow_ema[markets])``, in place, in one
+    pass over the nation pairs.
 
     Returns:
-        (flows (g, N, N), unsold, unmet, sold, bought (g, N) each).
+        (flows (g, N, N), unsold, unmet, sold, bought (g, N) each, flows summed over the goods (N, N),
+        added good by good as numpy's ``flows.sum(axis=0)``).
     """
     n_g, n = supply.shape
-    flows = np.zeros((n_g, n, n))
-    sold, bought = np.zeros((n_g, n)), np.zeros((n_g, n))
-    stack = new_stack()
     n_s, n_b = sellers.shape[0], buyers.shape[0]
-    if n_s > 0 and n_b > 0:
-        for g in range(n_g):
-            for si in range(n_s):
-                for bi in range(n_b):
-                    flows[g, sellers[si], buyers[bi]] = block[g, si, bi]
-            for si in range(n_s):
-                sold[g, sellers[si]] = pairwise_sum(flows[g, sellers[si]], stack)
-            for bi in range(n_b):
-                total = block[g, 0, bi]
-                for si in range(1, n_s):
-                    total += block[g, si, bi]
-                bought[g, buyers[bi]] = total
+    total = np.zeros((n, n))
+    seller_at, buyer_at = np.full(n, -1), np.full(n, -1)
+    for si in range(n_s):
+        seller_at[sellers[si]] = si
+    for bi in range(n_b):
+        buyer_at[buyers[bi]] = bi
+    flows = np.empty((n_g, n, n))
+    sold, bought = np.zeros((n_g, n)), np.zeros((n_g, n))
     unsold, unmet = np.empty((n_g, n)), np.empty((n_g, n))
+    stack = new_stack()
     for g in range(n_g):
+        ema = flow_ema[markets[g]]
+        for i in range(n):
+            si = seller_at[i]
+            if si < 0:
+                for j in range(n):
+                    flows[g, i, j] = 0.0
+                    ema[i, j] += memory_frac * (0.0 - ema[i, j])
+                    if g > 0:
+                        total[i, j] += 0.0
+                continue
+            for j in range(n):
+                bj = buyer_at[j]
+                f = block[g, si, bj] if bj >= 0 else 0.0
+                flows[g, i, j] = f
+                ema[i, j] += memory_frac * (f - ema[i, j])
+                if g > 0:
+                    total[i, j] += f
+                else:
+                    total[i, j] = f
+            sold[g, i] = pairwise_sum(flows[g, i], stack)
+        if n_s > 0:
+            for bi in range(n_b):
+                column = block[g, 0, bi]
+                for si in range(1, n_s):
+                    column += block[g, si, bi]
+                bought[g, buyers[bi]] = column
         for i in range(n):
             unsold[g, i] = max(supply[g, i] - sold[g, i], 0.0)
             unmet[g, i] = max(demand[g, i] - bought[g, i], 0.0)
-        ema = flow_ema[markets[g]]
-        for i in range(n):
-            for j in range(n):
-                ema[i, j] += memory_frac * (flows[g, i, j] - ema[i, j])
-    return flows, unsold, unmet, sold, bought
+    return flows, unsold, unmet, sold, bought, total

@@ -5,24 +5,67 @@ formula can be tested on a hand-computed micro market.
 
 Array conventions: ``G`` goods cleared side by side (independently), ``N``
 nations. Matrices indexed ``[good, exporter, importer]``. Clearing works on
-the block of participating nations only (sellers x buyers); on large blocks
-its rounds run in a numba kernel (``sim.clearing_kernel``) that gives the
-same tonnes bit for bit.
+the block of participating nations only (sellers x buyers); it can run in
+numba kernels (``sim.clearing_kernel``) that give the same tonnes bit for bit
+(:func:`use_compiled` says when).
 """
 
 from __future__ import annotations
 
+import importlib
 import importlib.util
-from dataclasses import dataclass
+import warnings
+from dataclasses import dataclass, field
+from types import ModuleType
 
 import numpy as np
 
 EPS_T = 1e-9
 HAVE_NUMBA = importlib.util.find_spec("numba") is not None   # the compiled clearing (extra "fast")
-#: The model's markets (``sim.chain.trade.clear``) clear in the numba kernels when numba is installed.
-COMPILED = HAVE_NUMBA
-# For :func:`clear_markets` on its own: below this many pairs x goods the numpy rounds are about as fast.
+#: True / False forces the model's markets to clear compiled / in numpy; None decides (:func:`use_compiled`).
+COMPILED: bool | None = None
+#: Markets of at least this many goods x nation pairs clear compiled from the start (hundreds of nations).
 COMPILED_MIN_CELLS = 100_000
+#: numba costs a fixed ~0.6 s per process (its import, then the first load of the cached kernels) and
+#: saves ~0.7 ms per month on the 41-nation world: a process clears the small markets in numpy until it
+#: has cleared about one 2024-2050 run's markets (3 a month, spin-up included), then compiled.
+COMPILED_AFTER_CLEARS = 1_100
+_numpy_clears = 0
+_kernel: ModuleType | None = None
+_kernel_failed = False
+
+
+def use_compiled(cells: int) -> bool:
+    """Whether a market of ``cells`` goods x nation pairs clears in the numba kernels (counts numpy clears)."""
+    global _numpy_clears
+    if COMPILED is not None:
+        return COMPILED and kernel() is not None
+    if HAVE_NUMBA and not _kernel_failed and (
+            _kernel is not None or cells >= COMPILED_MIN_CELLS or _numpy_clears >= COMPILED_AFTER_CLEARS):
+        return kernel() is not None
+    _numpy_clears += 1
+    return False
+
+
+def _import_kernel() -> ModuleType:
+    return importlib.import_module("sim.clearing_kernel")
+
+
+def kernel() -> ModuleType | None:
+    """``sim.clearing_kernel``, imported on first use; None if numba is missing or cannot load it.
+
+    numba caches the compiled code next to the module or in the user's cache directory; if neither
+    is writable it refuses to define the kernels, and the clearing stays in numpy (same results).
+    """
+    global _kernel, _kernel_failed
+    if _kernel is None and HAVE_NUMBA and not _kernel_failed:
+        try:
+            _kernel = _import_kernel()
+        except (ImportError, RuntimeError, OSError) as err:
+            _kernel_failed = True
+            warnings.warn(f"compiled clearing unavailable, clearing in numpy (same results): {err}",
+                          RuntimeWarning, stacklevel=2)
+    return _kernel
 
 
 @dataclass(frozen=True)
@@ -41,6 +84,11 @@ class Clearing:
     unmet_t: np.ndarray
     sold_t: np.ndarray          # (G, N) flows summed over importers
     bought_t: np.ndarray        # (G, N) flows summed over exporters
+    goods_total_t: np.ndarray | None = field(default=None, repr=False, compare=False)   # (N, N), if known
+
+    def total_over_goods_t(self) -> np.ndarray:
+        """``flows_t`` summed over the goods (N, N) (the compiled clearing hands it over already summed)."""
+        return self.flows_t.sum(axis=0) if self.goods_total_t is None else self.goods_total_t
 
 
 def delivered_cost(
@@ -209,10 +257,9 @@ def _allocate(supply: np.ndarray, demand: np.ndarray, cost: np.ndarray, cap: np.
     preference = _preference(supply, cost, logit_beta)
     if compiled is None:
         compiled = HAVE_NUMBA and preference.size >= COMPILED_MIN_CELLS
-    if not compiled:
+    clearing_kernel = kernel() if compiled else None
+    if clearing_kernel is None:
         return _rounds_numpy(supply, demand, preference, cap, quota, foreign, rounds, export_first)
-    from sim import clearing_kernel
-
     first = np.zeros(supply.shape, dtype=bool) if export_first is None else np.ascontiguousarray(export_first)
     c = np.ascontiguousarray
     return clearing_kernel.allocate(c(supply, dtype=float), c(demand, dtype=float), preference,

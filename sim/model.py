@@ -158,7 +158,7 @@ class RareEarthModel(mesa.Model):
                      magnets_made_t=ox.magnets_made_t, consumed_t_by_sector=used.consumed_t_by_sector,
                      shortage_t_by_sector=used.shortage_t_by_sector, consumed_elements_t=used.consumed_elements_t,
                      released_t=used.released_t,
-                     flows={"ore": sep.ore_flows_t, "oxide": ox.trade.res.flows_t.sum(axis=0),
+                     flows={"ore": sep.ore_flows_t, "oxide": ox.trade.res.total_over_goods_t(),
                             "oxide_by_element": ox.trade.res.flows_t, "magnet": mag.trade.res.flows_t[0]},
                      maker_need_t=placed.maker_need_t, zones=zones,
                      mass_balance_error_t=inputs - outputs - (stocks_by_element_t(st, fx) - before))

@@ -275,6 +275,29 @@ class Controls:
     stockpile_action: np.ndarray     # (N,) 0 hold/default rule, 1 build, 2 release, -1 none set
     stockpile_days_override: np.ndarray  # (N,) nan = from the world table
     trade_status: np.ndarray | None = None  # (N importer, N exporter) codes in force
+    _derived: dict = field(default_factory=dict, init=False, repr=False, compare=False)
+
+    def capped_rows(self) -> np.ndarray:
+        """(M, N exporter): True where the exporter has a finite pair cap or approval share toward anyone.
+
+        The compiled clearing reads the dense pair arrays only on these rows (computed once per object).
+        """
+        if "capped_rows" not in self._derived:
+            self._derived["capped_rows"] = (np.isfinite(self.pair_cap_t).any(axis=2)
+                                            | np.isfinite(self.pair_cap_frac).any(axis=2))
+        return self._derived["capped_rows"]
+
+    def tariff_exporter_first(self) -> np.ndarray:
+        """``tariff_frac`` as (M, N exporter, N importer), contiguous (computed once per object)."""
+        if "tariff_exporter_first" not in self._derived:
+            self._derived["tariff_exporter_first"] = np.ascontiguousarray(self.tariff_frac.transpose(0, 2, 1))
+        return self._derived["tariff_exporter_first"]
+
+    def delayed_markets(self) -> np.ndarray:
+        """(M,): True where some pair's deliveries wait for a licence (computed once per object)."""
+        if "delayed_markets" not in self._derived:
+            self._derived["delayed_markets"] = self.licence_delay_months.any(axis=(1, 2))
+        return self._derived["delayed_markets"]
 
 
 def split_quota_t(total_t: float, usual_t: np.ndarray, value_usd_per_kg: np.ndarray, tilt: float) -> np.ndarray:
@@ -366,9 +389,12 @@ class PolicyBook:
         if not quotas:
             return fixed
         c = replace(fixed, export_quota_t=fixed.export_quota_t.copy(), pair_cap_t=fixed.pair_cap_t.copy())
+        # quotas leave the tariffs and the licence delays alone: their derived arrays are shared
+        c._derived.update(tariff_exporter_first=fixed.tariff_exporter_first(), delayed_markets=fixed.delayed_markets())
         value = np.ones(len(MARKET_GOODS)) if export_value_usd_per_kg is None else export_value_usd_per_kg
         for ev in quotas:
             self._apply(ev, c, c.trade_status, reference_exports_t, value)
+        c.export_quota_t.flags.writeable = c.pair_cap_t.flags.writeable = False   # as the shared ones
         return c
 
     def _fixed_controls(self, events: list) -> Controls:
@@ -399,7 +425,8 @@ class PolicyBook:
             self._apply(ev, c, status, None, None)
         c.trade_status = status
         for array in vars(c).values():
-            array.flags.writeable = False
+            if isinstance(array, np.ndarray):
+                array.flags.writeable = False
         return c
 
     def _apply(self, ev, c: Controls, status: np.ndarray, ref: np.ndarray, value: np.ndarray) -> None:

@@ -9,32 +9,16 @@ range is scaled). Pure functions return tables and ``Figure``s; the sweep's
 
 from __future__ import annotations
 
-import math
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 
-from sim.sweep_spec import SweepSpec, sweep_from_dict, unit_samples
+from sim.sweep import ISHIGAMI_S1, ISHIGAMI_ST, TEST_FUNCTIONS, ResultStore, ishigami, read_spec  # noqa: F401
+from sim.sweep_spec import Metric, SweepParameter, SweepSpec, sweep_from_dict, unit_samples
 
 INDEX_COLUMNS = ("metric", "parameter", "method", "S1", "S1_conf", "ST", "ST_conf",
                  "mu_star", "mu_star_conf", "sigma")
-
-
-def ishigami(params: dict, seed: int, a: float = 7.0, b: float = 0.1) -> dict:
-    """The Ishigami test function (inputs on [-pi, pi]); analytic Sobol indices are known.
-
-    First order S1 = [0.314, 0.442, 0], total ST = [0.558, 0.442, 0.244] for a=7, b=0.1.
-    """
-    x1, x2, x3 = params["x1"], params["x2"], params["x3"]
-    return {"y": math.sin(x1) + a * math.sin(x2) ** 2 + b * x3 ** 4 * math.sin(x1)}
-
-
-#: Pure-Python models a spec may name (``model = "ishigami"``): checks of the pipeline itself.
-TEST_FUNCTIONS = {"ishigami": ishigami}
-
-ISHIGAMI_S1 = (0.3139, 0.4424, 0.0)
-ISHIGAMI_ST = (0.5576, 0.4424, 0.2437)
 
 
 def point_means(runs: pd.DataFrame, metric: str, n_points: int) -> np.ndarray:
@@ -117,13 +101,11 @@ def indices_figure(table: pd.DataFrame):
 
 def spec_of_folder(root: str | Path) -> SweepSpec:
     """Rebuild the spec a sweep folder was written from (its ``spec.json``)."""
-    from sim.sweep import read_spec
     d = read_spec(root)
     return _spec_from_resolved(d)
 
 
 def _spec_from_resolved(d: dict) -> SweepSpec:
-    from sim.sweep_spec import Metric, SweepParameter
     params = tuple(SweepParameter(**{**p, "values": None if p["values"] is None else tuple(p["values"])})
                    for p in d["parameters"])
     metrics = tuple(Metric(**m) for m in d["metrics"])
@@ -136,7 +118,6 @@ def _spec_from_resolved(d: dict) -> SweepSpec:
 
 def sensitivity_report(root: str | Path, metrics: list[str] | None = None) -> tuple[pd.DataFrame, list[Path]]:
     """Analyse a finished sweep folder; write ``sensitivity.csv`` and ``sensitivity.png`` in it."""
-    from sim.sweep import ResultStore
     spec = spec_of_folder(root)
     store = ResultStore(root, spec)
     table = analyse(spec, store.read_runs(), metrics)
@@ -146,4 +127,4 @@ def sensitivity_report(root: str | Path, metrics: list[str] | None = None) -> tu
 
 
 __all__ = ["analyse", "indices_figure", "ishigami", "sensitivity_report", "spec_of_folder",
-           "sweep_from_dict", "TEST_FUNCTIONS"]
+           "sweep_from_dict", "TEST_FUNCTIONS", "ISHIGAMI_S1", "ISHIGAMI_ST"]

@@ -48,3 +48,19 @@ def test_compiled_markets_match_on_a_larger_synthetic_world(monkeypatch):
     reference, compiled = (_run(monkeypatch, flag, synthetic_scenario(82), "2024-06") for flag in (False, True))
     assert reference.datacollector.get_model_vars_dataframe().equals(compiled.datacollector.get_model_vars_dataframe())
     assert np.array_equal(reference.state.flow_ema, compiled.state.flow_ema)
+
+
+def test_a_numba_that_cannot_cache_leaves_the_clearing_in_numpy(monkeypatch):
+    """numba refuses to define cached kernels where no cache folder is writable: the run goes on in numpy."""
+    def refuse():
+        raise RuntimeError("cannot cache function 'allocate': no locator available for file 'clearing_kernel.py'")
+    monkeypatch.setattr(market, "_kernel", None)
+    monkeypatch.setattr(market, "_kernel_failed", False)
+    monkeypatch.setattr(market, "_import_kernel", refuse)
+    monkeypatch.setattr(market, "COMPILED", True)
+    with pytest.warns(RuntimeWarning, match="clearing in numpy"):
+        model = RareEarthModel("baseline", seed=2, until="2024-06", keep_flows=False)
+        model.run()
+    assert market.kernel() is None and not market.use_compiled(10**9)
+    reference = _run(monkeypatch, False, "baseline", "2024-06")
+    assert model.datacollector.get_model_vars_dataframe().equals(reference.datacollector.get_model_vars_dataframe())

@@ -89,7 +89,7 @@ def build_assets(w: World, p, start_month: int) -> Assets:
 
 def ramp(online: np.ndarray, month: int, ramp_up_months: float) -> np.ndarray:
     """Share of nameplate available (0-1): linear over the ramp-up after the start month."""
-    return np.clip((month - online + 1) / max(ramp_up_months, 1.0), 0.0, 1.0)
+    return np.minimum(np.maximum((month - online + 1) / max(ramp_up_months, 1.0), 0.0), 1.0)   # np.clip is slower
 
 
 def mine_potential_t(a: Assets, month: int, p, n_nations: int) -> np.ndarray:
@@ -118,6 +118,24 @@ def _stage_capacity(a: Assets, stage: str, month: int, p, n_nations: int) -> np.
     cap = np.bincount(a.plant_nation[on], (a.plant_capacity * ramp(a.plant_online, month, p.ramp_up_months))[on],
                       minlength=n_nations)
     return cap * p.magnet_yield_frac if stage == "magnets" else cap
+
+
+def nation_plant_capacity_t_per_yr(a: Assets, stage: str, month: int, p, nation: int) -> float:
+    """``stage_capacity_t_per_yr(...)[nation]`` of a plant stage, adding up that nation's plants only.
+
+    The same number bit for bit: a running sum in plant order, as ``np.bincount`` adds. Projects are
+    commissioned one by one (each changes the assets), so the whole table would be rebuilt for each.
+    """
+    mine = np.flatnonzero((a.plant_stage == STAGE_INDEX[stage]) & (a.plant_nation == nation))
+    online = a.plant_capacity[mine] * ramp(a.plant_online[mine], month, p.ramp_up_months)
+    cap = float(np.cumsum(online)[-1]) if len(mine) else 0.0
+    return cap * p.magnet_yield_frac if stage == "magnets" else cap
+
+
+def has_heavy_separation(a: Assets, month: int, p, nation: int) -> bool:
+    """``heavy_frac(...)[nation] > 0``: the nation has heavy-REE separation capacity online."""
+    mine = np.flatnonzero((a.plant_stage == SEPARATION) & (a.plant_nation == nation) & a.plant_heavy)
+    return bool((a.plant_capacity[mine] * ramp(a.plant_online[mine], month, p.ramp_up_months) > 0).any())
 
 
 def heavy_frac(a: Assets, month: int, p, n_nations: int) -> np.ndarray:

@@ -47,16 +47,18 @@ def remember(st: ChainState, fx: Structure, p, mined: Mined) -> None:
 
 
 def expected_need_growth(w: World, p, fx: Structure, need_t: np.ndarray, months_since_start: int,
-                         lead_months: float) -> float:
-    """How much end use will have grown by the time a project decided now delivers (ratio, world, t REO).
+                         lead_months: tuple[float, ...]) -> list[float]:
+    """How much end use will have grown by the time a project decided now delivers (ratio, world, t REO),
+    for each lead time.
 
     Investors know the sectors' growth outlook (the world tables' rates): the need of each sector grows
     by its own factor over the lead time (capacity planning on expected demand, Keilhacker & Minner 2017).
     """
     by_sector = (need_t @ fx.reo_content).sum(axis=0)                 # (S,) t REO this month
     now = demand.growth_factor(w, p, months_since_start)
-    later = demand.growth_factor(w, p, months_since_start + lead_months)
-    return float((by_sector * later / now).sum() / max(by_sector.sum(), 1e-9))
+    total = max(by_sector.sum(), 1e-9)
+    return [float((by_sector * demand.growth_factor(w, p, months_since_start + lead) / now).sum() / total)
+            for lead in lead_months]
 
 
 def pipeline_t_per_yr(st: ChainState, fx: Structure, p, stage: str, lead_months: float, start_month: int) -> float:
@@ -104,9 +106,10 @@ def update_signals(st: ChainState, fx: Structure, p, w: World, need_t: np.ndarra
     months = st.month - start_month
     leads = (p.lead_time_mine_months, p.lead_time_separation_months, p.lead_time_magnet_months)
     need = stage_need(fx, need_t)
+    growth = expected_need_growth(w, p, fx, need_t, months, leads)
     gaps = np.zeros(3)
     for k, stage in enumerate(UPSTREAM):
-        wanted = st.capacity_per_need[k] * need[k] * expected_need_growth(w, p, fx, need_t, months, leads[k])
+        wanted = st.capacity_per_need[k] * need[k] * growth[k]
         have = pipeline_t_per_yr(st, fx, p, stage, leads[k], start_month)
         gaps[k] = (wanted - have) / max(wanted, 1e-9)
     shortage = st.shortage_ema[None] / p.investment_shortage_trigger_frac
@@ -153,9 +156,9 @@ def commission(st: ChainState, fx: Structure, p, w: World, sector: str, nation: 
         lead = p.lead_time_separation_months if k == SEPARATION else p.lead_time_magnet_months
         lead = int(round(lead * st.controls.lead_time_multiplier[nation]))
         typical = p.typical_separation_plant_t_per_yr if k == SEPARATION else p.typical_magnet_plant_t_per_yr
-        cap = capacity_t or max(typical, stage_capacity_t_per_yr(a, sector, month, p, fx.n_nations)[nation]) \
+        cap = capacity_t or max(typical, capacity.nation_plant_capacity_t_per_yr(a, sector, month, p, nation)) \
             * p.investment_step_frac * size_frac
-        heavy = bool(k == SEPARATION and capacity.heavy_frac(a, month, p, fx.n_nations)[nation] > 0)
+        heavy = k == SEPARATION and capacity.has_heavy_separation(a, month, p, nation)
         capacity.add_plant(a, nation, k, cap, heavy, month + lead)
     a.version += 1
     if offtake_to is not None and offtake_frac > 0:

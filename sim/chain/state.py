@@ -68,7 +68,8 @@ class ChainState:
     user: np.ndarray                # (N, G) end users' working stock
     stockpile_t: np.ndarray         # (N, G) strategic stockpiles
     spec_t: np.ndarray              # (N, E) speculative stock, off the market
-    transit: np.ndarray             # (TRANSIT_SLOTS, buyer, N, G) licensed deliveries on their way
+    transit: np.ndarray             # (TRANSIT_SLOTS, buyer, N, G) licensed deliveries on their way: a ring,
+                                    # what arrives in k months at (transit_head + k) % TRANSIT_SLOTS
     losses_t: np.ndarray            # (E,) cumulative tailings since the start
     flow_ema: np.ndarray            # (M, N, N) recent monthly trade flows
     use_ema: np.ndarray             # (N, G) recent monthly use
@@ -93,6 +94,7 @@ class ChainState:
     china_crackdown_frac: float = 0.0       # Chinese mine capacity idled by a crackdown
     normal_cover: np.ndarray | None = None  # (Z, G) months of use held at the end of the spin-up
     base_flows_t: np.ndarray | None = None  # (M, N, N) settled flows at the end of the spin-up
+    transit_head: int = 0                   # slot of ``transit`` that arrives this month
 
 
 @dataclass(frozen=True)

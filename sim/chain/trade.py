@@ -24,6 +24,7 @@ class Trade:
     markets: np.ndarray                 # (g,) positions on the market axis
     res: market.Clearing
     delay_months: np.ndarray            # (g, N, N) licence delays
+    delayed: bool                       # any delay above 0
     china_quota_fill: np.ndarray        # (g,) China's exports over its quota (0 where none)
 
 
@@ -47,7 +48,7 @@ def clear(st: ChainState, fx: Structure, p, markets: slice, price: np.ndarray, s
         undocumented_t: (E,) this month's undocumented Chinese output (its smuggled share escapes quotas).
         licence_base: (g, N) what importers apply licences for (their normal use).
         compiled: clear in the numba kernels (``sim.clearing_kernel``: the same tonnes bit for bit) or in
-            numpy (the reference); default: compiled when numba is installed (``market.COMPILED``).
+            numpy (the reference); default: ``market.use_compiled``.
     """
     c = st.controls
     idx = np.atleast_1d(np.arange(c.pair_cap_frac.shape[0])[markets])
@@ -57,14 +58,17 @@ def clear(st: ChainState, fx: Structure, p, markets: slice, price: np.ndarray, s
     if np.isfinite(quota[:, fx.china]).any():
         quota[:, fx.china] += china.smuggling_allowance_t(idx, undocumented_t, p)
     first = china.export_first(st, fx, idx)
-    if market.COMPILED if compiled is None else compiled:
+    if compiled is None:
+        compiled = market.use_compiled(len(idx) * fx.n_nations ** 2)
+    if compiled and market.kernel() is not None:
         res = _clear_compiled(st, fx, p, idx, price, supply, demand, quota, first, licence_base)
     else:
         res = _clear_numpy(st, fx, p, markets, price, supply, demand, quota, first, licence_base)
     ch = fx.china
-    exported = res.flows_t[:, ch, :].sum(axis=1) - res.flows_t[:, ch, ch]
+    exported = res.sold_t[:, ch] - res.flows_t[:, ch, ch]           # sold_t sums China's whole row
     fill = np.where(np.isfinite(quota[:, ch]), exported / np.maximum(quota[:, ch], 1e-9), 0.0)
-    return Trade(markets=idx, res=res, delay_months=c.licence_delay_months[markets], china_quota_fill=fill)
+    return Trade(markets=idx, res=res, delay_months=c.licence_delay_months[markets],
+                 delayed=bool(c.delayed_markets()[markets].any()), china_quota_fill=fill)
 
 
 def _clear_numpy(st: ChainState, fx: Structure, p, markets: slice, price: np.ndarray, supply: np.ndarray,
@@ -94,8 +98,7 @@ def _clear_compiled(st: ChainState, fx: Structure, p, idx: np.ndarray, price: np
                     demand: np.ndarray, quota: np.ndarray, first: np.ndarray,
                     licence_base: np.ndarray | None) -> market.Clearing:
     """:func:`clear` in the numba kernels, reading the dense control arrays in place (no N x N copies)."""
-    from sim import clearing_kernel as kernel      # numba's import is paid only by runs that clear
-
+    kernel = market.kernel()
     c = st.controls
     supply, demand = np.ascontiguousarray(supply), np.ascontiguousarray(demand)   # one compiled layout
     sellers, buyers = market.participants(supply, demand)
@@ -103,17 +106,17 @@ def _clear_compiled(st: ChainState, fx: Structure, p, idx: np.ndarray, price: np
         lic = demand if licence_base is None else np.ascontiguousarray(licence_base, dtype=float)
         exponent, cap, capped = kernel.block_terms(
             np.ascontiguousarray(price, dtype=float), supply, demand, lic, sellers, buyers, idx, fx.freight,
-            c.tariff_frac, c.duty_frac, c.risk_frac, float(p.base_friction_frac), c.friction_frac,
-            float(p.offtake_cost_cut_frac), st.offtake, c.pair_cap_t, c.pair_cap_frac, True, float(p.logit_beta))
+            c.tariff_exporter_first(), c.duty_frac, c.risk_frac, float(p.base_friction_frac), c.friction_frac,
+            float(p.offtake_cost_cut_frac), st.offtake, c.pair_cap_t, c.pair_cap_frac, c.capped_rows(),
+            float(p.logit_beta))
         preference = np.exp(exponent)                # numpy's exp: numba's may differ in the last bit
-        s, d, q, f = supply[:, sellers], demand[:, buyers], quota[:, sellers], first[:, sellers]
-        block = kernel.allocate(s, d, preference, cap, q, sellers[:, None] != buyers[None, :], 3, f,
-                                bool(f.any()), capped, bool(np.isfinite(q).any()), float(1e-6 * d.sum()))
+        block = kernel.allocate_block(supply, demand, preference, cap, quota, first, sellers, buyers, 3, capped)
     else:
         block = np.zeros((len(idx), len(sellers), len(buyers)))
-    flows, unsold, unmet, sold, bought = kernel.settle(block, sellers, buyers, supply, demand, st.flow_ema, idx,
-                                                       float(p.memory_frac))
-    return market.Clearing(flows_t=flows, unsold_t=unsold, unmet_t=unmet, sold_t=sold, bought_t=bought)
+    flows, unsold, unmet, sold, bought, total = kernel.settle(block, sellers, buyers, supply, demand, st.flow_ema,
+                                                              idx, float(p.memory_frac))
+    return market.Clearing(flows_t=flows, unsold_t=unsold, unmet_t=unmet, sold_t=sold, bought_t=bought,
+                           goods_total_t=total)
 
 
 def deliver(st: ChainState, trade: Trade, orders: np.ndarray, goods: slice) -> None:
@@ -124,14 +127,14 @@ def deliver(st: ChainState, trade: Trade, orders: np.ndarray, goods: slice) -> N
         goods: the traded goods on the held axis.
     """
     res, delay = trade.res, trade.delay_months
-    slots = np.unique(delay[delay > 0])
+    slots = np.unique(delay[delay > 0]) if trade.delayed else ()
     # with no licence delay everything arrives now: the clearing's bought_t is that sum already
     now = (np.where(delay == 0, res.flows_t, 0.0).sum(axis=1) if len(slots) else res.bought_t).T   # (N, g)
     total = orders.sum(axis=0)
     share = np.divide(orders, total[None], out=np.zeros_like(orders), where=total[None] > 0)
     for slot in slots:
         later = np.where(delay == slot, res.flows_t, 0.0).sum(axis=1).T
-        st.transit[min(slot, TRANSIT_SLOTS - 1), :, :, goods] += share * later[None]
+        st.transit[(st.transit_head + min(slot, TRANSIT_SLOTS - 1)) % TRANSIT_SLOTS, :, :, goods] += share * later[None]
     arrived = share * now[None]
     st.user[:, goods] += arrived[0]
     if goods.start < OXIDES.stop:

@@ -10,7 +10,7 @@ import numpy as np
 
 from agents.nation import NationAgent
 from sim import market
-from sim.chain.state import ChainState, Structure, zone_totals
+from sim.chain.state import TRANSIT_SLOTS, ChainState, Structure, zone_totals
 from sim.goods import OXIDES
 
 
@@ -34,9 +34,9 @@ def use(st: ChainState, fx: Structure, p, need_t: np.ndarray, table_days: np.nda
         table_days: (N,) stockpile targets of the world table.
         maker_need_t, maker_short_t: (N, E) magnet makers' oxide need and what they lacked.
     """
-    arrived = st.transit[0]
-    st.transit = np.roll(st.transit, -1, axis=0)
-    st.transit[-1] = 0.0
+    arrived = st.transit[st.transit_head].copy()
+    st.transit[st.transit_head] = 0.0                                # the ring turns: every slot a month closer
+    st.transit_head = (st.transit_head + 1) % TRANSIT_SLOTS
     st.user += arrived[0]
     st.maker_oxide += arrived[1, :, OXIDES]
     st.stockpile_t += arrived[2]
