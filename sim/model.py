@@ -75,8 +75,8 @@ class RareEarthModel(mesa.Model):
         self.state: ChainState = spinup.settle(state, self.structure, self.p, self.book, self.start_month,
                                                self._spin_up_key(), self._spin_up_month)
         # controls already in force at the start are the status quo, not news to traders
-        usual = np.maximum(self.state.flow_ema, self.state.base_flows_t)
-        overall, by_good = china.tightness(self.state, self.structure, usual)
+        overall, by_good = china.tightness(self.state, self.structure,
+                                           china.usual_exports_t(self.state, self.structure))
         for trader in self.traders:
             trader.expect(overall, by_good, float(self.state.controls.lost_frac[0, self.structure.china]))
         self.recorder = Recorder(self)

@@ -42,6 +42,20 @@ def _labelled(values: Mapping[str, object] | np.ndarray, names: Sequence[str] | 
     return {label: np.atleast_1d(arr[..., j]) for j, label in enumerate(labels)}
 
 
+def _all_possible(prices, ceilings, stocks, mass_balance_error_t: float, tolerance_t: float) -> bool:
+    """One vectorised pass over array inputs: True when nothing is wrong (mappings take the slow path)."""
+    if isinstance(prices, Mapping) or isinstance(ceilings, Mapping):
+        return False
+    p = np.asarray(prices, dtype=float)
+    if not (np.isfinite(p).all() and (p > 0).all() and (p <= np.asarray(ceilings, dtype=float)).all()):
+        return False
+    for value in (stocks or {}).values():
+        v = np.asarray(value, dtype=float)
+        if not (np.isfinite(v).all() and (v >= NEGATIVE_STOCK_TOL_T).all()):
+            return False
+    return bool(np.isfinite(mass_balance_error_t) and abs(mass_balance_error_t) <= tolerance_t)
+
+
 def check_month(month: str, prices_usd_per_kg: Mapping[str, object] | np.ndarray,
                 ceiling_usd_per_kg: Mapping[str, object] | np.ndarray,
                 stocks_t: Mapping[str, object] | None = None,
@@ -61,6 +75,9 @@ def check_month(month: str, prices_usd_per_kg: Mapping[str, object] | np.ndarray
             ``mass_balance_tol_t`` and :data:`MASS_BALANCE_TOL_FRAC` of it.
         mass_balance_tol_t: largest allowed absolute mass-balance error (t).
     """
+    if _all_possible(prices_usd_per_kg, ceiling_usd_per_kg, stocks_t, mass_balance_error_t,
+                     max(mass_balance_tol_t, MASS_BALANCE_TOL_FRAC * held_t)):
+        return                                  # the usual case, checked at once; the loops below name a fault
     prices = _labelled(prices_usd_per_kg, goods)
     ceilings = _labelled(ceiling_usd_per_kg, goods)
     for good, value in prices.items():

@@ -59,14 +59,23 @@ def smuggling_allowance_t(markets: np.ndarray, undocumented_t: np.ndarray, p) ->
     return allowance
 
 
+def usual_exports_t(st: ChainState, fx: Structure) -> np.ndarray:
+    """China's usual monthly flows to each nation (M, N): the larger of recent and settled flows."""
+    ch = fx.china
+    return np.maximum(st.flow_ema[:, ch, :], st.base_flows_t[:, ch, :])
+
+
 def tightness(st: ChainState, fx: Structure, usual_t: np.ndarray) -> tuple[float, np.ndarray]:
     """How hard China's export controls bite, as traders read the news (log units).
+
+    Args:
+        usual_t: China's usual flows to each nation (M, N), from :func:`usual_exports_t`.
 
     Returns the log ratio of usual exports to what quotas, bans and licences now allow, over all goods
     and per market good (M,).
     """
     c, ch = st.controls, fx.china
-    usual = usual_t[:, ch, :].copy()                                  # (M, importers)
+    usual = usual_t.copy()                                            # (M, importers)
     usual[:, ch] = 0.0
     share = np.where(np.isfinite(c.pair_cap_frac[:, ch, :]), np.clip(c.pair_cap_frac[:, ch, :], 0.0, 1.0), 1.0)
     allowed = np.minimum(usual * share, c.pair_cap_t[:, ch, :]).sum(axis=1)

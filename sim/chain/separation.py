@@ -14,6 +14,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from agents.industry import PlantIndustry, inventory_order_t, surplus_brake
+from sim import market
 from sim.chain import trade
 from sim.chain.capacity import SEPARATION, heavy_frac, stage_capacity_t_per_yr
 from sim.chain.margins import separation_margin
@@ -51,9 +52,10 @@ def trade_and_separate(st: ChainState, fx: Structure, p, undocumented_t: np.ndar
     ore = trade.clear(st, fx, p, slice(ORE_MARKET, ORE_MARKET + 1), payable[None], supply[None], order[None],
                       undocumented_t)
     flows = ore.res.flows_t[0]
-    moved = flows[:, :, None] * comp[:, None, :]                     # (exp, imp, E)
-    st.conc -= moved.sum(axis=1)
-    st.feed += moved.sum(axis=0)
+    sellers, buyers = market.participants(supply[None], order[None])  # only they trade: no N x N work
+    moved = market.pairs(flows, sellers, buyers)[:, :, None] * comp[sellers][:, None, :]   # (exp, imp, E)
+    st.conc[sellers] -= moved.sum(axis=1)
+    st.feed[buyers] += moved.sum(axis=0)
     feed_total = st.feed.sum(axis=1)
     run = np.minimum(feed_total, plan)
     frac = np.divide(run, feed_total, out=np.zeros_like(run), where=feed_total > 0)
