@@ -51,6 +51,14 @@ else
   echo "bootstrap: $venv is up to date ($("$venv/bin/python" -V))"
 fi
 
+# compile the numba market kernels once (cached next to sim/clearing_kernel.py), so that no later run,
+# sweep or UI session pays the ~8 s of compiling in the middle of its work; seconds when already cached
+echo "bootstrap: compiling the market kernels (numba cache)"
+"$venv/bin/python" -c "import sim.market as m; m.COMPILED = True
+from sim.model import RareEarthModel; RareEarthModel('baseline', seed=1, until='2024-03').run()
+import sys; sys.exit(0 if m.kernel() is not None else 'numba kernels unavailable')" \
+  || echo "bootstrap: the numba kernels could not be compiled; markets will clear in numpy" >&2
+
 if command -v npm >/dev/null || [ "${CI:-}" = true ]; then
   scripts/fetch_solara_assets.sh
 else
