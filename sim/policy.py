@@ -265,7 +265,6 @@ class Controls:
     licence_delay_months: np.ndarray  # (M, N, N)
     risk_frac: np.ndarray            # (N,) political-risk premium toward everyone
     friction_frac: np.ndarray        # (N, N) extra cost of a pair, lowered by alliances
-    hurdle_extra_frac: np.ndarray    # (N,) extra hurdle for investment in a nation
     finance_prob_multiplier: np.ndarray  # (N,)
     lead_time_multiplier: np.ndarray  # (N,) on separation and magnet projects
     producer_floor_usd_per_kg: np.ndarray  # (M, N) price floor received by producers
@@ -410,7 +409,6 @@ class PolicyBook:
             licence_delay_months=np.zeros((m, n, n), dtype=int),
             risk_frac=w.country_risk_frac.copy(),
             friction_frac=np.zeros((n, n)),
-            hurdle_extra_frac=np.zeros(n),
             finance_prob_multiplier=np.ones(n),
             lead_time_multiplier=np.ones(n),
             producer_floor_usd_per_kg=np.zeros((m, n)),
