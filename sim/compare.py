@@ -265,8 +265,9 @@ def compare(scenarios: list[str] = typer.Argument(..., help="Two or more scenari
             seed: int = typer.Option(1, help="Random seed, the same for every scenario."),
             until: str = typer.Option(None, help="Last month to simulate, YYYY-MM."),
             out: Path = typer.Option(Path("out/compare"), help="Output directory."),
-            workers: int = typer.Option(2, "--workers", "-w", min=0,
-                                        help="Local Dask worker processes (0: run in this process)."),
+            workers: int = typer.Option(0, "--workers", "-w", min=0,
+                                        help="Local Dask worker processes (0, the default: run in this process; "
+                                             "starting workers costs more than it saves below ~4 scenarios)."),
             scheduler: str = SCHEDULER,
             ) -> None:
     """Run scenarios with the same seed; write compare.csv/.parquet, config.json, reesim.log and PNG plots
