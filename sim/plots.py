@@ -5,6 +5,7 @@ Axis units come from :func:`sim.outputs.unit_of`, the one table of units."""
 from __future__ import annotations
 
 import matplotlib
+import numpy as np
 import pandas as pd
 from matplotlib.dates import YearLocator
 from matplotlib.figure import Figure
@@ -61,8 +62,20 @@ def shortages_figure(df: pd.DataFrame, title: str = "Unmet demand by sector") ->
     t = _dates(df)
     data = [df[f"shortage_{s}_t"].to_numpy() for s in SECTORS]
     ax.stackplot(t, data, labels=SECTORS)
-    ax.legend(ncol=2, fontsize=7, loc="upper left")
+    total = float(np.sum(data, axis=0).max()) if data else 0.0
+    if total <= 0:                           # nothing unmet: say so instead of an axis around zero
+        ax.set_ylim(0, 1)
+        ax.text(0.5, 0.5, "no unmet demand in this run", transform=ax.transAxes, ha="center", va="center",
+                fontsize=11, color="dimgrey")
+    else:
+        ax.set_ylim(0, total * 1.05)
+        ax.legend(ncol=2, fontsize=7, loc="upper left")
     return _finish(fig, ax, title, f"unmet demand ({unit_of('shortage_t')} REO per month)")
+
+
+def plt_colours() -> list[str]:
+    """Matplotlib's default colour cycle (tab10) as hex strings."""
+    return list(matplotlib.rcParams["axes.prop_cycle"].by_key()["color"])
 
 
 def mine_output_figure(df: pd.DataFrame, nations: tuple[str, ...], top: int = 8,
@@ -74,9 +87,10 @@ def mine_output_figure(df: pd.DataFrame, nations: tuple[str, ...], top: int = 8,
     cols = [f"mine_output_{iso}_t" for iso in nations]
     totals = df[cols].sum().sort_values(ascending=False)
     keep = list(totals.index[:top])
-    for c in keep:
-        ax.plot(t, df[c], label=c.removeprefix("mine_output_").removesuffix("_t"))
-    ax.plot(t, df[[c for c in cols if c not in keep]].sum(axis=1), color="grey", label="other")
+    colours = [c for c in plt_colours() if c != "#7f7f7f"]            # grey is kept for 'other'
+    for k, c in enumerate(keep):
+        ax.plot(t, df[c], label=c.removeprefix("mine_output_").removesuffix("_t"), color=colours[k % len(colours)])
+    ax.plot(t, df[[c for c in cols if c not in keep]].sum(axis=1), color="grey", ls="--", label="other")
     ax.set_yscale("symlog", linthresh=100)
     ax.legend(ncol=3, fontsize=8)
     return _finish(fig, ax, title, f"mine output ({unit_of('mine_output_CHN_t')} REO per month, symlog)")
