@@ -28,28 +28,52 @@ def ChartDownloads(make_figure: Callable, name: str, table: Callable | None = No
                                 label="data CSV", mime_type="text/csv")
 
 
+def figure_widget_class():
+    """Plotly's FigureWidget with the ``responsive`` config: the chart fits its container's width
+    (with :func:`ChartResizer` telling it when that width changes)."""
+    global _ResponsiveFigureWidget
+    if _ResponsiveFigureWidget is None:
+        import traitlets
+        from plotly.graph_objs._figurewidget import FigureWidget
+        from plotly.serializers import custom_serializers
+
+        class ResponsiveFigureWidget(FigureWidget):
+            _config = traitlets.Dict({"responsive": True, "displaylogo": False}).tag(sync=True,
+                                                                                    **custom_serializers)
+        _ResponsiveFigureWidget = ResponsiveFigureWidget
+    return _ResponsiveFigureWidget
+
+
+_ResponsiveFigureWidget = None
+
+
+@solara.component_vue("chart_resizer.vue")
+def ChartResizer():
+    """An invisible element that makes the chart around it refit when its box changes width."""
+
+
 @solara.component
-def LiveChart(make_figure: Callable, structure_key, updates: Callable, version: solara.Reactive, name: str,
-              alt_text: Callable | str = "", every: Callable[[], int] | None = None):
-    """A Plotly chart rebuilt when ``structure_key`` changes and updated in place on every ``version``.
+def LiveChart(make_figure: Callable, structure_key, updates: Callable, tick: solara.Reactive, name: str,
+              alt_text: Callable | str = "", alt_tick: solara.Reactive | None = None,
+              on_drawn: Callable[[], None] | None = None):
+    """A Plotly chart rebuilt when ``structure_key`` changes and updated in place when ``tick`` changes.
 
     Args:
         make_figure: () -> the full ``go.Figure`` (called on a structure change only).
-        structure_key: () -> anything hashable that changes when traces or layout must be rebuilt
-            (called on every render).
-        updates: (widget) -> ({trace meta: properties}, title or None), applied in one batch each frame.
-        version: the frame counter (read here only, so a frame re-renders this chart and not its card);
-            a change triggers :func:`updates`.
+        structure_key: anything hashable that changes when traces or layout must be rebuilt.
+        updates: (widget) -> ({trace meta: properties}, title or None), applied in one batch.
+        tick: the frame counter this chart follows (read here only, so a frame re-renders this chart
+            and not its card; see :mod:`sim.ui.ticks`).
         name: CSS class suffix (``reesim-<name>``) for tests and styles.
-        alt_text: a sentence describing the chart (for screen readers), or () -> that sentence
-            (recomputed every 24 frames).
-        every: () -> n: update only every n-th frame (e.g. a heavy chart while playing); None = every frame.
+        alt_text: a sentence describing the chart (for screen readers), or () -> that sentence,
+            recomputed when ``alt_tick`` (default: ``tick``) changes.
+        on_drawn: called each time the browser reports it drew an update of this chart (Plotly's
+            widget answers every update with the traces' new state).
     """
-    from plotly.graph_objs._figurewidget import FigureWidget
-    v = version.value
-    structure_key = structure_key()
-    element = FigureWidget.element()
-    alt = solara.use_memo(lambda: alt_text() if callable(alt_text) else alt_text, [v // 24, structure_key])
+    v = tick.value
+    alt_v = alt_tick.value if alt_tick is not None else v
+    element = figure_widget_class().element()
+    alt = solara.use_memo(lambda: alt_text() if callable(alt_text) else alt_text, [alt_v, structure_key])
 
     def rebuild():
         widget = solara.get_widget(element)
@@ -60,6 +84,19 @@ def LiveChart(make_figure: Callable, structure_key, updates: Callable, version: 
 
     solara.use_effect(rebuild, [structure_key])
 
+    def watch_drawn():
+        if on_drawn is None:
+            return None
+        widget = solara.get_widget(element)
+
+        def answered(change):
+            if change["new"]:
+                on_drawn()
+        widget.observe(answered, "_js2py_traceDeltas")
+        return lambda: widget.unobserve(answered, "_js2py_traceDeltas")
+
+    solara.use_effect(watch_drawn, [])
+
     def refresh():
         widget = solara.get_widget(element)
         props, title = updates(widget)
@@ -68,7 +105,6 @@ def LiveChart(make_figure: Callable, structure_key, updates: Callable, version: 
             if title:
                 widget.layout.title.text = title
 
-    n = max(1, every()) if every is not None else 1
-    solara.use_effect(refresh, [structure_key, v // n])
-    ipyvue.Html.element(tag="div", class_=f"reesim-chart reesim-{name}", children=[element],
+    solara.use_effect(refresh, [structure_key, v])
+    ipyvue.Html.element(tag="div", class_=f"reesim-chart reesim-{name}", children=[element, ChartResizer()],
                         attributes={"role": "img", "aria-label": alt or name})
