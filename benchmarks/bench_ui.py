@@ -29,8 +29,11 @@ ARGS = ["--headless=new", "--no-sandbox", "--disable-gpu", "--disable-background
 OBSERVE = """() => {
   window.__frames = [];
   const el = document.querySelector('.reesim-month');
-  new MutationObserver(() => window.__frames.push(performance.now()))
-    .observe(el, {childList: true, characterData: true, subtree: true});
+  let shown = el.textContent;
+  new MutationObserver(() => {
+    // a frame is a new month on the page (a DOM update may come as several mutations)
+    if (el.textContent !== shown) { shown = el.textContent; window.__frames.push(performance.now()); }
+  }).observe(el, {childList: true, characterData: true, subtree: true});
 }"""
 
 

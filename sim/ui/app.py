@@ -14,7 +14,7 @@ import solara.lab
 from sim.errors import ConfigError
 from sim.ui.compare import ComparePage
 from sim.ui.levers import levers_from_query, shipped_scenarios
-from sim.ui.simulate import SPEEDS, SimulatePage
+from sim.ui.simulate import KPI_CSS, SPEEDS, SimulatePage
 from sim.ui.state import RefusedInput, SimSession, public_message
 from sim.ui.sweep_view import SweepPage
 from sim.ui.ticks import use_ticks
@@ -86,7 +86,8 @@ def Page():
     scenarios = {**shipped_scenarios(), **{n: s.description for n, s in session.uploads.items()}}
     busy = bool(task.pending) or session.model is None
     solara.Title("reesim: rare-earth trade simulator")
-    solara.Style(".reesim-slider .v-input__slot { min-width: 120px; } .reesim-lever { margin-bottom: 10px; }")
+    solara.Style(".reesim-slider .v-input__slot { min-width: 120px; } .reesim-lever { margin-bottom: 10px; }"
+                 + KPI_CSS)
     with solara.AppBarTitle():
         solara.Text("reesim: rare-earth trade simulator")
     with solara.lab.Tabs(value=tab, lazy=True):

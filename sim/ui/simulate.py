@@ -7,6 +7,8 @@ follow every few months and whenever the run stops; the levers never.
 
 from __future__ import annotations
 
+from html import escape
+
 import reacton.ipyvue
 import solara
 
@@ -15,7 +17,7 @@ from sim.ui.history import history_prices
 from sim.ui.levers import ADDABLE_KINDS, format_value, lever_names, parameter_table, slider_positions
 from sim.ui.shock_editor import ShockEditor
 from sim.ui.ticks import Ticks
-from sim.ui.widgets import ChartDownloads, LiveChart
+from sim.ui.widgets import ChartDownloads, LiveChart, LiveHTML
 
 SPEEDS = {"slow (2 months/s)": 0.5, "normal (5 months/s)": 0.2, "fast (as fast as possible)": 0.0}
 
@@ -72,20 +74,36 @@ def LeversPanel(levers: solara.Reactive, session, busy: bool, scenarios: dict, o
                       disabled=busy or not lv.params, text=True)
 
 
+def run_status_html(session) -> str:
+    model = session.model
+    return escape(model.current_month() if model.steps else f"{model.spec.start} (not started)")
+
+
+def step_time_html(session) -> str:
+    return escape(f"{session.model.spec.name}, seed {session.levers.seed}; step {session.frame_ms:.0f} ms")
+
+
+@solara.component
+def RunStatus(session, ticks: Ticks):
+    """The simulated month and the time the last step took: the only part of the run card a month changes
+    (updated in place, see :func:`LiveHTML`)."""
+    with solara.Column(gap="0px"):
+        LiveHTML(ticks.fast, lambda: run_status_html(session), classes=("reesim-month",),
+                 style="font-size: 1.7em; font-weight: 600")
+        LiveHTML(ticks.fast, lambda: step_time_html(session), classes=("reesim-frame-ms",),
+                 style="font-size: 0.85em")
+
+
 @solara.component
 def RunControls(session, ticks: Ticks, playing: solara.Reactive, speed: solara.Reactive, busy: bool, on_restart):
-    _ = ticks.fast.value
+    _ = ticks.lane("map").value       # changes on every step when not playing: Play/Step follow the run's end
     model = session.model
     with solara.Card("Run", classes=["reesim-run"]):
         if busy or model is None:
             solara.Text("Starting the run…", classes=["reesim-busy"])
             solara.ProgressLinear(True)
             return
-        month = model.current_month() if model.steps else f"{model.spec.start} (not started)"
-        solara.Text(month, classes=["reesim-month"], style={"font-size": "1.7em", "font-weight": "600",
-                                                            "display": "block"})
-        solara.Text(f"{model.spec.name}, seed {session.levers.seed}; step {session.frame_ms:.0f} ms",
-                    classes=["reesim-frame-ms"], style={"font-size": "0.85em", "display": "block"})
+        RunStatus(session, ticks)
         with solara.Row(gap="4px"):
             if playing.value:
                 solara.Button("Pause", icon_name="mdi-pause", color="primary", on_click=lambda: playing.set(False))
@@ -101,24 +119,33 @@ def RunControls(session, ticks: Ticks, playing: solara.Reactive, speed: solara.R
         solara.Select("Speed", values=list(SPEEDS), value=speed)
 
 
+KPI_CSS = """
+.reesim-kpis { display: flex; flex-wrap: wrap; gap: 8px; }
+.reesim-kpi { flex: 1 1 170px; min-width: 170px; padding: 8px 10px; background: white; border-radius: 4px;
+              box-shadow: 0 1px 3px rgba(0,0,0,0.2); font-size: 0.85em; color: #333; }
+.reesim-kpi-label { color: #555; }
+.reesim-kpi-value { font-size: 1.65em; font-weight: 600; color: #111; }
+"""
+
+
+def kpi_html(rows: list, shocked: bool) -> str:
+    """The KPI cards as one piece of HTML: a month updates one widget, not thirty."""
+    cards = []
+    for k in rows:
+        lines = [f'<div class="reesim-kpi-label">{escape(k.label)}</div>',
+                 f'<div class="reesim-kpi-value">{escape(charts.fmt_number(k.value))} {escape(k.unit)}</div>',
+                 f"<div>vs baseline {escape(charts.fmt_change(k.vs_baseline, k.unit))}</div>"]
+        if shocked:
+            lines.append(f"<div>since last shock {escape(charts.fmt_change(k.since_shock, k.unit))}</div>")
+        cards.append('<div class="reesim-kpi">' + "".join(lines) + "</div>")
+    return "".join(cards)
+
+
 @solara.component
 def KpiCards(session, ticks: Ticks):
-    _ = ticks.fast.value
     if session.model is None or session.baseline is None:
         return
-    rows = session.kpis()
-    with solara.Row(style={"flex-wrap": "wrap"}, gap="8px", classes=["reesim-kpis"]):
-        for k in rows:
-            with solara.Card(margin=0, style={"min-width": "170px", "flex": "1 1 170px", "padding": "8px"},
-                             classes=["reesim-kpi"]):
-                solara.Text(k.label, style={"font-size": "0.85em", "color": "#555", "display": "block"})
-                solara.Text(f"{charts.fmt_number(k.value)} {k.unit}", classes=["reesim-kpi-value"],
-                            style={"font-size": "1.4em", "font-weight": "600", "display": "block"})
-                solara.Text(f"vs baseline {charts.fmt_change(k.vs_baseline, k.unit)}",
-                            style={"font-size": "0.85em", "display": "block"})
-                if session.last_shock_month:
-                    solara.Text(f"since last shock {charts.fmt_change(k.since_shock, k.unit)}",
-                                style={"font-size": "0.85em", "display": "block"})
+    LiveHTML(ticks.fast, lambda: kpi_html(session.kpis(), bool(session.last_shock_month)), classes=("reesim-kpis",))
 
 
 @solara.component

@@ -33,8 +33,8 @@ class Pacer:
     Plotly's update), so "as fast as possible" means as fast as this browser draws: the server
     computes the next month while the browser draws the last one, and months never pile up unsent or
     undrawn (Pause acts at once). The next month is due one period after the last one was due (not
-    after the work finished), so the time a frame takes is not added to the period; when a frame takes
-    longer than the period the schedule restarts from now (no burst to catch up). ``min_gap_s`` is
+    after the work finished), so the time a frame takes is not added to the period; a month that came
+    late is made up by the next one, but no more than one period is ever made up (no burst). ``min_gap_s`` is
     always left between frames for the page's own messages (a click on Pause)."""
 
     def __init__(self, min_gap_s: float = 0.01):
@@ -65,7 +65,7 @@ class Pacer:
             if not self._changed.wait_for(lambda: self._in_flight < IN_FLIGHT, SHOWN_TIMEOUT_S):
                 self._in_flight = 0          # no sign from the page (hidden, closed): go on at the period
         now = time.perf_counter()
-        self.due = max(self.due + period_s, now)
+        self.due = max(self.due + period_s, now - period_s)     # a late month is made up by the next one only
         time.sleep(max(self.due - now, self.min_gap_s))
 
 
