@@ -34,13 +34,13 @@ def figure_widget_class():
     (with :func:`ChartResizer` telling it when that width changes)."""
     global _ResponsiveFigureWidget
     if _ResponsiveFigureWidget is None:
-        import traitlets
         from plotly.graph_objs._figurewidget import FigureWidget
-        from plotly.serializers import custom_serializers
 
         class ResponsiveFigureWidget(FigureWidget):
-            _config = traitlets.Dict({"responsive": True, "displaylogo": False}).tag(sync=True,
-                                                                                    **custom_serializers)
+            def __init__(self, *args, **kwargs):
+                super().__init__(*args, **kwargs)
+                # Plotly's own __init__ sets _config; the browser reads it when it first draws
+                self._config = {**self._config, "responsive": True, "displaylogo": False}
         _ResponsiveFigureWidget = ResponsiveFigureWidget
     return _ResponsiveFigureWidget
 
