@@ -88,7 +88,7 @@ def RunStatus(session, ticks: Ticks):
     """The simulated month and the time the last step took: the only part of the run card a month changes
     (updated in place, see :func:`LiveHTML`)."""
     with solara.Column(gap="0px"):
-        LiveHTML(ticks.fast, lambda: run_status_html(session), classes=("reesim-month",),
+        LiveHTML(ticks.month, lambda: run_status_html(session), classes=("reesim-month",),
                  style="font-size: 1.7em; font-weight: 600")
         LiveHTML(ticks.fast, lambda: step_time_html(session), classes=("reesim-frame-ms",),
                  style="font-size: 0.85em")
@@ -142,8 +142,8 @@ def kpi_html(rows: list, shocked: bool) -> str:
 
 
 @solara.component
-def KpiCards(session, ticks: Ticks):
-    if session.model is None or session.baseline is None:
+def KpiCards(session, ticks: Ticks, busy: bool):
+    if busy or session.model is None or session.baseline is None:
         return
     LiveHTML(ticks.fast, lambda: kpi_html(session.kpis(), bool(session.last_shock_month)), classes=("reesim-kpis",))
 
@@ -263,5 +263,5 @@ def SimulatePage(session, levers, ticks: Ticks, playing, speed, busy: bool, prob
             LeversPanel(levers, session, busy, scenarios, on_upload)
             RunDownloads(session, busy)
         with solara.Column():
-            KpiCards(session, ticks)
+            KpiCards(session, ticks, busy)
             ChartsPanel(session, ticks, playing, busy)

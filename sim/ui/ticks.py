@@ -1,6 +1,8 @@
 """Frame counters of the Simulate page: what one month of Play re-renders and redraws.
 
-``fast`` changes every month: the month display, the KPI cards and the price chart read it. Each
+``fast`` changes every month: the KPI cards and the price chart follow it; ``month`` changes right
+after it, and the month display follows that one, so when the month shown changes everything else
+of that month has already been sent to the page. Each
 other chart reads its own lane (:data:`LANES`), which changes on every change when not playing (a
 step, a shock, an undo, a restart, Play stopping) and, while playing, only on that chart's month of
 a cycle. A Solara component re-renders only when a reactive value it reads changes, so a month of
@@ -74,6 +76,7 @@ class Ticks:
     fast: solara.Reactive
     lanes: tuple[solara.Reactive, ...]          # one per LANES entry, in that order
     pacer: Pacer                                # Play's pace; the price chart tells it when a month is drawn
+    month: solara.Reactive                      # moves after all the others: the month display changes last
 
     def lane(self, name: str) -> solara.Reactive:
         return self.lanes[list(LANES).index(name)]
@@ -85,6 +88,7 @@ class Ticks:
             if not playing or n % period == offset:
                 lane.set(n)
         self.fast.set(n)
+        self.month.set(n)
 
     def catch_up(self) -> None:
         """Play stopped: every chart shows the last month."""
@@ -93,4 +97,5 @@ class Ticks:
 
 
 def use_ticks() -> Ticks:
-    return Ticks(solara.use_reactive(0), tuple(solara.use_reactive(0) for _ in LANES), solara.use_memo(Pacer, []))
+    return Ticks(solara.use_reactive(0), tuple(solara.use_reactive(0) for _ in LANES), solara.use_memo(Pacer, []),
+                 solara.use_reactive(0))
