@@ -241,7 +241,8 @@ def test_a_month_of_play_moves_at_most_one_secondary_chart_and_every_chart_when_
     import solara
 
     from sim.ui.ticks import LANES, Pacer, Ticks
-    ticks = Ticks(solara.reactive(0), tuple(solara.reactive(0) for _ in LANES), Pacer(), solara.reactive(0))
+    ticks = Ticks(solara.reactive(0), tuple(solara.reactive(0) for _ in LANES), Pacer(), solara.reactive(0),
+                  solara.reactive(0))
     changes = {name: 0 for name in LANES}
     for n in range(1, 33):
         before = [lane.value for lane in ticks.lanes]

@@ -234,11 +234,17 @@ def test_a_preset_shock_and_its_undo(page, server):
     page.get_by_role("button", name="Myanmar loses 90 % of mining").click()
     page.locator(".reesim-shock-list").wait_for(timeout=TIMEOUT_MS)
     assert "2024-03 Myanmar" in page.locator(".reesim-shock-list").inner_text()
+    marker = ".reesim-{} .annotation-text"
+    for chart in ("prices", "china"):       # the time charts mark the shock (rebuilt on it)
+        page.wait_for_function("s => [...document.querySelectorAll(s)].some(a => a.textContent.includes('Myanmar'))",
+                               arg=marker.format(chart), timeout=20_000)
     step(page, 2)
     page.locator(".reesim-undo").click()
     page.locator(".reesim-shock-list").wait_for(state="detached", timeout=TIMEOUT_MS)
     assert "undone: Myanmar" in page.locator(".reesim-shock-message").inner_text()
     assert month(page) == "2024-04"
+    page.wait_for_function("s => ![...document.querySelectorAll(s)].some(a => a.textContent.includes('Myanmar'))",
+                           arg=marker.format("prices"), timeout=20_000)
 
 
 def test_downloaded_time_series_matches_the_run(page, server):

@@ -52,7 +52,7 @@ def Page():
             problems.set([*problems.value, public_message(err)])
             if session.model is not None and levers.value != session.levers:
                 levers.set(session.levers)          # the picker and the URL go back to the run shown
-        ticks.bump()
+        ticks.bump(epoch=session.epoch)
 
     task = solara.lab.use_task(restart, dependencies=[levers.value, restarts.value], prefer_threaded=True,
                                raise_error=False)

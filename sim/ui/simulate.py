@@ -157,7 +157,7 @@ def TimeChart(session, ticks: Ticks, live: bool, name: str, build, structure):
         m = session.model
         return build(session.frame(), session.baseline, m.spec, charts.event_marks(m.spec, m.shock_log))
 
-    key = (session.epoch, structure)
+    key = (ticks.epoch.value, structure)      # read: a restart, shock or undo re-renders this chart
     # built once per structure: the widget's traces (x = the whole horizon) and the alt text's lines
     shown = solara.use_memo(lambda: charts.with_horizon_x(make(), session.model.spec.start, session.model.spec.end),
                             [key])
@@ -206,7 +206,7 @@ def MapChart(session, ticks: Ticks):
             return trade_map.map_updates(m.last_flows, w.nations, w.lat, w.lon, m.current_month())
 
     with solara.Card(margin=0, style={"padding": "4px"}):
-        LiveChart(base, session.epoch, updates, ticks.lane("map"), "map",
+        LiveChart(base, ticks.epoch.value, updates, ticks.lane("map"), "map",
                   alt_text="World map of this month's largest trade flows; hover a flow's dot for its tonnage")
         ChartDownloads(make, "trade_map")
 
@@ -259,7 +259,7 @@ def SimulatePage(session, levers, ticks: Ticks, playing, speed, busy: bool, prob
     with solara.ColumnsResponsive(12, large=[4, 8]):
         with solara.Column():
             RunControls(session, ticks, playing, speed, busy, on_restart)
-            ShockEditor(session, ticks.bump, busy)
+            ShockEditor(session, lambda: ticks.bump(epoch=session.epoch), busy)
             LeversPanel(levers, session, busy, scenarios, on_upload)
             RunDownloads(session, busy)
         with solara.Column():

@@ -77,12 +77,16 @@ class Ticks:
     lanes: tuple[solara.Reactive, ...]          # one per LANES entry, in that order
     pacer: Pacer                                # Play's pace; the price chart tells it when a month is drawn
     month: solara.Reactive                      # moves after all the others: the month display changes last
+    epoch: solara.Reactive                      # the run's structure (SimSession.epoch): charts rebuild on a change
 
     def lane(self, name: str) -> solara.Reactive:
         return self.lanes[list(LANES).index(name)]
 
-    def bump(self, playing: bool = False) -> None:
-        """One more frame; ``playing``: a frame of Play (a secondary chart waits for its month)."""
+    def bump(self, playing: bool = False, epoch: int | None = None) -> None:
+        """One more frame; ``playing``: a frame of Play (a secondary chart waits for its month);
+        ``epoch``: the session's epoch after a restart, shock or undo (the charts rebuild when it changed)."""
+        if epoch is not None:
+            self.epoch.set(epoch)
         n = self.fast.value + 1
         for (period, offset), lane in zip(LANES.values(), self.lanes):
             if not playing or n % period == offset:
@@ -98,4 +102,4 @@ class Ticks:
 
 def use_ticks() -> Ticks:
     return Ticks(solara.use_reactive(0), tuple(solara.use_reactive(0) for _ in LANES), solara.use_memo(Pacer, []),
-                 solara.use_reactive(0))
+                 solara.use_reactive(0), solara.use_reactive(0))

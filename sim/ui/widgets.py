@@ -124,6 +124,10 @@ def LiveChart(make_figure: Callable, structure_key, updates: Callable, tick: sol
         fig = make_figure()
         with lock:
             widget.data = ()
+            # a new layout is merged into the page's, so markers taken back (an undone shock) would stay:
+            # remove them first
+            widget.layout.annotations = ()
+            widget.layout.shapes = ()
             widget.layout = fig.layout
             widget.add_traces(fig.data)
         refresh(widget)
