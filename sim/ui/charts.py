@@ -115,7 +115,8 @@ def _layout(fig, title: str, y_title: str, start: str, end: str, marks: list[Mar
         margin=dict(l=70, r=20, t=50, b=40), hovermode="x unified", shapes=shapes, annotations=annotations,
         legend=dict(orientation="h", yanchor="top", y=-0.12, x=0, font=dict(size=12)),
         xaxis=dict(range=[f"{start}-01", f"{end}-28"], type="date", hoverformat="%Y-%m", gridcolor=GRID),
-        yaxis=dict(title=y_title, type="log" if log else "linear", gridcolor=GRID))
+        yaxis=dict(title=y_title, type="log" if log else "linear", gridcolor=GRID,
+                   **({"dtick": "D2"} if log else {})))   # log axis: 1, 2, 5 per decade (not every digit)
 
 
 def _line(go, frame, column, name, colour, unit, *, baseline=False, dash=None, group=None, show=True):

@@ -1,8 +1,10 @@
 """The Simulate page: run controls, levers, shocks, KPI cards, live charts and downloads.
 
-Components read a frame counter (:mod:`sim.ui.ticks`) only where they draw run data: a month of
-Play re-renders the run card, the KPI cards and the price chart; the other charts and the map
-follow every few months and whenever the run stops; the levers never.
+The parts that show run data (the month, the step time, the KPI cards, the charts) follow the frame
+counters of :mod:`sim.ui.ticks` by subscription and are updated in place, so a month of Play
+re-renders no component: the month, the KPIs and the price chart every month, the other charts and
+the map every few months and whenever the run stops. Components re-render on a restart, a shock, an
+undo or a change of the controls.
 """
 
 from __future__ import annotations

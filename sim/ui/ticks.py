@@ -1,13 +1,13 @@
-"""Frame counters of the Simulate page: what one month of Play re-renders and redraws.
+"""Frame counters of the Simulate page: what one month of Play updates, and Play's pace.
 
 ``fast`` changes every month: the KPI cards and the price chart follow it; ``month`` changes right
-after it, and the month display follows that one, so when the month shown changes everything else
-of that month has already been sent to the page. Each
-other chart reads its own lane (:data:`LANES`), which changes on every change when not playing (a
-step, a shock, an undo, a restart, Play stopping) and, while playing, only on that chart's month of
-a cycle. A Solara component re-renders only when a reactive value it reads changes, so a month of
-Play re-renders the run card, the KPIs, the price chart and at most one other chart, and the
-browser redraws two charts instead of five.
+after it and the month display follows that one, so when the month shown changes everything else of
+that month has already been sent to the page. Each other chart follows its own lane
+(:data:`LANES`), which changes on every change when not playing (a step, a shock, an undo, a
+restart, Play stopping) and, while playing, only on that chart's month of a cycle, so a month
+redraws the price chart and at most one other chart. ``epoch`` follows the run's structure: the
+charts read it and are rebuilt when it changes. The page's parts follow these counters by
+subscription (:mod:`sim.ui.widgets`), so a month of Play re-renders no component.
 """
 
 from __future__ import annotations
@@ -36,7 +36,7 @@ class Pacer:
     computes the next month while the browser draws the last one, and months never pile up unsent or
     undrawn (Pause acts at once). The next month is due one period after the last one was due (not
     after the work finished), so the time a frame takes is not added to the period; a month that came
-    late is made up by the next one, but no more than one period is ever made up (no burst). ``min_gap_s`` is
+    late is made up by the next one, but never more than one period (no burst). ``min_gap_s`` is
     always left between frames for the page's own messages (a click on Pause)."""
 
     def __init__(self, min_gap_s: float = 0.01):
