@@ -171,7 +171,7 @@ def TimeChart(session, ticks: Ticks, live: bool, name: str, build, structure):
     show_table = solara.use_reactive(False)
     with solara.Card(margin=0, style={"padding": "4px"}):
         LiveChart(lambda: shown, key, updates, tick, name, alt_text=lambda: charts.describe(shown, session.column),
-                  alt_tick=ticks.lane("china") if live else None,   # the price chart's alt text: every 8 months
+                  alt_tick=ticks.lane("china") if live else None,   # the price chart's alt text: with the China chart
                   on_drawn=ticks.pacer.shown if live else None)
         with solara.Row(gap="8px", style={"align-items": "center", "flex-wrap": "wrap"}):
             ChartDownloads(make, f"{session.model.spec.name}_{name}", lambda: charts.chart_table(make(), 10**6))

@@ -20,7 +20,7 @@ import solara
 
 # While playing, each secondary chart redraws on its own month of a cycle (period, offset), so that a
 # frame redraws the price chart and at most one other chart; the map, the heaviest draw, less often.
-LANES = {"china": (8, 1), "shortages": (8, 3), "stockpiles": (8, 5), "map": (16, 7)}
+LANES = {"china": (16, 2), "shortages": (16, 7), "stockpiles": (16, 12), "map": (32, 15)}
 
 
 SHOWN_TIMEOUT_S = 0.5   # Play waits at most this long for the page to draw a month (a hidden tab gives no sign)
