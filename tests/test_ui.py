@@ -215,6 +215,90 @@ def test_kpis_compare_with_the_baseline_and_the_last_shock():
     assert dy.value == pytest.approx(f["price_Dy_usd_per_kg"].iloc[-1])
     assert dy.vs_baseline == pytest.approx(dy.value - s.baseline["price_Dy_usd_per_kg"].iloc[8])
     assert dy.since_shock == pytest.approx(dy.value - f["price_Dy_usd_per_kg"].iloc[2])
+    assert s.kpis() == charts.kpis(f, s.baseline, s.last_shock_month)   # read from the collector's columns
+
+
+# ---------------------------------------------------------------- frames of Play
+def test_a_live_line_has_the_horizon_as_x_and_a_frame_sends_only_its_y():
+    s = started()
+    m = s.model
+    fig = charts.with_horizon_x(charts.price_figure(s.frame(), s.baseline, m.spec, []), m.spec.start, m.spec.end)
+    live = [tr for tr in fig.data if tr.meta]
+    assert live and all(len(tr.x) == len(s.baseline) and tr.x[0] == f"{m.spec.start}-01" for tr in live)
+    s.step(5)
+    updates = charts.live_updates(s.column, fig)
+    assert {k for u in updates.values() for k in u} == {"y"}
+    dy = updates["live:price_Dy_usd_per_kg"]["y"]
+    np.testing.assert_array_equal(dy, s.frame()["price_Dy_usd_per_kg"].to_numpy(dtype=float))
+    from sim.ui.trade_map import apply_updates
+    apply_updates(fig, updates)
+    table = charts.chart_table(fig)
+    assert table["month"].iloc[-1] == m.current_month() and len(table) == 5
+    assert f"Dy {dy[-1]:.4g} in {m.current_month()}" in charts.describe(fig, s.column)
+
+
+def test_a_month_of_play_moves_at_most_one_secondary_chart_and_every_chart_when_stopped():
+    import solara
+
+    from sim.ui.ticks import LANES, Pacer, Ticks
+    ticks = Ticks(solara.reactive(0), tuple(solara.reactive(0) for _ in LANES), Pacer(), solara.reactive(0),
+                  solara.reactive(0))
+    changes = {name: 0 for name in LANES}
+    for n in range(1, 33):
+        before = [lane.value for lane in ticks.lanes]
+        ticks.bump(playing=True)
+        moved = [name for name, b, lane in zip(LANES, before, ticks.lanes) if lane.value != b]
+        assert ticks.fast.value == ticks.month.value == n and len(moved) <= 1
+        for name in moved:
+            changes[name] += 1
+    assert changes == {name: 32 // period for name, (period, _) in LANES.items()}
+    ticks.bump(playing=True)
+    ticks.catch_up()
+    assert all(lane.value == ticks.fast.value for lane in ticks.lanes)
+    ticks.bump()
+    assert all(lane.value == ticks.fast.value == 34 for lane in ticks.lanes)
+
+
+def test_play_keeps_its_period_from_the_schedule(monkeypatch):
+    """Months start one period apart whatever each frame's work took (below the period); a late month is
+    made up by the next one, no more. A fake clock: this checks the schedule, not the machine's speed."""
+    from sim.ui import ticks
+
+    class Clock:
+        now = 0.0
+
+        def perf_counter(self):
+            return self.now
+
+        def sleep(self, seconds):
+            self.now += seconds
+
+    clock = Clock()
+    monkeypatch.setattr(ticks, "time", clock)
+    pacer = ticks.Pacer(min_gap_s=0.0)
+    pacer.start()
+    starts = []
+    for work in (0.05, 0.15, 0.05, 0.30, 0.05, 0.05, 0.05, 0.05):
+        starts.append(clock.now)
+        clock.now += work
+        pacer.wait(0.2)                     # nothing sent: the page has nothing to draw
+    assert np.diff(starts[:4]) == pytest.approx([0.2, 0.2, 0.2])
+    assert starts[4] == pytest.approx(0.9)  # the 0.3 s month ran late (0.9, not 0.8) ...
+    assert starts[5] == pytest.approx(1.0)  # ... and the next one started on time again
+    assert np.diff(starts[5:]) == pytest.approx([0.2, 0.2])
+
+
+def test_play_waits_for_the_page_with_two_months_in_flight():
+    from sim.ui.ticks import IN_FLIGHT, Pacer
+    pacer = Pacer(min_gap_s=0.0)
+    for _ in range(IN_FLIGHT):
+        pacer.sent()
+    pacer.shown()
+    pacer.wait(0.0)                         # one month drawn: one still in flight, go on
+    assert pacer._in_flight == IN_FLIGHT - 1
+    pacer.sent()
+    pacer.wait(0.0)                         # two in flight and no answer: waits, then gives up on the page
+    assert pacer._in_flight == 0
 
 
 # ---------------------------------------------------------------- sweep results (real run_sweep output)

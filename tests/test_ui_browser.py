@@ -145,6 +145,33 @@ def test_hovering_a_chart_shows_a_value_with_its_unit(page, server):
     assert "USD/kg" in hover.text_content()
 
 
+CHART_WIDTHS = """() => [...document.querySelectorAll('.reesim-chart')].map(box => {
+  const card = box.closest('.v-card');
+  const svg = box.querySelector('.js-plotly-plot .main-svg');
+  const style = getComputedStyle(card);
+  const inner = card.clientWidth - parseFloat(style.paddingLeft) - parseFloat(style.paddingRight);
+  return [box.className, svg ? svg.getBoundingClientRect().width : 0, inner];
+})"""
+
+
+@pytest.mark.parametrize("width", [1440, 1280, 768])
+def test_charts_fill_their_card(browser, server, width):
+    context = browser.new_context(viewport={"width": width, "height": 1000})
+    page = context.new_page()
+    try:
+        open_sim(page, server + "/")
+        page.locator(".reesim-map .js-plotly-plot .main-svg").first.wait_for(timeout=TIMEOUT_MS)
+        step(page, 1)
+        page.wait_for_function(CHART_WIDTHS.replace("() =>", "() => (") +
+                               ").every(([name, chart, card]) => chart >= 0.9 * card && chart <= card + 1)", timeout=20_000)
+        widths = page.evaluate(CHART_WIDTHS)
+        assert len(widths) == 5
+        for name, chart, card in widths:
+            assert 0.9 * card <= chart <= card + 1, f"{name}: chart {chart:.0f} px in a card {card:.0f} px wide at {width} px"
+    finally:
+        context.close()
+
+
 def test_every_lever_moves_by_keyboard_and_by_drag_and_shows_its_value(page, server):
     from sim.ui.levers import format_value, lever_names, parameter_table, slider_positions
     open_sim(page, server + "/")
@@ -207,11 +234,17 @@ def test_a_preset_shock_and_its_undo(page, server):
     page.get_by_role("button", name="Myanmar loses 90 % of mining").click()
     page.locator(".reesim-shock-list").wait_for(timeout=TIMEOUT_MS)
     assert "2024-03 Myanmar" in page.locator(".reesim-shock-list").inner_text()
+    marker = ".reesim-{} .annotation-text"
+    for chart in ("prices", "china"):       # the time charts mark the shock (rebuilt on it)
+        page.wait_for_function("s => [...document.querySelectorAll(s)].some(a => a.textContent.includes('Myanmar'))",
+                               arg=marker.format(chart), timeout=20_000)
     step(page, 2)
     page.locator(".reesim-undo").click()
     page.locator(".reesim-shock-list").wait_for(state="detached", timeout=TIMEOUT_MS)
     assert "undone: Myanmar" in page.locator(".reesim-shock-message").inner_text()
     assert month(page) == "2024-04"
+    page.wait_for_function("s => ![...document.querySelectorAll(s)].some(a => a.textContent.includes('Myanmar'))",
+                           arg=marker.format("prices"), timeout=20_000)
 
 
 def test_downloaded_time_series_matches_the_run(page, server):

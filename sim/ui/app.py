@@ -8,17 +8,16 @@ between sessions but the bounded baseline cache. The URL holds the scenario, see
 
 from __future__ import annotations
 
-import time
-
 import solara
 import solara.lab
 
 from sim.errors import ConfigError
 from sim.ui.compare import ComparePage
 from sim.ui.levers import levers_from_query, shipped_scenarios
-from sim.ui.simulate import SPEEDS, SimulatePage
+from sim.ui.simulate import KPI_CSS, SPEEDS, SimulatePage
 from sim.ui.state import RefusedInput, SimSession, public_message
 from sim.ui.sweep_view import SweepPage
+from sim.ui.ticks import use_ticks
 
 TABS = ("simulate", "compare", "sweep")
 
@@ -37,7 +36,7 @@ def Page():
     first = solara.use_memo(lambda: levers_from_query(initial, session.uploads), [])
     levers = solara.use_reactive(first[0])
     problems = solara.use_reactive(list(first[1]))
-    version = solara.use_reactive(0)
+    ticks = use_ticks()
     playing = solara.use_reactive(False)
     speed = solara.use_reactive(list(SPEEDS)[1])
     restarts = solara.use_reactive(0)
@@ -53,18 +52,20 @@ def Page():
             problems.set([*problems.value, public_message(err)])
             if session.model is not None and levers.value != session.levers:
                 levers.set(session.levers)          # the picker and the URL go back to the run shown
-        version.set(version.value + 1)
+        ticks.bump(epoch=session.epoch)
 
     task = solara.lab.use_task(restart, dependencies=[levers.value, restarts.value], prefer_threaded=True,
                                raise_error=False)
 
     def play_loop():
+        ticks.pacer.start()
         while playing.value and session.running:
-            t0 = time.perf_counter()
             session.step()
-            version.set(version.value + 1)
-            time.sleep(max(SPEEDS.get(speed.value, 0.2) - (time.perf_counter() - t0), 0.02))
+            ticks.pacer.sent()
+            ticks.bump(playing=True)
+            ticks.pacer.wait(SPEEDS.get(speed.value, 0.2))
         playing.set(False)
+        ticks.catch_up()
 
     solara.lab.use_task(play_loop, dependencies=[playing.value], prefer_threaded=True, raise_error=False)
 
@@ -85,12 +86,13 @@ def Page():
     scenarios = {**shipped_scenarios(), **{n: s.description for n, s in session.uploads.items()}}
     busy = bool(task.pending) or session.model is None
     solara.Title("reesim: rare-earth trade simulator")
-    solara.Style(".reesim-slider .v-input__slot { min-width: 120px; } .reesim-lever { margin-bottom: 10px; }")
+    solara.Style(".reesim-slider .v-input__slot { min-width: 120px; } .reesim-lever { margin-bottom: 10px; }"
+                 + KPI_CSS)
     with solara.AppBarTitle():
         solara.Text("reesim: rare-earth trade simulator")
     with solara.lab.Tabs(value=tab, lazy=True):
         with solara.lab.Tab("Simulate"):
-            SimulatePage(session, levers, version, playing, speed, busy, problems.value, scenarios,
+            SimulatePage(session, levers, ticks, playing, speed, busy, problems.value, scenarios,
                          lambda: restarts.set(restarts.value + 1), on_upload)
         with solara.lab.Tab("Compare"):
             ComparePage(levers, session.uploads)

@@ -15,7 +15,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from sim.calendar import month_index
+from sim.calendar import month_index, month_name
 from sim.sweep_results import GRID, PALETTE, STYLE
 
 GOODS = ("La", "Ce", "Pr", "Nd", "Sm", "Gd", "Tb", "Dy", "Y", "NdFeB")
@@ -40,6 +40,26 @@ def dates(frame: pd.DataFrame) -> np.ndarray:
 
 def values(frame: pd.DataFrame, column: str) -> np.ndarray:
     return frame[column].to_numpy(dtype=float)
+
+
+def horizon_dates(start: str, end: str) -> np.ndarray:
+    """Every month from ``start`` to ``end`` as "YYYY-MM-01" strings (the x of a live line on a page)."""
+    first = month_index(start)
+    return np.array([f"{month_name(first + k)}-01" for k in range(month_index(end) - first + 1)], dtype=object)
+
+
+def with_horizon_x(fig, start: str, end: str):
+    """Give every live line the whole horizon as x, so a frame only needs to send its y.
+
+    Plotly draws a line over min(len(x), len(y)) points, so a y as long as the months simulated so
+    far draws exactly the run; a frame then sends one float array per line (a binary buffer) instead
+    of the growing list of date strings as well.
+    """
+    x = horizon_dates(start, end)
+    for tr in fig.data:
+        if isinstance(tr.meta, str) and tr.meta.startswith(LIVE):
+            tr.x = x
+    return fig
 
 
 @dataclass(frozen=True)
@@ -95,7 +115,8 @@ def _layout(fig, title: str, y_title: str, start: str, end: str, marks: list[Mar
         margin=dict(l=70, r=20, t=50, b=40), hovermode="x unified", shapes=shapes, annotations=annotations,
         legend=dict(orientation="h", yanchor="top", y=-0.12, x=0, font=dict(size=12)),
         xaxis=dict(range=[f"{start}-01", f"{end}-28"], type="date", hoverformat="%Y-%m", gridcolor=GRID),
-        yaxis=dict(title=y_title, type="log" if log else "linear", gridcolor=GRID))
+        yaxis=dict(title=y_title, type="log" if log else "linear", gridcolor=GRID,
+                   **({"dtick": "D2"} if log else {})))   # log axis: 1, 2, 5 per decade (not every digit)
 
 
 def _line(go, frame, column, name, colour, unit, *, baseline=False, dash=None, group=None, show=True):
@@ -178,39 +199,50 @@ def stockpile_figure(frame, baseline, spec, marks):
     return fig
 
 
-def describe(fig) -> str:
-    """Alt text: the chart's title and the latest value of each live line."""
+def describe(fig, column=None) -> str:
+    """Alt text: the chart's title and the latest value of each live line.
+
+    ``column(name)`` (-> the run's series so far), when given, supplies the live lines' values, so a
+    page describes its chart as it is now without rebuilding the figure."""
     parts = []
     for tr in fig.data:
-        if tr.type == "scatter" and tr.mode == "lines" and tr.opacity in (None, 1.0) and tr.y is not None \
-                and len(tr.y):
-            parts.append(f"{tr.name} {float(tr.y[-1]):.4g} in {tr.x[-1]}")
+        if tr.type != "scatter" or tr.mode != "lines" or tr.opacity not in (None, 1.0):
+            continue
+        live = column is not None and isinstance(tr.meta, str) and tr.meta.startswith(LIVE)
+        y = column(tr.meta[len(LIVE):]) if live else tr.y
+        if y is not None and len(y) and tr.x is not None and len(tr.x) >= len(y):
+            parts.append(f"{tr.name} {float(y[-1]):.4g} in {str(tr.x[len(y) - 1])[:7]}")
     title = fig.layout.title.text or ""
     return f"{title}. Latest: " + ("; ".join(parts) if parts else "not started") + "."
 
 
 def chart_table(fig, months: int = 24) -> pd.DataFrame:
     """The data behind a time chart: one column per line (live and baseline), the last ``months`` months."""
-    cols = {}
+    cols, last = {}, None
     for tr in fig.data:
-        if tr.type == "scatter" and tr.x is not None and len(tr.x) and tr.mode == "lines":
-            cols[tr.name] = pd.Series(np.asarray(tr.y, dtype=float), index=[str(x)[:7] for x in tr.x])
+        if tr.type == "scatter" and tr.x is not None and tr.y is not None and len(tr.y) and tr.mode == "lines":
+            n = min(len(tr.x), len(tr.y))           # a live line on a page has the whole horizon as x
+            cols[tr.name] = pd.Series(np.asarray(tr.y[:n], dtype=float), index=[str(x)[:7] for x in tr.x[:n]])
+            if tr.opacity in (None, 1.0):
+                last = max(last or "", str(tr.x[n - 1])[:7])
     table = pd.DataFrame(cols)
-    live = [tr.name for tr in fig.data if tr.type == "scatter" and tr.opacity in (None, 1.0)
-            and tr.x is not None and len(tr.x)]
-    if live:
-        last = max(str(tr.x[-1])[:7] for tr in fig.data if tr.name in live)
+    if last:
         table = table[table.index <= last]
     table = table.tail(months).map(lambda v: float(f"{v:.4g}") if np.isfinite(v) else v)
     table.index.name = "month"
     return table.reset_index()
 
 
-def live_updates(frame: pd.DataFrame, fig) -> dict[str, dict]:
-    """New x/y of every live line of ``fig`` (traces whose ``meta`` is "live:<column>") from ``frame``."""
-    x = dates(frame)
-    return {tr.meta: dict(x=x, y=values(frame, tr.meta[len(LIVE):])) for tr in fig.data
-            if isinstance(tr.meta, str) and tr.meta.startswith(LIVE) and tr.meta[len(LIVE):] in frame.columns}
+def live_updates(column, fig) -> dict[str, dict]:
+    """New y of every live line of ``fig`` (traces whose ``meta`` is "live:<column>"), read with
+    ``column(name)`` (-> float array of the months simulated so far); x is the horizon (:func:`with_horizon_x`)."""
+    out = {}
+    for tr in fig.data:
+        if isinstance(tr.meta, str) and tr.meta.startswith(LIVE):
+            y = column(tr.meta[len(LIVE):])
+            if y is not None:
+                out[tr.meta] = dict(y=y)
+    return out
 
 
 KPIS = (  # column, label, unit, scale
@@ -233,20 +265,36 @@ class Kpi:
     since_shock: float | None       # value minus its value in the month before the last shock
 
 
-def kpis(frame: pd.DataFrame, baseline: pd.DataFrame, last_shock_month: str | None) -> list[Kpi]:
-    """Headline numbers of the latest month, against the baseline and since the last shock."""
-    if frame.empty:
+def _at(seq, i: int):
+    """Item ``i`` (by position) of a pandas Series or a list."""
+    return seq.iat[i] if hasattr(seq, "iat") else seq[i]
+
+
+def kpis(columns, baseline: pd.DataFrame, last_shock_month: str | None) -> list[Kpi]:
+    """Headline numbers of the latest month, against the baseline and since the last shock.
+
+    Args:
+        columns: the run's monthly series by column name (a DataFrame, or the collector's dict of
+            lists, read without building a frame), starting at the scenario's start like ``baseline``.
+    """
+    dates_ = columns["date"]
+    n = len(dates_)
+    if n == 0:
         return []
-    month = str(frame["date"].iloc[-1])
-    base_row = baseline[baseline["date"] == month]
-    before = frame[frame["date"] < last_shock_month] if last_shock_month else frame.iloc[0:0]
+    first = month_index(str(_at(dates_, 0)))
+    base_i = n - 1 + first - month_index(str(baseline["date"].iat[0]))
+    if not (0 <= base_i < len(baseline) and baseline["date"].iat[base_i] == str(_at(dates_, n - 1))):
+        base_i = None
+    # the month before the last shock (or the latest month if the shock is still to come)
+    before_i = min(n, month_index(last_shock_month) - first) - 1 if last_shock_month else -1
     out = []
     for col, label, unit, scale in KPIS:
-        if col not in frame.columns:
+        if col not in columns:
             continue
-        v = float(frame[col].iloc[-1]) * scale
-        b = float(base_row[col].iloc[0]) * scale if len(base_row) else None
-        s = float(before[col].iloc[-1]) * scale if len(before) else None
+        series = columns[col]
+        v = float(_at(series, n - 1)) * scale
+        b = float(baseline[col].iat[base_i]) * scale if base_i is not None else None
+        s = float(_at(series, before_i)) * scale if before_i >= 0 else None
         out.append(Kpi(label, v, unit, None if b is None else v - b, None if s is None else v - s))
     return out
 

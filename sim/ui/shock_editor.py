@@ -16,13 +16,13 @@ import solara
 
 from sim.calendar import add_months
 from sim.errors import ConfigError
+from sim.goods import HEAVY_REE
 from sim.ui.state import public_message
+from sim.world import CENTRAL_ASIA
 
 SKIPPED_FIELDS = ("type", "at", "until", "note")
 NATION_ONE = ("nation", "host", "investor", "partner")
 NATION_MANY = ("nations", "to", "exempt", "on", "members", "general_licence")
-HEAVY_REE = ("Sm", "Gd", "Tb", "Dy", "Y")
-CENTRAL_ASIA = ("KAZ", "KGZ", "TJK", "TKM", "UZB")
 
 
 @dataclass(frozen=True)

@@ -1,10 +1,15 @@
 """The Simulate page: run controls, levers, shocks, KPI cards, live charts and downloads.
 
-Components read the frame counter (``version``) only where they draw run data, so a frame re-renders
-the charts and cards, not the levers.
+The parts that show run data (the month, the step time, the KPI cards, the charts) follow the frame
+counters of :mod:`sim.ui.ticks` by subscription and are updated in place, so a month of Play
+re-renders no component: the month, the KPIs and the price chart every month, the other charts and
+the map every few months and whenever the run stops. Components re-render on a restart, a shock, an
+undo or a change of the controls.
 """
 
 from __future__ import annotations
+
+from html import escape
 
 import reacton.ipyvue
 import solara
@@ -13,7 +18,8 @@ from sim.ui import charts
 from sim.ui.history import history_prices
 from sim.ui.levers import ADDABLE_KINDS, format_value, lever_names, parameter_table, slider_positions
 from sim.ui.shock_editor import ShockEditor
-from sim.ui.widgets import ChartDownloads, LiveChart
+from sim.ui.ticks import Ticks
+from sim.ui.widgets import ChartDownloads, LiveChart, LiveHTML
 
 SPEEDS = {"slow (2 months/s)": 0.5, "normal (5 months/s)": 0.2, "fast (as fast as possible)": 0.0}
 
@@ -70,21 +76,36 @@ def LeversPanel(levers: solara.Reactive, session, busy: bool, scenarios: dict, o
                       disabled=busy or not lv.params, text=True)
 
 
+def run_status_html(session) -> str:
+    model = session.model
+    return escape(model.current_month() if model.steps else f"{model.spec.start} (not started)")
+
+
+def step_time_html(session) -> str:
+    return escape(f"{session.model.spec.name}, seed {session.levers.seed}; step {session.frame_ms:.0f} ms")
+
+
 @solara.component
-def RunControls(session, version: solara.Reactive, playing: solara.Reactive, speed: solara.Reactive,
-                busy: bool, on_restart):
-    _ = version.value
+def RunStatus(session, ticks: Ticks):
+    """The simulated month and the time the last step took: the only part of the run card a month changes
+    (updated in place, see :func:`LiveHTML`)."""
+    with solara.Column(gap="0px"):
+        LiveHTML(ticks.month, lambda: run_status_html(session), classes=("reesim-month",),
+                 style="font-size: 1.7em; font-weight: 600")
+        LiveHTML(ticks.fast, lambda: step_time_html(session), classes=("reesim-frame-ms",),
+                 style="font-size: 0.85em")
+
+
+@solara.component
+def RunControls(session, ticks: Ticks, playing: solara.Reactive, speed: solara.Reactive, busy: bool, on_restart):
+    _ = ticks.lane("map").value       # changes on every step when not playing: Play/Step follow the run's end
     model = session.model
     with solara.Card("Run", classes=["reesim-run"]):
         if busy or model is None:
             solara.Text("Starting the run…", classes=["reesim-busy"])
             solara.ProgressLinear(True)
             return
-        month = model.current_month() if model.steps else f"{model.spec.start} (not started)"
-        solara.Text(month, classes=["reesim-month"], style={"font-size": "1.7em", "font-weight": "600",
-                                                            "display": "block"})
-        solara.Text(f"{model.spec.name}, seed {session.levers.seed}; step {session.frame_ms:.0f} ms",
-                    classes=["reesim-frame-ms"], style={"font-size": "0.85em", "display": "block"})
+        RunStatus(session, ticks)
         with solara.Row(gap="4px"):
             if playing.value:
                 solara.Button("Pause", icon_name="mdi-pause", color="primary", on_click=lambda: playing.set(False))
@@ -94,68 +115,81 @@ def RunControls(session, version: solara.Reactive, playing: solara.Reactive, spe
 
             def step_once():
                 session.step()
-                version.set(version.value + 1)
+                ticks.bump()
             solara.Button("Step", on_click=step_once, disabled=playing.value or not session.running)
             solara.Button("Reset", on_click=on_restart)
         solara.Select("Speed", values=list(SPEEDS), value=speed)
 
 
+KPI_CSS = """
+.reesim-kpis { display: flex; flex-wrap: wrap; gap: 8px; }
+.reesim-kpi { flex: 1 1 170px; min-width: 170px; padding: 8px 10px; background: white; border-radius: 4px;
+              box-shadow: 0 1px 3px rgba(0,0,0,0.2); font-size: 0.85em; color: #333; }
+.reesim-kpi-label { color: #555; }
+.reesim-kpi-value { font-size: 1.65em; font-weight: 600; color: #111; }
+"""
+
+
+def kpi_html(rows: list, shocked: bool) -> str:
+    """The KPI cards as one piece of HTML: a month updates one widget, not thirty."""
+    cards = []
+    for k in rows:
+        lines = [f'<div class="reesim-kpi-label">{escape(k.label)}</div>',
+                 f'<div class="reesim-kpi-value">{escape(charts.fmt_number(k.value))} {escape(k.unit)}</div>',
+                 f"<div>vs baseline {escape(charts.fmt_change(k.vs_baseline, k.unit))}</div>"]
+        if shocked:
+            lines.append(f"<div>since last shock {escape(charts.fmt_change(k.since_shock, k.unit))}</div>")
+        cards.append('<div class="reesim-kpi">' + "".join(lines) + "</div>")
+    return "".join(cards)
+
+
 @solara.component
-def KpiCards(session, version: solara.Reactive):
-    _ = version.value
-    if session.model is None or session.baseline is None:
+def KpiCards(session, ticks: Ticks, busy: bool):
+    if busy or session.model is None or session.baseline is None:
         return
-    rows = charts.kpis(session.frame(), session.baseline, session.last_shock_month)
-    with solara.Row(style={"flex-wrap": "wrap"}, gap="8px", classes=["reesim-kpis"]):
-        for k in rows:
-            with solara.Card(margin=0, style={"min-width": "170px", "flex": "1 1 170px", "padding": "8px"},
-                             classes=["reesim-kpi"]):
-                solara.Text(k.label, style={"font-size": "0.85em", "color": "#555", "display": "block"})
-                solara.Text(f"{charts.fmt_number(k.value)} {k.unit}", classes=["reesim-kpi-value"],
-                            style={"font-size": "1.4em", "font-weight": "600", "display": "block"})
-                solara.Text(f"vs baseline {charts.fmt_change(k.vs_baseline, k.unit)}",
-                            style={"font-size": "0.85em", "display": "block"})
-                if session.last_shock_month:
-                    solara.Text(f"since last shock {charts.fmt_change(k.since_shock, k.unit)}",
-                                style={"font-size": "0.85em", "display": "block"})
+    LiveHTML(ticks.fast, lambda: kpi_html(session.kpis(), bool(session.last_shock_month)), classes=("reesim-kpis",))
 
 
 @solara.component
-def TimeChart(session, version: solara.Reactive, name: str, build, structure):
+def TimeChart(session, ticks: Ticks, live: bool, name: str, build, structure):
     """A live time chart with its downloads and a data table behind it (only the chart itself reads the
-    frame counter)."""
+    frame counter). ``live``: follows every month (the price chart); otherwise its lane of ``ticks``."""
 
     def make():
         m = session.model
         return build(session.frame(), session.baseline, m.spec, charts.event_marks(m.spec, m.shock_log))
 
-    def updates(widget):
-        return charts.live_updates(session.frame(), widget), None
+    key = (ticks.epoch.value, structure)      # read: a restart, shock or undo re-renders this chart
+    # built once per structure: the widget's traces (x = the whole horizon) and the alt text's lines
+    shown = solara.use_memo(lambda: charts.with_horizon_x(make(), session.model.spec.start, session.model.spec.end),
+                            [key])
 
+    def updates(widget):
+        return charts.live_updates(session.column, widget), None
+
+    tick = ticks.fast if live else ticks.lane(name)
     show_table = solara.use_reactive(False)
     with solara.Card(margin=0, style={"padding": "4px"}):
-        LiveChart(make, lambda: (session.epoch, structure), updates, version, name,
-                  alt_text=lambda: charts.describe(make()))
+        LiveChart(lambda: shown, key, updates, tick, name, alt_text=lambda: charts.describe(shown, session.column),
+                  alt_tick=ticks.lane("china") if live else None,   # the price chart's alt text: with the China chart
+                  on_drawn=ticks.pacer.shown if live else None)
         with solara.Row(gap="8px", style={"align-items": "center", "flex-wrap": "wrap"}):
             ChartDownloads(make, f"{session.model.spec.name}_{name}", lambda: charts.chart_table(make(), 10**6))
             solara.Switch(label="data table", value=show_table, classes=[f"reesim-table-toggle-{name}"])
         if show_table.value:
-            DataTable(session, version, make, name)
+            DataTable(session, tick, make, name)
 
 
 @solara.component
-def DataTable(session, version: solara.Reactive, make, name: str):
-    """The numbers behind a chart (last 24 months), refreshed with the run while shown."""
-    _ = version.value
+def DataTable(session, tick: solara.Reactive, make, name: str):
+    """The numbers behind a chart (last 24 months), refreshed with the chart while shown."""
+    _ = tick.value
     with solara.Div(classes=[f"reesim-table-{name}"]):
         solara.DataFrame(charts.chart_table(make()), items_per_page=12)
 
 
-MAP_EVERY_WHILE_PLAYING = 3   # the map redraws every 3rd month while playing (its outlines are the heaviest draw)
-
-
 @solara.component
-def MapChart(session, version: solara.Reactive, playing: solara.Reactive):
+def MapChart(session, ticks: Ticks):
     from sim.ui import trade_map
 
     def make():
@@ -170,17 +204,17 @@ def MapChart(session, version: solara.Reactive, playing: solara.Reactive):
     def updates(widget):
         m = session.model
         w = m.world
-        return trade_map.map_updates(m.last_flows, w.nations, w.lat, w.lon, m.current_month())
+        with session.lock:
+            return trade_map.map_updates(m.last_flows, w.nations, w.lat, w.lon, m.current_month())
 
     with solara.Card(margin=0, style={"padding": "4px"}):
-        LiveChart(base, lambda: session.epoch, updates, version, "map",
-                  alt_text="World map of this month's largest trade flows; hover a flow's dot for its tonnage",
-                  every=lambda: MAP_EVERY_WHILE_PLAYING if playing.value else 1)
+        LiveChart(base, ticks.epoch.value, updates, ticks.lane("map"), "map",
+                  alt_text="World map of this month's largest trade flows; hover a flow's dot for its tonnage")
         ChartDownloads(make, "trade_map")
 
 
 @solara.component
-def ChartsPanel(session, version: solara.Reactive, playing: solara.Reactive, busy: bool):
+def ChartsPanel(session, ticks: Ticks, playing: solara.Reactive, busy: bool):
     elements = solara.use_reactive(list(charts.DEFAULT_ELEMENTS))
     log = solara.use_reactive(True)
     if session.model is None or session.baseline is None:
@@ -194,15 +228,15 @@ def ChartsPanel(session, version: solara.Reactive, playing: solara.Reactive, bus
         if history is not None:
             solara.Text("History mode: diamonds are recorded prices.", classes=["reesim-history-note"])
     els = tuple(elements.value)
-    TimeChart(session, version, "prices",
+    TimeChart(session, ticks, True, "prices",
               lambda f, b, s, m: charts.price_figure(f, b, s, m, els, log.value, history),
               (els, log.value, history is not None))
     with solara.ColumnsResponsive(12, large=6):
-        TimeChart(session, version, "china", charts.china_figure, "china")
-        TimeChart(session, version, "shortages", charts.shortage_figure, "shortages")
+        TimeChart(session, ticks, False, "china", charts.china_figure, "china")
+        TimeChart(session, ticks, False, "shortages", charts.shortage_figure, "shortages")
     with solara.ColumnsResponsive(12, large=6):
-        TimeChart(session, version, "stockpiles", charts.stockpile_figure, "stockpiles")
-        MapChart(session, version, playing)
+        TimeChart(session, ticks, False, "stockpiles", charts.stockpile_figure, "stockpiles")
+        MapChart(session, ticks)
 
 
 @solara.component
@@ -220,16 +254,16 @@ def RunDownloads(session, busy: bool):
 
 
 @solara.component
-def SimulatePage(session, levers, version, playing, speed, busy: bool, problems: list, scenarios: dict,
+def SimulatePage(session, levers, ticks: Ticks, playing, speed, busy: bool, problems: list, scenarios: dict,
                  on_restart, on_upload):
     for p in problems:
         solara.Warning(f"Ignored from the link: {p}", dense=True, classes=["reesim-url-problem"])
     with solara.ColumnsResponsive(12, large=[4, 8]):
         with solara.Column():
-            RunControls(session, version, playing, speed, busy, on_restart)
-            ShockEditor(session, lambda: version.set(version.value + 1), busy)
+            RunControls(session, ticks, playing, speed, busy, on_restart)
+            ShockEditor(session, lambda: ticks.bump(epoch=session.epoch), busy)
             LeversPanel(levers, session, busy, scenarios, on_upload)
             RunDownloads(session, busy)
         with solara.Column():
-            KpiCards(session, version)
-            ChartsPanel(session, version, playing, busy)
+            KpiCards(session, ticks, busy)
+            ChartsPanel(session, ticks, playing, busy)

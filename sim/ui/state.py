@@ -25,6 +25,7 @@ from collections import OrderedDict
 from dataclasses import dataclass, field
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 
 from sim.errors import ConfigError
@@ -207,6 +208,19 @@ class SimSession:
             self.model.run_for(months)
             self.frame_ms = (time.perf_counter() - t0) * 1000.0
             self.version += 1
+
+    def column(self, name: str) -> np.ndarray | None:
+        """One series of the run so far as floats (None if the model has no such column), read from
+        the collector's lists: a frame of Play needs a few columns, not the whole table."""
+        with self.lock:
+            values = self.model.datacollector.model_vars.get(name)
+            return None if values is None else np.asarray(values, dtype=float)
+
+    def kpis(self) -> list:
+        """The KPI cards' numbers for the latest month (:func:`sim.ui.charts.kpis`)."""
+        from sim.ui.charts import kpis
+        with self.lock:
+            return kpis(self.model.datacollector.model_vars, self.baseline, self.last_shock_month)
 
     def frame(self) -> pd.DataFrame:
         """The run's monthly series so far (one row per simulated month); built once per version."""
