@@ -121,6 +121,9 @@ def test_the_wheel_carries_every_config_file(wheel):
     assert shipped and shipped <= names
     assert "sim/configs/scenarios/baseline.toml" in names and "sim/configs/parameters.csv" in names
     assert not any(n.startswith("configs/") or n.startswith("tests/") for n in names)
+    # the UI's Vue templates (solara.component_vue) travel with their modules
+    templates = {f"sim/ui/{p.name}" for p in (REPO / "sim" / "ui").glob("*.vue")}
+    assert templates and templates <= names
 
 
 @pytest.mark.slow
