@@ -81,3 +81,28 @@ def test_substitution_values_lie_in_their_ranges():
     for r in rows:
         low, value, high = float(r["low"]), float(r["value"]), float(r["high"])
         assert low <= value <= high, r["name"]
+
+
+def test_chinas_unrefunded_export_vat_is_a_standing_tax_on_its_oxide_exports_only():
+    from sim.goods import NDFEB_MARKET, ORE_MARKET, OXIDE_MARKETS
+    for world in ("world", "world_2020"):
+        w = load_world(WORLD_DIR.parent / world)
+        china = w.nations.index("CHN")
+        assert (w.export_tax_frac[OXIDE_MARKETS, china] == pytest.approx(0.13))
+        assert w.export_tax_frac[ORE_MARKET, china] == 0 and w.export_tax_frac[NDFEB_MARKET, china] == 0
+        others = [i for i in range(len(w.nations)) if i != china]
+        assert not w.export_tax_frac[:, others].any()
+
+
+def test_a_bad_export_tax_row_is_refused_naming_file_line_and_allowed_stages(tmp_path):
+    import shutil
+
+    from sim.errors import ConfigError
+    world = tmp_path / "world"
+    shutil.copytree(WORLD_DIR, world)
+    table = world / "export_taxes.csv"
+    table.write_text(table.read_text().replace("CHN,oxide,", "CHN,metals,", 1))
+    with pytest.raises(ConfigError) as err:
+        load_world(world)
+    text = str(err.value)
+    assert "export_taxes.csv" in text and "line 2" in text and "stage" in text and "oxide" in text
