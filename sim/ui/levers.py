@@ -19,6 +19,13 @@ SEED_RANGE = (0, 2**31 - 1)
 UPLOAD_PREFIX = "upload: "
 
 
+def shown_name(text: str) -> str:
+    """A name typed or sent by the page, repeated in a message only when it is a plain name (no path)."""
+    text = str(text)
+    plain = text.replace("_", "").replace("-", "").replace(" ", "").replace(":", "").isalnum()
+    return f"'{text[:60]}'" if plain else "the name given (a path, not a name)"
+
+
 def parameter_table() -> dict:
     from sim.parameters import load_parameter_table
     return load_parameter_table()
@@ -119,7 +126,6 @@ def levers_from_query(query: str | None, uploads: dict | None = None) -> tuple[L
             if raw in scenarios:
                 levers = levers.with_(scenario=raw)
             else:
-                from sim.ui.state import shown_name
                 problems.append(f"scenario: {shown_name(raw)} is not a shipped scenario (allowed: "
                                 f"{', '.join(sorted(scenarios))})")
         elif key == "seed":

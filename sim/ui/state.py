@@ -29,7 +29,7 @@ import numpy as np
 import pandas as pd
 
 from sim.errors import ConfigError
-from sim.ui.levers import UPLOAD_PREFIX, Levers, shipped_scenarios
+from sim.ui.levers import UPLOAD_PREFIX, Levers, shipped_scenarios, shown_name
 
 REPO = Path(__file__).resolve().parents[2]
 BASELINE_CACHE_SIZE = 8
@@ -47,13 +47,6 @@ def public_message(err: BaseException) -> str:
     for prefix in (str(REPO) + "/", str(REPO)):
         text = text.replace(prefix, "")
     return text
-
-
-def shown_name(text: str) -> str:
-    """A name typed or sent by the page, repeated in a message only when it is a plain name (no path)."""
-    text = str(text)
-    plain = text.replace("_", "").replace("-", "").replace(" ", "").replace(":", "").isalnum()
-    return f"'{text[:60]}'" if plain else "the name given (a path, not a name)"
 
 
 def resolve_scenario(name: str, uploads: dict | None = None):

@@ -14,7 +14,7 @@ from pathlib import Path
 import solara
 
 from sim import sweep_results as sr
-from sim.ui.state import shown_name
+from sim.ui.levers import shown_name
 from sim.ui.widgets import ChartDownloads
 
 REPO = Path(__file__).resolve().parents[2]
