@@ -359,7 +359,11 @@ class PolicyBook:
         mask[self._index[ev.nation]] = False
         return mask
 
-    def controls(self, month: int, reference_exports_t: np.ndarray,
+    def quotas_in_force(self, month: int) -> list:
+        """The export quotas in force in ``month``: the only instruments that read reference flows."""
+        return [ev for ev in self.events if ev.type == "export_quota" and ev.active(month)]
+
+    def controls(self, month: int, reference_exports_t: np.ndarray | None,
                  export_value_usd_per_kg: np.ndarray | None = None) -> Controls:
         """Instruments in force in ``month`` as arrays.
 
@@ -371,7 +375,8 @@ class PolicyBook:
         Args:
             month: month index (see :mod:`sim.calendar`).
             reference_exports_t: recent monthly trade flows, shape (M, N, N), used
-                to spread a total quota over goods and named partners.
+                to spread a total quota over goods and named partners; needed only when
+                :meth:`quotas_in_force` is not empty.
             export_value_usd_per_kg: what a kg of quota earns on each good, shape (M,):
                 a total quota is cut least where a tonne earns most, as licence holders
                 put scarce quota tonnes where the rent is (split_quota_t).
@@ -384,7 +389,7 @@ class PolicyBook:
             # the entry holds its events, so their ids cannot be reused while it is kept
             self._fixed[key] = active, self._fixed_controls([ev for ev in active if ev.type != "export_quota"])
         fixed = self._fixed[key][1]
-        quotas = [ev for ev in active if ev.type == "export_quota"]
+        quotas = self.quotas_in_force(month)
         if not quotas:
             return fixed
         c = replace(fixed, export_quota_t=fixed.export_quota_t.copy(), pair_cap_t=fixed.pair_cap_t.copy())

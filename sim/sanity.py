@@ -75,8 +75,8 @@ def check_month(month: str, prices_usd_per_kg: Mapping[str, object] | np.ndarray
             ``mass_balance_tol_t`` and :data:`MASS_BALANCE_TOL_FRAC` of it.
         mass_balance_tol_t: largest allowed absolute mass-balance error (t).
     """
-    if _all_possible(prices_usd_per_kg, ceiling_usd_per_kg, stocks_t, mass_balance_error_t,
-                     max(mass_balance_tol_t, MASS_BALANCE_TOL_FRAC * held_t)):
+    tolerance_t = max(mass_balance_tol_t, MASS_BALANCE_TOL_FRAC * held_t)
+    if _all_possible(prices_usd_per_kg, ceiling_usd_per_kg, stocks_t, mass_balance_error_t, tolerance_t):
         return                                  # the usual case, checked at once; the loops below name a fault
     prices = _labelled(prices_usd_per_kg, goods)
     ceilings = _labelled(ceiling_usd_per_kg, goods)
@@ -98,7 +98,6 @@ def check_month(month: str, prices_usd_per_kg: Mapping[str, object] | np.ndarray
             raise RunInvalidError(month, name, "stock is not a finite number")
         if np.any(value < NEGATIVE_STOCK_TOL_T):
             raise RunInvalidError(month, name, f"stock below zero: {float(np.min(value)):,.6g} t")
-    tolerance_t = max(mass_balance_tol_t, MASS_BALANCE_TOL_FRAC * held_t)
     if not np.isfinite(mass_balance_error_t) or abs(mass_balance_error_t) > tolerance_t:
         raise RunInvalidError(month, "mass_balance_error_t",
                               f"material not conserved: {mass_balance_error_t:.6g} t (tolerance {tolerance_t:g} t)")
