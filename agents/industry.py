@@ -174,7 +174,7 @@ class EndUseIndustry(IndustryAgent):
         Args:
             need_t: (N, G) this month's need.
             stock_t: (N, G) working stock held.
-            expected_growth_per_yr: (N, G) expected price growth (0 where prices look stretched).
+            expected_growth_per_yr: (N, G) expected price growth over the carry (``prices.expected_growth_per_yr``).
 
         Returns:
             (orders (N, G), wanted cover in months (N, G)).

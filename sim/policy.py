@@ -160,9 +160,19 @@ class Alliance(_Event):
 
 
 class ProductionQuota(_Event):
+    """A mining quota (any nation), or China's smelting/separation quota (``stage = "separation"``)."""
+
     type: Literal["production_quota"]
     nation: str
     t_per_yr: float = Field(ge=0, le=MAX_T_PER_YR)
+    stage: Literal["mining", "separation"] = "mining"
+
+    @model_validator(mode="after")
+    def _separation_quota_is_chinas(self):
+        if self.stage == "separation" and self.nation != "CHN":
+            raise ValueError(f"a separation quota is China's (nation = 'CHN'), not {self.nation!r}: the world "
+                             "tables give only China a quota separation line")
+        return self
 
 
 class SupplyDisruption(_Event):
@@ -269,6 +279,7 @@ class Controls:
     lead_time_multiplier: np.ndarray  # (N,) on separation and magnet projects
     producer_floor_usd_per_kg: np.ndarray  # (M, N) price floor received by producers
     mining_quota_t_per_yr: np.ndarray  # (N,) inf = none
+    separation_quota_t_per_yr: np.ndarray  # (N,) inf = none (China only: its quota line's licensed size)
     lost_frac: np.ndarray            # (3 stages, N) capacity out of action
     demand_multiplier: np.ndarray    # (N, S)
     stockpile_action: np.ndarray     # (N,) 0 hold/default rule, 1 build, 2 release, -1 none set
@@ -418,6 +429,7 @@ class PolicyBook:
             lead_time_multiplier=np.ones(n),
             producer_floor_usd_per_kg=np.zeros((m, n)),
             mining_quota_t_per_yr=np.full(n, np.inf),
+            separation_quota_t_per_yr=np.full(n, np.inf),
             lost_frac=np.zeros((3, n)),
             demand_multiplier=np.ones((n, len(SECTORS))),
             stockpile_action=np.full(n, -1),
@@ -505,6 +517,8 @@ class PolicyBook:
                     for b in members:
                         if a != b:
                             c.friction_frac[a, b] -= ev.friction_cut_frac * self.base_friction_frac
+            case "production_quota" if ev.stage == "separation":
+                c.separation_quota_t_per_yr[ix[ev.nation]] = ev.t_per_yr
             case "production_quota":
                 c.mining_quota_t_per_yr[ix[ev.nation]] = ev.t_per_yr
             case "supply_disruption":

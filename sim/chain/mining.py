@@ -65,7 +65,8 @@ def china_quota_cap(st: ChainState, fx: Structure, p, out_t: np.ndarray, start_m
     """Cap China's documented mine output (per deposit, t/month) by MIIT's two quotas (t REO/yr).
 
     The ion-adsorption (heavy) quota has stayed flat while the rock (light) quota grows each year and
-    faster when NdPr prices inside China are high; an event ``production_quota`` for CHN replaces the total.
+    faster when NdPr prices inside China are high; an event ``production_quota`` for CHN replaces the total
+    (the rock quota takes what the flat clay quota leaves).
     """
     a = st.assets
     china = a.dep_nation == fx.china
@@ -76,9 +77,9 @@ def china_quota_cap(st: ChainState, fx: Structure, p, out_t: np.ndarray, start_m
     rock_quota = ((p.china_mining_quota_t_per_yr - clay_quota)
                   * (1 + p.china_quota_growth_frac_per_yr) ** years * (1 + p.china_quota_price_response * tight))
     override = st.controls.mining_quota_t_per_yr[fx.china]
-    if np.isfinite(override):
-        share = clay_quota / p.china_mining_quota_t_per_yr
-        clay_quota, rock_quota = override * share, override * (1 - share)
+    if np.isfinite(override):      # MIIT sets the total; the ion-adsorption part has its own, flat quota
+        clay_quota = min(clay_quota, override)
+        rock_quota = override - clay_quota
     out = out_t.copy()
     for group, quota in ((clay, clay_quota), (rock, rock_quota)):
         total = out[group].sum() * 12

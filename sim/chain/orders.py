@@ -59,11 +59,9 @@ def place_orders(st: ChainState, fx: Structure, p, need_t: np.ndarray, table_day
         speculate: False in the spin-up, which has no speculators.
     """
     # users hoard beyond working cover only while expected appreciation beats the carry (finance and
-    # warehouse rent), like any stockholder (Williams & Wright 1991), and not once prices look stretched
+    # warehouse rent), like any stockholder (Williams & Wright 1991)
     carry = carry_cost_per_yr(st.price, p.spec_carry_cost_per_yr, p.spec_storage_usd_per_kg_per_yr)
-    growth = expected_growth_per_yr(st.price_hist) - carry          # (Z, G)
-    stretched = st.price / st.price_hist.mean(axis=0) > p.hoarding_price_ceiling_ratio
-    growth = np.where(stretched, 0.0, growth)
+    growth = expected_growth_per_yr(st, fx, p) - carry              # (Z, G)
     need = need_t.sum(axis=1)                                        # (N, G)
     user_order, cover = EndUseIndustry.orders_t(need, st.user, growth[fx.zone], p)
     cap = stage_capacity_t_per_yr(st.assets, "magnets", st.month, p, fx.n_nations) / 12 \

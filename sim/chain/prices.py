@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from agents.trader import expected_return_per_yr
 from sim import market, pricing
 from sim.chain import china
 from sim.chain.state import CHINA_ZONE, ChainState, Structure, zone_totals
@@ -22,9 +23,17 @@ from sim.goods import HELD_MARKETS, NDFEB, OXIDES, element_index
 NDPR = [element_index("Pr"), element_index("Nd")]
 
 
-def expected_growth_per_yr(price_hist: np.ndarray) -> np.ndarray:
-    """Adaptive expectation of price growth from the last three months (per zone and good)."""
-    return 4.0 * np.log(price_hist[-1] / price_hist[-4])
+def expected_growth_per_yr(st: ChainState, fx: Structure, p) -> np.ndarray:
+    """Stockholders' expected log price change per year (Z, G): the three-month trend, less the
+    fundamentalists' pull back toward the long-run price where the price stands above it.
+
+    The heterogeneous-expectations rule of Brock & Hommes (1998), the one traders use too: trend
+    followers alone make hoarding a boom-bust oscillator (buying on a rise lifts the rise), while the
+    pull grows with how stretched the price is, so hoarding fades smoothly as prices run above what
+    new mines need, instead of stopping at a threshold.
+    """
+    trend = 4.0 * np.log(st.price_hist[-1] / st.price_hist[-4])
+    return expected_return_per_yr(trend, st.price, fx.anchor * st.long_run_ratio, 1.0, p.spec_reversion_per_yr)
 
 
 def zone_stock_t(st: ChainState, fx: Structure, p, need_t: np.ndarray) -> np.ndarray:

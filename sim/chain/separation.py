@@ -32,10 +32,27 @@ class Separated:
     losses_t: np.ndarray            # (E,) sent to tailings
 
 
+def licensed_capacity_t_per_yr(st: ChainState, fx: Structure, p) -> np.ndarray:
+    """Separation capacity each nation may run (N,), t REO/yr: its plants online, with China's quota line
+    resized by a separation-quota event.
+
+    The world tables give China's quota-bound plants the base year's MIIT smelting/separation quota as
+    capacity (``china_separation_quota_t_per_yr``; the physical plants are larger, the quota binds), so a
+    new quota moves that line by the difference; China's line for imported ore is not under the quota.
+    """
+    cap = stage_capacity_t_per_yr(st.assets, "separation", st.month, p, fx.n_nations)
+    quota = st.controls.separation_quota_t_per_yr[fx.china]
+    if np.isfinite(quota):
+        cap = cap.copy()
+        change = (quota - p.china_separation_quota_t_per_yr) * (1.0 + p.capacity_headroom_frac)
+        cap[fx.china] = max(cap[fx.china] + change, 0.0)
+    return cap
+
+
 def trade_and_separate(st: ChainState, fx: Structure, p, undocumented_t: np.ndarray) -> Separated:
     """Buy concentrate, separate it, add recycled oxide, dispose of the surplus beyond storage."""
     c, n = st.controls, fx.n_nations
-    cap = stage_capacity_t_per_yr(st.assets, "separation", st.month, p, n) / 12 * (1 - c.lost_frac[SEPARATION])
+    cap = licensed_capacity_t_per_yr(st, fx, p) / 12 * (1 - c.lost_frac[SEPARATION])
     util_t = PlantIndustry.utilisation(separation_margin(st, fx, p), fx.base_margin_sep,
                                        np.full(n, p.separation_cost_usd_per_kg), fx.base_util[SEPARATION],
                                        p.util_margin_scale_frac, p.util_min_frac)
