@@ -33,6 +33,8 @@ import numpy as np
 import pandas as pd
 from matplotlib.figure import Figure
 
+from sim import constraints as market_constraints
+from sim import episodes
 from sim.calendar import month_index, month_name
 from sim.engine import Cluster, RunOutput, execute
 from sim.errors import ConfigError
@@ -52,6 +54,8 @@ PLOT_ELEMENTS = ("Dy", "Nd", "La", "Ce")
 IN_BAND_WEIGHT = 0.05            # loss weight of the distance to the band centre for a median inside the band
 CONSTRAINT_WEIGHT = 10.0         # loss weight of a broken calm constraint (a bubble without a shock)
 CONSTRAINT_METRICS = ("max_price_ratio", "max_12m_rise")
+EPISODE_2020_PREFIX = "2020:"    # the 2020-2023 bands among the joint fit's targets
+MARKET_BOUNDS = tuple(b for b in market_constraints.BOUNDS if b.name.startswith("calm_"))
 
 
 # ----------------------------------------------------------------------------- targets and metrics
@@ -105,6 +109,22 @@ def load_constraints(path: Path = CONSTRAINTS_PATH) -> list[Target]:
         return [Target(r["target"], r["element"], r["metric"], float("nan"), float(r["band_low"]),
                        float(r["band_high"]), r["unit"], r["source"], r["scenario"],
                        (r["window_start"], r["window_end"])) for r in csv.DictReader(fh)]
+
+
+def joint_targets() -> list[Target]:
+    """What the joint fit adds to the 2010 targets: the 2020-2023 bands (``2020:`` names) and the calm
+    market constraints of the no-shock 2024-2050 baseline (``sim.constraints``), each as a target.
+
+    The market constraints are judged per seed here (the median over seeds of each seed's lowest yearly
+    ratio, largest 12-month rise...), where ``reesim validate`` takes the median path first: close, and
+    one baseline run per seed.
+    """
+    rows = [Target(EPISODE_2020_PREFIX + t.name, "", EPISODE_2020_PREFIX + t.name, t.historical, t.band_low,
+                   t.band_high, t.metric, "configs/validation/targets_2020.csv", episodes.SCENARIO_2020)
+            for t in episodes.load_targets_2020()]
+    rows += [Target(b.name, "", b.name, float("nan"), b.band_low, b.band_high, "ratio", b.meaning,
+                    market_constraints.CALM_SCENARIO) for b in MARKET_BOUNDS]
+    return rows
 
 
 def companion_runs(constraints: list[Target]) -> dict[str, str]:
@@ -201,6 +221,9 @@ def loss(summary: pd.DataFrame, targets: list[Target]) -> float:
         v = row["model_median"]
         if not np.isfinite(v):
             total += 4.0
+        elif t.metric in (b.name for b in MARKET_BOUNDS):
+            edge = t.band_low if v < t.band_low else t.band_high
+            total += 0.0 if t.inside(v) else CONSTRAINT_WEIGHT * math.log(max(v, 1e-9) / edge) ** 2
         elif t.inside(v):
             total += IN_BAND_WEIGHT * math.log(max(v, 1e-9) / t.centre) ** 2 if t.band_low > 0 else 0.0
         elif t.band_low > 0:
@@ -234,12 +257,21 @@ class BacktestRun:
     until: str | None = None
     constraints: tuple = ()
     keep_paths: bool = False
+    joint: bool = False              # also the 2020-2023 replay and the calm 2024-2050 baseline (joint_targets)
 
     def __call__(self, params: dict, seed: int) -> RunOutput:
         frames = {SCENARIO: run_one(params, seed, self.until)}
+        if self.joint:               # the full baseline serves the calm constraints' window too
+            frames[market_constraints.CALM_SCENARIO] = run_one(params, seed, None, market_constraints.CALM_SCENARIO)
         for scenario, end in companion_runs(list(self.constraints)).items():
-            frames[scenario] = run_one(params, seed, end, scenario)
+            if scenario not in frames:
+                frames[scenario] = run_one(params, seed, end, scenario)
         metrics = {**run_metrics(frames[SCENARIO]), **constraint_metrics(frames, list(self.constraints))}
+        if self.joint:
+            replay = run_one(params, seed, None, episodes.SCENARIO_2020)
+            metrics.update({EPISODE_2020_PREFIX + k: v for k, v in episodes.episode_metrics(replay).items()})
+            calm = frames[market_constraints.CALM_SCENARIO].set_index("date")
+            metrics.update(market_constraints.calm_values([calm]))
         paths = frames[SCENARIO][["date", *PATH_COLUMNS]] if self.keep_paths else None
         return RunOutput(metrics, paths)
 
@@ -260,7 +292,8 @@ class Evaluation:
 
 def evaluate_points(points: list[dict], seeds: list[int], *, until: str | None = None,
                     constraints: list[Target] | None = None, cluster: Cluster = Cluster(), client=None,
-                    keep_paths: bool = False, on_batch: Callable[[list[dict]], None] | None = None) -> Evaluation:
+                    keep_paths: bool = False, on_batch: Callable[[list[dict]], None] | None = None,
+                    joint: bool = False) -> Evaluation:
     """Run every point on every seed through the sweep engine (:func:`sim.engine.execute`).
 
     Args:
@@ -271,9 +304,11 @@ def evaluate_points(points: list[dict], seeds: list[int], *, until: str | None =
         cluster, client: where to run (an open client is reused, e.g. across calibration generations).
         keep_paths: keep the replay's price paths (for the figures).
         on_batch: called with each finished batch's records (e.g. a progress bar).
+        joint: also measure the 2020-2023 replay and the calm baseline (:func:`joint_targets`).
     """
     constraints = load_constraints() if constraints is None else constraints
-    plans = [RunPlan(_plan_key(p, s, until), i, j, s, p) for i, p in enumerate(points) for j, s in enumerate(seeds)]
+    plans = [RunPlan(_plan_key(p, s, until) + ("-joint" if joint else ""), i, j, s, p)
+             for i, p in enumerate(points) for j, s in enumerate(seeds)]
     records: dict[str, dict] = {}
     paths: dict[tuple[int, int], pd.DataFrame] = {}
 
@@ -284,7 +319,8 @@ def evaluate_points(points: list[dict], seeds: list[int], *, until: str | None =
                 paths[(int(point), int(seed))] = frame.drop(columns=["run_key", "point", "replicate", "seed"])
         if on_batch is not None:
             on_batch(batch)
-    ran = execute(BacktestRun(until, tuple(constraints), keep_paths), plans, sink, cluster=cluster, client=client)
+    ran = execute(BacktestRun(until, tuple(constraints), keep_paths, joint), plans, sink, cluster=cluster,
+                  client=client)
     per_point: list[pd.DataFrame | str] = []
     for i in range(len(points)):
         rows, failure = [], None
@@ -358,21 +394,22 @@ def path_figures(frames: dict[int, pd.DataFrame], history: pd.DataFrame, label: 
 
 
 # ----------------------------------------------------------------------------- calibration
-# the behavioural parameters the 2010-2011 crisis identifies (the others of kind ``calibrated`` were set
-# against other facts, each named in its source column)
-FITTED_TO_2010 = ("spec_max_stock_share", "spec_sensitivity", "spec_chartist_weight", "spec_reversion_per_yr",
-                  "spec_trend_months", "spec_news_weight", "spec_news_good_weight", "spec_news_memory_months",
-                  "spec_max_cover_months", "quota_value_tilt", "price_flexibility", "price_adjust_rate_per_month",
-                  "thrift_rate_per_month", "export_bind_memory_months")
+# the behavioural parameters the two episodes identify (the others of kind ``calibrated`` were set against
+# other facts, each named in its source column)
+FITTED_TO_EPISODES = ("spec_max_stock_share", "spec_sensitivity", "spec_chartist_weight", "spec_reversion_per_yr",
+                      "spec_trend_months", "spec_news_weight", "spec_news_good_weight", "spec_news_memory_months",
+                      "spec_max_cover_months", "quota_value_tilt", "price_flexibility", "price_adjust_rate_per_month",
+                      "thrift_rate_per_month", "export_bind_memory_months", "hoarding_sensitivity",
+                      "hoarding_max_multiple")
 
 
 def calibration_space(names: list[str] | None = None) -> list:
-    """Parameters to fit (default FITTED_TO_2010), with their prior values and ranges."""
+    """Parameters to fit (default FITTED_TO_EPISODES), with their prior values and ranges."""
     from sim.parameters import load_parameter_table
     from sim.scenarios import load_scenario
     table = load_parameter_table(fitted=None)
     fixed = set(load_scenario(SCENARIO).parameters)
-    chosen = names or [n for n in FITTED_TO_2010 if n not in fixed]
+    chosen = names or [n for n in FITTED_TO_EPISODES if n not in fixed]
     unknown = [n for n in chosen if n not in table]
     if unknown:
         raise ConfigError("--param", ", ".join(unknown), "not a parameter of configs/parameters.csv; "
@@ -442,8 +479,11 @@ def _first_generation(space: list, size: int, search_seed: int, start: dict[str,
 
 def calibrate_search(space: list, seeds: list[int], budget: int, search_seed: int = 2010, *,
                      start: dict[str, float] | None = None, cluster: Cluster = Cluster(),
-                     on_generation: Callable[[int, float], None] | None = None) -> Calibration:
-    """Fit ``space`` to the 2010 targets and calm constraints with scipy's differential evolution.
+                     on_generation: Callable[[int, float], None] | None = None,
+                     joint: bool = True) -> Calibration:
+    """Fit ``space`` with scipy's differential evolution to the 2010 targets and calm constraints and, with
+    ``joint`` (the default: one physics for both episodes), the 2020-2023 bands and the calm 2024-2050
+    market constraints (:func:`joint_targets`), all in one loss.
 
     The search runs in the unit cube of each parameter's range (log scale where positive). Its first
     generation holds the priors (and ``start``), then a scrambled Latin hypercube (or, with ``start``,
@@ -456,7 +496,7 @@ def calibrate_search(space: list, seeds: list[int], budget: int, search_seed: in
 
     from sim.engine import open_client
     targets, constraints = load_targets(), load_constraints()
-    every = targets + constraints
+    every = targets + constraints + (joint_targets() if joint else [])
     size = population_size(budget)
     init = _first_generation(space, size, search_seed, start)
     tried: list[dict] = []
@@ -464,7 +504,7 @@ def calibrate_search(space: list, seeds: list[int], budget: int, search_seed: in
 
     def score(xs: list[np.ndarray], client) -> list[float]:
         points = [_to_values(x, space) for x in xs]
-        ev = evaluate_points(points, seeds, constraints=constraints, cluster=cluster, client=client)
+        ev = evaluate_points(points, seeds, constraints=constraints, cluster=cluster, client=client, joint=joint)
         state["interrupted"] |= ev.interrupted
         losses = []
         for point, per_seed in zip(points, ev.per_point):
@@ -505,11 +545,14 @@ def calibrate_search(space: list, seeds: list[int], budget: int, search_seed: in
                        log, method, state["interrupted"])
 
 
-def fitted_rows(result: Calibration, space: list, seeds: list[int], stage: str) -> pd.DataFrame:
+def fitted_rows(result: Calibration, space: list, seeds: list[int], stage: str, joint: bool = True) -> pd.DataFrame:
     """The fitted-values table (configs/calibration/fitted_2010.csv's format)."""
     targets, constraints = load_targets(), load_constraints()
+    both = (f", configs/validation/targets_2020.csv ({len(episodes.load_targets_2020())} bands, scenario "
+            f"{episodes.SCENARIO_2020}) and the calm market constraints of the 2024-2050 baseline "
+            f"({len(MARKET_BOUNDS)})") if joint else ""
     calibrated_to = (f"configs/validation/targets_2010.csv ({len(targets)} targets) and calm_constraints.csv "
-                     f"({len(constraints)}), medians over seeds {seeds[0]}-{seeds[-1]}; scenario {SCENARIO}; "
+                     f"({len(constraints)}), scenario {SCENARIO}{both}; medians over seeds {seeds[0]}-{seeds[-1]}; "
                      f"loss {result.loss:.3f} vs {result.prior_loss:.3f} at the priors; {stage}")
     return pd.DataFrame([{"name": p.name, "value": round(result.values[p.name], 6), "prior": p.value,
                           "min": p.min, "max": p.max, "unit": p.unit, "calibrated_to": calibrated_to}

@@ -129,13 +129,16 @@ def calibrate(budget: int = typer.Option(40, help="Parameter sets to evaluate (e
                                                        "fitted_2010.csv), which every run then uses."),
               start: Path = typer.Option(None, help="Refine a fitted file: the first generation is its values "
                                                     "and points around them (no hypercube)."),
+              joint: bool = typer.Option(True, "--joint/--only-2010",
+                                         help="Fit both episodes and the calm 2024-2050 market constraints "
+                                              "together (one physics), or the 2010 targets alone."),
               ) -> None:
-    """Fit the behavioural parameters to the 2010 targets with scipy's differential evolution.
+    """Fit the behavioural parameters to both episodes and the calm constraints with differential evolution.
 
     Each parameter is searched over its range (min to max) in configs/parameters.csv, in the unit cube
     (log scale where positive). The first generation is the priors plus a scrambled Latin hypercube
-    (seed SEARCH_SEED); each generation's members run on the sweep engine (replay and the calm
-    constraints' companion runs, seeds 1..K). The same budget, seeds and search seed reproduce the same
+    (seed SEARCH_SEED); each generation's members run on the sweep engine (the 2010 replay and its calm
+    companion runs and, by default, the 2020-2023 replay and the 2024-2050 baseline; seeds 1..K). The same budget, seeds and search seed reproduce the same
     fit. Writes OUT/fitted_2010.csv (or --fitted), OUT/calibration_log.csv and calibration_best.csv;
     the shipped fit changes only with --update-shipped.
     """
@@ -160,6 +163,7 @@ def calibrate(budget: int = typer.Option(40, help="Parameter sets to evaluate (e
         try:
             result = v.calibrate_search(space, seed_list, budget, search_seed,
                                         start=start_values if begun is not None else None, cluster=where,
+                                        joint=joint,
                                         on_generation=lambda g, best: outputs.log.info(
                                             "generation %d: best loss %.3f", g, best))
         except KeyboardInterrupt:
@@ -171,7 +175,7 @@ def calibrate(budget: int = typer.Option(40, help="Parameter sets to evaluate (e
         if result.summary is not None:
             _print_table(result.summary)
         typer.echo(f"\nbest loss {result.loss:.3f} (priors: {result.prior_loss:.3f}); {stage}")
-        table = v.fitted_rows(result, space, seed_list, stage)
+        table = v.fitted_rows(result, space, seed_list, stage, joint)
         fitted = fitted or out / "fitted_2010.csv"
         written = [outputs.write_csv(table, fitted)]
         if update_shipped:
@@ -180,7 +184,7 @@ def calibrate(budget: int = typer.Option(40, help="Parameter sets to evaluate (e
         if result.summary is not None:
             written += outputs.write_table(result.summary, out, "calibration_best")
         written.append(outputs.write_config(out, command="calibrate", scenario=v.SCENARIO, seeds=seed_list,
-                                            budget=budget, search_seed=search_seed, method=stage,
+                                            budget=budget, search_seed=search_seed, method=stage, joint=joint,
                                             space={p.name: [p.min, p.max] for p in space},
                                             parameters=outputs.parameter_values(result.values)))
         outputs.log.info("wrote %s", ", ".join(str(p) for p in written))

@@ -189,6 +189,22 @@ def test_calibrate_is_reproducible_from_its_search_seed(tmp_path):
     pd.testing.assert_frame_equal(files[0], files[1])
     assert list(files[0]["name"]) == ["spec_sensitivity", "price_flexibility"]
     assert (tmp_path / "cal_0" / "calibration_log.csv").exists()
+    # one refit on both episodes and the calm market constraints (the default): all are in its loss
+    best = pd.read_csv(tmp_path / "cal_0" / "calibration_best.csv")
+    assert best["target"].str.startswith("2020:").sum() == 7
+    assert {"calm_largest_12m_rise", "calm_yearly_price_min", "calm_nd_pr_ratio_max"} <= set(best["target"])
+    assert "targets_2020.csv" in files[0]["calibrated_to"].iloc[0]
+
+
+@pytest.mark.slow
+def test_the_joint_fit_measures_the_2020_replay_as_validate_does():
+    """The joint fit's 2020 metrics of a run are those ``reesim validate`` reports for the same seed."""
+    from sim.episodes import evaluate_2020
+    from sim.validate import EPISODE_2020_PREFIX, evaluate_points
+    joint = evaluate_points([{}], [2], joint=True).per_point[0]
+    alone, _ = evaluate_2020({}, [2])
+    for name in alone.columns.drop("seed"):
+        assert joint[EPISODE_2020_PREFIX + name].iloc[0] == pytest.approx(alone[name].iloc[0], rel=1e-12), name
 
 
 def test_constraint_metrics_of_a_hand_made_path():
