@@ -14,8 +14,6 @@ KNOWN_MISSES = {
                           "by the mining and separation quotas against the EV boom lifts it only that far; the "
                           "steady 2021 rise needs a driver the model lacks (docs/backtest.md)",
     "Tb_peak_multiple": "Tb peaks ~1.7x (band 2.5-5x), for the same reason as NdPr (docs/backtest.md)",
-    "La_peak_multiple": "La spikes ~2.1x in the second half of 2020 (band < 1.5x): the 2020 world's separators hold "
-                        "no La, so a dip in China's separation sends the price up its storage curve (docs/backtest.md)",
 }
 
 

@@ -21,6 +21,7 @@ from sim.chain.trade import ZoneMarket
 from sim.goods import HELD_MARKETS, NDFEB, OXIDES, element_index
 
 NDPR = [element_index("Pr"), element_index("Nd")]
+LA_CE = [element_index("La"), element_index("Ce")]
 
 
 def expected_growth_per_yr(st: ChainState, fx: Structure, p) -> np.ndarray:
@@ -70,6 +71,22 @@ def long_run_usd_per_kg(st: ChainState, fx: Structure) -> np.ndarray:
     return fx.anchor * st.long_run_ratio
 
 
+def price_flexibility(long_run_usd_per_kg: np.ndarray, p) -> np.ndarray:
+    """Slope of each zone's storage-price curve near normal availability (Z, G).
+
+    The storage price follows inverse demand (Deaton & Laroque 1992), so its slope is the price
+    flexibility of demand: ``price_flexibility`` for goods whose uses barely respond to price, but for
+    La and Ce whose long-run price lies below the threshold of their bulk low-price uses (ODD 7.8) the
+    marginal tonne goes to uses with elasticity ``la_ce_low_price_elasticity``, so a shortfall of
+    x % lifts the price only about x / |elasticity| %: there the slope is 1 / |elasticity|.
+    """
+    flexibility = np.full(long_run_usd_per_kg.shape, p.price_flexibility)
+    low = long_run_usd_per_kg[:, LA_CE] < p.la_ce_low_price_threshold_usd_per_kg
+    flexibility[:, LA_CE] = np.where(low, min(p.price_flexibility, 1.0 / abs(p.la_ce_low_price_elasticity)),
+                                     p.price_flexibility)
+    return flexibility
+
+
 def update(st: ChainState, fx: Structure, p, need_t: np.ndarray, maker_need_t: np.ndarray,
            short_zone: np.ndarray, zones: ZoneMarket) -> None:
     """Move both zones' prices toward their storage prices and learn whether China's controls hold exports back.
@@ -82,8 +99,8 @@ def update(st: ChainState, fx: Structure, p, need_t: np.ndarray, maker_need_t: n
     use = zone_use_t(fx, need_t, maker_need_t)
     available = pricing.availability_ratio(cover_months(use, held), st.normal_cover, short_zone)
     available = pricing.pool_substitutes(available, use, NDPR, p.ndpr_pool_frac)
-    target = pricing.storage_price_usd_per_kg(available, long_run_usd_per_kg(st, fx), fx.backstop,
-                                              p.price_flexibility)
+    long_run = long_run_usd_per_kg(st, fx)
+    target = pricing.storage_price_usd_per_kg(available, long_run, fx.backstop, price_flexibility(long_run, p))
     price = pricing.adjust_toward(st.price, target, p.price_adjust_rate_per_month, fx.floor, fx.backstop)
     # traders learn over a few months whether the controls hold goods back (licences come in batches)
     st.export_bind += (china.exports_held_back(st, fx, p, zones) - st.export_bind) / p.export_bind_memory_months
