@@ -88,9 +88,23 @@ def history_2020() -> pd.DataFrame:
     return pd.read_csv(HISTORY_2020)
 
 
+def china_oxide_vat_frac() -> float:
+    """China's VAT on oxides in the 2020 world (its unrefunded export VAT, ``export_taxes.csv``).
+
+    The model's inside-China prices are net of VAT (configs/world_2020/README.md); the recorded domestic
+    quotes include it, so the figures take it out of them before drawing both on one axis.
+    """
+    from sim.goods import OXIDE_MARKETS
+    from sim.scenarios import load_scenario
+    from sim.world import load_world
+    w = load_world(load_scenario(SCENARIO_2020).world_dir)
+    return float(w.export_tax_frac[OXIDE_MARKETS, w.nations.index("CHN")].max())
+
+
 def figures_2020(frames: dict[int, pd.DataFrame]) -> dict[str, Figure]:
     """Per element: inside-China model paths (median, 10-90 % over seeds) against the recorded prices."""
     history = history_2020()
+    vat = china_oxide_vat_frac()
     figs = {}
     for el in PLOT_ELEMENTS_2020:
         fig = Figure(figsize=(9, 5))
@@ -103,8 +117,10 @@ def figures_2020(frames: dict[int, pd.DataFrame]) -> dict[str, Figure]:
                 label="model, inside China (median, 10-90 %)")
         pts = history[(history["oxide"] == el) & history["series"].str.startswith("China domestic")]
         pts = pts[(pts["date"] >= dates.min().strftime("%Y-%m")) & (pts["date"] <= dates.max().strftime("%Y-%m"))]
-        ax.scatter(pd.to_datetime(pts["date"], format="%Y-%m"), pts["price_usd_per_kg"], marker="x",
-                   color="tab:red", label="history, China domestic (SMM and others)", zorder=3)
+        net = np.where(pts["series"].str.contains("VAT incl"), pts["price_usd_per_kg"] / (1.0 + vat),
+                       pts["price_usd_per_kg"])
+        ax.scatter(pd.to_datetime(pts["date"], format="%Y-%m"), net, marker="x", color="tab:red", zorder=3,
+                   label=f"history, China domestic (SMM and others), net of {vat:.0%} VAT like the model")
         ax.set_title(f"{el} oxide, 2020-2023 demand boom: model against history")
         ax.set_ylabel("USD/kg")
         ax.legend(loc="upper left", fontsize=9)
