@@ -10,7 +10,7 @@ from sim.episodes import (episode_metrics, evaluate_2020, figures_2020, load_tar
 SEEDS = [1, 2, 3]
 # missed at the priors after the market-dynamics redesign (docs/backtest.md); the joint refit is pending
 KNOWN_MISSES = {
-    "NdPr_peak_multiple": "NdPr peaks ~2.0x (band 3-5x) at the right time: with the hoarding cycle gone, supply fed "
+    "NdPr_peak_multiple": "NdPr peaks ~1.8x (band 3-5x) at the right time: with the hoarding cycle gone, supply fed "
                           "by the mining and separation quotas against the EV boom lifts it only that far; the "
                           "steady 2021 rise needs a driver the model lacks (docs/backtest.md)",
     "Tb_peak_multiple": "Tb peaks ~1.7x (band 2.5-5x), for the same reason as NdPr (docs/backtest.md)",

@@ -25,15 +25,17 @@ LA_CE = [element_index("La"), element_index("Ce")]
 
 
 def expected_growth_per_yr(st: ChainState, fx: Structure, p) -> np.ndarray:
-    """Stockholders' expected log price change per year (Z, G): the three-month trend, less the
-    fundamentalists' pull back toward the long-run price where the price stands above it.
+    """Stockholders' expected log price change per year (Z, G): the trend over ``hoarding_trend_months``,
+    less the fundamentalists' pull back toward the long-run price where the price stands above it.
 
     The heterogeneous-expectations rule of Brock & Hommes (1998), the one traders use too: trend
     followers alone make hoarding a boom-bust oscillator (buying on a rise lifts the rise), while the
     pull grows with how stretched the price is, so hoarding fades smoothly as prices run above what
-    new mines need, instead of stopping at a threshold.
+    new mines need, instead of stopping at a threshold. A half-year trend rather than a quarter's keeps
+    a shock's restocking from echoing as a yearly cycle.
     """
-    trend = 4.0 * np.log(st.price_hist[-1] / st.price_hist[-4])
+    k = int(p.hoarding_trend_months)
+    trend = 12.0 / k * np.log(st.price_hist[-1] / st.price_hist[-1 - k])
     return expected_return_per_yr(trend, st.price, fx.anchor * st.long_run_ratio, 1.0, p.spec_reversion_per_yr)
 
 
