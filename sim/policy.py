@@ -163,16 +163,17 @@ class ProductionQuota(_Event):
     """A mining quota (any nation), or China's smelting/separation quota (``stage = "separation"``)."""
 
     type: Literal["production_quota"]
+    stage: Literal["mining", "separation"] = "mining"
     nation: str
     t_per_yr: float = Field(ge=0, le=MAX_T_PER_YR)
-    stage: Literal["mining", "separation"] = "mining"
 
-    @model_validator(mode="after")
-    def _separation_quota_is_chinas(self):
-        if self.stage == "separation" and self.nation != "CHN":
-            raise ValueError(f"a separation quota is China's (nation = 'CHN'), not {self.nation!r}: the world "
-                             "tables give only China a quota separation line")
-        return self
+    @field_validator("nation")
+    @classmethod
+    def _separation_quota_is_chinas(cls, v: str, info):
+        if info.data.get("stage") == "separation" and v != "CHN":
+            raise ValueError(f"a separation quota is China's, not {v!r} (allowed: CHN): only China's separation "
+                             "is licensed by a quota in the world tables")
+        return v
 
 
 class SupplyDisruption(_Event):

@@ -211,6 +211,13 @@ def _event(raw: object, key: str, where: Path, world: World, start: str | None, 
         raise from_validation_error(err, where, key, skip=(raw["type"],),
                                     model=EVENT_CLASS[raw["type"]]) from None
     _check_names(event.model_dump(), key, where, world)
+    if getattr(event, "stage", None) == "separation" and event.type == "production_quota":
+        lines = [world.plant_names[k] for k in range(len(world.plant_names))
+                 if world.plant_quota_line[k] and world.nations[world.plant_nation[k]] == event.nation]
+        if not lines:
+            raise ConfigError(where, f"{key}.nation", f"{Path(world.directory).name}/processing.csv has no quota "
+                              f"separation line (quota_line = true) for {event.nation} for a separation quota to "
+                              "resize", ["CHN on a world whose processing.csv marks its quota line"])
     if start is not None and end is not None:
         lo, hi = month_index(start), month_index(end)
         if not lo <= month_index(event.at) <= hi:
@@ -252,23 +259,22 @@ def _check_names(d: dict, key: str, where: Path, world: World) -> None:
 
 def _check_contradictions(events: tuple, where: Path) -> None:
     """Two events of the same kind for the same nation and goods may not overlap in time."""
-    seen: dict[tuple, tuple[int, int, int]] = {}
+    seen: dict[tuple, list[tuple[int, int, int]]] = {}
     for i, ev in enumerate(events):
         if ev.type not in ("export_quota", "export_duty", "production_quota", "price_floor"):
             continue
         ident = (ev.type, ev.nation, tuple(sorted(getattr(ev, "elements", []) or [])),
                  tuple(sorted(getattr(ev, "stages", []) or [])), getattr(ev, "element", None),
-                 tuple(getattr(ev, "to", None) or ()))
+                 tuple(getattr(ev, "to", None) or ()), getattr(ev, "stage", None))
         lo = month_index(ev.at)
         hi = month_index(ev.until) if ev.until else 10**9
-        if ident in seen:
-            j, lo2, hi2 = seen[ident]
+        for j, lo2, hi2 in seen.get(ident, []):       # every earlier interval, not only the last one
             if lo < hi2 and lo2 < hi:
                 raise ConfigError(where, f"events[{i}]",
                                   f"contradicts events[{j}]: two {ev.type} events for {ev.nation} "
                                   f"on the same goods overlap in time; give the first an 'until'",
                                   [f"events[{j}] with until <= {ev.at}"])
-        seen[ident] = (i, lo, hi)
+        seen.setdefault(ident, []).append((i, lo, hi))
 
 
 def _reaction(raw: object, i: int, where: Path, world: World, start: str, end: str) -> Reaction:

@@ -214,7 +214,9 @@ def loss(summary: pd.DataFrame, targets: list[Target]) -> float:
     Inside its band a median still pays a little for being off centre, so a fit does not settle on
     band edges that another seed crosses. Targets whose band starts at 0 (``share_of_peak_3y_later``,
     the calm constraints) pay only outside, by the log-distance to the band's upper edge (a broken
-    calm constraint ``CONSTRAINT_WEIGHT`` times over); a missing median counts as a miss of 2 log units.
+    calm constraint ``CONSTRAINT_WEIGHT`` times over); a market constraint of the joint fit
+    (``MARKET_BOUNDS``) pays ``CONSTRAINT_WEIGHT`` times the squared log-distance to the edge it crosses
+    and nothing inside; a missing median counts as a miss of 2 log units.
     """
     total = 0.0
     for t, (_, row) in zip(targets, summary.iterrows()):

@@ -123,7 +123,7 @@ def calibrate(budget: int = typer.Option(40, help="Parameter sets to evaluate (e
               scheduler: str = SCHEDULER, cluster: str = CLUSTER, jobs: int = JOBS,
               cluster_option: list[str] = CLUSTER_OPTIONS, dashboard: bool = DASHBOARD,
               search_seed: int = typer.Option(2010, help="Seed of the search itself (reproducible)."),
-              fitted: Path = typer.Option(None, help="Where to write the fitted values [default: OUT/fitted_2010.csv]."),
+              fitted: Path = typer.Option(None, help="Where to write the fitted values \\[default: OUT/fitted_2010.csv]."),
               update_shipped: bool = typer.Option(False, "--update-shipped",
                                                   help="Also replace the shipped fit (configs/calibration/"
                                                        "fitted_2010.csv), which every run then uses."),
@@ -131,7 +131,8 @@ def calibrate(budget: int = typer.Option(40, help="Parameter sets to evaluate (e
                                                     "and points around them (no hypercube)."),
               joint: bool = typer.Option(True, "--joint/--only-2010",
                                          help="Fit both episodes and the calm 2024-2050 market constraints "
-                                              "together (one physics), or the 2010 targets alone."),
+                                              "together (one physics; each candidate also runs the 2020-2023 "
+                                              "replay and the 2024-2050 baseline), or the 2010 targets alone."),
               ) -> None:
     """Fit the behavioural parameters to both episodes and the calm constraints with differential evolution.
 
@@ -183,7 +184,9 @@ def calibrate(budget: int = typer.Option(40, help="Parameter sets to evaluate (e
         written += outputs.write_table(result.log, out, "calibration_log")
         if result.summary is not None:
             written += outputs.write_table(result.summary, out, "calibration_best")
-        written.append(outputs.write_config(out, command="calibrate", scenario=v.SCENARIO, seeds=seed_list,
+        written.append(outputs.write_config(out, command="calibrate",
+                                            scenario=[v.SCENARIO] + ([v.episodes.SCENARIO_2020, v.market_constraints.CALM_SCENARIO] if joint else []),
+                                            seeds=seed_list,
                                             budget=budget, search_seed=search_seed, method=stage, joint=joint,
                                             space={p.name: [p.min, p.max] for p in space},
                                             parameters=outputs.parameter_values(result.values)))

@@ -107,6 +107,7 @@ class ProcessingRow(_Row):
     heavy_separation: bool
     status: Literal["operating", "development", "prospect"]
     start: str
+    quota_line: bool = False       # its capacity is the nation's base-year separation quota (China's MIIT quota)
 
     _month = field_validator("start")(_check_month)
 
@@ -240,6 +241,7 @@ class World:
     plant_capacity_t_per_yr: np.ndarray
     plant_output_t_per_yr: np.ndarray      # base-year output (0 for projects)
     plant_heavy: np.ndarray                # bool: separates Sm..Y as well as the light elements
+    plant_quota_line: np.ndarray           # bool: a separation line sized by a quota (a separation production_quota resizes it)
     plant_start: tuple[str, ...]
     magnet_share_frac: np.ndarray          # (S,)
     sector_split_frac: np.ndarray          # (S, E), rows sum to 1 or 0
@@ -348,6 +350,7 @@ def load_world(directory: str | Path = WORLD_DIR) -> World:
         plant_capacity_t_per_yr=np.array([r.capacity_t_per_yr for r in plants]),
         plant_output_t_per_yr=np.array([r.base_output_t_per_yr for r in plants]),
         plant_heavy=np.array([r.heavy_separation for r in plants], dtype=bool),
+        plant_quota_line=np.array([r.quota_line and r.stage == "separation" for r in plants], dtype=bool),
         plant_start=tuple(r.start for r in plants),
         magnet_share_frac=np.array([r.magnet_share_frac for r in ordered]),
         sector_split_frac=split,

@@ -66,6 +66,28 @@ def test_event_month_outside_the_run_and_contradictory_events(scenario_file):
            '[[events]]\nat = "2027-01"\ntype = "export_quota"\nnation = "CHN"\nt_per_yr = 500\n')
     with pytest.raises(ConfigError, match=r"events\[1\]: contradicts events\[0\]"):
         load_scenario(scenario_file(two))
+    # an overlap with any earlier event counts, not only with the last one of its kind
+    hidden = ('[[events]]\nat = "2025-01"\ntype = "export_quota"\nnation = "CHN"\nt_per_yr = 1000\n'
+              '[[events]]\nat = "2024-01"\nuntil = "2024-06"\ntype = "export_quota"\nnation = "CHN"\nt_per_yr = 900\n'
+              '[[events]]\nat = "2026-01"\ntype = "export_quota"\nnation = "CHN"\nt_per_yr = 500\n')
+    with pytest.raises(ConfigError, match=r"events\[2\]: contradicts events\[0\]"):
+        load_scenario(scenario_file(hidden))
+
+
+def test_a_mining_and_a_separation_quota_may_run_together(scenario_file):
+    both = ('[[events]]\nat = "2025-01"\ntype = "production_quota"\nnation = "CHN"\nt_per_yr = 300000\n'
+            '[[events]]\nat = "2025-01"\ntype = "production_quota"\nstage = "separation"\nnation = "CHN"\n'
+            't_per_yr = 260000\n')
+    assert len(load_scenario(scenario_file(both)).events) == 2
+
+
+def test_a_separation_quota_needs_a_quota_line_in_the_world(tmp_path):
+    path = tmp_path / "q2009.toml"
+    path.write_text('name = "q2009"\ndescription = "x"\nworld = "world_2009"\nstart = "2009-01"\n'
+                    'end = "2009-12"\n[[events]]\nat = "2009-02"\ntype = "production_quota"\n'
+                    'stage = "separation"\nnation = "CHN"\nt_per_yr = 120000\n')
+    with pytest.raises(ConfigError, match=r"events\[0\]\.nation: world_2009/processing\.csv has no quota separation line"):
+        load_scenario(path)
 
 
 def test_negative_capacity_in_a_world_table_names_the_row(tmp_path):

@@ -162,3 +162,10 @@ def test_a_run_whose_numbers_leave_the_possible_stops_naming_the_month_and_quant
     with pytest.raises(RunInvalidError, match=r"2024-03.*stockpile_t"):
         m.step()
     assert len(m.datacollector.get_model_vars_dataframe()) == 2
+
+
+def test_a_fractional_hoarding_window_is_read_not_truncated(run):
+    """``hoarding_trend_months`` 6.5 reads between the 6- and 7-month trends (a sweep can vary it smoothly)."""
+    col = "price_Nd_usd_per_kg"
+    six, half, seven = (run(until="2027-12", hoarding_trend_months=k)[col] for k in (6, 6.5, 7))
+    assert not half.equals(six) and not half.equals(seven)

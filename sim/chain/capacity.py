@@ -83,7 +83,8 @@ def build_assets(w: World, p, start_month: int) -> Assets:
         # nameplate: the table's capacity, or base-year output plus the headroom share where the
         # table gives output at capacity (China's separation "capacity" is its quota)
         plant_capacity=np.maximum(w.plant_capacity_t_per_yr, w.plant_output_t_per_yr * headroom),
-        plant_heavy=w.plant_heavy.copy(), plant_online=plant_online, plant_finance_at=plant_finance_at,
+        plant_heavy=w.plant_heavy.copy(), plant_quota_line=w.plant_quota_line.copy(),
+        plant_online=plant_online, plant_finance_at=plant_finance_at,
         plant_planned=plant_planned)
 
 
@@ -186,5 +187,6 @@ def add_plant(a: Assets, nation: int, stage: int, capacity_t_per_yr: float, heav
     a.plant_stage = np.append(a.plant_stage, stage)
     a.plant_capacity = np.append(a.plant_capacity, capacity_t_per_yr)
     a.plant_heavy = np.append(a.plant_heavy, heavy)
+    a.plant_quota_line = np.append(a.plant_quota_line, False)
     a.plant_online = np.append(a.plant_online, online)
     a.plant_finance_at = np.append(a.plant_finance_at, NEVER)

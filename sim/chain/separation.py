@@ -16,7 +16,7 @@ import numpy as np
 from agents.industry import PlantIndustry, inventory_order_t, surplus_brake
 from sim import market
 from sim.chain import trade
-from sim.chain.capacity import SEPARATION, heavy_frac, stage_capacity_t_per_yr
+from sim.chain.capacity import SEPARATION, heavy_frac, ramp, stage_capacity_t_per_yr
 from sim.chain.margins import separation_margin
 from sim.chain.state import ChainState, Structure
 from sim.goods import HEAVY_MASK, ORE_MARKET, OXIDES
@@ -36,16 +36,19 @@ def licensed_capacity_t_per_yr(st: ChainState, fx: Structure, p) -> np.ndarray:
     """Separation capacity each nation may run (N,), t REO/yr: its plants online, with China's quota line
     resized by a separation-quota event.
 
-    The world tables give China's quota-bound plants the base year's MIIT smelting/separation quota as
-    capacity (``china_separation_quota_t_per_yr``; the physical plants are larger, the quota binds), so a
-    new quota moves that line by the difference; China's line for imported ore is not under the quota.
+    The world tables mark the plants whose capacity is the base year's MIIT smelting/separation quota
+    (``quota_line``: the physical plants are larger, the quota binds); a new quota gives that line the
+    quota as its capacity, with the same headroom as every nameplate. China's plants for imported ore are
+    not under the quota. (Scenario loading refuses a separation quota on a world without such a line.)
     """
-    cap = stage_capacity_t_per_yr(st.assets, "separation", st.month, p, fx.n_nations)
+    a = st.assets
+    cap = stage_capacity_t_per_yr(a, "separation", st.month, p, fx.n_nations)
     quota = st.controls.separation_quota_t_per_yr[fx.china]
     if np.isfinite(quota):
+        line = a.plant_quota_line & (a.plant_nation == fx.china)
+        online = a.plant_capacity[line] * ramp(a.plant_online[line], st.month, p.ramp_up_months)
         cap = cap.copy()
-        change = (quota - p.china_separation_quota_t_per_yr) * (1.0 + p.capacity_headroom_frac)
-        cap[fx.china] = max(cap[fx.china] + change, 0.0)
+        cap[fx.china] = max(cap[fx.china] - online.sum() + quota * (1.0 + p.capacity_headroom_frac), 0.0)
     return cap
 
 

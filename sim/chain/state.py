@@ -46,6 +46,7 @@ class Assets:
     plant_stage: np.ndarray         # (P,) 1 separation, 2 magnets
     plant_capacity: np.ndarray      # (P,) t/yr
     plant_heavy: np.ndarray         # (P,) has a heavy-REE circuit
+    plant_quota_line: np.ndarray    # (P,) separation line sized by a quota (resized by a separation quota event)
     plant_online: np.ndarray        # (P,)
     plant_finance_at: np.ndarray    # (P,)
     plant_planned: dict[int, int]   # announced plant -> its planned start month
