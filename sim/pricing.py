@@ -32,6 +32,30 @@ def storage_price_usd_per_kg(availability_ratio: np.ndarray, long_run_usd_per_kg
     return backstop_usd_per_kg / (1.0 + (ratio - 1.0) * x ** flexibility)
 
 
+def kinked_storage_price_usd_per_kg(availability_ratio: np.ndarray, long_run_usd_per_kg: np.ndarray,
+                                    backstop_usd_per_kg: np.ndarray, flexibility_below: float,
+                                    flexibility_above: float, kink_usd_per_kg: float) -> np.ndarray:
+    """The storage price of a good whose demand changes slope at a price: ``flexibility_below`` while the
+    price stays under ``kink_usd_per_kg`` (elastic uses there take up or give up tonnes), ``flexibility_above``
+    once scarcity lifts it over (those uses are gone and only the inelastic ones bid).
+
+    Continuous: below the kink it is :func:`storage_price_usd_per_kg` with the lower slope; from the
+    availability where that curve reaches the kink down to none, a curve with the higher slope runs from
+    the kink to the backstop. Where the long-run price is not below the kink, the plain curve with
+    ``flexibility_above``.
+    """
+    x = np.maximum(np.asarray(availability_ratio, dtype=float), 0.0)
+    lr = np.broadcast_to(long_run_usd_per_kg, x.shape)
+    b = np.broadcast_to(backstop_usd_per_kg, x.shape)
+    kink = np.minimum(kink_usd_per_kg, b * (1.0 - 1e-9))
+    below = storage_price_usd_per_kg(x, lr, b, flexibility_below)
+    ratio = np.maximum(b / lr, 1.0 + 1e-9)
+    x_kink = np.maximum((b / kink - 1.0) / (ratio - 1.0), 1e-12) ** (1.0 / flexibility_below)
+    above = b / (1.0 + (b / kink - 1.0) * (x / x_kink) ** flexibility_above)
+    kinked = np.where(x < x_kink, above, below)
+    return np.where(lr < kink, kinked, storage_price_usd_per_kg(x, lr, b, flexibility_above))
+
+
 def availability_ratio(cover_months: np.ndarray, normal_cover_months: np.ndarray,
                        shortage_frac: np.ndarray) -> np.ndarray:
     """Availability against the base year's normal: cover over normal cover, cut by the unmet share of need.

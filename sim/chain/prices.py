@@ -76,20 +76,22 @@ def long_run_usd_per_kg(st: ChainState, fx: Structure) -> np.ndarray:
     return fx.anchor * st.long_run_ratio
 
 
-def price_flexibility(long_run_usd_per_kg: np.ndarray, p) -> np.ndarray:
-    """Slope of each zone's storage-price curve near normal availability (Z, G).
+def storage_target_usd_per_kg(available: np.ndarray, long_run: np.ndarray, fx: Structure, p) -> np.ndarray:
+    """Each zone's storage price (Z, G) for its availability: the curve of ODD 7.15.
 
     The storage price follows inverse demand (Deaton & Laroque 1992), so its slope is the price
-    flexibility of demand: ``price_flexibility`` for goods whose uses barely respond to price, but for
-    La and Ce whose long-run price lies below the threshold of their bulk low-price uses (ODD 7.8) the
-    marginal tonne goes to uses with elasticity ``la_ce_low_price_elasticity``, so a shortfall of
-    x % lifts the price only about x / |elasticity| %: there the slope is 1 / |elasticity|.
+    flexibility of demand: ``price_flexibility`` for goods whose uses barely respond to price. La and Ce
+    have bulk low-price uses below ``la_ce_low_price_threshold_usd_per_kg`` (ODD 7.8) whose elasticity is
+    ``la_ce_low_price_elasticity``: while their price stays under that threshold a shortfall of x % lifts
+    it only about x / |elasticity| %, and once scarcity lifts it over, those uses are gone and the usual
+    slope applies (a kinked curve, :func:`sim.pricing.kinked_storage_price_usd_per_kg`).
     """
-    flexibility = np.full(long_run_usd_per_kg.shape, p.price_flexibility)
-    low = long_run_usd_per_kg[:, LA_CE] < p.la_ce_low_price_threshold_usd_per_kg
-    flexibility[:, LA_CE] = np.where(low, min(p.price_flexibility, 1.0 / abs(p.la_ce_low_price_elasticity)),
-                                     p.price_flexibility)
-    return flexibility
+    target = pricing.storage_price_usd_per_kg(available, long_run, fx.backstop, p.price_flexibility)
+    target[:, LA_CE] = pricing.kinked_storage_price_usd_per_kg(
+        available[:, LA_CE], long_run[:, LA_CE], fx.backstop[:, LA_CE],
+        min(p.price_flexibility, 1.0 / abs(p.la_ce_low_price_elasticity)), p.price_flexibility,
+        p.la_ce_low_price_threshold_usd_per_kg)
+    return target
 
 
 def update(st: ChainState, fx: Structure, p, need_t: np.ndarray, maker_need_t: np.ndarray,
@@ -104,8 +106,7 @@ def update(st: ChainState, fx: Structure, p, need_t: np.ndarray, maker_need_t: n
     use = zone_use_t(fx, need_t, maker_need_t)
     available = pricing.availability_ratio(cover_months(use, held), st.normal_cover, short_zone)
     available = pricing.pool_substitutes(available, use, NDPR, p.ndpr_pool_frac)
-    long_run = long_run_usd_per_kg(st, fx)
-    target = pricing.storage_price_usd_per_kg(available, long_run, fx.backstop, price_flexibility(long_run, p))
+    target = storage_target_usd_per_kg(available, long_run_usd_per_kg(st, fx), fx, p)
     price = pricing.adjust_toward(st.price, target, p.price_adjust_rate_per_month, fx.floor, fx.backstop)
     # traders learn over a few months whether the controls hold goods back (licences come in batches)
     st.export_bind += (china.exports_held_back(st, fx, p, zones) - st.export_bind) / p.export_bind_memory_months
