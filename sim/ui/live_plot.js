@@ -54,7 +54,9 @@ async function render({ model, el }) {
 
   async function apply(msg, buffers) {
     const [style, layout, indices] = plotlyUpdate(msg, buffers);
-    await Plotly.update(box, style, layout, indices);
+    // restyle alone when the layout stays: Plotly.update also runs a relayout, which measures the page
+    if (Object.keys(layout).length) await Plotly.update(box, style, layout, indices);
+    else await Plotly.restyle(box, style, indices);
     const answers = skipped + (msg.ack ? 1 : 0);
     skipped = 0;
     if (answers) model.send({ drawn: answers });
@@ -65,6 +67,8 @@ async function render({ model, el }) {
     if (pending && pending[0].ack) skipped += 1;
     pending = null;
     const fig = JSON.parse(model.get("figure_json") || '{"data": [], "layout": {}}');
+    // an explicit width (the box's, followed below): with autosize Plotly measures the page on every update
+    if (el.clientWidth > 0) fig.layout.width = el.clientWidth;
     const done = Plotly.react(box, fig.data, fig.layout, model.get("config")).then(() => {
       if (drawn !== done) return;
       drawn = null;
@@ -91,7 +95,11 @@ async function render({ model, el }) {
   let timer = null;
   const observer = new ResizeObserver(() => {
     clearTimeout(timer);
-    timer = setTimeout(() => box.isConnected && Plotly.Plots.resize(box), 60);
+    timer = setTimeout(() => {
+      const width = el.clientWidth;
+      const shown = box._fullLayout && box._fullLayout.width;
+      if (box.isConnected && width > 0 && Math.abs(width - shown) > 2) Plotly.relayout(box, { width });
+    }, 60);
   });
   observer.observe(el);
   return () => {
