@@ -43,6 +43,37 @@ function plotlyUpdate(msg, buffers) {
   return [style, msg.layout || {}, indices];
 }
 
+function axisOf(layout, id) {
+  return layout[id.replace(/^([xy])/, "$1axis")];   // "y" -> layout.yaxis, "y2" -> layout.yaxis2
+}
+
+function inside(values, axis) {
+  const [lo, hi] = [Math.min(...axis.range), Math.max(...axis.range)];
+  const log = axis.type === "log";
+  for (const v of values) {
+    if (!Number.isFinite(v) || (log && v <= 0)) continue;   // not drawn on this axis anyway
+    const at = log ? Math.log10(v) : v;
+    if (at < lo || at > hi) return false;
+  }
+  return true;
+}
+
+// True when only y arrays change and every value falls inside the axes as drawn (x fixed; y fixed or
+// already covering the values): a full redraw would then leave the axes, legend and markers as they are.
+function linesOnly(box, style, indices) {
+  if (Object.keys(style).some((name) => name !== "y")) return false;
+  const layout = box._fullLayout;
+  return indices.every((i, k) => {
+    const trace = box._fullData && box._fullData[i];
+    const x = trace && axisOf(layout, trace.xaxis), y = trace && axisOf(layout, trace.yaxis);
+    return Boolean(x && y && !x.autorange && (!y.autorange || inside(style.y[k], y)));
+  });
+}
+
+// Plotly.animate without redraw re-plots the given traces only, at the page's next paint; a newer
+// update replaces one not yet painted
+const LINES_ONLY = { transition: { duration: 0 }, frame: { duration: 0, redraw: false }, mode: "immediate" };
+
 async function render({ model, el }) {
   const Plotly = await loadPlotly(model.get("plotly_path"));
   const box = document.createElement("div");
@@ -52,14 +83,21 @@ async function render({ model, el }) {
   let pending = null;    // the latest update that came while the figure was being drawn
   let skipped = 0;       // updates it replaced that asked for an answer
 
-  async function apply(msg, buffers) {
+  function apply(msg, buffers) {
     const [style, layout, indices] = plotlyUpdate(msg, buffers);
-    // restyle alone when the layout stays: Plotly.update also runs a relayout, which measures the page
-    if (Object.keys(layout).length) await Plotly.update(box, style, layout, indices);
-    else await Plotly.restyle(box, style, indices);
+    let done;
+    if (Object.keys(layout).length) done = Plotly.update(box, style, layout, indices);
+    // new values inside the axes: redraw the lines only, about half the work of a full redraw
+    else if (linesOnly(box, style, indices)) {
+      done = Plotly.animate(box, { data: style.y.map((y) => ({ y })), traces: indices }, LINES_ONLY);
+    }
+    // restyle, not update: Plotly.update also runs a relayout, which measures the page
+    else done = Plotly.restyle(box, style, indices);
     const answers = skipped + (msg.ack ? 1 : 0);
     skipped = 0;
-    if (answers) model.send({ drawn: answers });
+    // a line update replaced by a newer one before it was painted ends in a rejection: answered too
+    const answer = () => answers && model.send({ drawn: answers });
+    done.then(answer, answer);
   }
 
   function draw() {
