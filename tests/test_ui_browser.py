@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import io
 import os
+import re
 import socket
 import subprocess
 import sys
@@ -143,7 +144,9 @@ def test_hovering_a_chart_shows_a_value_with_its_unit(page, server):
     hover = page.locator(".reesim-prices .hoverlayer")
     page.wait_for_function("() => document.querySelector('.reesim-prices .hoverlayer').textContent.includes('USD/kg')",
                            timeout=20_000)
-    assert "USD/kg" in hover.text_content()
+    text = hover.text_content()
+    assert "USD/kg" in text
+    assert re.search(r"(?<!\d)20[2-5]\d-[01]\d(?!\d)", text), text     # the month it is about, as YYYY-MM
 
 
 LIVE_LINES = """() => {
