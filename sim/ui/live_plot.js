@@ -2,7 +2,7 @@
 //
 // The figure (traces and layout) comes once as JSON in `figure_json`; each later frame is one custom
 // message holding the new values of some traces' properties (numeric arrays as binary buffers) and
-// of some layout properties, applied with one Plotly.update. Nothing is sent back but a short
+// of some layout properties, applied in one Plotly call. Nothing is sent back but a short
 // "drawn" answer when the server asks for one (Play's pace) and a "view" hello when a view is
 // drawn, which the server answers with the chart's current data.
 
@@ -66,6 +66,7 @@ function axisOf(layout, id) {
 
 function inside(values, axis) {
   const [lo, hi] = [Math.min(...axis.range), Math.max(...axis.range)];
+  if (!Number.isFinite(lo) || !Number.isFinite(hi)) return false;   // not a numeric axis
   const log = axis.type === "log";
   for (const v of values) {
     if (!Number.isFinite(v) || (log && v <= 0)) continue;   // not drawn on this axis anyway
