@@ -39,7 +39,7 @@ class Pacer:
     late is made up by the next one, but never more than one period (no burst). ``min_gap_s`` is
     always left between frames for the page's own messages (a click on Pause)."""
 
-    def __init__(self, min_gap_s: float = 0.01):
+    def __init__(self, min_gap_s: float = 0.003):
         self.min_gap_s = min_gap_s
         self.due = time.perf_counter()
         self._in_flight = 0
