@@ -124,16 +124,19 @@ def measure(seconds: float = 20.0) -> dict:
 
 
 def measure_server(frames: int = 120) -> dict:
-    """Server side only, two sessions in two threads: a step plus the updates one frame of Play makes
-    (KPIs, the price chart, and the other charts and the map on their months, :data:`sim.ui.ticks.LANES`)
-    applied to Plotly FigureWidgets."""
+    """Server side only, two sessions in two threads: a step plus the messages one frame of Play makes
+    (KPIs, the price chart, and the other charts and the map on their months, :data:`sim.ui.ticks.LANES`),
+    built as the page's charts build them (:func:`sim.ui.live_plot.update_message`)."""
     import threading
 
-    import plotly.graph_objects as go
-
     from sim.ui import charts, trade_map
+    from sim.ui.live_plot import update_message
+    from sim.ui.simulate import kpi_html
     from sim.ui.state import SimSession
     from sim.ui.ticks import LANES
+
+    def indices(fig) -> dict:
+        return {tr.meta: i for i, tr in enumerate(fig.data) if isinstance(tr.meta, str)}
 
     def one(out: list) -> None:
         s = SimSession()
@@ -142,24 +145,21 @@ def measure_server(frames: int = 120) -> dict:
         marks = charts.event_marks(m.spec, m.shock_log)
         builders = {"prices": charts.price_figure, "china": charts.china_figure,
                     "shortages": charts.shortage_figure, "stockpiles": charts.stockpile_figure}
-        widgets = {k: go.FigureWidget(charts.with_horizon_x(b(s.frame(), s.baseline, m.spec, marks),
-                                                            m.spec.start, m.spec.end)) for k, b in builders.items()}
+        figures = {k: charts.with_horizon_x(b(s.frame(), s.baseline, m.spec, marks), m.spec.start, m.spec.end)
+                   for k, b in builders.items()}
         w = m.world
-        map_widget = go.FigureWidget(trade_map.map_base_figure(w.nations, w.lat, w.lon))
+        map_indices = indices(trade_map.map_base_figure(w.nations, w.lat, w.lon))
         for n in range(1, frames + 1):
             t0 = time.perf_counter()
             s.step()
-            s.kpis()
-            for k, fw in widgets.items():
+            kpi_html(s.kpis(), bool(s.last_shock_month))
+            for k, fig in figures.items():
                 period, offset = LANES.get(k, (1, 0))
                 if n % period == offset:
-                    with fw.batch_update():
-                        trade_map.apply_updates(fw, charts.live_updates(s.column, fw))
+                    update_message(indices(fig), charts.live_updates(s.column, fig))
             if n % LANES["map"][0] == LANES["map"][1]:
                 props, title = trade_map.map_updates(m.last_flows, w.nations, w.lat, w.lon, m.current_month())
-                with map_widget.batch_update():
-                    trade_map.apply_updates(map_widget, props)
-                    map_widget.layout.title.text = title
+                update_message(map_indices, props, {"title.text": title})
             out.append((time.perf_counter() - t0) * 1000.0)
 
     results: list[list] = [[], []]
@@ -177,7 +177,7 @@ def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--seconds", type=float, default=20.0)
     ap.add_argument("--json", action="store_true")
-    ap.add_argument("--server-only", action="store_true", help="no browser: step + chart updates in two threads")
+    ap.add_argument("--server-only", action="store_true", help="no browser: step + chart messages in two threads")
     args = ap.parse_args()
     if args.server_only:
         r = measure_server()

@@ -237,6 +237,39 @@ def test_a_live_line_has_the_horizon_as_x_and_a_frame_sends_only_its_y():
     assert f"Dy {dy[-1]:.4g} in {m.current_month()}" in charts.describe(fig, s.column)
 
 
+def test_a_frame_is_one_small_message_with_the_live_lines_y_as_binary():
+    """What a chart on the page receives: the figure once, then per frame each live line's y (the run's
+    own column) as a binary buffer, and nothing for the baseline lines."""
+    import json
+
+    from sim.ui.live_plot import LivePlot
+    from sim.ui.ticks import Pacer
+    s = started()
+    m = s.model
+    fig = charts.with_horizon_x(charts.price_figure(s.frame(), s.baseline, m.spec, []), m.spec.start, m.spec.end)
+    plot = LivePlot()
+    sent = []
+    plot.send = lambda content, buffers=None: sent.append((content, buffers))
+    plot.show(fig)
+    assert [tr.get("meta") for tr in json.loads(plot.figure_json)["data"]] == [tr.meta for tr in fig.data]
+    s.step(5)
+    plot.update(charts.live_updates(s.column, fig), {"title.text": "Prices"}, ack=True)
+    [(content, buffers)] = sent
+    assert content["ack"] and content["layout"] == {"title.text": "Prices"}
+    live = [i for i, tr in enumerate(fig.data) if tr.meta]
+    assert sorted(i for i, _ in content["traces"]) == live and len(buffers) == len(live)
+    for i, props in content["traces"]:
+        y = np.frombuffer(buffers[props["y"]["buffer"]], dtype=np.float64)
+        np.testing.assert_array_equal(y, s.frame()[fig.data[i].meta[len(charts.LIVE):]].to_numpy(dtype=float))
+    assert len(json.dumps(content)) < 500                  # the values travel as buffers, not as JSON text
+    pacer = Pacer()
+    for _ in range(3):
+        pacer.sent()
+    plot.on_drawn = pacer.shown
+    plot._from_page(plot, {"drawn": 2}, [])                # one update drawn in place of two
+    assert pacer._in_flight == 1
+
+
 def test_a_month_of_play_moves_at_most_one_secondary_chart_and_every_chart_when_stopped():
     import solara
 

@@ -8,12 +8,14 @@ from __future__ import annotations
 
 import io
 import os
+import re
 import socket
 import subprocess
 import sys
 import time
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 import pytest
 
@@ -142,7 +144,41 @@ def test_hovering_a_chart_shows_a_value_with_its_unit(page, server):
     hover = page.locator(".reesim-prices .hoverlayer")
     page.wait_for_function("() => document.querySelector('.reesim-prices .hoverlayer').textContent.includes('USD/kg')",
                            timeout=20_000)
-    assert "USD/kg" in hover.text_content()
+    text = hover.text_content()
+    assert "USD/kg" in text
+    assert re.search(r"(?<!\d)20[2-5]\d-[01]\d(?!\d)", text), text     # the month it is about, as YYYY-MM
+
+
+LIVE_LINES = """() => {
+  const gd = document.querySelector('.reesim-prices .js-plotly-plot');
+  return gd.data.map((t, i) => [t.meta || '', Array.from(t.y || []), gd.calcdata[i].length])
+                .filter(([meta]) => meta.startsWith('live:'));
+}"""
+
+
+def test_the_price_chart_on_the_page_is_the_run_month_by_month(page, server):
+    """Steps and Play send each month's values to the page, drawn as a full redraw or as the lines only
+    (values inside the axes): either way the live lines drawn there are the run's own series."""
+    from sim.calendar import month_index
+    from sim.model import RareEarthModel
+    open_sim(page, server + "/")
+    step(page, 2)
+    page.get_by_role("button", name="Play").click()
+    page.wait_for_function("() => document.querySelector('.reesim-month').innerText.trim() >= '2025-09'",
+                           timeout=TIMEOUT_MS)
+    page.get_by_role("button", name="Pause").click()
+    page.get_by_role("button", name="Play").wait_for(timeout=TIMEOUT_MS)
+    shown = month(page)
+    months = month_index(shown) - month_index(RareEarthModel("baseline", seed=1).spec.start) + 1
+    page.wait_for_function(LIVE_LINES.replace("() => {", "() => (() => {", 1) + f")().every(r => r[2] === {months})",
+                           timeout=20_000)
+    run = run_model(months)
+    assert run["date"].iloc[-1] == shown
+    lines = page.evaluate(LIVE_LINES)
+    assert len(lines) == 4                              # Nd, Tb, Dy, NdFeB by default
+    for meta, y, drawn in lines:
+        assert drawn == months
+        np.testing.assert_allclose(y, run[meta[len("live:"):]].to_numpy(dtype=float), rtol=1e-12)
 
 
 CHART_WIDTHS = """() => [...document.querySelectorAll('.reesim-chart')].map(box => {

@@ -270,20 +270,22 @@ def _at(seq, i: int):
     return seq.iat[i] if hasattr(seq, "iat") else seq[i]
 
 
-def kpis(columns, baseline: pd.DataFrame, last_shock_month: str | None) -> list[Kpi]:
+def kpis(columns, baseline, last_shock_month: str | None) -> list[Kpi]:
     """Headline numbers of the latest month, against the baseline and since the last shock.
 
     Args:
         columns: the run's monthly series by column name (a DataFrame, or the collector's dict of
             lists, read without building a frame), starting at the scenario's start like ``baseline``.
+        baseline: the baseline's series the same way (a DataFrame or a dict of arrays).
     """
     dates_ = columns["date"]
     n = len(dates_)
     if n == 0:
         return []
     first = month_index(str(_at(dates_, 0)))
-    base_i = n - 1 + first - month_index(str(baseline["date"].iat[0]))
-    if not (0 <= base_i < len(baseline) and baseline["date"].iat[base_i] == str(_at(dates_, n - 1))):
+    base_dates = baseline["date"]
+    base_i = n - 1 + first - month_index(str(_at(base_dates, 0)))
+    if not (0 <= base_i < len(base_dates) and str(_at(base_dates, base_i)) == str(_at(dates_, n - 1))):
         base_i = None
     # the month before the last shock (or the latest month if the shock is still to come)
     before_i = min(n, month_index(last_shock_month) - first) - 1 if last_shock_month else -1
@@ -293,7 +295,7 @@ def kpis(columns, baseline: pd.DataFrame, last_shock_month: str | None) -> list[
             continue
         series = columns[col]
         v = float(_at(series, n - 1)) * scale
-        b = float(baseline[col].iat[base_i]) * scale if base_i is not None else None
+        b = float(_at(baseline[col], base_i)) * scale if base_i is not None else None
         s = float(_at(series, before_i)) * scale if before_i >= 0 else None
         out.append(Kpi(label, v, unit, None if b is None else v - b, None if s is None else v - s))
     return out

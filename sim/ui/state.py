@@ -170,6 +170,7 @@ class SimSession:
     lock: threading.RLock = field(default_factory=threading.RLock)
     _frame: pd.DataFrame | None = field(default=None, repr=False)
     _frame_key: tuple = field(default=(), repr=False)
+    _baseline_columns: tuple = field(default=(None, {}), repr=False)
 
     # -- run
     def reset(self, levers: Levers | None = None) -> None:
@@ -213,7 +214,9 @@ class SimSession:
         """The KPI cards' numbers for the latest month (:func:`sim.ui.charts.kpis`)."""
         from sim.ui.charts import kpis
         with self.lock:
-            return kpis(self.model.datacollector.model_vars, self.baseline, self.last_shock_month)
+            if self._baseline_columns[0] is not self.baseline:     # numpy columns: a frame reads 7 values
+                self._baseline_columns = (self.baseline, {c: self.baseline[c].to_numpy() for c in self.baseline})
+            return kpis(self.model.datacollector.model_vars, self._baseline_columns[1], self.last_shock_month)
 
     def frame(self) -> pd.DataFrame:
         """The run's monthly series so far (one row per simulated month); built once per version."""

@@ -32,14 +32,14 @@ class Pacer:
     starts per ``period``.
 
     The page's price chart reports each drawn update (:meth:`shown`, called when the browser answers
-    Plotly's update), so "as fast as possible" means as fast as this browser draws: the server
+    the chart's update), so "as fast as possible" means as fast as this browser draws: the server
     computes the next month while the browser draws the last one, and months never pile up unsent or
     undrawn (Pause acts at once). The next month is due one period after the last one was due (not
     after the work finished), so the time a frame takes is not added to the period; a month that came
     late is made up by the next one, but never more than one period (no burst). ``min_gap_s`` is
     always left between frames for the page's own messages (a click on Pause)."""
 
-    def __init__(self, min_gap_s: float = 0.01):
+    def __init__(self, min_gap_s: float = 0.003):
         self.min_gap_s = min_gap_s
         self.due = time.perf_counter()
         self._in_flight = 0
@@ -56,10 +56,10 @@ class Pacer:
         with self._changed:
             self._in_flight += 1
 
-    def shown(self) -> None:
-        """The page drew a month."""
+    def shown(self, months: int = 1) -> None:
+        """The page drew ``months`` months (an update that replaced others counts for them too)."""
         with self._changed:
-            self._in_flight = max(0, self._in_flight - 1)
+            self._in_flight = max(0, self._in_flight - months)
             self._changed.notify_all()
 
     def wait(self, period_s: float) -> None:

@@ -8,7 +8,7 @@ from collections.abc import Callable
 import ipyvue
 import solara
 
-from sim.ui.trade_map import apply_updates
+from sim.ui.live_plot import LivePlot
 
 
 def safe_name(text: str) -> str:
@@ -27,30 +27,6 @@ def ChartDownloads(make_figure: Callable, name: str, table: Callable | None = No
         if table is not None:
             solara.FileDownload(lambda: table().to_csv(index=False), filename=f"{safe_name(name)}.csv",
                                 label="data CSV", mime_type="text/csv")
-
-
-def figure_widget_class():
-    """Plotly's FigureWidget with the ``responsive`` config: the chart fits its container's width
-    (with :func:`ChartResizer` telling it when that width changes)."""
-    global _ResponsiveFigureWidget
-    if _ResponsiveFigureWidget is None:
-        from plotly.graph_objs._figurewidget import FigureWidget
-
-        class ResponsiveFigureWidget(FigureWidget):
-            def __init__(self, *args, **kwargs):
-                super().__init__(*args, **kwargs)
-                # Plotly's own __init__ sets _config; the browser reads it when it first draws
-                self._config = {**self._config, "responsive": True, "displaylogo": False}
-        _ResponsiveFigureWidget = ResponsiveFigureWidget
-    return _ResponsiveFigureWidget
-
-
-_ResponsiveFigureWidget = None
-
-
-@solara.component_vue("chart_resizer.vue")
-def ChartResizer():
-    """An invisible element that makes the chart around it refit when its box changes width."""
 
 
 def set_live(element_ref, widget, name: str, value) -> None:
@@ -86,50 +62,47 @@ def LiveHTML(tick: solara.Reactive, content: Callable[[], str], tag: str = "div"
 @solara.component
 def LiveChart(make_figure: Callable, structure_key, updates: Callable, tick: solara.Reactive, name: str,
               alt_text: Callable | str = "", alt_tick: solara.Reactive | None = None,
-              on_drawn: Callable[[], None] | None = None):
+              on_drawn: Callable[[int], None] | None = None):
     """A Plotly chart rebuilt when ``structure_key`` changes and updated in place when ``tick`` changes.
 
     A tick re-renders nothing: the chart subscribes to ``tick`` and the thread that moves it (Play, a
-    Step) sends the new trace data to the widget directly, in one Plotly update; the alt text
-    follows ``alt_tick`` (default: ``tick``) the same way.
+    Step) sends the new trace data to the page directly, in one small message
+    (:class:`sim.ui.live_plot.LivePlot`); the alt text follows ``alt_tick`` (default: ``tick``) the same way.
 
     Args:
         make_figure: () -> the full ``go.Figure`` (called on a structure change only).
         structure_key: anything hashable that changes when traces or layout must be rebuilt.
-        updates: (widget) -> ({trace meta: properties}, title or None), applied in one batch.
+        updates: (figure) -> ({trace meta: properties}, title or None): the values to send now, given
+            the figure last built.
         tick: the frame counter this chart follows (see :mod:`sim.ui.ticks`).
         name: CSS class suffix (``reesim-<name>``) for tests and styles.
         alt_text: a sentence describing the chart (for screen readers), or () -> that sentence.
-        on_drawn: called each time the browser reports it drew an update of this chart (Plotly's
-            widget answers every update with the traces' new state).
+        on_drawn: called with ``n`` each time the page reports it drew ``n`` updates of this chart.
     """
-    element = figure_widget_class().element()
+    element = LivePlot.element()
     describe = alt_text if callable(alt_text) else (lambda: alt_text)
-    box = ipyvue.Html.element(tag="div", class_=f"reesim-chart reesim-{name}", children=[element, ChartResizer()],
+    box = ipyvue.Html.element(tag="div", class_=f"reesim-chart reesim-{name}", children=[element],
                               attributes={"role": "img", "aria-label": describe() or name})
     latest, made = solara.use_ref((updates, describe)), solara.use_ref(box)
     latest.current, made.current = (updates, describe), box
     lock = solara.use_memo(threading.Lock, [])
+    shown = solara.use_ref(None)         # the figure on the page (its traces' metas say what to update)
 
     def refresh(widget) -> None:
         with lock:
-            props, title = latest.current[0](widget)
-            with widget.batch_update():
-                apply_updates(widget, props)
-                if title:
-                    widget.layout.title.text = title
+            if shown.current is None:
+                return
+            props, title = latest.current[0](shown.current)
+            widget.update(props, {"title.text": title} if title else None, ack=on_drawn is not None)
 
     def rebuild():
         widget = solara.get_widget(element)
         fig = make_figure()
         with lock:
-            widget.data = ()
-            # a new layout is merged into the page's, so markers taken back (an undone shock) would stay:
-            # remove them first
-            widget.layout.annotations = ()
-            widget.layout.shapes = ()
-            widget.layout = fig.layout
-            widget.add_traces(fig.data)
+            shown.current = fig
+            widget.show(fig)
+        widget.on_view = lambda: refresh(widget)
+        widget.on_drawn = on_drawn
         refresh(widget)
         return tick.subscribe(lambda _: refresh(widget))
 
@@ -143,17 +116,4 @@ def LiveChart(make_figure: Callable, structure_key, updates: Callable, tick: sol
         return (alt_tick if alt_tick is not None else tick).subscribe(update)
 
     solara.use_effect(follow_alt, [])
-
-    def watch_drawn():
-        if on_drawn is None:
-            return None
-        widget = solara.get_widget(element)
-
-        def answered(change):
-            if change["new"]:
-                on_drawn()
-        widget.observe(answered, "_js2py_traceDeltas")
-        return lambda: widget.unobserve(answered, "_js2py_traceDeltas")
-
-    solara.use_effect(watch_drawn, [])
     return box
