@@ -88,17 +88,23 @@ def history_2020() -> pd.DataFrame:
     return pd.read_csv(HISTORY_2020)
 
 
-def china_oxide_vat_frac() -> float:
-    """China's VAT on oxides in the 2020 world (its unrefunded export VAT, ``export_taxes.csv``).
+def china_oxide_vat_frac(scenario: str = SCENARIO_2020) -> float:
+    """China's VAT on oxides in a scenario's world (its unrefunded export VAT, ``export_taxes.csv``; 0 where
+    the world has none).
 
-    The model's inside-China prices are net of VAT (configs/world_2020/README.md); the recorded domestic
-    quotes include it, so the figures take it out of them before drawing both on one axis.
+    The model's inside-China prices are net of VAT (configs/world_2020/README.md); recorded domestic
+    quotes marked "VAT incl." include it, so figures take it out of them before drawing both on one axis.
     """
     from sim.goods import OXIDE_MARKETS
     from sim.scenarios import load_scenario
     from sim.world import load_world
-    w = load_world(load_scenario(SCENARIO_2020).world_dir)
+    w = load_world(load_scenario(scenario).world_dir)
     return float(w.export_tax_frac[OXIDE_MARKETS, w.nations.index("CHN")].max())
+
+
+def net_of_vat_usd_per_kg(series: pd.Series, price_usd_per_kg: pd.Series, vat_frac: float) -> pd.Series:
+    """Recorded prices as the model states them: quotes of a "VAT incl." series divided by (1 + VAT)."""
+    return price_usd_per_kg.where(~series.str.contains("VAT incl"), price_usd_per_kg / (1.0 + vat_frac))
 
 
 def figures_2020(frames: dict[int, pd.DataFrame]) -> dict[str, Figure]:
@@ -117,8 +123,7 @@ def figures_2020(frames: dict[int, pd.DataFrame]) -> dict[str, Figure]:
                 label="model, inside China (median, 10-90 %)")
         pts = history[(history["oxide"] == el) & history["series"].str.startswith("China domestic")]
         pts = pts[(pts["date"] >= dates.min().strftime("%Y-%m")) & (pts["date"] <= dates.max().strftime("%Y-%m"))]
-        net = np.where(pts["series"].str.contains("VAT incl"), pts["price_usd_per_kg"] / (1.0 + vat),
-                       pts["price_usd_per_kg"])
+        net = net_of_vat_usd_per_kg(pts["series"], pts["price_usd_per_kg"], vat)
         ax.scatter(pd.to_datetime(pts["date"], format="%Y-%m"), net, marker="x", color="tab:red", zorder=3,
                    label=f"history, China domestic (SMM and others), net of {vat:.0%} VAT like the model")
         ax.set_title(f"{el} oxide, 2020-2023 demand boom: model against history")

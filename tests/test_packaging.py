@@ -121,9 +121,9 @@ def test_the_wheel_carries_every_config_file(wheel):
     assert shipped and shipped <= names
     assert "sim/configs/scenarios/baseline.toml" in names and "sim/configs/parameters.csv" in names
     assert not any(n.startswith("configs/") or n.startswith("tests/") for n in names)
-    # the UI's Vue templates (solara.component_vue) travel with their modules
-    templates = {f"sim/ui/{p.name}" for p in (REPO / "sim" / "ui").glob("*.vue")}
-    assert templates and templates <= names
+    # the UI's front-end files (the live charts' widget, live_plot.js) travel with their modules
+    front = {f"sim/ui/{p.name}" for pattern in ("*.vue", "*.js") for p in (REPO / "sim" / "ui").glob(pattern)}
+    assert "sim/ui/live_plot.js" in front and front <= names
 
 
 @pytest.mark.slow

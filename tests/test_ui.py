@@ -358,7 +358,8 @@ def test_sweep_page_reads_a_real_smoke_sweep_by_its_spec(smoke_sweep):
     assert table.shape == (2, 4)
     cell = out.runs[(out.runs[h["x"]] == 10000) & (out.runs[h["y"]] == -0.3)][h["metric"]].mean()
     assert table.loc[-0.3, 10000] == pytest.approx(cell)
-    # the example heatmap shows something: a tighter quota lifts the Nd peak at either elasticity
+    # the example heatmap shows something: a tighter quota lifts the magnet price peak at either elasticity
+    assert h["metric"] == "peak_price_NdFeB_usd_per_kg"
     assert (table[10000] > 1.2 * table[100000]).all(), table
 
 
@@ -392,13 +393,13 @@ def test_sweep_names_outside_the_results_root_are_refused(smoke_sweep, monkeypat
 
 def test_cli_sweep_figures_come_from_the_shared_module(smoke_sweep):
     figures = sorted(p.name for p in (smoke_sweep / "smoke").glob("*.png"))
-    assert figures == ["fan_price_Nd_usd_per_kg.png", "fan_shortage_USA_t.png",
-                       "heatmap_peak_price_Nd_usd_per_kg__china_export_quota_t_per_yr__demand_price_elasticity.png"]
+    assert figures == ["fan_price_NdFeB_usd_per_kg.png", "fan_shortage_USA_t.png",
+                       "heatmap_peak_price_NdFeB_usd_per_kg__china_export_quota_t_per_yr__demand_price_elasticity.png"]
     import sim.sweep as sweep
     from sim import sweep_results
     assert sweep.read_runs.__doc__ and "sweep_results" in sweep.read_runs.__doc__
     fig = sweep.heatmap(sweep_results.read_runs(smoke_sweep / "smoke"), "china_export_quota_t_per_yr",
-                        "demand_price_elasticity", "peak_price_Nd_usd_per_kg")
+                        "demand_price_elasticity", "peak_price_NdFeB_usd_per_kg")
     assert fig.data[0].type == "heatmap"
 
 

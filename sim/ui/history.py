@@ -4,7 +4,8 @@
 with columns ``oxide``, ``series``, ``date`` (``YYYY`` or ``YYYY-MM``), ``price_usd_per_kg``,
 ``source``). A new replay plugs in with one entry here and its table; no other code changes.
 Series named "China domestic" are prices inside China; every other series is an export
-(outside-China) price, which is what the model's ``price_<el>_usd_per_kg`` columns are.
+(outside-China) price, which is what the model's ``price_<el>_usd_per_kg`` columns are. Quotes of a
+"VAT incl." series are drawn net of China's VAT, as the model states its inside prices.
 """
 
 from __future__ import annotations
@@ -34,7 +35,10 @@ def history_prices(scenario: str) -> pd.DataFrame | None:
         return None
     raw = pd.read_csv(CONFIG_DIR / rel, dtype={"date": str})
     dates = raw["date"].str.strip().map(lambda d: f"{d}-07" if len(d) == 4 else d[:7])
+    from sim.episodes import china_oxide_vat_frac, net_of_vat_usd_per_kg
+    # the model's inside prices are net of VAT: "VAT incl." quotes are drawn net of it too
+    price = net_of_vat_usd_per_kg(raw["series"], raw["price_usd_per_kg"].astype(float), china_oxide_vat_frac(scenario))
     return pd.DataFrame({"element": raw["oxide"], "date": dates,
-                         "price_usd_per_kg": raw["price_usd_per_kg"].astype(float),
+                         "price_usd_per_kg": price,
                          "inside_china": raw["series"].str.startswith(INSIDE_CHINA_SERIES),
                          "series": raw["series"], "source": raw.get("source", "")})
