@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-from hypothesis import given, settings
+from hypothesis import assume, given, settings
 from hypothesis import strategies as st
 
 from sim import constraints, pricing
@@ -32,6 +32,26 @@ def test_storage_price_is_the_long_run_price_at_normal_availability_and_the_back
     p = pricing.storage_price_usd_per_kg(np.array([1.0, 0.0, 0.5]), 50.0, 330.0, 3.0)
     assert p[0] == pytest.approx(50.0) and p[1] == pytest.approx(330.0)
     assert 50.0 < p[2] < 330.0
+
+
+@settings(max_examples=200, deadline=None)
+@given(x=st.floats(0.0, 20.0), long_run=st.floats(0.2, 1.9), times=st.floats(5.0, 200.0),
+       below=st.floats(0.3, 1.5), above=st.floats(1.5, 6.0))
+def test_the_kinked_la_ce_curve_is_continuous_falling_and_steeper_above_its_kink(x, long_run, times, below, above):
+    """Between zero and the backstop, falling with availability, the long-run price at normal availability,
+    and through the kink (2 USD/kg) without a jump; above the kink it rises faster than the flat curve would."""
+    backstop, kink = long_run * times, 2.0
+    assume(backstop > 1.5 * kink)                    # La's and Ce's backstops are 135-138 USD/kg
+    xs = np.array([x, x * 1.1 + 0.01, 1.0])
+    p = pricing.kinked_storage_price_usd_per_kg(xs, long_run, backstop, below, above, kink)
+    assert 0.0 < p[0] <= backstop and p[1] <= p[0] and p[2] == pytest.approx(long_run)
+    x_kink = ((backstop / kink - 1.0) / (backstop / long_run - 1.0)) ** (1.0 / below)
+    near = pricing.kinked_storage_price_usd_per_kg(np.array([x_kink * (1 - 1e-9), x_kink * (1 + 1e-9)]),
+                                                   long_run, backstop, below, above, kink)
+    assert near == pytest.approx([kink, kink], rel=1e-6)
+    flat = pricing.storage_price_usd_per_kg(np.array([x]), long_run, backstop, below)
+    if x < x_kink:
+        assert p[0] >= flat[0] * (1 - 1e-12)
 
 
 def test_pooled_substitutes_move_together():
