@@ -15,8 +15,10 @@ import numpy as np
 import pandas as pd
 from matplotlib.figure import Figure
 
+from sim.goods import OXIDE_MARKETS
 from sim.metrics import band_margin
-from sim.world import CONFIG_DIR
+from sim.scenarios import load_scenario
+from sim.world import CONFIG_DIR, load_world
 
 SCENARIO_2020 = "demand_boom_2021"
 REFERENCE_MONTH = "2020-06"
@@ -95,9 +97,6 @@ def china_oxide_vat_frac(scenario: str = SCENARIO_2020) -> float:
     The model's inside-China prices are net of VAT (configs/world_2020/README.md); recorded domestic
     quotes marked "VAT incl." include it, so figures take it out of them before drawing both on one axis.
     """
-    from sim.goods import OXIDE_MARKETS
-    from sim.scenarios import load_scenario
-    from sim.world import load_world
     w = load_world(load_scenario(scenario).world_dir)
     return float(w.export_tax_frac[OXIDE_MARKETS, w.nations.index("CHN")].max())
 

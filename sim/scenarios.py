@@ -212,9 +212,7 @@ def _event(raw: object, key: str, where: Path, world: World, start: str | None, 
                                     model=EVENT_CLASS[raw["type"]]) from None
     _check_names(event.model_dump(), key, where, world)
     if getattr(event, "stage", None) == "separation" and event.type == "production_quota":
-        lines = [world.plant_names[k] for k in range(len(world.plant_names))
-                 if world.plant_quota_line[k] and world.nations[world.plant_nation[k]] == event.nation]
-        if not lines:
+        if not (world.plant_quota_line & (world.plant_nation == world.nations.index(event.nation))).any():
             raise ConfigError(where, f"{key}.nation", f"{Path(world.directory).name}/processing.csv has no quota "
                               f"separation line (quota_line = true) for {event.nation} for a separation quota to "
                               "resize", ["CHN on a world whose processing.csv marks its quota line"])

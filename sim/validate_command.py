@@ -139,8 +139,8 @@ def calibrate(budget: int = typer.Option(40, help="Parameter sets to evaluate (e
     Each parameter is searched over its range (min to max) in configs/parameters.csv, in the unit cube
     (log scale where positive). The first generation is the priors plus a scrambled Latin hypercube
     (seed SEARCH_SEED); each generation's members run on the sweep engine (the 2010 replay and its calm
-    companion runs and, by default, the 2020-2023 replay and the 2024-2050 baseline; seeds 1..K). The same budget, seeds and search seed reproduce the same
-    fit. Writes OUT/fitted_2010.csv (or --fitted), OUT/calibration_log.csv and calibration_best.csv;
+    companion runs and, by default, the 2020-2023 replay and the 2024-2050 baseline; seeds 1..K). The
+    same budget, seeds and search seed reproduce the same fit. Writes OUT/fitted_2010.csv (or --fitted), OUT/calibration_log.csv and calibration_best.csv;
     the shipped fit changes only with --update-shipped.
     """
     from sim import outputs
@@ -184,9 +184,8 @@ def calibrate(budget: int = typer.Option(40, help="Parameter sets to evaluate (e
         written += outputs.write_table(result.log, out, "calibration_log")
         if result.summary is not None:
             written += outputs.write_table(result.summary, out, "calibration_best")
-        written.append(outputs.write_config(out, command="calibrate",
-                                            scenario=[v.SCENARIO] + ([v.episodes.SCENARIO_2020, v.market_constraints.CALM_SCENARIO] if joint else []),
-                                            seeds=seed_list,
+        scenarios = [v.SCENARIO] + ([v.episodes.SCENARIO_2020, v.market_constraints.CALM_SCENARIO] if joint else [])
+        written.append(outputs.write_config(out, command="calibrate", scenario=scenarios, seeds=seed_list,
                                             budget=budget, search_seed=search_seed, method=stage, joint=joint,
                                             space={p.name: [p.min, p.max] for p in space},
                                             parameters=outputs.parameter_values(result.values)))

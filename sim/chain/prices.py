@@ -36,9 +36,9 @@ def expected_growth_per_yr(st: ChainState, fx: Structure, p) -> np.ndarray:
     """
     k = float(p.hoarding_trend_months)               # a fractional window reads between two months
     lo, frac = int(k), k - int(k)
-    logs = np.log(st.price_hist)
-    past = (1.0 - frac) * logs[-1 - lo] + (frac * logs[-2 - lo] if frac > 0 else 0.0)
-    trend = 12.0 / k * (logs[-1] - past)
+    hist = st.price_hist
+    past = (1.0 - frac) * np.log(hist[-1 - lo]) + (frac * np.log(hist[-2 - lo]) if frac > 0 else 0.0)
+    trend = 12.0 / k * (np.log(hist[-1]) - past)
     return expected_return_per_yr(trend, st.price, fx.anchor * st.long_run_ratio, 1.0, p.spec_reversion_per_yr)
 
 

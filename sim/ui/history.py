@@ -14,6 +14,7 @@ from functools import lru_cache
 
 import pandas as pd
 
+from sim.episodes import china_oxide_vat_frac, net_of_vat_usd_per_kg
 from sim.world import CONFIG_DIR
 
 HISTORY_TABLES: dict[str, str] = {
@@ -35,7 +36,6 @@ def history_prices(scenario: str) -> pd.DataFrame | None:
         return None
     raw = pd.read_csv(CONFIG_DIR / rel, dtype={"date": str})
     dates = raw["date"].str.strip().map(lambda d: f"{d}-07" if len(d) == 4 else d[:7])
-    from sim.episodes import china_oxide_vat_frac, net_of_vat_usd_per_kg
     # the model's inside prices are net of VAT: "VAT incl." quotes are drawn net of it too
     price = net_of_vat_usd_per_kg(raw["series"], raw["price_usd_per_kg"].astype(float), china_oxide_vat_frac(scenario))
     return pd.DataFrame({"element": raw["oxide"], "date": dates,
