@@ -183,6 +183,18 @@ class SupplyDisruption(_Event):
     stage: Literal["mining", "separation", "magnets"] = "mining"
 
 
+class IllegalMiningCrackdown(_Event):
+    """China's campaign against illegal and over-quota mining: cuts its undocumented output by ``cut_frac``.
+
+    Undocumented (ion-adsorption) output is modelled for China only (``illegal_supply_frac``); a
+    ``supply_disruption`` idles documented mines, which a binding quota may leave unfelt.
+    """
+
+    type: Literal["illegal_mining_crackdown"]
+    nation: Literal["CHN"] = "CHN"
+    cut_frac: float = Field(ge=0, le=1)
+
+
 class DemandShock(_Event):
     type: Literal["demand_shock"]
     sector: Literal[SECTORS]  # type: ignore[valid-type]
@@ -192,7 +204,7 @@ class DemandShock(_Event):
 
 EVENT_CLASSES = (ExportQuota, ExportBan, ExportLicence, ExportDuty, ImportTariff, Sanction,
                  TradeStatus, TechExportBan, InvestmentDeal, PriceFloor, Stockpile, Alliance,
-                 ProductionQuota, SupplyDisruption, DemandShock)
+                 ProductionQuota, SupplyDisruption, IllegalMiningCrackdown, DemandShock)
 Event = Annotated[Union[EVENT_CLASSES], Field(discriminator="type")]  # type: ignore[valid-type]
 EVENT_ADAPTER: TypeAdapter = TypeAdapter(Event)
 EVENT_TYPES: tuple[str, ...] = tuple(
@@ -282,6 +294,7 @@ class Controls:
     mining_quota_t_per_yr: np.ndarray  # (N,) inf = none
     separation_quota_t_per_yr: np.ndarray  # (N,) inf = none (China only: its quota line's licensed size)
     lost_frac: np.ndarray            # (3 stages, N) capacity out of action
+    undocumented_cut_frac: np.ndarray  # (N,) share of undocumented mine output a crackdown stops (China only)
     demand_multiplier: np.ndarray    # (N, S)
     stockpile_action: np.ndarray     # (N,) 0 hold/default rule, 1 build, 2 release, -1 none set
     stockpile_days_override: np.ndarray  # (N,) nan = from the world table
@@ -432,6 +445,7 @@ class PolicyBook:
             mining_quota_t_per_yr=np.full(n, np.inf),
             separation_quota_t_per_yr=np.full(n, np.inf),
             lost_frac=np.zeros((3, n)),
+            undocumented_cut_frac=np.zeros(n),
             demand_multiplier=np.ones((n, len(SECTORS))),
             stockpile_action=np.full(n, -1),
             stockpile_days_override=np.full(n, np.nan),
@@ -525,6 +539,8 @@ class PolicyBook:
             case "supply_disruption":
                 k = INVEST_STAGES.index(ev.stage)
                 c.lost_frac[k, ix[ev.nation]] = max(c.lost_frac[k, ix[ev.nation]], ev.lost_frac)
+            case "illegal_mining_crackdown":
+                c.undocumented_cut_frac[ix[ev.nation]] = max(c.undocumented_cut_frac[ix[ev.nation]], ev.cut_frac)
             case "demand_shock":
                 s = SECTORS.index(ev.sector)
                 rows = [ix[i] for i in ev.nations] if ev.nations else slice(None)

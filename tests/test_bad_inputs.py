@@ -66,6 +66,7 @@ VALID_EVENTS = {
     "alliance": {"name": "a", "members": ["USA", "KAZ"]},
     "production_quota": {"nation": "CHN", "t_per_yr": 90000.0},
     "supply_disruption": {"nation": "MMR", "lost_frac": 0.5},
+    "illegal_mining_crackdown": {"nation": "CHN", "cut_frac": 0.5},
     "demand_shock": {"sector": "wind", "multiplier": 2.0},
 }
 BAD_NUMBERS = {"inf": math.inf, "minus_inf": -math.inf, "nan": math.nan, "true": True, "string": "1.5"}

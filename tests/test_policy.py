@@ -115,6 +115,21 @@ def test_supply_disruption_takes_out_the_lost_share_of_mining():
     assert d.loc["2025-06", "mine_output_MMR_t"] < 0.15 * base.loc["2025-06", "mine_output_MMR_t"]
 
 
+def test_illegal_mining_crackdown_stops_undocumented_output_and_is_news_to_traders():
+    """The campaign cuts China's undocumented output by its share (a little more as the gap to the price
+    abroad narrows, which pays smugglers less); documented mines do not fall, they answer the dearer ore."""
+    crackdown = {"type": "illegal_mining_crackdown", "at": "2025-01", "cut_frac": 0.75}
+    cut, base = model([crackdown], until="2025-03"), model(until="2025-03")
+    china = cut.structure.china
+    assert 0.18 * base.last_month.undocumented_t.sum() < cut.last_month.undocumented_t.sum() \
+        <= 0.25 * base.last_month.undocumented_t.sum()
+    documented = lambda m: m.last_month.mined_t[china].sum() - m.last_month.undocumented_t.sum()  # noqa: E731
+    assert documented(cut) >= documented(base)
+    share = cut.p.illegal_supply_frac / (1 + cut.p.illegal_supply_frac)
+    assert cut.state.china_crackdown_frac == pytest.approx(0.75 * share)
+    assert base.state.china_crackdown_frac == 0.0
+
+
 def test_repeal_and_deal_raise_central_asian_output_only_after_the_lead_time():
     repeal = {"type": "trade_status", "at": "2025-01", "nations": ["KAZ", "TJK", "TKM", "UZB"],
               "partner": "USA", "status": "ntr"}

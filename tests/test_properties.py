@@ -99,6 +99,8 @@ def event_body(kind: str):
     if kind == "supply_disruption":
         return st.fixed_dictionaries({"nation": nation, "lost_frac": frac,
                                       "stage": st.sampled_from(["mining", "separation", "magnets"])})
+    if kind == "illegal_mining_crackdown":
+        return st.fixed_dictionaries({"cut_frac": frac})
     assert kind == "demand_shock"
     return st.fixed_dictionaries({"sector": st.sampled_from(SECTORS), "multiplier": extreme(0.0, 10.0)},
                                  optional={"nations": nations})
@@ -106,7 +108,7 @@ def event_body(kind: str):
 
 EVENT_KINDS = ("export_quota", "export_ban", "export_licence", "export_duty", "import_tariff", "sanction",
                "trade_status", "tech_export_ban", "investment_deal", "price_floor", "stockpile", "alliance",
-               "production_quota", "supply_disruption", "demand_shock")
+               "production_quota", "supply_disruption", "illegal_mining_crackdown", "demand_shock")
 
 
 @st.composite

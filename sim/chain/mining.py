@@ -52,7 +52,8 @@ def mine(st: ChainState, fx: Structure, p, start_month: int) -> Mined:
     ratio = float(np.clip((st.price[OUTSIDE_ZONE, OXIDES] @ mix) / max(st.price[CHINA_ZONE, OXIDES] @ mix, 1e-9),
                           0.5, 2.0))
     illegal = (p.illegal_supply_frac * p.china_mining_quota_t_per_yr / 12 * ratio ** p.illegal_price_elasticity
-               * (1.0 - c.lost_frac[0, fx.china]))                # crackdowns hit illegal mines too
+               * (1.0 - c.lost_frac[0, fx.china])                 # idled districts idle their illegal pits too
+               * (1.0 - c.undocumented_cut_frac[fx.china]))       # a campaign against illegal mining
     clay = a.dep_is_clay & (a.dep_nation == fx.china)
     clay_mix = (a.dep_capacity[clay] @ a.dep_mix[clay]) if clay.any() else mined[fx.china]
     undocumented = illegal * clay_mix / max(clay_mix.sum(), 1e-9)
