@@ -25,6 +25,7 @@ import mesa
 import numpy as np
 
 from sim.goods import HELD_MARKETS, OXIDE_MARKETS
+from sim.pricing import trend_per_yr
 
 if TYPE_CHECKING:
     from sim.chain.state import ChainState, Structure
@@ -141,9 +142,7 @@ class TraderAgent(mesa.Agent):
             self.news_per_yr = np.zeros(n)
         keep = 1.0 - 1.0 / p.spec_news_memory_months
         self.news_per_yr = self.news_per_yr * keep + self._surprise(st, n)
-        k = int(p.spec_trend_months)
-        hist = st.price_hist[:, self.zone, :n]
-        trend = 12.0 / k * np.log(hist[-1] / hist[-1 - k])
+        trend = trend_per_yr(st.price_hist[:, self.zone, :n], p.spec_trend_months)
         fundamental = fx.anchor[self.zone, :n] * st.long_run_ratio
         expected = expected_return_per_yr(trend, st.price[self.zone, :n], fundamental, p.spec_chartist_weight,
                                           p.spec_reversion_per_yr) + self.news_per_yr

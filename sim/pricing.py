@@ -96,6 +96,20 @@ def adjust_toward(price_usd_per_kg: np.ndarray, target_usd_per_kg: np.ndarray, s
     return np.clip(price_usd_per_kg * np.exp(step), floor_usd_per_kg, backstop_usd_per_kg)
 
 
+def trend_per_yr(price_hist_usd_per_kg: np.ndarray, months: float) -> np.ndarray:
+    """The recent price trend in log units per year over ``months`` (the chartists' and hoarders' signal).
+
+    ``price_hist_usd_per_kg`` has months on its first axis, the latest last. A fractional window reads
+    between two months (so a calibrated window moves the trend smoothly).
+    """
+    k = float(months)
+    lo, frac = int(k), k - int(k)
+    past = (1.0 - frac) * np.log(price_hist_usd_per_kg[-1 - lo])
+    if frac > 0:
+        past = past + frac * np.log(price_hist_usd_per_kg[-2 - lo])
+    return 12.0 / k * (np.log(price_hist_usd_per_kg[-1]) - past)
+
+
 def marginal_cost_ratio(required_value_multiple: np.ndarray, output_t: np.ndarray, quantile: float) -> float:
     """How far up the cost curve today's supply reaches: the multiple of base-year value the marginal mine needs.
 

@@ -34,11 +34,7 @@ def expected_growth_per_yr(st: ChainState, fx: Structure, p) -> np.ndarray:
     new mines need, instead of stopping at a threshold. A half-year trend rather than a quarter's keeps
     a shock's restocking from echoing as a yearly cycle.
     """
-    k = float(p.hoarding_trend_months)               # a fractional window reads between two months
-    lo, frac = int(k), k - int(k)
-    hist = st.price_hist
-    past = (1.0 - frac) * np.log(hist[-1 - lo]) + (frac * np.log(hist[-2 - lo]) if frac > 0 else 0.0)
-    trend = 12.0 / k * (np.log(hist[-1]) - past)
+    trend = pricing.trend_per_yr(st.price_hist, p.hoarding_trend_months)
     return expected_return_per_yr(trend, st.price, fx.anchor * st.long_run_ratio, 1.0, p.spec_reversion_per_yr)
 
 
