@@ -86,35 +86,41 @@ class TraderAgent(mesa.Agent):
         self.buy_t = np.zeros(0)
         self.sell_t = np.zeros(0)
         self.news_per_yr = np.zeros(0)
-        self._seen = (0.0, 0.0, np.zeros(0))
+        self._seen = (0.0, 0.0, 0.0, np.zeros(0))
 
-    def expect(self, overall: float, by_good: np.ndarray, crackdown: float) -> None:
+    def expect(self, overall: float, by_good: np.ndarray, controls, china: int) -> None:
         """Take China's controls as they stand as known (the status quo at the start of a run).
 
         Args:
-            overall: how hard the controls bite over all goods (log units).
+            overall: how hard the export controls bite over all goods (log units).
             by_good: the same per market good.
-            crackdown: Chinese mine capacity idled.
+            controls: the controls in force (``sim.policy.Controls``): their cuts of Chinese mining are known too.
+            china: China's nation index.
         """
-        self._seen = (crackdown, overall, np.asarray(by_good, dtype=float)[HELD_MARKETS].copy())
+        self._seen = (float(controls.lost_frac[0, china]), float(controls.undocumented_cut_frac[china]), overall,
+                      np.asarray(by_good, dtype=float)[HELD_MARKETS].copy())
 
-    def _surprise(self, st: ChainState, n: int) -> np.ndarray:
+    def _surprise(self, st: ChainState, china: int, n: int) -> np.ndarray:
         """This month's news per oxide, as extra expected return per year.
 
-        A crackdown on Chinese mining cuts supply of every oxide in both zones: news everywhere. A
-        tightening of China's export controls (how much less they now let out, over all goods) is news
-        of scarcity abroad for the goods the controls cover only (``spec_news_weight`` per log unit);
-        at home it holds those goods back, which piles them up there (the textbook effect of an export
-        restriction, ``spec_news_good_weight`` per log unit of each good's cut), so traders in China
-        read it as news of a glut, never of scarcity.
+        A cut of Chinese mining is news of scarcity in both zones, for each oxide by the share of China's
+        supply of it that the cut removes: idled districts (``supply_disruption``) their share of every
+        oxide; a campaign against illegal mines (``illegal_mining_crackdown``) its share of the undocumented
+        output, which is most of China's Dy, Tb and Y and little of its Ce. A tightening of China's export
+        controls (how much less they now let out, over all goods) is news of scarcity abroad for the goods
+        the controls cover only (``spec_news_weight`` per log unit); at home it holds those goods back,
+        which piles them up there (the textbook effect of an export restriction, ``spec_news_good_weight``
+        per log unit of each good's cut), so traders in China read it as news of a glut, never of scarcity.
         """
-        p = self.model.p
-        crackdown, overall = st.china_crackdown_frac, st.china_tightness
-        by_good = st.china_tightness_by_good[OXIDE_MARKETS][:n]
-        seen_crackdown, seen_overall, seen_by_good = self._seen
+        p, c = self.model.p, st.controls
+        lost, cut = float(c.lost_frac[0, china]), float(c.undocumented_cut_frac[china])
+        overall, by_good = st.china_tightness, st.china_tightness_by_good[OXIDE_MARKETS][:n]
+        seen_lost, seen_cut, seen_overall, seen_by_good = self._seen
         seen_by_good = seen_by_good[:n] if len(seen_by_good) >= n else np.zeros(n)
-        self._seen = (crackdown, overall, by_good.copy())
-        news = p.spec_news_weight * max(crackdown - seen_crackdown, 0.0) + np.zeros(n)
+        self._seen = (lost, cut, overall, by_good.copy())
+        undocumented = np.zeros(n) if st.china_undocumented_share is None else st.china_undocumented_share[:n]
+        supply_cut = max(lost - seen_lost, 0.0) + (1.0 - lost) * max(cut - seen_cut, 0.0) * undocumented
+        news = p.spec_news_weight * supply_cut
         if self.zone == 1:
             covered = by_good > 0
             return news + p.spec_news_weight * max(overall - seen_overall, 0.0) * covered
@@ -141,7 +147,7 @@ class TraderAgent(mesa.Agent):
         if len(self.news_per_yr) != n:
             self.news_per_yr = np.zeros(n)
         keep = 1.0 - 1.0 / p.spec_news_memory_months
-        self.news_per_yr = self.news_per_yr * keep + self._surprise(st, n)
+        self.news_per_yr = self.news_per_yr * keep + self._surprise(st, fx.china, n)
         trend = trend_per_yr(st.price_hist[:, self.zone, :n], p.spec_trend_months)
         fundamental = fx.anchor[self.zone, :n] * st.long_run_ratio
         expected = expected_return_per_yr(trend, st.price[self.zone, :n], fundamental, p.spec_chartist_weight,

@@ -78,7 +78,7 @@ class RareEarthModel(mesa.Model):
         overall, by_good = china.tightness(self.state, self.structure,
                                            china.usual_exports_t(self.state, self.structure))
         for trader in self.traders:
-            trader.expect(overall, by_good, float(self.state.controls.lost_frac[0, self.structure.china]))
+            trader.expect(overall, by_good, self.state.controls, self.structure.china)
         self.recorder = Recorder(self)
         self.datacollector = self.recorder.datacollector
         self.agent_datacollector = self.recorder.agent_datacollector     # yearly agent table

@@ -112,6 +112,19 @@ def test_zone_prices_converge_when_free_and_diverge_when_bound():
     assert (i2[1], o2[1]) == (10.0, 20.0)
 
 
+@settings(max_examples=60, deadline=None)
+@given(rate=st.floats(-2.0, 2.0), months=st.floats(1.0, 12.0))
+def test_trend_reads_a_steady_exponential_path_exactly_whatever_the_window(rate, months):
+    """On a price growing at a steady log rate, the trend is that rate for any (also fractional) window,
+    and it moves continuously with the window (no jump where a window crosses a whole month)."""
+    t = np.arange(24)
+    hist = 50.0 * np.exp(rate * t / 12.0)[:, None] * np.ones((1, 3))
+    assert np.allclose(pricing.trend_per_yr(hist, months), rate, atol=1e-9)
+    wobbly = hist * (1.0 + 0.1 * np.sin(t))[:, None]
+    a, b = pricing.trend_per_yr(wobbly, 3.0 - 1e-7), pricing.trend_per_yr(wobbly, 3.0 + 1e-7)
+    assert np.allclose(a, b, atol=1e-5)
+
+
 def test_ration_fills_fully_when_enough_and_pro_rata_when_short():
     fill = market.ration(np.array([10.0, 10.0, 0.0]), np.array([20.0, 5.0, 1.0]))
     assert fill.tolist() == [1.0, 0.5, 1.0]

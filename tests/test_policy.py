@@ -125,9 +125,18 @@ def test_illegal_mining_crackdown_stops_undocumented_output_and_is_news_to_trade
         <= 0.25 * base.last_month.undocumented_t.sum()
     documented = lambda m: m.last_month.mined_t[china].sum() - m.last_month.undocumented_t.sum()  # noqa: E731
     assert documented(cut) >= documented(base)
-    share = cut.p.illegal_supply_frac / (1 + cut.p.illegal_supply_frac)
-    assert cut.state.china_crackdown_frac == pytest.approx(0.75 * share)
-    assert base.state.china_crackdown_frac == 0.0
+    # news of the cut, per oxide by the share of China's supply of it the campaign stops
+    traders = cut.traders
+    assert all(t.news_per_yr[DY] > 5 * t.news_per_yr[CE] >= 0 for t in traders)
+    assert all(t.news_per_yr[DY] > 0 for t in traders)
+    assert all((t.news_per_yr == 0).all() for t in base.traders)
+
+
+def test_a_crackdown_in_force_at_the_start_is_not_news():
+    """Controls in force when a run starts are the status quo: traders take them as known."""
+    crackdown = {"type": "illegal_mining_crackdown", "at": "2024-01", "cut_frac": 0.75}
+    run = model([crackdown], until="2024-03")
+    assert all((t.news_per_yr == 0).all() for t in run.traders)
 
 
 def test_repeal_and_deal_raise_central_asian_output_only_after_the_lead_time():

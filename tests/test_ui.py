@@ -117,6 +117,21 @@ def test_a_bad_custom_shock_is_refused_with_its_key_path_and_changes_nothing():
     assert (s.model.steps, list(s.model.shock_log), s.epoch) == before and s.shocks == []
 
 
+def test_shock_editor_offers_only_china_for_a_china_only_event():
+    """A field the schema restricts offers its allowed values (the China-only crackdown: China), others every nation."""
+    from sim.policy import EVENT_ADAPTER
+    from sim.ui.shock_editor import event_classes, field_choices
+    from sim.world import load_world
+    world = load_world(REPO / "configs" / "world")
+    kind, nations = field_choices("nation", event_classes()["illegal_mining_crackdown"].model_fields["nation"].annotation,
+                                  world)
+    assert (kind, nations) == ("one", ("CHN",))
+    assert len(field_choices("nation", event_classes()["supply_disruption"].model_fields["nation"].annotation,
+                             world)[1]) == len(world.nations)
+    EVENT_ADAPTER.validate_python({"type": "illegal_mining_crackdown", "at": "2025-01", "nation": nations[0],
+                                   "cut_frac": 0.5})
+
+
 def test_undo_gives_the_run_without_the_last_shock():
     a = started()
     a.step(4)

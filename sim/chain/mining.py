@@ -58,6 +58,8 @@ def mine(st: ChainState, fx: Structure, p, start_month: int) -> Mined:
     clay_mix = (a.dep_capacity[clay] @ a.dep_mix[clay]) if clay.any() else mined[fx.china]
     undocumented = illegal * clay_mix / max(clay_mix.sum(), 1e-9)
     mined[fx.china] += undocumented
+    st.china_undocumented_share = np.divide(undocumented, mined[fx.china], out=np.zeros_like(undocumented),
+                                            where=mined[fx.china] > 0)
     st.conc += mined
     return Mined(mined_t=mined, undocumented_t=undocumented, by_deposit_t=out)
 

@@ -23,16 +23,6 @@ def set_controls(st: ChainState, fx: Structure, p, book: PolicyBook) -> None:
     usual = np.maximum(st.flow_ema, st.base_flows_t) if book.quotas_in_force(st.month) else None
     st.controls = book.controls(st.month, usual, china.export_values_usd_per_kg(st, fx, p))
     st.china_tightness, st.china_tightness_by_good = china.tightness(st, fx, china.usual_exports_t(st, fx))
-    st.china_crackdown_frac = crackdown_frac(st.controls, fx, p)
-
-
-def crackdown_frac(c, fx: Structure, p) -> float:
-    """Share of China's mine supply idled by its controls (traders' news of a crackdown): the documented
-    capacity a ``supply_disruption`` takes out, and the undocumented output an ``illegal_mining_crackdown``
-    stops (undocumented output is ``illegal_supply_frac`` of the quota)."""
-    lost, cut = float(c.lost_frac[0, fx.china]), float(c.undocumented_cut_frac[fx.china])
-    undocumented_share = p.illegal_supply_frac / (1.0 + p.illegal_supply_frac)
-    return lost + (1.0 - lost) * cut * undocumented_share
 
 
 def fire_reactions(book: PolicyBook, month: int, condition_value: Callable, inject: Callable) -> None:

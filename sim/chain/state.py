@@ -92,7 +92,7 @@ class ChainState:
     long_run_ratio: float = 1.0             # long-run prices over base-year prices: the cost curve's marginal mine
     china_tightness: float = 0.0            # how hard China's export controls bite, log units
     china_tightness_by_good: np.ndarray = field(default_factory=lambda: np.zeros(0))  # (M,)
-    china_crackdown_frac: float = 0.0       # Chinese mine capacity idled by a crackdown
+    china_undocumented_share: np.ndarray | None = None  # (E,) undocumented share of China's mine output, last month
     normal_cover: np.ndarray | None = None  # (Z, G) months of use held at the end of the spin-up
     base_flows_t: np.ndarray | None = None  # (M, N, N) settled flows at the end of the spin-up
     transit_head: int = 0                   # slot of ``transit`` that arrives this month

@@ -69,7 +69,9 @@ def _is_list(annotation) -> bool:
 def field_choices(name: str, annotation, world) -> tuple[str, tuple | None]:
     """How to edit a field: ("one" | "many" | "text", allowed values or None)."""
     from sim.world import BLOCS, ELEMENTS, SECTORS
-    closed = None
+    closed = _literal_args(annotation)          # values the schema fixes (e.g. the nation of a China-only event)
+    if closed is not None:
+        return ("many" if _is_list(annotation) else "one"), closed
     if name in NATION_ONE or name in NATION_MANY:
         closed = tuple(world.nations) if world is not None else ()
     elif name in ("elements", "element"):
@@ -78,8 +80,6 @@ def field_choices(name: str, annotation, world) -> tuple[str, tuple | None]:
         closed = tuple(BLOCS)
     elif name == "sector":
         closed = tuple(SECTORS)
-    else:
-        closed = _literal_args(annotation)
     if closed is None:
         return "text", None
     return ("many" if _is_list(annotation) else "one"), closed
