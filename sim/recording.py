@@ -8,6 +8,7 @@ stores it column by column (a picklable reporter per column), so
 from __future__ import annotations
 
 import functools
+import operator
 from functools import partial
 from typing import TYPE_CHECKING
 
@@ -59,19 +60,37 @@ class AgentCollector(mesa.DataCollector):
 
     Each agent reports through its own properties (``output_t`` reads ``model.sector_output_t(sector)``
     and picks its nation); during one collection the model's read methods are memoised, so hundreds of
-    agents share one array per sector instead of rebuilding it each.
+    agents share one array per sector instead of rebuilding it each. Every reporter is an attribute
+    name whose value is a plain float or string, so the records Mesa's ``collect`` would build
+    (``(time, unique_id, *values)`` per agent of each type, in the model's agent order) are built with
+    one ``attrgetter`` per type instead of a Python reporter call per value.
     """
 
     SHARED_READS = ("sector_output_t", "sector_shortage_t", "stage_capacity_t_per_yr", "stockpile_reo_t")
+
+    def __init__(self, agenttype_reporters: dict[type, dict[str, str]]) -> None:
+        super().__init__(agenttype_reporters=agenttype_reporters)
+        self._getters = {t: _tuple_getter(tuple(names.values())) for t, names in agenttype_reporters.items()}
 
     def collect(self, model) -> None:
         for name in self.SHARED_READS:
             setattr(model, name, functools.cache(getattr(model, name)))
         try:
-            super().collect(model)
+            time, records = model.time, {}
+            for agent_type, getter in self._getters.items():
+                agents = (model.agents_by_type[agent_type] if agent_type in model.agent_types
+                          else [a for a in model.agents if isinstance(a, agent_type)])
+                records[agent_type] = [(time, a.unique_id) + getter(a) for a in agents]
+            self._agenttype_records[time] = records
         finally:
             for name in self.SHARED_READS:
                 delattr(model, name)
+
+
+def _tuple_getter(names: tuple[str, ...]):
+    """``agent -> tuple of its attributes`` (``attrgetter`` returns a bare value for a single name)."""
+    get = operator.attrgetter(*names)
+    return get if len(names) > 1 else (lambda agent: (get(agent),))
 
 
 def column_names(nations: tuple[str, ...]) -> list[str]:

@@ -96,6 +96,8 @@ class ChainState:
     normal_cover: np.ndarray | None = None  # (Z, G) months of use held at the end of the spin-up
     base_flows_t: np.ndarray | None = None  # (M, N, N) settled flows at the end of the spin-up
     transit_head: int = 0                   # slot of ``transit`` that arrives this month
+    transit_live: np.ndarray = field(default_factory=lambda: np.zeros(TRANSIT_SLOTS, dtype=bool))
+                                            # (TRANSIT_SLOTS,) slots that may hold a delivery (others are all 0)
 
 
 @dataclass(frozen=True)
@@ -142,14 +144,30 @@ class Month:
     mass_balance_error_t: np.ndarray    # (E,) inputs - outputs - change in stocks
 
 
+_zone_rows: list = [None, ()]              # the last zone array seen and its rows per zone (it never changes)
+
+
 def zone_totals(values: np.ndarray, zone: np.ndarray) -> np.ndarray:
     """Sum of per-nation rows (N, ...) within each price zone: (Z, ...)."""
-    return np.stack([values[zone == z].sum(axis=0) for z in (CHINA_ZONE, OUTSIDE_ZONE)])
+    if _zone_rows[0] is not zone:
+        _zone_rows[:] = [zone, tuple(np.flatnonzero(zone == z) for z in (CHINA_ZONE, OUTSIDE_ZONE))]
+    out = np.empty((2,) + values.shape[1:])
+    for z, rows in enumerate(_zone_rows[1]):
+        np.sum(values.take(rows, axis=0), axis=0, out=out[z, ...])
+    return out
 
 
 def stocks_by_element_t(st: ChainState, fx: Structure) -> np.ndarray:
-    """Every tonne held anywhere in the chain, per element (E,): the stock side of the mass balance."""
-    held_goods = (st.user + st.stockpile_t + st.transit.sum(axis=(0, 1))).sum(axis=0)
+    """Every tonne held anywhere in the chain, per element (E,): the stock side of the mass balance.
+
+    Transit is summed over its live slots only: the others hold zeros, and numpy adds the slots one after
+    the other, so skipping them gives the same tonnes bit for bit at a fraction of the cost.
+    """
+    held = st.user + st.stockpile_t
+    live = np.flatnonzero(st.transit_live)
+    if len(live):
+        held = held + st.transit[live].sum(axis=(0, 1))
+    held_goods = held.sum(axis=0)
     total = held_goods @ fx.element_content
     total += (st.conc + st.feed + st.oxide + st.maker_oxide + st.spec_t).sum(axis=0)
     total += st.magnets.sum() * fx.recipe

@@ -134,7 +134,9 @@ def deliver(st: ChainState, trade: Trade, orders: np.ndarray, goods: slice) -> N
     share = np.divide(orders, total[None], out=np.zeros_like(orders), where=total[None] > 0)
     for slot in slots:
         later = np.where(delay == slot, res.flows_t, 0.0).sum(axis=1).T
-        st.transit[(st.transit_head + min(slot, TRANSIT_SLOTS - 1)) % TRANSIT_SLOTS, :, :, goods] += share * later[None]
+        ring = (st.transit_head + min(slot, TRANSIT_SLOTS - 1)) % TRANSIT_SLOTS
+        st.transit[ring, :, :, goods] += share * later[None]
+        st.transit_live[ring] = True
     arrived = share * now[None]
     st.user[:, goods] += arrived[0]
     if goods.start < OXIDES.stop:
