@@ -41,8 +41,8 @@ def price_response(st: ChainState, fx: Structure, p) -> np.ndarray:
     b = fx.backstop
     response = (st.price / fx.anchor) ** p.demand_price_elasticity / (1.0 + (st.price / b) ** 2)
     response *= 1.0 + (fx.anchor / b) ** 2
-    below = np.clip(p.la_ce_low_price_threshold_usd_per_kg / st.price[:, LA_CE], 1.0, None)
-    base_below = np.clip(p.la_ce_low_price_threshold_usd_per_kg / fx.anchor[:, LA_CE], 1.0, None)
+    below = np.maximum(p.la_ce_low_price_threshold_usd_per_kg / st.price[:, LA_CE], 1.0)
+    base_below = np.maximum(p.la_ce_low_price_threshold_usd_per_kg / fx.anchor[:, LA_CE], 1.0)
     response[:, LA_CE] *= (below / base_below) ** -p.la_ce_low_price_elasticity
     return response
 
@@ -57,7 +57,7 @@ def material_need_t(st: ChainState, fx: Structure, w: World, p, start_month: int
     activity = growth_factor(w, p, st.month - start_month)[None, :] * st.controls.demand_multiplier
     if rng is not None:
         noise = 1.0 + p.demand_noise_sd_frac * rng.standard_normal((fx.n_nations, len(SECTORS)))
-        activity = activity * np.clip(noise, 0.5, 1.5)
+        activity = activity * np.minimum(np.maximum(noise, 0.5), 1.5)
     response = price_response(st, fx, p)
     return EndUseIndustry.material_need_t(fx.base_need, activity, st.intensity[fx.zone],
                                           response[fx.zone][:, None, :])

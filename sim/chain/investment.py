@@ -113,7 +113,7 @@ def update_signals(st: ChainState, fx: Structure, p, w: World, need_t: np.ndarra
         have = pipeline_t_per_yr(st, fx, p, stage, leads[k], start_month)
         gaps[k] = (wanted - have) / max(wanted, 1e-9)
     shortage = st.shortage_ema[None] / p.investment_shortage_trigger_frac
-    st.signal = np.clip(gaps[:, None] / p.investment_step_frac + shortage, 0.0, 1.0)
+    st.signal = np.minimum(np.maximum(gaps[:, None] / p.investment_step_frac + shortage, 0.0), 1.0)
 
 
 def plan(st: ChainState, fx: Structure, p, agents: list, rng: np.random.Generator, w: World) -> None:

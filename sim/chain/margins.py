@@ -28,8 +28,10 @@ def deposit_margin(st: ChainState, fx: Structure, p, a: Assets | None = None) ->
 
 def separation_margin(st: ChainState, fx: Structure, p) -> np.ndarray:
     """Per nation (N,): value added by separating its feed (or the world's ore mix) less the cost."""
-    mix = st.feed / np.maximum(st.feed.sum(axis=1, keepdims=True), 1e-9)
-    mix = np.where(st.feed.sum(axis=1, keepdims=True) > 0, mix, world_mix(st.assets))
+    fed = st.feed.sum(axis=1, keepdims=True)
+    mix = st.feed / np.maximum(fed, 1e-9)
+    if not (fed > 0).all():
+        mix = np.where(fed > 0, mix, world_mix(st.assets))
     value = (mix * producer_prices(st, fx)[:, OXIDES]).sum(axis=1)
     return value * (1 - p.concentrate_payability_frac) - p.separation_cost_usd_per_kg
 

@@ -49,8 +49,8 @@ def mine(st: ChainState, fx: Structure, p, start_month: int) -> Mined:
     mined = np.zeros((n, a.dep_mix.shape[1]))
     np.add.at(mined, a.dep_nation, out[:, None] * a.dep_mix)
     mix = world_mix(a)
-    ratio = float(np.clip((st.price[OUTSIDE_ZONE, OXIDES] @ mix) / max(st.price[CHINA_ZONE, OXIDES] @ mix, 1e-9),
-                          0.5, 2.0))
+    ratio = min(max(float((st.price[OUTSIDE_ZONE, OXIDES] @ mix) / max(st.price[CHINA_ZONE, OXIDES] @ mix, 1e-9)),
+                    0.5), 2.0)
     illegal = (p.illegal_supply_frac * p.china_mining_quota_t_per_yr / 12 * ratio ** p.illegal_price_elasticity
                * (1.0 - c.lost_frac[0, fx.china]))                # crackdowns hit illegal mines too
     clay = a.dep_is_clay & (a.dep_nation == fx.china)
