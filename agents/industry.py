@@ -146,8 +146,8 @@ class PlantIndustry(IndustryAgent):
         for k in np.flatnonzero(ready):
             if rng.random() < min(1.0, finance_multiplier[k] * signal[k]):
                 chosen.append((agents[k], float(signal[k])))
-        for a, w in zip(agents, waited):
-            a.months_since_decision = int(w)
+        for a, w in zip(agents, waited.tolist()):
+            a.months_since_decision = w
         return chosen
 
 

@@ -116,10 +116,15 @@ def update_signals(st: ChainState, fx: Structure, p, w: World, need_t: np.ndarra
     st.signal = np.minimum(np.maximum(gaps[:, None] / p.investment_step_frac + shortage, 0.0), 1.0)
 
 
+_plan_rows: list = [None, None, None]       # the last agent list planned for, its nations and stages
+
+
 def plan(st: ChainState, fx: Structure, p, agents: list, rng: np.random.Generator, w: World) -> None:
     """Industries decide on new capacity (``PlantIndustry.plan_investment``); the chosen projects start."""
-    nation = np.array([a.nation for a in agents])
-    stage = np.array([STAGE_INDEX[a.sector] for a in agents])
+    if _plan_rows[0] is not agents:            # the same list every month: its nations and stages read once
+        _plan_rows[:] = [agents, np.array([a.nation for a in agents]),
+                         np.array([STAGE_INDEX[a.sector] for a in agents])]
+    nation, stage = _plan_rows[1], _plan_rows[2]
     c = st.controls
     chosen = type(agents[0]).plan_investment(
         agents, st.signal[stage, fx.zone[nation]], st.margin_ema[stage, nation],

@@ -52,6 +52,7 @@ class Assets:
     plant_planned: dict[int, int]   # announced plant -> its planned start month
     version: int = 0                # bumped whenever capacity changes (capacity caches key on it)
     cache: dict = field(default_factory=dict, repr=False, compare=False)   # (stage, month, version) -> capacity
+    spare: dict = field(default_factory=dict, repr=False, compare=False)   # field name -> buffer it grows into
 
 
 @dataclass
