@@ -51,8 +51,12 @@ class RowCollector(mesa.DataCollector):
         # columns): so the step is appended as Mesa's ``collect`` does (tests/test_recording.py checks
         # that batch_run still finds each month's row).
         self._collection_steps.append(model.time)
-        for name, values in self.model_vars.items():
-            values.append(row[name])
+        if tuple(self.model_vars) == tuple(row):                   # the row holds the columns in table order
+            for values, value in zip(self.model_vars.values(), row.values()):
+                values.append(value)
+        else:
+            for name, values in self.model_vars.items():
+                values.append(row[name])
 
 
 class AgentCollector(mesa.DataCollector):

@@ -19,15 +19,21 @@ EV = SECTORS.index("ev_motors")
 LA_CE = [element_index("La"), element_index("Ce")]
 
 
+_rates: list = [None, None, None, None]    # the last world, its scales, 1 + its rates 2024-30 and 2030-50
+
+
 def growth_factor(w: World, p, months_since_start: int) -> np.ndarray:
     """End-use output relative to the start of the run (the world's base year), per sector (S,)."""
     years = max(months_since_start / 12.0, 0.0)
     first, later = min(years, 6.0), max(years - 6.0, 0.0)
-    g1 = w.growth_frac_per_yr_2024_2030 * p.demand_growth_scale
-    g2 = w.growth_frac_per_yr_2030_2050 * p.demand_growth_scale
-    g1[EV] *= p.ev_growth_scale
-    g2[EV] *= p.ev_growth_scale
-    return (1.0 + g1) ** first * (1.0 + g2) ** later
+    scales = (p.demand_growth_scale, p.ev_growth_scale)
+    if _rates[0] is not w or _rates[1] != scales:   # a run's rates never change: computed once, not each call
+        g1 = w.growth_frac_per_yr_2024_2030 * p.demand_growth_scale
+        g2 = w.growth_frac_per_yr_2030_2050 * p.demand_growth_scale
+        g1[EV] *= p.ev_growth_scale
+        g2[EV] *= p.ev_growth_scale
+        _rates[:] = [w, scales, 1.0 + g1, 1.0 + g2]
+    return _rates[2] ** first * _rates[3] ** later
 
 
 def price_response(st: ChainState, fx: Structure, p) -> np.ndarray:
