@@ -93,9 +93,26 @@ def ramp(online: np.ndarray, month: int, ramp_up_months: float) -> np.ndarray:
     return np.minimum(np.maximum((month - online + 1) / max(ramp_up_months, 1.0), 0.0), 1.0)   # np.clip is slower
 
 
+def online_frac(a: Assets, kind: Literal["dep", "plant"], month: int, p) -> np.ndarray:
+    """:func:`ramp` of every deposit or plant in ``month`` (read-only: shared by every caller until the
+    assets change, i.e. their ``version``)."""
+    key = (kind, month, a.version, p.ramp_up_months)
+    frac = a.cache.get(key)
+    if frac is None:
+        _room(a)
+        frac = a.cache[key] = ramp(a.dep_online if kind == "dep" else a.plant_online, month, p.ramp_up_months)
+    return frac
+
+
+def _room(a: Assets) -> None:
+    """Keep the capacity cache small (its keys carry the month and asset version: old ones are never read)."""
+    if len(a.cache) > 32:
+        a.cache.clear()
+
+
 def mine_potential_t(a: Assets, month: int, p, n_nations: int) -> np.ndarray:
     """What the mines would put out this month at their current utilisation, per nation and element (N, E)."""
-    cap = a.dep_capacity * ramp(a.dep_online, month, p.ramp_up_months) / 12 * a.dep_util
+    cap = a.dep_capacity * online_frac(a, "dep", month, p) / 12 * a.dep_util
     out = np.zeros((n_nations, a.dep_mix.shape[1]))
     np.add.at(out, a.dep_nation, cap[:, None] * a.dep_mix)
     return out
@@ -105,18 +122,16 @@ def stage_capacity_t_per_yr(a: Assets, stage: str, month: int, p, n_nations: int
     """Capacity online per nation for an upstream stage (t REO/yr; magnets t finished NdFeB/yr)."""
     key = (stage, month, a.version)
     if key not in a.cache:
-        if len(a.cache) > 8:
-            a.cache.clear()
+        _room(a)
         a.cache[key] = _stage_capacity(a, stage, month, p, n_nations)
     return a.cache[key]
 
 
 def _stage_capacity(a: Assets, stage: str, month: int, p, n_nations: int) -> np.ndarray:
     if stage == "mining":
-        return np.bincount(a.dep_nation, a.dep_capacity * ramp(a.dep_online, month, p.ramp_up_months),
-                           minlength=n_nations)
+        return np.bincount(a.dep_nation, a.dep_capacity * online_frac(a, "dep", month, p), minlength=n_nations)
     on = a.plant_stage == STAGE_INDEX[stage]
-    cap = np.bincount(a.plant_nation[on], (a.plant_capacity * ramp(a.plant_online, month, p.ramp_up_months))[on],
+    cap = np.bincount(a.plant_nation[on], (a.plant_capacity * online_frac(a, "plant", month, p))[on],
                       minlength=n_nations)
     return cap * p.magnet_yield_frac if stage == "magnets" else cap
 
@@ -128,7 +143,7 @@ def nation_plant_capacity_t_per_yr(a: Assets, stage: str, month: int, p, nation:
     commissioned one by one (each changes the assets), so the whole table would be rebuilt for each.
     """
     mine = np.flatnonzero((a.plant_stage == STAGE_INDEX[stage]) & (a.plant_nation == nation))
-    online = a.plant_capacity[mine] * ramp(a.plant_online[mine], month, p.ramp_up_months)
+    online = a.plant_capacity[mine] * online_frac(a, "plant", month, p)[mine]
     cap = float(np.cumsum(online)[-1]) if len(mine) else 0.0
     return cap * p.magnet_yield_frac if stage == "magnets" else cap
 
@@ -136,13 +151,13 @@ def nation_plant_capacity_t_per_yr(a: Assets, stage: str, month: int, p, nation:
 def has_heavy_separation(a: Assets, month: int, p, nation: int) -> bool:
     """``heavy_frac(...)[nation] > 0``: the nation has heavy-REE separation capacity online."""
     mine = np.flatnonzero((a.plant_stage == SEPARATION) & (a.plant_nation == nation) & a.plant_heavy)
-    return bool((a.plant_capacity[mine] * ramp(a.plant_online[mine], month, p.ramp_up_months) > 0).any())
+    return bool((a.plant_capacity[mine] * online_frac(a, "plant", month, p)[mine] > 0).any())
 
 
 def heavy_frac(a: Assets, month: int, p, n_nations: int) -> np.ndarray:
     """Share of each nation's separation capacity that can separate the heavy elements (0-1)."""
     on = a.plant_stage == SEPARATION
-    r = ramp(a.plant_online, month, p.ramp_up_months)
+    r = online_frac(a, "plant", month, p)
     heavy = np.bincount(a.plant_nation[on], (a.plant_capacity * r * a.plant_heavy)[on], minlength=n_nations)
     total = np.bincount(a.plant_nation[on], (a.plant_capacity * r)[on], minlength=n_nations)
     return np.divide(heavy, total, out=np.zeros(n_nations), where=total > 0)

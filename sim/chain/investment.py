@@ -68,7 +68,7 @@ def pipeline_t_per_yr(st: ChainState, fx: Structure, p, stage: str, lead_months:
     a, later = st.assets, st.month + int(lead_months)
     if stage != "mining":
         return float(stage_capacity_t_per_yr(a, stage, later, p, fx.n_nations).sum())
-    cap = np.bincount(a.dep_nation, a.dep_capacity * capacity.ramp(a.dep_online, later, p.ramp_up_months),
+    cap = np.bincount(a.dep_nation, a.dep_capacity * capacity.online_frac(a, "dep", later, p),
                       minlength=fx.n_nations)
     years = (later - start_month) / 12.0
     quota = p.china_clay_quota_t_per_yr + (p.china_mining_quota_t_per_yr - p.china_clay_quota_t_per_yr) \

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from agents.industry import PlantIndustry, surplus_brake
-from sim.chain.capacity import mine_potential_t, ramp, world_mix
+from sim.chain.capacity import mine_potential_t, online_frac, world_mix
 from sim.chain.margins import deposit_margin
 from sim.chain.state import CHINA_ZONE, OUTSIDE_ZONE, ChainState, Structure
 from sim.goods import OXIDES, element_index
@@ -39,7 +39,7 @@ def mine(st: ChainState, fx: Structure, p, start_month: int) -> Mined:
         mine_potential_t(a, st.month, p, n).sum(axis=1)[a.dep_nation], 1e-9)
     target = target * surplus_brake(cover, p.surplus_cover_months, p.util_min_frac)
     a.dep_util += p.util_adjust_rate_per_month * (target - a.dep_util)
-    out = a.dep_capacity * ramp(a.dep_online, st.month, p.ramp_up_months) / 12 * a.dep_util
+    out = a.dep_capacity * online_frac(a, "dep", st.month, p) / 12 * a.dep_util
     out *= 1.0 - c.lost_frac[0, a.dep_nation]
     by_nation = np.bincount(a.dep_nation, out, minlength=n)
     scale = np.minimum(1.0, np.divide(c.mining_quota_t_per_yr / 12, by_nation, out=np.ones(n),
