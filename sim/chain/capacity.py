@@ -182,38 +182,36 @@ def world_mix(a: Assets) -> np.ndarray:
     return mix / max(mix.sum(), 1e-9)
 
 
-def _grow(a: Assets, name: str, row) -> None:
-    """Append ``row`` to the asset array ``name``, as ``np.append`` / ``np.vstack`` would.
+def _append(a: Assets, rows: dict) -> None:
+    """Append one row to each named asset array, as ``np.append`` / ``np.vstack`` would.
 
-    The array is a view of a buffer with spare room (doubled when full), so projects started one by
+    Each array is a view of a buffer with spare room (doubled when full), so projects started one by
     one each month cost a write, not a copy of every array; a copied state's arrays are not views of
     their buffer and get a fresh one.
     """
-    arr, buf = getattr(a, name), a.spare.get(name)
-    n = len(arr)
-    if np.result_type(arr, np.asarray(row)) != arr.dtype:       # the value would widen the type: as np.append
-        setattr(a, name, np.append(arr, row) if arr.ndim == 1 else np.vstack([arr, row]))
-        return
-    if buf is None or arr.base is not buf or len(buf) == n:
-        buf = np.zeros((max(2 * n, 16),) + arr.shape[1:], dtype=arr.dtype)
-        buf[:n] = arr
-        a.spare[name] = buf
-    buf[n] = row
-    setattr(a, name, buf[:n + 1])
+    for name, row in rows.items():
+        arr, buf = getattr(a, name), a.spare.get(name)
+        n = len(arr)
+        if isinstance(row, float) and arr.dtype.kind != "f":     # a float widens the type, as in np.append
+            setattr(a, name, np.append(arr, row))
+            continue
+        if buf is None or arr.base is not buf or len(buf) == n:
+            buf = np.zeros((max(2 * n, 16),) + arr.shape[1:], dtype=arr.dtype)
+            buf[:n] = arr
+            a.spare[name] = buf
+        buf[n] = row
+        setattr(a, name, buf[:n + 1])
 
 
 def add_deposit(a: Assets, nation: int, like: int, capacity_t_per_yr: float, online: int) -> None:
     """A new mine in ``nation`` with the ore, cost and base figures of deposit ``like``."""
-    for name, value in (("dep_nation", nation), ("dep_mix", a.dep_mix[like]), ("dep_cost", a.dep_cost[like]),
-                        ("dep_capacity", capacity_t_per_yr), ("dep_util", a.dep_base_util[like]),
-                        ("dep_base_util", a.dep_base_util[like]), ("dep_base_margin", a.dep_base_margin[like]),
-                        ("dep_online", online), ("dep_finance_at", NEVER), ("dep_is_clay", a.dep_is_clay[like])):
-        _grow(a, name, value)
+    _append(a, {"dep_nation": nation, "dep_mix": a.dep_mix[like], "dep_cost": a.dep_cost[like],
+                "dep_capacity": capacity_t_per_yr, "dep_util": a.dep_base_util[like],
+                "dep_base_util": a.dep_base_util[like], "dep_base_margin": a.dep_base_margin[like],
+                "dep_online": online, "dep_finance_at": NEVER, "dep_is_clay": a.dep_is_clay[like]})
 
 
 def add_plant(a: Assets, nation: int, stage: int, capacity_t_per_yr: float, heavy: bool, online: int) -> None:
     """A new separation (stage 1) or magnet (stage 2) plant."""
-    for name, value in (("plant_nation", nation), ("plant_stage", stage), ("plant_capacity", capacity_t_per_yr),
-                        ("plant_heavy", heavy), ("plant_quota_line", False), ("plant_online", online),
-                        ("plant_finance_at", NEVER)):
-        _grow(a, name, value)
+    _append(a, {"plant_nation": nation, "plant_stage": stage, "plant_capacity": capacity_t_per_yr,
+                "plant_heavy": heavy, "plant_quota_line": False, "plant_online": online, "plant_finance_at": NEVER})
