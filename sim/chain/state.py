@@ -145,15 +145,20 @@ class Month:
     mass_balance_error_t: np.ndarray    # (E,) inputs - outputs - change in stocks
 
 
-_zone_rows: list = [None, ()]              # the last zone array seen and its rows per zone (it never changes)
+_zone_rows: list = [None, ()]              # the last zone array seen and its nations per zone (it never changes)
+
+
+def zone_members(zone: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """The nations of each price zone (China's, the rest), in order: ``np.flatnonzero(zone == z)``."""
+    if _zone_rows[0] is not zone:
+        _zone_rows[:] = [zone, tuple(np.flatnonzero(zone == z) for z in (CHINA_ZONE, OUTSIDE_ZONE))]
+    return _zone_rows[1]
 
 
 def zone_totals(values: np.ndarray, zone: np.ndarray) -> np.ndarray:
     """Sum of per-nation rows (N, ...) within each price zone: (Z, ...)."""
-    if _zone_rows[0] is not zone:
-        _zone_rows[:] = [zone, tuple(np.flatnonzero(zone == z) for z in (CHINA_ZONE, OUTSIDE_ZONE))]
     out = np.empty((2,) + values.shape[1:])
-    for z, rows in enumerate(_zone_rows[1]):
+    for z, rows in enumerate(zone_members(zone)):
         np.sum(values.take(rows, axis=0), axis=0, out=out[z, ...])
     return out
 

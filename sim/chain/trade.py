@@ -13,7 +13,7 @@ import numpy as np
 
 from sim import market
 from sim.chain import china
-from sim.chain.state import CHINA_ZONE, OUTSIDE_ZONE, TRANSIT_SLOTS, ChainState, Structure
+from sim.chain.state import TRANSIT_SLOTS, ChainState, Structure, zone_members
 from sim.goods import OXIDES
 
 
@@ -50,13 +50,14 @@ def clear(st: ChainState, fx: Structure, p, markets: slice, price: np.ndarray, s
         compiled: clear in the numba kernels (``sim.clearing_kernel``: the same tonnes bit for bit) or in
             numpy (the reference); default: ``market.use_compiled``.
     """
-    c = st.controls
-    idx = np.atleast_1d(np.arange(c.pair_cap_frac.shape[0])[markets])
+    c, ch = st.controls, fx.china
+    idx = _positions(markets, c.pair_cap_frac.shape[0])
     supply = np.maximum(np.asarray(supply, dtype=float), 0.0)
     demand = np.maximum(np.asarray(demand, dtype=float), 0.0)
     quota = c.export_quota_t[markets].copy()
-    if np.isfinite(quota[:, fx.china]).any():
-        quota[:, fx.china] += china.smuggling_allowance_t(idx, undocumented_t, p)
+    quota_set = np.isfinite(quota[:, ch])
+    if quota_set.any():
+        quota[:, ch] += china.smuggling_allowance_t(idx, undocumented_t, p)
     first = china.export_first(st, fx, idx)
     if compiled is None:
         compiled = market.use_compiled(len(idx) * fx.n_nations ** 2)
@@ -64,11 +65,23 @@ def clear(st: ChainState, fx: Structure, p, markets: slice, price: np.ndarray, s
         res = _clear_compiled(st, fx, p, idx, price, supply, demand, quota, first, licence_base)
     else:
         res = _clear_numpy(st, fx, p, markets, price, supply, demand, quota, first, licence_base)
-    ch = fx.china
     exported = res.sold_t[:, ch] - res.flows_t[:, ch, ch]           # sold_t sums China's whole row
-    fill = np.where(np.isfinite(quota[:, ch]), exported / np.maximum(quota[:, ch], 1e-9), 0.0)
+    fill = np.where(quota_set, exported / np.maximum(quota[:, ch], 1e-9), 0.0) if quota_set.any() \
+        else np.zeros(len(idx))
     return Trade(markets=idx, res=res, delay_months=c.licence_delay_months[markets],
                  delayed=bool(c.delayed_markets()[markets].any()), china_quota_fill=fill)
+
+
+_POSITIONS: dict[tuple, np.ndarray] = {}
+
+
+def _positions(markets: slice, n_markets: int) -> np.ndarray:
+    """``np.arange(n_markets)[markets]``, made once per slice (shared: never changed; writeable, as the
+    compiled kernels were typed for)."""
+    key = (markets.start, markets.stop, markets.step, n_markets)
+    if key not in _POSITIONS:
+        _POSITIONS[key] = np.atleast_1d(np.arange(n_markets)[markets])
+    return _POSITIONS[key]
 
 
 def _clear_numpy(st: ChainState, fx: Structure, p, markets: slice, price: np.ndarray, supply: np.ndarray,
@@ -152,14 +165,14 @@ def zone_market(fx: Structure, oxides: Trade, oxide_orders_t: np.ndarray, magnet
     Args:
         oxide_orders_t, magnet_orders_t: (g, N) total orders in each market.
     """
-    unsold, unmet, orders = [], [], []
-    for trade, ordered in ((oxides, oxide_orders_t), (magnets, magnet_orders_t)):
-        res, ch = trade.res, fx.china
-        offered = res.unsold_t[:, ch] + res.flows_t[:, ch, :].sum(axis=1)
-        unsold.append(res.unsold_t[:, ch] / np.maximum(offered, 1e-9))
-        unmet.append([res.unmet_t[:, fx.zone == z].sum(axis=1) for z in (CHINA_ZONE, OUTSIDE_ZONE)])
-        orders.append([ordered[:, fx.zone == z].sum(axis=1) for z in (CHINA_ZONE, OUTSIDE_ZONE)])
-    return ZoneMarket(china_unsold_frac=np.concatenate(unsold),
+    ch, members = fx.china, zone_members(fx.zone)
+    unsold = np.concatenate([oxides.res.unsold_t[:, ch], magnets.res.unsold_t[:, ch]])
+    sold = [trade.res.flows_t[:, ch, :].sum(axis=1) for trade in (oxides, magnets)]
+    offered = unsold + np.concatenate(sold)
+    unmet = np.concatenate([oxides.res.unmet_t, magnets.res.unmet_t])            # (G, N)
+    ordered = np.concatenate([oxide_orders_t, magnet_orders_t])
+    # each good's row summed over a zone's nations (row by row: as when the markets were summed apart)
+    return ZoneMarket(china_unsold_frac=unsold / np.maximum(offered, 1e-9),
                       china_quota_fill=np.concatenate([oxides.china_quota_fill, magnets.china_quota_fill]),
-                      unmet_zone=np.concatenate([np.array(u) for u in unmet], axis=1),
-                      orders_zone=np.concatenate([np.array(o) for o in orders], axis=1))
+                      unmet_zone=np.stack([unmet.take(rows, axis=1).sum(axis=1) for rows in members]),
+                      orders_zone=np.stack([ordered.take(rows, axis=1).sum(axis=1) for rows in members]))
