@@ -176,10 +176,16 @@ def base_utilisation(w: World, a: Assets, p, n_nations: int) -> np.ndarray:
 
 
 def world_mix(a: Assets) -> np.ndarray:
-    """Element split (E,) of all the ore that mines with a start date could put out."""
-    cap = a.dep_capacity * (a.dep_online < NEVER)
-    mix = cap @ a.dep_mix
-    return mix / max(mix.sum(), 1e-9)
+    """Element split (E,) of all the ore that mines with a start date could put out (read-only: shared
+    until the assets change)."""
+    key = ("world_mix", a.version)
+    mix = a.cache.get(key)
+    if mix is None:
+        _room(a)
+        cap = a.dep_capacity * (a.dep_online < NEVER)
+        mix = cap @ a.dep_mix
+        mix = a.cache[key] = mix / max(mix.sum(), 1e-9)
+    return mix
 
 
 def _append(a: Assets, rows: dict) -> None:

@@ -51,16 +51,17 @@ def use(st: ChainState, fx: Structure, p, need_t: np.ndarray, table_days: np.nda
     st.user += released
     fill = market.ration(need, st.user)
     used = need_t * fill[:, None, :]
-    st.user -= used.sum(axis=1)
-    st.user = np.maximum(st.user, 0.0)
     used_goods = used.sum(axis=1)
+    st.user -= used_goods
+    st.user = np.maximum(st.user, 0.0)
     st.use_ema += p.memory_frac * (used_goods - st.use_ema)
-    wanted, missing = need.copy(), need - used_goods
+    unmet = need - used_goods
+    wanted, missing = need.copy(), unmet.copy()
     wanted[:, OXIDES] += maker_need_t
     missing[:, OXIDES] += maker_short_t
     short_zone = zone_totals(missing, fx.zone) / np.maximum(zone_totals(wanted, fx.zone), 1e-9)
     reo = fx.reo_content
-    total_need, short = need @ reo, (need - used_goods) @ reo
+    total_need, short = need @ reo, unmet @ reo
     frac = zone_totals(short, fx.zone) / np.maximum(zone_totals(total_need, fx.zone), 1e-9)
     st.shortage_ema += p.memory_frac * (frac - st.shortage_ema)
     return Used(consumed_t_by_sector=used @ reo, shortage_t_by_sector=(need_t - used) @ reo,
