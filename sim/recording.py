@@ -39,9 +39,29 @@ class RowCollector(mesa.DataCollector):
     """Mesa's DataCollector, fed one prepared row per month.
 
     Every model series is a reporter as usual (so the collector pickles, validates and builds
-    ``get_model_vars_dataframe()`` the Mesa way), but ``collect`` appends the row's values
-    directly: they are plain floats and strings, so Mesa's per-value deepcopy is not needed.
+    ``get_model_vars_dataframe()`` the Mesa way), but ``collect`` keeps the row's values directly:
+    they are plain floats and strings, so Mesa's per-value deepcopy is not needed. The month's row is
+    held as one tuple and moved into Mesa's columns (``model_vars``) whenever they are read, so a
+    month costs one append rather than one per column.
     """
+
+    def __init__(self, model_reporters: dict) -> None:
+        self._pending: list[tuple] = []             # rows collected since ``model_vars`` was last read
+        super().__init__(model_reporters=model_reporters)
+
+    @property
+    def model_vars(self) -> dict[str, list]:
+        """Mesa's columns (series name -> its value each collection), up to the last collection."""
+        if self._pending:
+            for values, column in zip(self._columns.values(), zip(*self._pending, strict=True)):
+                values.extend(column)
+            self._pending.clear()
+        return self._columns
+
+    @model_vars.setter
+    def model_vars(self, columns: dict[str, list]) -> None:
+        self._pending = []
+        self._columns = columns
 
     def collect(self, model) -> None:
         row = model.recorder.last
@@ -51,9 +71,8 @@ class RowCollector(mesa.DataCollector):
         # columns): so the step is appended as Mesa's ``collect`` does (tests/test_recording.py checks
         # that batch_run still finds each month's row).
         self._collection_steps.append(model.time)
-        if tuple(self.model_vars) == tuple(row):                   # the row holds the columns in table order
-            for values, value in zip(self.model_vars.values(), row.values()):
-                values.append(value)
+        if tuple(row) == tuple(self._columns):                     # the row holds the columns in table order
+            self._pending.append(tuple(row.values()))
         else:
             for name, values in self.model_vars.items():
                 values.append(row[name])
