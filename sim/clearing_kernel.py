@@ -122,7 +122,9 @@ def allocate(supply, demand, preference, cap, quota, foreign, rounds, export_fir
     flows = np.zeros((n_g, n_s, n_b))
     order = np.empty((n_g, n_s, n_b))
     s, d = supply.copy(), demand.copy()
-    cap, quota = cap.copy(), quota.copy()
+    quota = quota.copy()
+    if capped:                                   # (uncapped, ``cap`` is never read: no copy of a large block)
+        cap = cap.copy()
     row, total = np.empty(n_b), np.empty(n_b)
     column = np.empty(n_s)
     stack = new_stack()
@@ -198,12 +200,12 @@ def block_terms(price, supply, demand, licence_base, sellers, buyers, markets, f
     (M, exporter, importer)); the pair caps only on the rows ``capped_rows`` (M, N) flags as having any.
 
     Returns:
-        (exponent, cap, capped): the logit exponent (its ``exp`` is the preference), the pair caps in t,
-        and whether any cap is finite.
+        (exponent, cap, capped): the logit exponent (its ``exp`` is the preference), the pair caps in t
+        (an empty array when no seller in the block has any), and whether any cap is finite.
     """
     n_g, n_s, n_b = price.shape[0], sellers.shape[0], buyers.shape[0]
     exponent = np.empty((n_g, n_s, n_b))
-    cap = np.full((n_g, n_s, n_b), np.inf)
+    cap = np.empty((0, 0, 0))                    # filled with inf at the first seller with any cap
     # what does not depend on the good: freight and the friction and offtake factors of each pair
     pair_freight, frictions, offtakes = np.empty((n_s, n_b)), np.empty((n_s, n_b)), np.empty((n_s, n_b))
     for si in range(n_s):
@@ -238,6 +240,8 @@ def block_terms(price, supply, demand, licence_base, sellers, buyers, markets, f
                 for bi in range(n_b):
                     best[bi] = min(best[bi], row[bi])
             if capped_rows[m, k]:
+                if cap.size == 0:
+                    cap = np.full((n_g, n_s, n_b), np.inf)
                 for bi in range(n_b):
                     j = buyers[bi]
                     c = pair_cap_t[m, k, j]

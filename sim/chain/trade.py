@@ -122,7 +122,7 @@ def _clear_compiled(st: ChainState, fx: Structure, p, idx: np.ndarray, price: np
             c.tariff_exporter_first(), c.duty_frac, c.risk_frac, float(p.base_friction_frac), c.friction_frac,
             float(p.offtake_cost_cut_frac), st.offtake, c.pair_cap_t, c.pair_cap_frac, c.capped_rows(),
             float(p.logit_beta))
-        preference = np.exp(exponent)                # numpy's exp: numba's may differ in the last bit
+        preference = np.exp(exponent, out=exponent)  # numpy's exp (numba's may differ in the last bit), in place
         block = kernel.allocate_block(supply, demand, preference, cap, quota, first, sellers, buyers, 3, capped)
     else:
         block = np.zeros((len(idx), len(sellers), len(buyers)))
