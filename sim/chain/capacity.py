@@ -143,7 +143,8 @@ def nation_plant_capacity_t_per_yr(a: Assets, stage: str, month: int, p, nation:
     commissioned one by one (each changes the assets), so the whole table would be rebuilt for each.
     """
     mine = np.flatnonzero((a.plant_stage == STAGE_INDEX[stage]) & (a.plant_nation == nation))
-    online = a.plant_capacity[mine] * online_frac(a, "plant", month, p)[mine]
+    online = a.plant_capacity[mine] * ramp(a.plant_online[mine], month, p.ramp_up_months)   # (each start
+    # changes the assets: a shared ramp of every plant would be recomputed for each project)
     cap = float(np.cumsum(online)[-1]) if len(mine) else 0.0
     return cap * p.magnet_yield_frac if stage == "magnets" else cap
 
@@ -151,7 +152,7 @@ def nation_plant_capacity_t_per_yr(a: Assets, stage: str, month: int, p, nation:
 def has_heavy_separation(a: Assets, month: int, p, nation: int) -> bool:
     """``heavy_frac(...)[nation] > 0``: the nation has heavy-REE separation capacity online."""
     mine = np.flatnonzero((a.plant_stage == SEPARATION) & (a.plant_nation == nation) & a.plant_heavy)
-    return bool((a.plant_capacity[mine] * online_frac(a, "plant", month, p)[mine] > 0).any())
+    return bool((a.plant_capacity[mine] * ramp(a.plant_online[mine], month, p.ramp_up_months) > 0).any())
 
 
 def heavy_frac(a: Assets, month: int, p, n_nations: int) -> np.ndarray:
