@@ -314,29 +314,33 @@ def settle(block, sellers, buyers, supply, demand, flow_ema, markets, memory_fra
         ema = flow_ema[markets[g]]
         for i in range(n):
             si = seller_at[i]
-            if si < 0:
+            if si < 0:                               # no offer: no flows (``total`` keeps its 0 + 0)
                 for j in range(n):
                     flows[g, i, j] = 0.0
                     ema[i, j] += memory_frac * (0.0 - ema[i, j])
-                    if g > 0:
-                        total[i, j] += 0.0
                 continue
             for j in range(n):
                 bj = buyer_at[j]
                 f = block[g, si, bj] if bj >= 0 else 0.0
                 flows[g, i, j] = f
                 ema[i, j] += memory_frac * (f - ema[i, j])
-                if g > 0:
-                    total[i, j] += f
-                else:
-                    total[i, j] = f
+            if g > 0:                                # (the goods' flows added in order, as numpy's sum)
+                for j in range(n):
+                    total[i, j] += flows[g, i, j]
+            else:
+                for j in range(n):
+                    total[i, j] = flows[g, i, j]
             sold[g, i] = pairwise_sum(flows[g, i], stack)
-        if n_s > 0:
+    column = np.empty(n_b)
+    for g in range(n_g):
+        if n_s > 0:                                  # each buyer's column added seller by seller, row-wise
             for bi in range(n_b):
-                column = block[g, 0, bi]
-                for si in range(1, n_s):
-                    column += block[g, si, bi]
-                bought[g, buyers[bi]] = column
+                column[bi] = block[g, 0, bi]
+            for si in range(1, n_s):
+                for bi in range(n_b):
+                    column[bi] += block[g, si, bi]
+            for bi in range(n_b):
+                bought[g, buyers[bi]] = column[bi]
         for i in range(n):
             unsold[g, i] = max(supply[g, i] - sold[g, i], 0.0)
             unmet[g, i] = max(demand[g, i] - bought[g, i], 0.0)
