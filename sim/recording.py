@@ -159,7 +159,8 @@ class Recorder:
         if (m.month - m.start_month) % AGENT_RECORD_EVERY_MONTHS == 0:
             self.agent_datacollector.collect(m)
         if m.keep_flows:
-            m.flows_history.append({k: v.astype(np.float32) for k, v in m.last_flows.items()})
+            flows = m.last_month.flows                             # (what ``m.last_flows`` copies)
+            m.flows_history.append({k: flows[k].astype(np.float32) for k in ("ore", "oxide", "magnet")})
 
     def row(self) -> dict:
         m = self.model
@@ -201,8 +202,9 @@ class Recorder:
         fx = m.structure
         if fx.usa is None:
             return 0.0
-        flows = m.last_month.flows["oxide"] + m.last_month.flows["magnet"] * m.world.magnet_reo_t_per_t
-        return supplier_share(flows, fx.usa, fx.china)
+        flows = m.last_month.flows
+        into_usa = flows["oxide"][:, fx.usa] + flows["magnet"][:, fx.usa] * m.world.magnet_reo_t_per_t   # (N,)
+        return supplier_share(into_usa[:, None], 0, fx.china)      # only the US column: no N x N sum
 
     def condition_value(self, cond) -> float:
         """Current value of a reaction's condition metric."""
