@@ -98,7 +98,9 @@ class ChainState:
     base_flows_t: np.ndarray | None = None  # (M, N, N) settled flows at the end of the spin-up
     transit_head: int = 0                   # slot of ``transit`` that arrives this month
     transit_live: np.ndarray = field(default_factory=lambda: np.zeros(TRANSIT_SLOTS, dtype=bool))
-                                            # (TRANSIT_SLOTS,) slots that may hold a delivery (others are all 0)
+                                            # (TRANSIT_SLOTS,) slots that may hold a delivery (others are all 0):
+                                            # whoever writes a slot sets its flag; the mass balance and
+                                            # the month's arrivals skip the slots not flagged
 
 
 @dataclass(frozen=True)
