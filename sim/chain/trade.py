@@ -96,12 +96,15 @@ def _clear_numpy(st: ChainState, fx: Structure, p, markets: slice, price: np.nda
 
     friction = p.base_friction_frac * (1.0 - (sellers[:, None] == buyers[None, :])) + block(c.friction_frac)
     # the controls hold tariffs importer-first (who imposes, on whom); clearing prices exporter-first
-    tariff = c.tariff_frac[markets].transpose(0, 2, 1)
+    tariff = c.tariff_exporter_first()[markets]
     cost = market.delivered_cost(price, fx.freight, tariff, c.duty_frac[markets], c.risk_frac, sellers, buyers)
     cost = cost * (1.0 + np.maximum(friction, 0.0))[None] * (1.0 - p.offtake_cost_cut_frac * block(st.offtake))[None]
-    res = market.clear_pairs(supply, demand, sellers, buyers, cost, block(c.pair_cap_t[markets]), quota,
-                             block(c.pair_cap_frac[markets]), licence_base, logit_beta=p.logit_beta,
-                             export_first=first, compiled=False)
+    if c.capped_rows()[markets].any():
+        cap, frac = block(c.pair_cap_t[markets]), block(c.pair_cap_frac[markets])
+    else:                                   # no cap or approval share on these markets: blocks of inf
+        cap, frac = np.full(cost.shape, np.inf), None
+    res = market.clear_pairs(supply, demand, sellers, buyers, cost, cap, quota, frac, licence_base,
+                             logit_beta=p.logit_beta, export_first=first, compiled=False)
     ema = st.flow_ema[markets]                                        # a view: updated in place
     ema += p.memory_frac * (res.flows_t - ema)
     return res
