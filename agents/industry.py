@@ -33,7 +33,7 @@ def target_utilisation(margin_usd_per_kg: np.ndarray, base_margin_usd_per_kg: np
     up = base_util_frac + (1.0 - base_util_frac) * np.maximum(shift, 0.0)
     down = base_util_frac + (base_util_frac - util_min_frac) * np.minimum(shift, 0.0)
     util = np.where(shift >= 0, up, down)
-    return np.where(margin_usd_per_kg < 0, util_min_frac, np.clip(util, util_min_frac, 1.0))
+    return np.where(margin_usd_per_kg < 0, util_min_frac, np.minimum(np.maximum(util, util_min_frac), 1.0))
 
 
 def surplus_brake(cover_months: np.ndarray, limit_months: float, floor_frac: float) -> np.ndarray:
@@ -42,13 +42,13 @@ def surplus_brake(cover_months: np.ndarray, limit_months: float, floor_frac: flo
     Linear from 1 at the limit to ``floor_frac`` at twice the limit, so plants slow down
     smoothly instead of switching on and off.
     """
-    excess = np.clip((cover_months - limit_months) / limit_months, 0.0, 1.0)
+    excess = np.minimum(np.maximum((cover_months - limit_months) / limit_months, 0.0), 1.0)  # np.clip, faster
     return 1.0 - (1.0 - floor_frac) * excess
 
 
 def hoard_multiple(expected_growth_per_yr: np.ndarray, sensitivity: float, cap: float) -> np.ndarray:
     """Wanted cover as a multiple of normal cover, when prices are expected to rise."""
-    return np.clip(1.0 + sensitivity * np.maximum(expected_growth_per_yr, 0.0), 1.0, cap)
+    return np.minimum(np.maximum(1.0 + sensitivity * np.maximum(expected_growth_per_yr, 0.0), 1.0), cap)
 
 
 def inventory_order_t(need_t: np.ndarray, stock_t: np.ndarray, cover_months: np.ndarray,
@@ -73,12 +73,12 @@ def update_intensity(intensity: np.ndarray, low_water: np.ndarray, price_ratio: 
     """
     floor = 1.0 - max_substitution_frac
     high = price_ratio > threshold
-    pressure = np.clip(np.log(np.maximum(price_ratio, 1e-9) / threshold), 0.0, 2.0)
+    pressure = np.minimum(np.maximum(np.log(np.maximum(price_ratio, 1e-9) / threshold), 0.0), 2.0)
     thrifted = intensity - thrift_rate * pressure * (intensity - floor)
     ceiling = low_water + rebound_frac * (1.0 - low_water)
     recovered = intensity + thrift_rate * (ceiling - intensity)
     new = np.where(high, thrifted, np.minimum(np.maximum(recovered, intensity), ceiling))
-    new = np.clip(new, floor, 1.0)
+    new = np.minimum(np.maximum(new, floor), 1.0)
     return new, np.minimum(low_water, new)
 
 
@@ -146,8 +146,8 @@ class PlantIndustry(IndustryAgent):
         for k in np.flatnonzero(ready):
             if rng.random() < min(1.0, finance_multiplier[k] * signal[k]):
                 chosen.append((agents[k], float(signal[k])))
-        for a, w in zip(agents, waited):
-            a.months_since_decision = int(w)
+        for a, w in zip(agents, waited.tolist()):
+            a.months_since_decision = w
         return chosen
 
 

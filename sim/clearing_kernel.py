@@ -122,7 +122,9 @@ def allocate(supply, demand, preference, cap, quota, foreign, rounds, export_fir
     flows = np.zeros((n_g, n_s, n_b))
     order = np.empty((n_g, n_s, n_b))
     s, d = supply.copy(), demand.copy()
-    cap, quota = cap.copy(), quota.copy()
+    quota = quota.copy()
+    if capped:                                   # (uncapped, ``cap`` is never read: no copy of a large block)
+        cap = cap.copy()
     row, total = np.empty(n_b), np.empty(n_b)
     column = np.empty(n_s)
     stack = new_stack()
@@ -198,12 +200,12 @@ def block_terms(price, supply, demand, licence_base, sellers, buyers, markets, f
     (M, exporter, importer)); the pair caps only on the rows ``capped_rows`` (M, N) flags as having any.
 
     Returns:
-        (exponent, cap, capped): the logit exponent (its ``exp`` is the preference), the pair caps in t,
-        and whether any cap is finite.
+        (exponent, cap, capped): the logit exponent (its ``exp`` is the preference), the pair caps in t
+        (an empty array when no seller in the block has any), and whether any cap is finite.
     """
     n_g, n_s, n_b = price.shape[0], sellers.shape[0], buyers.shape[0]
     exponent = np.empty((n_g, n_s, n_b))
-    cap = np.full((n_g, n_s, n_b), np.inf)
+    cap = np.empty((0, 0, 0))                    # filled with inf at the first seller with any cap
     # what does not depend on the good: freight and the friction and offtake factors of each pair
     pair_freight, frictions, offtakes = np.empty((n_s, n_b)), np.empty((n_s, n_b)), np.empty((n_s, n_b))
     for si in range(n_s):
@@ -238,6 +240,8 @@ def block_terms(price, supply, demand, licence_base, sellers, buyers, markets, f
                 for bi in range(n_b):
                     best[bi] = min(best[bi], row[bi])
             if capped_rows[m, k]:
+                if cap.size == 0:
+                    cap = np.full((n_g, n_s, n_b), np.inf)
                 for bi in range(n_b):
                     j = buyers[bi]
                     c = pair_cap_t[m, k, j]
@@ -310,29 +314,33 @@ def settle(block, sellers, buyers, supply, demand, flow_ema, markets, memory_fra
         ema = flow_ema[markets[g]]
         for i in range(n):
             si = seller_at[i]
-            if si < 0:
+            if si < 0:                               # no offer: no flows (``total`` keeps its 0 + 0)
                 for j in range(n):
                     flows[g, i, j] = 0.0
                     ema[i, j] += memory_frac * (0.0 - ema[i, j])
-                    if g > 0:
-                        total[i, j] += 0.0
                 continue
             for j in range(n):
                 bj = buyer_at[j]
                 f = block[g, si, bj] if bj >= 0 else 0.0
                 flows[g, i, j] = f
                 ema[i, j] += memory_frac * (f - ema[i, j])
-                if g > 0:
-                    total[i, j] += f
-                else:
-                    total[i, j] = f
+            if g > 0:                                # (the goods' flows added in order, as numpy's sum)
+                for j in range(n):
+                    total[i, j] += flows[g, i, j]
+            else:
+                for j in range(n):
+                    total[i, j] = flows[g, i, j]
             sold[g, i] = pairwise_sum(flows[g, i], stack)
-        if n_s > 0:
+    column = np.empty(n_b)
+    for g in range(n_g):
+        if n_s > 0:                                  # each buyer's column added seller by seller, row-wise
             for bi in range(n_b):
-                column = block[g, 0, bi]
-                for si in range(1, n_s):
-                    column += block[g, si, bi]
-                bought[g, buyers[bi]] = column
+                column[bi] = block[g, 0, bi]
+            for si in range(1, n_s):
+                for bi in range(n_b):
+                    column[bi] += block[g, si, bi]
+            for bi in range(n_b):
+                bought[g, buyers[bi]] = column[bi]
         for i in range(n):
             unsold[g, i] = max(supply[g, i] - sold[g, i], 0.0)
             unmet[g, i] = max(demand[g, i] - bought[g, i], 0.0)

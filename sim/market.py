@@ -357,8 +357,8 @@ def ration(need_t: np.ndarray, available_t: np.ndarray) -> np.ndarray:
     Returns:
         Fraction of need that can be met (0–1), same shape.
     """
-    return np.clip(np.divide(available_t, need_t, out=np.ones_like(need_t, dtype=float),
-                             where=need_t > EPS_T), 0.0, 1.0)
+    fill = np.divide(available_t, need_t, out=np.ones_like(need_t, dtype=float), where=need_t > EPS_T)
+    return np.minimum(np.maximum(fill, 0.0), 1.0)                    # np.clip's result, faster
 
 
 def _cut_to_supply(order: np.ndarray, supply: np.ndarray, foreign: np.ndarray,

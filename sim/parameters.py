@@ -71,6 +71,8 @@ def load_parameter_table(path: str | Path = PARAMETER_TABLE,
                 p = Parameter.model_validate(row)
             except ValidationError as err:
                 raise from_validation_error(err, path, f"line {line}", model=Parameter) from None
+            if hasattr(Params, p.name):       # it would hide a method of the mapping (see Params)
+                raise ConfigError(path, f"line {line}.name", f"'{p.name}' is reserved (a method of Params)")
             table[p.name] = p
     if fitted is not None and Path(fitted).exists():
         _apply_fitted(table, Path(fitted))
@@ -96,13 +98,18 @@ def _apply_fitted(table: dict[str, Parameter], fitted: Path) -> None:
 
 
 class Params(dict):
-    """Resolved parameter values with attribute access (``params.logit_beta``)."""
+    """Resolved parameter values with attribute access (``params.logit_beta``).
 
-    def __getattr__(self, name: str) -> float:
-        try:
-            return self[name]
-        except KeyError:
-            raise AttributeError(name) from None
+    The instance's attribute dictionary is the mapping itself, so ``params.x`` is a plain attribute read
+    (the model reads parameters some 180 times a month) and always agrees with ``params["x"]``.
+    """
+
+    def __init__(self, *args, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        self.__dict__ = self
+
+    def __setstate__(self, state) -> None:     # pickle and copy: the items are restored, then bound again
+        self.__dict__ = self
 
 
 def resolve_parameters(overrides: Mapping[str, object] | None = None, *,

@@ -8,6 +8,7 @@ stores it column by column (a picklable reporter per column), so
 from __future__ import annotations
 
 import functools
+import operator
 from functools import partial
 from typing import TYPE_CHECKING
 
@@ -38,9 +39,29 @@ class RowCollector(mesa.DataCollector):
     """Mesa's DataCollector, fed one prepared row per month.
 
     Every model series is a reporter as usual (so the collector pickles, validates and builds
-    ``get_model_vars_dataframe()`` the Mesa way), but ``collect`` appends the row's values
-    directly: they are plain floats and strings, so Mesa's per-value deepcopy is not needed.
+    ``get_model_vars_dataframe()`` the Mesa way), but ``collect`` keeps the row's values directly:
+    they are plain floats and strings, so Mesa's per-value deepcopy is not needed. The month's row is
+    held as one tuple and moved into Mesa's columns (``model_vars``) whenever they are read, so a
+    month costs one append rather than one per column.
     """
+
+    def __init__(self, model_reporters: dict) -> None:
+        self._pending: list[tuple] = []             # rows collected since ``model_vars`` was last read
+        super().__init__(model_reporters=model_reporters)
+
+    @property
+    def model_vars(self) -> dict[str, list]:
+        """Mesa's columns (series name -> its value each collection), up to the last collection."""
+        if self._pending:
+            for values, column in zip(self._columns.values(), zip(*self._pending, strict=True)):
+                values.extend(column)
+            self._pending.clear()
+        return self._columns
+
+    @model_vars.setter
+    def model_vars(self, columns: dict[str, list]) -> None:
+        self._pending = []
+        self._columns = columns
 
     def collect(self, model) -> None:
         row = model.recorder.last
@@ -50,8 +71,11 @@ class RowCollector(mesa.DataCollector):
         # columns): so the step is appended as Mesa's ``collect`` does (tests/test_recording.py checks
         # that batch_run still finds each month's row).
         self._collection_steps.append(model.time)
-        for name, values in self.model_vars.items():
-            values.append(row[name])
+        if tuple(row) == tuple(self._columns):                     # the row holds the columns in table order
+            self._pending.append(tuple(row.values()))
+        else:
+            for name, values in self.model_vars.items():
+                values.append(row[name])
 
 
 class AgentCollector(mesa.DataCollector):
@@ -59,19 +83,37 @@ class AgentCollector(mesa.DataCollector):
 
     Each agent reports through its own properties (``output_t`` reads ``model.sector_output_t(sector)``
     and picks its nation); during one collection the model's read methods are memoised, so hundreds of
-    agents share one array per sector instead of rebuilding it each.
+    agents share one array per sector instead of rebuilding it each. Every reporter is an attribute
+    name whose value is a plain float or string, so the records Mesa's ``collect`` would build
+    (``(time, unique_id, *values)`` per agent of each type, in the model's agent order) are built with
+    one ``attrgetter`` per type instead of a Python reporter call per value.
     """
 
     SHARED_READS = ("sector_output_t", "sector_shortage_t", "stage_capacity_t_per_yr", "stockpile_reo_t")
+
+    def __init__(self, agenttype_reporters: dict[type, dict[str, str]]) -> None:
+        super().__init__(agenttype_reporters=agenttype_reporters)
+        self._getters = {t: _tuple_getter(tuple(names.values())) for t, names in agenttype_reporters.items()}
 
     def collect(self, model) -> None:
         for name in self.SHARED_READS:
             setattr(model, name, functools.cache(getattr(model, name)))
         try:
-            super().collect(model)
+            time, records = model.time, {}
+            for agent_type, getter in self._getters.items():
+                agents = (model.agents_by_type[agent_type] if agent_type in model.agent_types
+                          else [a for a in model.agents if isinstance(a, agent_type)])
+                records[agent_type] = [(time, a.unique_id) + getter(a) for a in agents]
+            self._agenttype_records[time] = records
         finally:
             for name in self.SHARED_READS:
                 delattr(model, name)
+
+
+def _tuple_getter(names: tuple[str, ...]):
+    """``agent -> tuple of its attributes`` (``attrgetter`` returns a bare value for a single name)."""
+    get = operator.attrgetter(*names)
+    return get if len(names) > 1 else (lambda agent: (get(agent),))
 
 
 def column_names(nations: tuple[str, ...]) -> list[str]:
@@ -117,7 +159,8 @@ class Recorder:
         if (m.month - m.start_month) % AGENT_RECORD_EVERY_MONTHS == 0:
             self.agent_datacollector.collect(m)
         if m.keep_flows:
-            m.flows_history.append({k: v.astype(np.float32) for k, v in m.last_flows.items()})
+            flows = m.last_month.flows                             # (what ``m.last_flows`` copies)
+            m.flows_history.append({k: flows[k].astype(np.float32) for k in ("ore", "oxide", "magnet")})
 
     def row(self) -> dict:
         m = self.model
@@ -159,8 +202,9 @@ class Recorder:
         fx = m.structure
         if fx.usa is None:
             return 0.0
-        flows = m.last_month.flows["oxide"] + m.last_month.flows["magnet"] * m.world.magnet_reo_t_per_t
-        return supplier_share(flows, fx.usa, fx.china)
+        flows = m.last_month.flows
+        into_usa = flows["oxide"][:, fx.usa] + flows["magnet"][:, fx.usa] * m.world.magnet_reo_t_per_t   # (N,)
+        return supplier_share(into_usa[:, None], 0, fx.china)      # only the US column: no N x N sum
 
     def condition_value(self, cond) -> float:
         """Current value of a reaction's condition metric."""

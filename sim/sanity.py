@@ -47,11 +47,12 @@ def _all_possible(prices, ceilings, stocks, mass_balance_error_t: float, toleran
     if isinstance(prices, Mapping) or isinstance(ceilings, Mapping):
         return False
     p = np.asarray(prices, dtype=float)
-    if not (np.isfinite(p).all() and (p > 0).all() and (p <= np.asarray(ceilings, dtype=float)).all()):
+    if p.size and not (p.min() > 0 and (p <= np.asarray(ceilings, dtype=float)).all()):   # (NaN fails both)
         return False
     for value in (stocks or {}).values():
         v = np.asarray(value, dtype=float)
-        if not (np.isfinite(v).all() and (v >= NEGATIVE_STOCK_TOL_T).all()):
+        # a NaN or an infinity makes the sum non-finite (an overflow too: the slow path then clears it)
+        if v.size and not (v.min() >= NEGATIVE_STOCK_TOL_T and np.isfinite(v.sum())):
             return False
     return bool(np.isfinite(mass_balance_error_t) and abs(mass_balance_error_t) <= tolerance_t)
 

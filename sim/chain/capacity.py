@@ -93,9 +93,26 @@ def ramp(online: np.ndarray, month: int, ramp_up_months: float) -> np.ndarray:
     return np.minimum(np.maximum((month - online + 1) / max(ramp_up_months, 1.0), 0.0), 1.0)   # np.clip is slower
 
 
+def online_frac(a: Assets, kind: Literal["dep", "plant"], month: int, p) -> np.ndarray:
+    """:func:`ramp` of every deposit or plant in ``month`` (read-only: shared by every caller until the
+    assets change, i.e. their ``version``)."""
+    key = (kind, month, a.version, p.ramp_up_months)
+    frac = a.cache.get(key)
+    if frac is None:
+        _room(a)
+        frac = a.cache[key] = ramp(a.dep_online if kind == "dep" else a.plant_online, month, p.ramp_up_months)
+    return frac
+
+
+def _room(a: Assets) -> None:
+    """Keep the capacity cache small (its keys carry the month and asset version: old ones are never read)."""
+    if len(a.cache) > 32:
+        a.cache.clear()
+
+
 def mine_potential_t(a: Assets, month: int, p, n_nations: int) -> np.ndarray:
     """What the mines would put out this month at their current utilisation, per nation and element (N, E)."""
-    cap = a.dep_capacity * ramp(a.dep_online, month, p.ramp_up_months) / 12 * a.dep_util
+    cap = a.dep_capacity * online_frac(a, "dep", month, p) / 12 * a.dep_util
     out = np.zeros((n_nations, a.dep_mix.shape[1]))
     np.add.at(out, a.dep_nation, cap[:, None] * a.dep_mix)
     return out
@@ -105,18 +122,16 @@ def stage_capacity_t_per_yr(a: Assets, stage: str, month: int, p, n_nations: int
     """Capacity online per nation for an upstream stage (t REO/yr; magnets t finished NdFeB/yr)."""
     key = (stage, month, a.version)
     if key not in a.cache:
-        if len(a.cache) > 8:
-            a.cache.clear()
+        _room(a)
         a.cache[key] = _stage_capacity(a, stage, month, p, n_nations)
     return a.cache[key]
 
 
 def _stage_capacity(a: Assets, stage: str, month: int, p, n_nations: int) -> np.ndarray:
     if stage == "mining":
-        return np.bincount(a.dep_nation, a.dep_capacity * ramp(a.dep_online, month, p.ramp_up_months),
-                           minlength=n_nations)
+        return np.bincount(a.dep_nation, a.dep_capacity * online_frac(a, "dep", month, p), minlength=n_nations)
     on = a.plant_stage == STAGE_INDEX[stage]
-    cap = np.bincount(a.plant_nation[on], (a.plant_capacity * ramp(a.plant_online, month, p.ramp_up_months))[on],
+    cap = np.bincount(a.plant_nation[on], (a.plant_capacity * online_frac(a, "plant", month, p))[on],
                       minlength=n_nations)
     return cap * p.magnet_yield_frac if stage == "magnets" else cap
 
@@ -128,7 +143,8 @@ def nation_plant_capacity_t_per_yr(a: Assets, stage: str, month: int, p, nation:
     commissioned one by one (each changes the assets), so the whole table would be rebuilt for each.
     """
     mine = np.flatnonzero((a.plant_stage == STAGE_INDEX[stage]) & (a.plant_nation == nation))
-    online = a.plant_capacity[mine] * ramp(a.plant_online[mine], month, p.ramp_up_months)
+    online = a.plant_capacity[mine] * ramp(a.plant_online[mine], month, p.ramp_up_months)   # (each start
+    # changes the assets: a shared ramp of every plant would be recomputed for each project)
     cap = float(np.cumsum(online)[-1]) if len(mine) else 0.0
     return cap * p.magnet_yield_frac if stage == "magnets" else cap
 
@@ -142,7 +158,7 @@ def has_heavy_separation(a: Assets, month: int, p, nation: int) -> bool:
 def heavy_frac(a: Assets, month: int, p, n_nations: int) -> np.ndarray:
     """Share of each nation's separation capacity that can separate the heavy elements (0-1)."""
     on = a.plant_stage == SEPARATION
-    r = ramp(a.plant_online, month, p.ramp_up_months)
+    r = online_frac(a, "plant", month, p)
     heavy = np.bincount(a.plant_nation[on], (a.plant_capacity * r * a.plant_heavy)[on], minlength=n_nations)
     total = np.bincount(a.plant_nation[on], (a.plant_capacity * r)[on], minlength=n_nations)
     return np.divide(heavy, total, out=np.zeros(n_nations), where=total > 0)
@@ -161,32 +177,48 @@ def base_utilisation(w: World, a: Assets, p, n_nations: int) -> np.ndarray:
 
 
 def world_mix(a: Assets) -> np.ndarray:
-    """Element split (E,) of all the ore that mines with a start date could put out."""
-    cap = a.dep_capacity * (a.dep_online < NEVER)
-    mix = cap @ a.dep_mix
-    return mix / max(mix.sum(), 1e-9)
+    """Element split (E,) of all the ore that mines with a start date could put out (read-only: shared
+    until the assets change)."""
+    key = ("world_mix", a.version)
+    mix = a.cache.get(key)
+    if mix is None:
+        _room(a)
+        cap = a.dep_capacity * (a.dep_online < NEVER)
+        mix = cap @ a.dep_mix
+        mix = a.cache[key] = mix / max(mix.sum(), 1e-9)
+    return mix
+
+
+def _append(a: Assets, rows: dict) -> None:
+    """Append one row to each named asset array, as ``np.append`` / ``np.vstack`` would.
+
+    Each array is a view of a buffer with spare room (doubled when full), so projects started one by
+    one each month cost a write, not a copy of every array; a copied state's arrays are not views of
+    their buffer and get a fresh one.
+    """
+    for name, row in rows.items():
+        arr, buf = getattr(a, name), a.spare.get(name)
+        n = len(arr)
+        if isinstance(row, float) and arr.dtype.kind != "f":     # a float widens the type, as in np.append
+            setattr(a, name, np.append(arr, row))
+            continue
+        if buf is None or arr.base is not buf or len(buf) == n:
+            buf = np.zeros((max(2 * n, 16),) + arr.shape[1:], dtype=arr.dtype)
+            buf[:n] = arr
+            a.spare[name] = buf
+        buf[n] = row
+        setattr(a, name, buf[:n + 1])
 
 
 def add_deposit(a: Assets, nation: int, like: int, capacity_t_per_yr: float, online: int) -> None:
     """A new mine in ``nation`` with the ore, cost and base figures of deposit ``like``."""
-    a.dep_nation = np.append(a.dep_nation, nation)
-    a.dep_mix = np.vstack([a.dep_mix, a.dep_mix[like]])
-    a.dep_cost = np.append(a.dep_cost, a.dep_cost[like])
-    a.dep_capacity = np.append(a.dep_capacity, capacity_t_per_yr)
-    a.dep_util = np.append(a.dep_util, a.dep_base_util[like])
-    a.dep_base_util = np.append(a.dep_base_util, a.dep_base_util[like])
-    a.dep_base_margin = np.append(a.dep_base_margin, a.dep_base_margin[like])
-    a.dep_online = np.append(a.dep_online, online)
-    a.dep_finance_at = np.append(a.dep_finance_at, NEVER)
-    a.dep_is_clay = np.append(a.dep_is_clay, a.dep_is_clay[like])
+    _append(a, {"dep_nation": nation, "dep_mix": a.dep_mix[like], "dep_cost": a.dep_cost[like],
+                "dep_capacity": capacity_t_per_yr, "dep_util": a.dep_base_util[like],
+                "dep_base_util": a.dep_base_util[like], "dep_base_margin": a.dep_base_margin[like],
+                "dep_online": online, "dep_finance_at": NEVER, "dep_is_clay": a.dep_is_clay[like]})
 
 
 def add_plant(a: Assets, nation: int, stage: int, capacity_t_per_yr: float, heavy: bool, online: int) -> None:
     """A new separation (stage 1) or magnet (stage 2) plant."""
-    a.plant_nation = np.append(a.plant_nation, nation)
-    a.plant_stage = np.append(a.plant_stage, stage)
-    a.plant_capacity = np.append(a.plant_capacity, capacity_t_per_yr)
-    a.plant_heavy = np.append(a.plant_heavy, heavy)
-    a.plant_quota_line = np.append(a.plant_quota_line, False)
-    a.plant_online = np.append(a.plant_online, online)
-    a.plant_finance_at = np.append(a.plant_finance_at, NEVER)
+    _append(a, {"plant_nation": nation, "plant_stage": stage, "plant_capacity": capacity_t_per_yr,
+                "plant_heavy": heavy, "plant_quota_line": False, "plant_online": online, "plant_finance_at": NEVER})

@@ -19,15 +19,21 @@ EV = SECTORS.index("ev_motors")
 LA_CE = [element_index("La"), element_index("Ce")]
 
 
+_rates: list = [None, None, None, None]    # the last world, its scales, 1 + its rates 2024-30 and 2030-50
+
+
 def growth_factor(w: World, p, months_since_start: int) -> np.ndarray:
     """End-use output relative to the start of the run (the world's base year), per sector (S,)."""
     years = max(months_since_start / 12.0, 0.0)
     first, later = min(years, 6.0), max(years - 6.0, 0.0)
-    g1 = w.growth_frac_per_yr_2024_2030 * p.demand_growth_scale
-    g2 = w.growth_frac_per_yr_2030_2050 * p.demand_growth_scale
-    g1[EV] *= p.ev_growth_scale
-    g2[EV] *= p.ev_growth_scale
-    return (1.0 + g1) ** first * (1.0 + g2) ** later
+    scales = (p.demand_growth_scale, p.ev_growth_scale)
+    if _rates[0] is not w or _rates[1] != scales:   # a run's rates never change: computed once, not each call
+        g1 = w.growth_frac_per_yr_2024_2030 * p.demand_growth_scale
+        g2 = w.growth_frac_per_yr_2030_2050 * p.demand_growth_scale
+        g1[EV] *= p.ev_growth_scale
+        g2[EV] *= p.ev_growth_scale
+        _rates[:] = [w, scales, 1.0 + g1, 1.0 + g2]
+    return _rates[2] ** first * _rates[3] ** later
 
 
 def price_response(st: ChainState, fx: Structure, p) -> np.ndarray:
@@ -41,8 +47,8 @@ def price_response(st: ChainState, fx: Structure, p) -> np.ndarray:
     b = fx.backstop
     response = (st.price / fx.anchor) ** p.demand_price_elasticity / (1.0 + (st.price / b) ** 2)
     response *= 1.0 + (fx.anchor / b) ** 2
-    below = np.clip(p.la_ce_low_price_threshold_usd_per_kg / st.price[:, LA_CE], 1.0, None)
-    base_below = np.clip(p.la_ce_low_price_threshold_usd_per_kg / fx.anchor[:, LA_CE], 1.0, None)
+    below = np.maximum(p.la_ce_low_price_threshold_usd_per_kg / st.price[:, LA_CE], 1.0)
+    base_below = np.maximum(p.la_ce_low_price_threshold_usd_per_kg / fx.anchor[:, LA_CE], 1.0)
     response[:, LA_CE] *= (below / base_below) ** -p.la_ce_low_price_elasticity
     return response
 
@@ -57,7 +63,7 @@ def material_need_t(st: ChainState, fx: Structure, w: World, p, start_month: int
     activity = growth_factor(w, p, st.month - start_month)[None, :] * st.controls.demand_multiplier
     if rng is not None:
         noise = 1.0 + p.demand_noise_sd_frac * rng.standard_normal((fx.n_nations, len(SECTORS)))
-        activity = activity * np.clip(noise, 0.5, 1.5)
+        activity = activity * np.minimum(np.maximum(noise, 0.5), 1.5)
     response = price_response(st, fx, p)
     return EndUseIndustry.material_need_t(fx.base_need, activity, st.intensity[fx.zone],
                                           response[fx.zone][:, None, :])

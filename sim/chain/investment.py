@@ -8,14 +8,13 @@ trade restrictions); investment deals of a scenario start on their date.
 
 from __future__ import annotations
 
-import dataclasses
-
 import numpy as np
 
 from sim.calendar import month_index
 from sim.chain import capacity, demand, prices
 from sim.chain.capacity import SEPARATION, STAGE_INDEX, mine_potential_t, stage_capacity_t_per_yr
-from sim.chain.margins import deposit_margin, magnet_margin, required_value_multiple, separation_margin
+from sim.chain.margins import (deposit_margin, magnet_margin, producer_prices, required_value_multiple,
+                               separation_margin)
 from sim.chain.mining import Mined
 from sim.chain.state import NEVER, ChainState, Structure
 from sim.goods import NDFEB, element_index
@@ -32,12 +31,12 @@ def remember(st: ChainState, fx: Structure, p, mined: Mined) -> None:
     (a project earns them over its life, not this month's spot), mine utilisation, and how far up the
     mine cost curve supply now reaches (the long-run price, ``pricing.marginal_cost_ratio``)."""
     n, a = fx.n_nations, st.assets
-    at_long_run = dataclasses.replace(st, price=prices.long_run_usd_per_kg(st, fx))   # what a project will earn
-    value = np.bincount(a.dep_nation, deposit_margin(at_long_run, fx, p) / a.dep_cost, minlength=n)
+    at_long_run = producer_prices(st, fx, prices.long_run_usd_per_kg(st, fx))     # what a project will earn
+    value = np.bincount(a.dep_nation, deposit_margin(st, fx, p, prices=at_long_run) / a.dep_cost, minlength=n)
     count = np.bincount(a.dep_nation, minlength=n)
     fracs = (np.divide(value, count, out=np.zeros(n), where=count > 0),
-             separation_margin(at_long_run, fx, p) / p.separation_cost_usd_per_kg,
-             magnet_margin(at_long_run, fx, p) / p.magnet_conversion_cost_usd_per_kg)
+             separation_margin(st, fx, p, at_long_run) / p.separation_cost_usd_per_kg,
+             magnet_margin(st, fx, p, at_long_run) / p.magnet_conversion_cost_usd_per_kg)
     for k, frac in enumerate(fracs):
         st.margin_ema[k] += (frac - st.margin_ema[k]) / p.investment_memory_months
     potential = mine_potential_t(a, st.month, p, n).sum() / max(a.dep_util.mean(), 1e-9)
@@ -69,7 +68,7 @@ def pipeline_t_per_yr(st: ChainState, fx: Structure, p, stage: str, lead_months:
     a, later = st.assets, st.month + int(lead_months)
     if stage != "mining":
         return float(stage_capacity_t_per_yr(a, stage, later, p, fx.n_nations).sum())
-    cap = np.bincount(a.dep_nation, a.dep_capacity * capacity.ramp(a.dep_online, later, p.ramp_up_months),
+    cap = np.bincount(a.dep_nation, a.dep_capacity * capacity.online_frac(a, "dep", later, p),
                       minlength=fx.n_nations)
     years = (later - start_month) / 12.0
     quota = p.china_clay_quota_t_per_yr + (p.china_mining_quota_t_per_yr - p.china_clay_quota_t_per_yr) \
@@ -113,13 +112,18 @@ def update_signals(st: ChainState, fx: Structure, p, w: World, need_t: np.ndarra
         have = pipeline_t_per_yr(st, fx, p, stage, leads[k], start_month)
         gaps[k] = (wanted - have) / max(wanted, 1e-9)
     shortage = st.shortage_ema[None] / p.investment_shortage_trigger_frac
-    st.signal = np.clip(gaps[:, None] / p.investment_step_frac + shortage, 0.0, 1.0)
+    st.signal = np.minimum(np.maximum(gaps[:, None] / p.investment_step_frac + shortage, 0.0), 1.0)
+
+
+_plan_rows: list = [None, None, None]       # the last agent list planned for, its nations and stages
 
 
 def plan(st: ChainState, fx: Structure, p, agents: list, rng: np.random.Generator, w: World) -> None:
     """Industries decide on new capacity (``PlantIndustry.plan_investment``); the chosen projects start."""
-    nation = np.array([a.nation for a in agents])
-    stage = np.array([STAGE_INDEX[a.sector] for a in agents])
+    if _plan_rows[0] is not agents:            # the same list every month: its nations and stages read once
+        _plan_rows[:] = [agents, np.array([a.nation for a in agents]),
+                         np.array([STAGE_INDEX[a.sector] for a in agents])]
+    nation, stage = _plan_rows[1], _plan_rows[2]
     c = st.controls
     chosen = type(agents[0]).plan_investment(
         agents, st.signal[stage, fx.zone[nation]], st.margin_ema[stage, nation],

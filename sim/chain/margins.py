@@ -13,30 +13,36 @@ from sim.chain.state import OUTSIDE_ZONE, Assets, ChainState, Structure
 from sim.goods import HELD_MARKETS, NDFEB, OXIDES
 
 
-def producer_prices(st: ChainState, fx: Structure) -> np.ndarray:
-    """Prices (N, G) producers receive: their zone's price, raised by any guaranteed floor."""
+def producer_prices(st: ChainState, fx: Structure, zone_price: np.ndarray | None = None) -> np.ndarray:
+    """Prices (N, G) producers receive: their zone's price (this month's, or ``zone_price`` (Z, G)), raised by
+    any guaranteed floor."""
     floors = st.controls.producer_floor_usd_per_kg[HELD_MARKETS].T
-    return np.maximum(st.price[fx.zone], floors)
+    return np.maximum((st.price if zone_price is None else zone_price)[fx.zone], floors)
 
 
-def deposit_margin(st: ChainState, fx: Structure, p, a: Assets | None = None) -> np.ndarray:
-    """Per deposit (D,): payable value of its ore less its cash cost."""
+def deposit_margin(st: ChainState, fx: Structure, p, a: Assets | None = None,
+                   prices: np.ndarray | None = None) -> np.ndarray:
+    """Per deposit (D,): payable value of its ore less its cash cost (at ``prices`` (N, G), default the
+    producer prices of this month)."""
     a = st.assets if a is None else a
-    value = (a.dep_mix * producer_prices(st, fx)[a.dep_nation, OXIDES]).sum(axis=1)
+    prices = producer_prices(st, fx) if prices is None else prices
+    value = (a.dep_mix * prices[a.dep_nation, OXIDES]).sum(axis=1)
     return value * p.concentrate_payability_frac - a.dep_cost
 
 
-def separation_margin(st: ChainState, fx: Structure, p) -> np.ndarray:
+def separation_margin(st: ChainState, fx: Structure, p, prices: np.ndarray | None = None) -> np.ndarray:
     """Per nation (N,): value added by separating its feed (or the world's ore mix) less the cost."""
-    mix = st.feed / np.maximum(st.feed.sum(axis=1, keepdims=True), 1e-9)
-    mix = np.where(st.feed.sum(axis=1, keepdims=True) > 0, mix, world_mix(st.assets))
-    value = (mix * producer_prices(st, fx)[:, OXIDES]).sum(axis=1)
+    fed = st.feed.sum(axis=1, keepdims=True)
+    mix = st.feed / np.maximum(fed, 1e-9)
+    if not (fed > 0).all():
+        mix = np.where(fed > 0, mix, world_mix(st.assets))
+    value = (mix * (producer_prices(st, fx) if prices is None else prices)[:, OXIDES]).sum(axis=1)
     return value * (1 - p.concentrate_payability_frac) - p.separation_cost_usd_per_kg
 
 
-def magnet_margin(st: ChainState, fx: Structure, p) -> np.ndarray:
+def magnet_margin(st: ChainState, fx: Structure, p, prices: np.ndarray | None = None) -> np.ndarray:
     """Per nation (N,): magnet price less the recipe's oxides and the conversion cost."""
-    pr = producer_prices(st, fx)
+    pr = producer_prices(st, fx) if prices is None else prices
     return pr[:, NDFEB] - pr[:, OXIDES] @ fx.recipe - p.magnet_conversion_cost_usd_per_kg
 
 

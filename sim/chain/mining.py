@@ -13,9 +13,9 @@ from dataclasses import dataclass
 import numpy as np
 
 from agents.industry import PlantIndustry, surplus_brake
-from sim.chain.capacity import mine_potential_t, ramp, world_mix
+from sim.chain.capacity import mine_potential_t, online_frac, world_mix
 from sim.chain.margins import deposit_margin
-from sim.chain.state import CHINA_ZONE, OUTSIDE_ZONE, ChainState, Structure
+from sim.chain.state import CHINA_ZONE, OUTSIDE_ZONE, Assets, ChainState, Structure
 from sim.goods import OXIDES, element_index
 
 NDPR = [element_index("Nd"), element_index("Pr")]
@@ -39,7 +39,7 @@ def mine(st: ChainState, fx: Structure, p, start_month: int) -> Mined:
         mine_potential_t(a, st.month, p, n).sum(axis=1)[a.dep_nation], 1e-9)
     target = target * surplus_brake(cover, p.surplus_cover_months, p.util_min_frac)
     a.dep_util += p.util_adjust_rate_per_month * (target - a.dep_util)
-    out = a.dep_capacity * ramp(a.dep_online, st.month, p.ramp_up_months) / 12 * a.dep_util
+    out = a.dep_capacity * online_frac(a, "dep", st.month, p) / 12 * a.dep_util
     out *= 1.0 - c.lost_frac[0, a.dep_nation]
     by_nation = np.bincount(a.dep_nation, out, minlength=n)
     scale = np.minimum(1.0, np.divide(c.mining_quota_t_per_yr / 12, by_nation, out=np.ones(n),
@@ -49,19 +49,33 @@ def mine(st: ChainState, fx: Structure, p, start_month: int) -> Mined:
     mined = np.zeros((n, a.dep_mix.shape[1]))
     np.add.at(mined, a.dep_nation, out[:, None] * a.dep_mix)
     mix = world_mix(a)
-    ratio = float(np.clip((st.price[OUTSIDE_ZONE, OXIDES] @ mix) / max(st.price[CHINA_ZONE, OXIDES] @ mix, 1e-9),
-                          0.5, 2.0))
+    ratio = min(max(float((st.price[OUTSIDE_ZONE, OXIDES] @ mix) / max(st.price[CHINA_ZONE, OXIDES] @ mix, 1e-9)),
+                    0.5), 2.0)
     illegal = (p.illegal_supply_frac * p.china_mining_quota_t_per_yr / 12 * ratio ** p.illegal_price_elasticity
                * (1.0 - c.lost_frac[0, fx.china])                 # idled districts idle their illegal pits too
                * (1.0 - c.undocumented_cut_frac[fx.china]))       # a campaign against illegal mining
-    clay = a.dep_is_clay & (a.dep_nation == fx.china)
-    clay_mix = (a.dep_capacity[clay] @ a.dep_mix[clay]) if clay.any() else mined[fx.china]
+    clay, _, clay_mix = china_deposits(a, fx.china)
+    if not len(clay):
+        clay_mix = mined[fx.china]
     undocumented = illegal * clay_mix / max(clay_mix.sum(), 1e-9)
     mined[fx.china] += undocumented
     st.china_undocumented_share = np.divide(undocumented, mined[fx.china], out=np.zeros_like(undocumented),
                                             where=mined[fx.china] > 0)
     st.conc += mined
     return Mined(mined_t=mined, undocumented_t=undocumented, by_deposit_t=out)
+
+
+def china_deposits(a: Assets, china: int) -> tuple[np.ndarray, np.ndarray, np.ndarray | None]:
+    """China's ion-adsorption clay and rock deposits (indices, in order) and the element mix (E,) of the clay
+    deposits' capacity (None without any), kept until the assets change (read-only)."""
+    key = ("china_deposits", a.version, china)
+    found = a.cache.get(key)
+    if found is None:
+        ours = a.dep_nation == china
+        clay, rock = np.flatnonzero(ours & a.dep_is_clay), np.flatnonzero(ours & ~a.dep_is_clay)
+        mix = (a.dep_capacity[clay] @ a.dep_mix[clay]) if len(clay) else None
+        found = a.cache[key] = (clay, rock, mix)
+    return found
 
 
 def china_quota_cap(st: ChainState, fx: Structure, p, out_t: np.ndarray, start_month: int) -> np.ndarray:
@@ -72,8 +86,7 @@ def china_quota_cap(st: ChainState, fx: Structure, p, out_t: np.ndarray, start_m
     (the rock quota takes what the flat clay quota leaves).
     """
     a = st.assets
-    china = a.dep_nation == fx.china
-    clay, rock = china & a.dep_is_clay, china & ~a.dep_is_clay
+    clay, rock, _ = china_deposits(a, fx.china)
     years = max((st.month - start_month) / 12.0, 0.0)
     tight = max(float(np.log(st.price[CHINA_ZONE, NDPR].mean() / fx.anchor[CHINA_ZONE, NDPR].mean())), 0.0)
     clay_quota = p.china_clay_quota_t_per_yr
@@ -85,7 +98,7 @@ def china_quota_cap(st: ChainState, fx: Structure, p, out_t: np.ndarray, start_m
         rock_quota = override - clay_quota
     out = out_t.copy()
     for group, quota in ((clay, clay_quota), (rock, rock_quota)):
-        total = out[group].sum() * 12
+        total = out.take(group).sum() * 12
         if total > quota > 0 or quota == 0:
             out[group] *= quota / total if total > 0 else 0.0
     return out

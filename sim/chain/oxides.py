@@ -57,7 +57,7 @@ def make_magnets(st: ChainState, fx: Structure, orders: Orders) -> tuple[np.ndar
     """
     recipe = fx.recipe
     limit = np.min(np.where(recipe > 0, st.maker_oxide / np.where(recipe > 0, recipe, 1.0), np.inf), axis=1)
-    made = np.clip(np.minimum(orders.magnet_plan_t, limit), 0.0, None)
+    made = np.maximum(np.minimum(orders.magnet_plan_t, limit), 0.0)
     short = np.maximum(orders.maker_need_t - st.maker_oxide, 0.0)
     st.maker_oxide -= made[:, None] * recipe[None]
     st.maker_oxide = np.maximum(st.maker_oxide, 0.0)

@@ -19,9 +19,13 @@ from sim.policy import PolicyBook, holds
 
 def set_controls(st: ChainState, fx: Structure, p, book: PolicyBook) -> None:
     """Put this month's controls in force and read how hard China's bite (traders' news)."""
-    # every pair's usual flows only when a quota must be spread over goods and partners (N x N work)
-    usual = np.maximum(st.flow_ema, st.base_flows_t) if book.quotas_in_force(st.month) else None
-    st.controls = book.controls(st.month, usual, china.export_values_usd_per_kg(st, fx, p))
+    # every pair's usual flows and each good's export value only when a quota must be spread over goods
+    # and partners (N x N work)
+    if book.quotas_in_force(st.month):
+        st.controls = book.controls(st.month, np.maximum(st.flow_ema, st.base_flows_t),
+                                    china.export_values_usd_per_kg(st, fx, p))
+    else:
+        st.controls = book.controls(st.month, None)
     st.china_tightness, st.china_tightness_by_good = china.tightness(st, fx, china.usual_exports_t(st, fx))
 
 

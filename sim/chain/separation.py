@@ -67,8 +67,9 @@ def trade_and_separate(st: ChainState, fx: Structure, p, undocumented_t: np.ndar
     supply = st.conc.sum(axis=1)
     order = inventory_order_t(plan, st.feed.sum(axis=1), 1.0, 2.0)
     comp = st.conc / np.maximum(supply[:, None], 1e-12)
-    value = (comp * st.price[fx.zone, OXIDES]).sum(axis=1) * p.concentrate_payability_frac
-    payable = np.full(n, np.average(value, weights=np.maximum(supply, 1e-12)))
+    value = (comp * worth).sum(axis=1) * p.concentrate_payability_frac
+    weight = np.maximum(supply, 1e-12)
+    payable = np.full(n, (value * weight).sum() / weight.sum())      # np.average's arithmetic, without its checks
     ore = trade.clear(st, fx, p, slice(ORE_MARKET, ORE_MARKET + 1), payable[None], supply[None], order[None],
                       undocumented_t)
     flows = ore.res.flows_t[0]

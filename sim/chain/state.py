@@ -52,6 +52,7 @@ class Assets:
     plant_planned: dict[int, int]   # announced plant -> its planned start month
     version: int = 0                # bumped whenever capacity changes (capacity caches key on it)
     cache: dict = field(default_factory=dict, repr=False, compare=False)   # (stage, month, version) -> capacity
+    spare: dict = field(default_factory=dict, repr=False, compare=False)   # field name -> buffer it grows into
 
 
 @dataclass
@@ -96,6 +97,10 @@ class ChainState:
     normal_cover: np.ndarray | None = None  # (Z, G) months of use held at the end of the spin-up
     base_flows_t: np.ndarray | None = None  # (M, N, N) settled flows at the end of the spin-up
     transit_head: int = 0                   # slot of ``transit`` that arrives this month
+    transit_live: np.ndarray = field(default_factory=lambda: np.zeros(TRANSIT_SLOTS, dtype=bool))
+                                            # (TRANSIT_SLOTS,) slots that may hold a delivery (others are all 0):
+                                            # whoever writes a slot sets its flag; the mass balance and
+                                            # the month's arrivals skip the slots not flagged
 
 
 @dataclass(frozen=True)
@@ -142,14 +147,35 @@ class Month:
     mass_balance_error_t: np.ndarray    # (E,) inputs - outputs - change in stocks
 
 
+_zone_rows: list = [None, ()]              # the last zone array seen and its nations per zone (it never changes)
+
+
+def zone_members(zone: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """The nations of each price zone (China's, the rest), in order: ``np.flatnonzero(zone == z)``."""
+    if _zone_rows[0] is not zone:
+        _zone_rows[:] = [zone, tuple(np.flatnonzero(zone == z) for z in (CHINA_ZONE, OUTSIDE_ZONE))]
+    return _zone_rows[1]
+
+
 def zone_totals(values: np.ndarray, zone: np.ndarray) -> np.ndarray:
     """Sum of per-nation rows (N, ...) within each price zone: (Z, ...)."""
-    return np.stack([values[zone == z].sum(axis=0) for z in (CHINA_ZONE, OUTSIDE_ZONE)])
+    out = np.empty((2,) + values.shape[1:])
+    for z, rows in enumerate(zone_members(zone)):
+        np.sum(values.take(rows, axis=0), axis=0, out=out[z, ...])
+    return out
 
 
 def stocks_by_element_t(st: ChainState, fx: Structure) -> np.ndarray:
-    """Every tonne held anywhere in the chain, per element (E,): the stock side of the mass balance."""
-    held_goods = (st.user + st.stockpile_t + st.transit.sum(axis=(0, 1))).sum(axis=0)
+    """Every tonne held anywhere in the chain, per element (E,): the stock side of the mass balance.
+
+    Transit is summed over its live slots only: the others hold zeros, and numpy adds the slots one after
+    the other, so skipping them gives the same tonnes bit for bit at a fraction of the cost.
+    """
+    held = st.user + st.stockpile_t
+    live = np.flatnonzero(st.transit_live)
+    if len(live):
+        held = held + st.transit[live].sum(axis=(0, 1))
+    held_goods = held.sum(axis=0)
     total = held_goods @ fx.element_content
     total += (st.conc + st.feed + st.oxide + st.maker_oxide + st.spec_t).sum(axis=0)
     total += st.magnets.sum() * fx.recipe

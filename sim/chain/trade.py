@@ -13,7 +13,7 @@ import numpy as np
 
 from sim import market
 from sim.chain import china
-from sim.chain.state import CHINA_ZONE, OUTSIDE_ZONE, TRANSIT_SLOTS, ChainState, Structure
+from sim.chain.state import TRANSIT_SLOTS, ChainState, Structure, zone_members
 from sim.goods import OXIDES
 
 
@@ -50,13 +50,14 @@ def clear(st: ChainState, fx: Structure, p, markets: slice, price: np.ndarray, s
         compiled: clear in the numba kernels (``sim.clearing_kernel``: the same tonnes bit for bit) or in
             numpy (the reference); default: ``market.use_compiled``.
     """
-    c = st.controls
-    idx = np.atleast_1d(np.arange(c.pair_cap_frac.shape[0])[markets])
+    c, ch = st.controls, fx.china
+    idx = _positions(markets, c.pair_cap_frac.shape[0])
     supply = np.maximum(np.asarray(supply, dtype=float), 0.0)
     demand = np.maximum(np.asarray(demand, dtype=float), 0.0)
     quota = c.export_quota_t[markets].copy()
-    if np.isfinite(quota[:, fx.china]).any():
-        quota[:, fx.china] += china.smuggling_allowance_t(idx, undocumented_t, p)
+    quota_set = np.isfinite(quota[:, ch])
+    if quota_set.any():
+        quota[:, ch] += china.smuggling_allowance_t(idx, undocumented_t, p)
     first = china.export_first(st, fx, idx)
     if compiled is None:
         compiled = market.use_compiled(len(idx) * fx.n_nations ** 2)
@@ -64,11 +65,23 @@ def clear(st: ChainState, fx: Structure, p, markets: slice, price: np.ndarray, s
         res = _clear_compiled(st, fx, p, idx, price, supply, demand, quota, first, licence_base)
     else:
         res = _clear_numpy(st, fx, p, markets, price, supply, demand, quota, first, licence_base)
-    ch = fx.china
     exported = res.sold_t[:, ch] - res.flows_t[:, ch, ch]           # sold_t sums China's whole row
-    fill = np.where(np.isfinite(quota[:, ch]), exported / np.maximum(quota[:, ch], 1e-9), 0.0)
+    fill = np.where(quota_set, exported / np.maximum(quota[:, ch], 1e-9), 0.0) if quota_set.any() \
+        else np.zeros(len(idx))
     return Trade(markets=idx, res=res, delay_months=c.licence_delay_months[markets],
                  delayed=bool(c.delayed_markets()[markets].any()), china_quota_fill=fill)
+
+
+_POSITIONS: dict[tuple, np.ndarray] = {}
+
+
+def _positions(markets: slice, n_markets: int) -> np.ndarray:
+    """``np.arange(n_markets)[markets]``, made once per slice (shared: never changed; writeable, as the
+    compiled kernels were typed for)."""
+    key = (markets.start, markets.stop, markets.step, n_markets)
+    if key not in _POSITIONS:
+        _POSITIONS[key] = np.atleast_1d(np.arange(n_markets)[markets])
+    return _POSITIONS[key]
 
 
 def _clear_numpy(st: ChainState, fx: Structure, p, markets: slice, price: np.ndarray, supply: np.ndarray,
@@ -83,12 +96,15 @@ def _clear_numpy(st: ChainState, fx: Structure, p, markets: slice, price: np.nda
 
     friction = p.base_friction_frac * (1.0 - (sellers[:, None] == buyers[None, :])) + block(c.friction_frac)
     # the controls hold tariffs importer-first (who imposes, on whom); clearing prices exporter-first
-    tariff = c.tariff_frac[markets].transpose(0, 2, 1)
+    tariff = c.tariff_exporter_first()[markets]
     cost = market.delivered_cost(price, fx.freight, tariff, c.duty_frac[markets], c.risk_frac, sellers, buyers)
     cost = cost * (1.0 + np.maximum(friction, 0.0))[None] * (1.0 - p.offtake_cost_cut_frac * block(st.offtake))[None]
-    res = market.clear_pairs(supply, demand, sellers, buyers, cost, block(c.pair_cap_t[markets]), quota,
-                             block(c.pair_cap_frac[markets]), licence_base, logit_beta=p.logit_beta,
-                             export_first=first, compiled=False)
+    if c.capped_rows()[markets].any():
+        cap, frac = block(c.pair_cap_t[markets]), block(c.pair_cap_frac[markets])
+    else:                                   # no cap or approval share on these markets: blocks of inf
+        cap, frac = np.full(cost.shape, np.inf), None
+    res = market.clear_pairs(supply, demand, sellers, buyers, cost, cap, quota, frac, licence_base,
+                             logit_beta=p.logit_beta, export_first=first, compiled=False)
     ema = st.flow_ema[markets]                                        # a view: updated in place
     ema += p.memory_frac * (res.flows_t - ema)
     return res
@@ -109,7 +125,7 @@ def _clear_compiled(st: ChainState, fx: Structure, p, idx: np.ndarray, price: np
             c.tariff_exporter_first(), c.duty_frac, c.risk_frac, float(p.base_friction_frac), c.friction_frac,
             float(p.offtake_cost_cut_frac), st.offtake, c.pair_cap_t, c.pair_cap_frac, c.capped_rows(),
             float(p.logit_beta))
-        preference = np.exp(exponent)                # numpy's exp: numba's may differ in the last bit
+        preference = np.exp(exponent, out=exponent)  # numpy's exp (numba's may differ in the last bit), in place
         block = kernel.allocate_block(supply, demand, preference, cap, quota, first, sellers, buyers, 3, capped)
     else:
         block = np.zeros((len(idx), len(sellers), len(buyers)))
@@ -134,7 +150,9 @@ def deliver(st: ChainState, trade: Trade, orders: np.ndarray, goods: slice) -> N
     share = np.divide(orders, total[None], out=np.zeros_like(orders), where=total[None] > 0)
     for slot in slots:
         later = np.where(delay == slot, res.flows_t, 0.0).sum(axis=1).T
-        st.transit[(st.transit_head + min(slot, TRANSIT_SLOTS - 1)) % TRANSIT_SLOTS, :, :, goods] += share * later[None]
+        ring = (st.transit_head + min(slot, TRANSIT_SLOTS - 1)) % TRANSIT_SLOTS
+        st.transit[ring, :, :, goods] += share * later[None]
+        st.transit_live[ring] = True
     arrived = share * now[None]
     st.user[:, goods] += arrived[0]
     if goods.start < OXIDES.stop:
@@ -150,14 +168,14 @@ def zone_market(fx: Structure, oxides: Trade, oxide_orders_t: np.ndarray, magnet
     Args:
         oxide_orders_t, magnet_orders_t: (g, N) total orders in each market.
     """
-    unsold, unmet, orders = [], [], []
-    for trade, ordered in ((oxides, oxide_orders_t), (magnets, magnet_orders_t)):
-        res, ch = trade.res, fx.china
-        offered = res.unsold_t[:, ch] + res.flows_t[:, ch, :].sum(axis=1)
-        unsold.append(res.unsold_t[:, ch] / np.maximum(offered, 1e-9))
-        unmet.append([res.unmet_t[:, fx.zone == z].sum(axis=1) for z in (CHINA_ZONE, OUTSIDE_ZONE)])
-        orders.append([ordered[:, fx.zone == z].sum(axis=1) for z in (CHINA_ZONE, OUTSIDE_ZONE)])
-    return ZoneMarket(china_unsold_frac=np.concatenate(unsold),
+    ch, members = fx.china, zone_members(fx.zone)
+    unsold = np.concatenate([oxides.res.unsold_t[:, ch], magnets.res.unsold_t[:, ch]])
+    sold = [trade.res.flows_t[:, ch, :].sum(axis=1) for trade in (oxides, magnets)]
+    offered = unsold + np.concatenate(sold)
+    unmet = np.concatenate([oxides.res.unmet_t, magnets.res.unmet_t])            # (G, N)
+    ordered = np.concatenate([oxide_orders_t, magnet_orders_t])
+    # each good's row summed over a zone's nations (row by row: as when the markets were summed apart)
+    return ZoneMarket(china_unsold_frac=unsold / np.maximum(offered, 1e-9),
                       china_quota_fill=np.concatenate([oxides.china_quota_fill, magnets.china_quota_fill]),
-                      unmet_zone=np.concatenate([np.array(u) for u in unmet], axis=1),
-                      orders_zone=np.concatenate([np.array(o) for o in orders], axis=1))
+                      unmet_zone=np.stack([unmet.take(rows, axis=1).sum(axis=1) for rows in members]),
+                      orders_zone=np.stack([ordered.take(rows, axis=1).sum(axis=1) for rows in members]))

@@ -34,13 +34,16 @@ def use(st: ChainState, fx: Structure, p, need_t: np.ndarray, table_days: np.nda
         table_days: (N,) stockpile targets of the world table.
         maker_need_t, maker_short_t: (N, E) magnet makers' oxide need and what they lacked.
     """
-    arrived = st.transit[st.transit_head].copy()
-    st.transit[st.transit_head] = 0.0                                # the ring turns: every slot a month closer
-    st.transit_head = (st.transit_head + 1) % TRANSIT_SLOTS
-    st.user += arrived[0]
-    st.maker_oxide += arrived[1, :, OXIDES]
-    st.stockpile_t += arrived[2]
-    st.spec_t += arrived[3, :, OXIDES]
+    head = st.transit_head
+    if st.transit_live[head]:                                        # (adding a slot of zeros changes nothing)
+        arrived = st.transit[head].copy()
+        st.transit[head] = 0.0                                       # the ring turns: every slot a month closer
+        st.transit_live[head] = False
+        st.user += arrived[0]
+        st.maker_oxide += arrived[1, :, OXIDES]
+        st.stockpile_t += arrived[2]
+        st.spec_t += arrived[3, :, OXIDES]
+    st.transit_head = (head + 1) % TRANSIT_SLOTS
     need = need_t.sum(axis=1)                                        # (N, G)
     shortfall = np.maximum(need - st.user, 0.0)
     released = NationAgent.release_t(table_days, st.controls, st.stockpile_t, shortfall, need, fx.reo_content, p)
@@ -48,16 +51,17 @@ def use(st: ChainState, fx: Structure, p, need_t: np.ndarray, table_days: np.nda
     st.user += released
     fill = market.ration(need, st.user)
     used = need_t * fill[:, None, :]
-    st.user -= used.sum(axis=1)
-    st.user = np.maximum(st.user, 0.0)
     used_goods = used.sum(axis=1)
+    st.user -= used_goods
+    st.user = np.maximum(st.user, 0.0)
     st.use_ema += p.memory_frac * (used_goods - st.use_ema)
-    wanted, missing = need.copy(), need - used_goods
+    unmet = need - used_goods
+    wanted, missing = need.copy(), unmet.copy()
     wanted[:, OXIDES] += maker_need_t
     missing[:, OXIDES] += maker_short_t
     short_zone = zone_totals(missing, fx.zone) / np.maximum(zone_totals(wanted, fx.zone), 1e-9)
     reo = fx.reo_content
-    total_need, short = need @ reo, (need - used_goods) @ reo
+    total_need, short = need @ reo, unmet @ reo
     frac = zone_totals(short, fx.zone) / np.maximum(zone_totals(total_need, fx.zone), 1e-9)
     st.shortage_ema += p.memory_frac * (frac - st.shortage_ema)
     return Used(consumed_t_by_sector=used @ reo, shortage_t_by_sector=(need_t - used) @ reo,
