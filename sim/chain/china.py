@@ -77,7 +77,7 @@ def tightness(st: ChainState, fx: Structure, usual_t: np.ndarray) -> tuple[float
     c, ch = st.controls, fx.china
     usual = usual_t.copy()                                            # (M, importers)
     usual[:, ch] = 0.0
-    share = np.where(np.isfinite(c.pair_cap_frac[:, ch, :]), np.clip(c.pair_cap_frac[:, ch, :], 0.0, 1.0), 1.0)
+    share = np.where(np.isfinite(c.pair_cap_frac[:, ch, :]), np.minimum(np.maximum(c.pair_cap_frac[:, ch, :], 0.0), 1.0), 1.0)
     allowed = np.minimum(usual * share, c.pair_cap_t[:, ch, :]).sum(axis=1)
     allowed = np.minimum(allowed, c.export_quota_t[:, ch])
     total = usual.sum(axis=1)

@@ -20,13 +20,14 @@ class MagnetTrade:
     orders_t: np.ndarray            # (1, N) total orders
 
 
-def trade_magnets(st: ChainState, fx: Structure, p, orders: Orders, need_t: np.ndarray,
+def trade_magnets(st: ChainState, fx: Structure, p, orders: Orders, need_goods_t: np.ndarray,
                   undocumented_t: np.ndarray) -> MagnetTrade:
-    """Clear the magnet market and deliver; licences are applied for up to end users' need."""
+    """Clear the magnet market and deliver; licences are applied for up to end users' need
+    (``need_goods_t``: (N, G))."""
     by_buyer = orders.magnet_orders()                                 # (buyer, N, 1)
     total = by_buyer.sum(axis=0)
     cleared = trade.clear(st, fx, p, NDFEB_MARKETS, st.price[fx.zone, NDFEB][None], st.magnets[None], total.T,
-                          undocumented_t, need_t[:, :, NDFEB].sum(axis=1)[None])
+                          undocumented_t, need_goods_t[:, NDFEB][None])
     sold = cleared.res.sold_t[0]
     st.magnets -= sold
     st.magnet_sales_ema += p.memory_frac * (sold - st.magnet_sales_ema)

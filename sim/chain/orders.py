@@ -18,7 +18,7 @@ from agents.nation import NationAgent
 from agents.trader import carry_cost_per_yr
 from sim.chain.capacity import MAGNETS, stage_capacity_t_per_yr
 from sim.chain.margins import magnet_margin
-from sim.chain.prices import expected_growth_per_yr, zone_stock_t
+from sim.chain.prices import expected_growth_per_yr, zone_goods_stock_t
 from sim.chain.state import ChainState, Structure
 from sim.goods import NDFEB, OXIDES
 
@@ -48,12 +48,12 @@ class Orders:
         return orders
 
 
-def place_orders(st: ChainState, fx: Structure, p, need_t: np.ndarray, table_days: np.ndarray,
+def place_orders(st: ChainState, fx: Structure, p, need_goods_t: np.ndarray, table_days: np.ndarray,
                  traders: list, speculate: bool) -> Orders:
     """Every buyer's order for this month's oxide and magnet markets.
 
     Args:
-        need_t: (N, S, G) this month's material need.
+        need_goods_t: (N, G) this month's material need, all sectors.
         table_days: (N,) stockpile targets of the world table, days of use.
         traders: the TraderAgents, one per zone.
         speculate: False in the spin-up, which has no speculators.
@@ -62,7 +62,7 @@ def place_orders(st: ChainState, fx: Structure, p, need_t: np.ndarray, table_day
     # warehouse rent), like any stockholder (Williams & Wright 1991)
     carry = carry_cost_per_yr(st.price, p.spec_carry_cost_per_yr, p.spec_storage_usd_per_kg_per_yr)
     growth = expected_growth_per_yr(st, fx, p) - carry              # (Z, G)
-    need = need_t.sum(axis=1)                                        # (N, G)
+    need = need_goods_t
     user_order, cover = EndUseIndustry.orders_t(need, st.user, growth[fx.zone], p)
     cap = stage_capacity_t_per_yr(st.assets, "magnets", st.month, p, fx.n_nations) / 12 \
         * (1 - st.controls.lost_frac[MAGNETS])
@@ -78,7 +78,7 @@ def place_orders(st: ChainState, fx: Structure, p, need_t: np.ndarray, table_day
     use = need[:, OXIDES] + maker_need
     buy, sell = np.zeros_like(use), np.zeros_like(use)
     if speculate:
-        stock = zone_stock_t(st, fx, p, need_t)[:, OXIDES]
+        stock = zone_goods_stock_t(st, fx, p, need_goods_t)[:, OXIDES]
         for trader in traders:
             in_zone = fx.zone == trader.zone
             zone_use, held = use[in_zone].sum(axis=0), st.spec_t[in_zone].sum(axis=0)

@@ -28,13 +28,13 @@ class OxideTrade:
     maker_short_t: np.ndarray       # (N, E) oxides magnet makers lacked for their plan
 
 
-def trade_oxides(st: ChainState, fx: Structure, p, orders: Orders, need_t: np.ndarray,
+def trade_oxides(st: ChainState, fx: Structure, p, orders: Orders, need_goods_t: np.ndarray,
                  undocumented_t: np.ndarray) -> OxideTrade:
-    """Clear the oxide market, deliver, then make magnets."""
+    """Clear the oxide market, deliver, then make magnets (``need_goods_t``: (N, G) end users' need)."""
     by_buyer = orders.oxide_orders()                                  # (buyer, N, E)
     total = by_buyer.sum(axis=0)
     offered = st.oxide + orders.spec_sell_t
-    use = need_t.sum(axis=1)[:, OXIDES] + orders.maker_need_t          # what licences are applied for
+    use = need_goods_t[:, OXIDES] + orders.maker_need_t          # what licences are applied for
     cleared = trade.clear(st, fx, p, OXIDE_MARKETS, st.price[fx.zone, OXIDES].T, offered.T, total.T,
                           undocumented_t, use.T)
     sold = cleared.res.sold_t.T

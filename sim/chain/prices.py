@@ -45,7 +45,12 @@ def zone_stock_t(st: ChainState, fx: Structure, p, need_t: np.ndarray) -> np.nda
     cover, since what they hoard beyond it is held off the market: hoarding thins the market and bids
     prices up, and releasing the hoard brings them down.
     """
-    normal = p.target_cover_months * need_t.sum(axis=1)
+    return zone_goods_stock_t(st, fx, p, need_t.sum(axis=1))
+
+
+def zone_goods_stock_t(st: ChainState, fx: Structure, p, need_goods_t: np.ndarray) -> np.ndarray:
+    """:func:`zone_stock_t` from the need summed over sectors (N, G)."""
+    normal = p.target_cover_months * need_goods_t
     held = np.minimum(st.user, normal)
     held[:, OXIDES] += st.oxide + st.maker_oxide
     held[:, NDFEB] += st.magnets
@@ -54,7 +59,12 @@ def zone_stock_t(st: ChainState, fx: Structure, p, need_t: np.ndarray) -> np.nda
 
 def zone_use_t(fx: Structure, need_t: np.ndarray, maker_need_t: np.ndarray) -> np.ndarray:
     """Monthly use in each zone per good (Z, G): end users' need plus the oxides magnet makers' plan needs."""
-    monthly = need_t.sum(axis=1)
+    return zone_goods_use_t(fx, need_t.sum(axis=1), maker_need_t)
+
+
+def zone_goods_use_t(fx: Structure, need_goods_t: np.ndarray, maker_need_t: np.ndarray) -> np.ndarray:
+    """:func:`zone_use_t` from the need summed over sectors (N, G)."""
+    monthly = need_goods_t.copy()
     monthly[:, OXIDES] += maker_need_t
     return zone_totals(monthly, fx.zone)
 
@@ -90,16 +100,17 @@ def storage_target_usd_per_kg(available: np.ndarray, long_run: np.ndarray, fx: S
     return target
 
 
-def update(st: ChainState, fx: Structure, p, need_t: np.ndarray, maker_need_t: np.ndarray,
+def update(st: ChainState, fx: Structure, p, need_goods_t: np.ndarray, maker_need_t: np.ndarray,
            short_zone: np.ndarray, zones: ZoneMarket) -> None:
     """Move both zones' prices toward their storage prices and learn whether China's controls hold exports back.
 
     Args:
+        need_goods_t: (N, G) end users' need this month, all sectors.
         short_zone: (Z, G) end users' and magnet makers' unmet share of need.
         zones: what China and the zones saw in this month's oxide and magnet markets.
     """
-    held = zone_stock_t(st, fx, p, need_t)
-    use = zone_use_t(fx, need_t, maker_need_t)
+    held = zone_goods_stock_t(st, fx, p, need_goods_t)
+    use = zone_goods_use_t(fx, need_goods_t, maker_need_t)
     available = pricing.availability_ratio(cover_months(use, held), st.normal_cover, short_zone)
     available = pricing.pool_substitutes(available, use, NDPR, p.ndpr_pool_frac)
     target = storage_target_usd_per_kg(available, long_run_usd_per_kg(st, fx), fx, p)
@@ -110,6 +121,6 @@ def update(st: ChainState, fx: Structure, p, need_t: np.ndarray, maker_need_t: n
     inside_weight = held[CHINA_ZONE] / np.maximum(held.sum(axis=0), 1e-9)
     inside, outside = market.link_zone_prices(price[0], price[1], st.export_bind, wedge,
                                               p.arbitrage_rate_per_month, inside_weight)
-    st.price = np.clip(np.stack([inside, outside]), fx.floor, fx.backstop)
+    st.price = np.minimum(np.maximum(np.stack([inside, outside]), fx.floor), fx.backstop)   # np.clip, faster
     st.price_hist = np.roll(st.price_hist, -1, axis=0)
     st.price_hist[-1] = st.price

@@ -25,12 +25,12 @@ class Used:
     short_zone: np.ndarray              # (Z, G) unmet share of users' and makers' need
 
 
-def use(st: ChainState, fx: Structure, p, need_t: np.ndarray, table_days: np.ndarray,
+def use(st: ChainState, fx: Structure, p, need_t: np.ndarray, need_goods_t: np.ndarray, table_days: np.ndarray,
         maker_need_t: np.ndarray, maker_short_t: np.ndarray) -> Used:
     """Receive transit, release stockpiles, consume, and measure shortage.
 
     Args:
-        need_t: (N, S, G) this month's need.
+        need_t: (N, S, G) this month's need; need_goods_t: (N, G) its sum over sectors.
         table_days: (N,) stockpile targets of the world table.
         maker_need_t, maker_short_t: (N, E) magnet makers' oxide need and what they lacked.
     """
@@ -44,7 +44,7 @@ def use(st: ChainState, fx: Structure, p, need_t: np.ndarray, table_days: np.nda
         st.stockpile_t += arrived[2]
         st.spec_t += arrived[3, :, OXIDES]
     st.transit_head = (head + 1) % TRANSIT_SLOTS
-    need = need_t.sum(axis=1)                                        # (N, G)
+    need = need_goods_t
     shortfall = np.maximum(need - st.user, 0.0)
     released = NationAgent.release_t(table_days, st.controls, st.stockpile_t, shortfall, need, fx.reo_content, p)
     st.stockpile_t -= released
