@@ -74,24 +74,39 @@ def trade_and_separate(st: ChainState, fx: Structure, p, undocumented_t: np.ndar
                       undocumented_t)
     flows = ore.res.flows_t[0]
     sellers, buyers = market.participants(supply[None], order[None])  # only they trade: no N x N work
+    recycled = p.recycling_rate_frac * (st.use_ema @ fx.element_content)
+    kernels = market.chain_kernels()
+    separate = _separate_numpy if kernels is None else kernels.separate
+    separated, losses, run_t = separate(flows, sellers, buyers, comp, st.conc, st.feed, st.oxide, plan,
+                                        heavy_frac(st.assets, st.month, p, n), HEAVY_MASK, recycled,
+                                        st.sales_ema, p.surplus_cover_months, p.surplus_disposal_rate_per_month)
+    st.losses_t += losses
+    st.util_ema[SEPARATION] += p.memory_frac * (run_t / max(cap.sum(), 1e-9) - st.util_ema[SEPARATION])
+    return Separated(ore_flows_t=flows, separated_t=separated, recycled_t=recycled, losses_t=losses)
+
+
+def _separate_numpy(flows, sellers, buyers, comp, conc, feed, oxide, plan, heavy, heavy_mask, recycled, sales_ema,
+                    surplus_cover_months, disposal_rate_per_month):
+    """Deliver the concentrate bought, separate up to the plan, add recycled oxide and send the oxide beyond
+    the storage limit to tailings, updating ``conc``, ``feed`` and ``oxide`` (N, E) in place.
+
+    The reference of ``sim.chain.kernels.separate``. Separators run their feed up to the plan; plants
+    separate the heavy elements in proportion to their heavy-REE circuits (``heavy``: (N,) share) and
+    return the rest as mixed heavy concentrate. Returns (separated (N, E), losses (E,), tonnes run).
+    """
     moved = market.pairs(flows, sellers, buyers)[:, :, None] * comp[sellers][:, None, :]   # (exp, imp, E)
-    st.conc[sellers] -= moved.sum(axis=1)
-    st.feed[buyers] += moved.sum(axis=0)
-    feed_total = st.feed.sum(axis=1)
+    conc[sellers] -= moved.sum(axis=1)
+    feed[buyers] += moved.sum(axis=0)
+    feed_total = feed.sum(axis=1)
     run = np.minimum(feed_total, plan)
     frac = np.divide(run, feed_total, out=np.zeros_like(run), where=feed_total > 0)
-    processed = st.feed * frac[:, None]
-    st.feed -= processed
-    separable = np.where(HEAVY_MASK[None], heavy_frac(st.assets, st.month, p, n)[:, None], 1.0)
-    separated = processed * separable
-    st.conc += processed - separated
-    st.oxide += separated
-    recycled = p.recycling_rate_frac * (st.use_ema @ fx.element_content)
-    st.oxide += recycled
-    limit = p.surplus_cover_months * np.maximum(st.sales_ema, separated)
-    excess = p.surplus_disposal_rate_per_month * np.maximum(st.oxide - limit, 0.0)
-    st.oxide -= excess
-    losses = excess.sum(axis=0)
-    st.losses_t += losses
-    st.util_ema[SEPARATION] += p.memory_frac * (run.sum() / max(cap.sum(), 1e-9) - st.util_ema[SEPARATION])
-    return Separated(ore_flows_t=flows, separated_t=separated, recycled_t=recycled, losses_t=losses)
+    processed = feed * frac[:, None]
+    feed -= processed
+    separated = processed * np.where(heavy_mask[None], heavy[:, None], 1.0)
+    conc += processed - separated
+    oxide += separated
+    oxide += recycled
+    limit = surplus_cover_months * np.maximum(sales_ema, separated)
+    excess = disposal_rate_per_month * np.maximum(oxide - limit, 0.0)
+    oxide -= excess
+    return separated, excess.sum(axis=0), run.sum()

@@ -1,0 +1,75 @@
+"""The month's bookkeeping compiled with numba: one call per phase instead of dozens of small numpy calls.
+
+Each kernel repeats a numpy reference in ``sim.chain`` operation for operation, in the same order, and
+sums as numpy does (``sim.clearing_kernel``'s pairwise sums for contiguous rows; element by element along
+any other axis), so both paths give the same numbers bit for bit; no ``exp``/``log``/``pow`` here (numba's
+may differ from numpy's in the last bit). ``np.maximum(a, b)`` is ``a if a >= b else b`` and
+``np.minimum(a, b)`` is ``a if a <= b else b``, as numpy computes them for numbers.
+
+The agent classes and submodels name and document the rules; these are only their arithmetic. Imported
+through ``sim.market.chain_kernels`` once the markets clear compiled; cached on disk like the clearing.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+from numba import njit
+
+from sim.clearing_kernel import _block_sum, new_stack, pairwise_sum
+
+
+@njit(cache=True, error_model="numpy")
+def separate(flows, sellers, buyers, comp, conc, feed, oxide, plan, heavy, heavy_mask, recycled, sales_ema,
+             surplus_cover_months, disposal_rate_per_month):
+    """:func:`sim.chain.separation._separate_numpy` compiled (same arguments, same results, in place)."""
+    n, e_count = feed.shape
+    n_s, n_b = sellers.shape[0], buyers.shape[0]
+    # concentrate moves from sellers to buyers: numpy sums the (seller, buyer, E) block along an outer axis
+    sent = np.zeros((n_s, e_count))
+    got = np.zeros((n_b, e_count))
+    for i in range(n_s):
+        s = sellers[i]
+        for j in range(n_b):
+            f = flows[s, buyers[j]]
+            for e in range(e_count):
+                m = f * comp[s, e]
+                if j == 0:
+                    sent[i, e] = m
+                else:
+                    sent[i, e] += m
+                if i == 0:
+                    got[j, e] = m
+                else:
+                    got[j, e] += m
+    for i in range(n_s):
+        for e in range(e_count):
+            conc[sellers[i], e] -= sent[i, e]
+    for j in range(n_b):
+        for e in range(e_count):
+            feed[buyers[j], e] += got[j, e]
+    run = np.empty(n)
+    separated = np.empty((n, e_count))
+    losses = np.zeros(e_count)
+    for k in range(n):
+        total = _block_sum(feed[k], 0, e_count)
+        r = total if total <= plan[k] else plan[k]
+        run[k] = r
+        frac = r / total if total > 0 else 0.0
+        for e in range(e_count):
+            processed = feed[k, e] * frac
+            feed[k, e] -= processed
+            sep = processed * (heavy[k] if heavy_mask[e] else 1.0)
+            separated[k, e] = sep
+            conc[k, e] += processed - sep
+            oxide[k, e] += sep
+            oxide[k, e] += recycled[k, e]
+            sales = sales_ema[k, e]
+            limit = surplus_cover_months * (sales if sales >= sep else sep)
+            over = oxide[k, e] - limit
+            excess = disposal_rate_per_month * (over if over >= 0.0 else 0.0)
+            oxide[k, e] -= excess
+            if k == 0:
+                losses[e] = excess
+            else:
+                losses[e] += excess
+    return separated, losses, pairwise_sum(run, new_stack())

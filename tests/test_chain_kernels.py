@@ -1,0 +1,67 @@
+"""The compiled bookkeeping (``sim.chain.kernels``) gives its numpy reference's numbers on real states.
+
+Each numpy reference is recorded with the arguments of every call of a real run (spin-up, a binding
+China control, tariffs) and replayed through both paths on copies: returned values and the arrays
+updated in place must agree (rtol 1e-12; they are written to agree bit for bit). The whole run,
+compiled against numpy, is compared bit for bit in ``tests/test_compiled_clearing.py``.
+"""
+
+from __future__ import annotations
+
+import copy
+import importlib
+
+import numpy as np
+import pytest
+
+from sim import market
+from sim.chain import spinup
+from sim.model import RareEarthModel
+
+pytest.importorskip("numba")
+
+#: (submodel module, its numpy reference, the kernel that repeats it)
+PAIRS = [("sim.chain.separation", "_separate_numpy", "separate")]
+
+
+def _recorded_calls(monkeypatch, module_name: str, reference: str, config: str, until: str) -> list[tuple]:
+    module = importlib.import_module(module_name)
+    original, calls = getattr(module, reference), []
+
+    def record(*args):
+        calls.append(copy.deepcopy(args))
+        return original(*args)
+
+    monkeypatch.setattr(market, "COMPILED", False)          # the numpy path, which calls the reference
+    monkeypatch.setattr(module, reference, record)
+    spinup.clear_cache()
+    RareEarthModel(config, seed=3, until=until).run()
+    monkeypatch.undo()
+    spinup.clear_cache()
+    return calls
+
+
+def _assert_same(a, b, what: str) -> None:
+    if isinstance(a, tuple):
+        for k, (x, y) in enumerate(zip(a, b, strict=True)):
+            _assert_same(x, y, f"{what}[{k}]")
+        return
+    np.testing.assert_allclose(np.asarray(b, float), np.asarray(a, float), rtol=1e-12, atol=0.0, err_msg=what)
+
+
+@pytest.mark.parametrize("module_name, reference, kernel_name", PAIRS)
+@pytest.mark.parametrize("config, until", [("baseline", "2025-06"), ("china_2025_licences", "2026-03"),
+                                           ("tariff_retaliation", "2025-12")])
+def test_kernel_repeats_its_numpy_reference_on_a_real_run(monkeypatch, module_name, reference, kernel_name,
+                                                          config, until):
+    calls = _recorded_calls(monkeypatch, module_name, reference, config, until)
+    assert len(calls) > 12
+    numpy_fn = getattr(importlib.import_module(module_name), reference)
+    kernel_fn = getattr(importlib.import_module("sim.chain.kernels"), kernel_name)
+    for n, args in enumerate(calls):
+        a_args, b_args = copy.deepcopy(args), copy.deepcopy(args)
+        a_out, b_out = numpy_fn(*a_args), kernel_fn(*b_args)
+        _assert_same(a_out, b_out, f"call {n}: result")
+        for k, (x, y) in enumerate(zip(a_args, b_args, strict=True)):
+            if isinstance(x, np.ndarray):
+                _assert_same(x, y, f"call {n}: argument {k} after the call")
