@@ -118,7 +118,7 @@ class RareEarthModel(mesa.Model):
                   "transit_t": st.transit[st.transit_live]}
         check_month(self.current_month(), st.price, self._price_ceiling_usd_per_kg, stocks,
                     float(np.abs(self.last_month.mass_balance_error_t).max()), goods=GOODS,
-                    held_t=float(stocks_by_element_t(st, self.structure).sum()))
+                    held_t=float(self.last_month.held_t.sum()))
 
     def _spin_up_month(self, st: ChainState) -> Month:
         return self._advance(st, spin_up=True)
@@ -155,6 +155,7 @@ class RareEarthModel(mesa.Model):
             investment.plan(st, fx, p, self.plants, self.rng_projects, w)
         inputs = mined.mined_t.sum(axis=0) + sep.recycled_t.sum(axis=0)
         outputs = used.consumed_elements_t + sep.losses_t
+        after = stocks_by_element_t(st, fx)
         return Month(need_t=need_t, mined_t=mined.mined_t, undocumented_t=mined.undocumented_t,
                      separated_t=sep.separated_t, recycled_t=sep.recycled_t, losses_t=sep.losses_t,
                      magnets_made_t=ox.magnets_made_t, consumed_t_by_sector=used.consumed_t_by_sector,
@@ -163,7 +164,7 @@ class RareEarthModel(mesa.Model):
                      flows={"ore": sep.ore_flows_t, "oxide": ox.trade.res.total_over_goods_t(),
                             "oxide_by_element": ox.trade.res.flows_t, "magnet": mag.trade.res.flows_t[0]},
                      maker_need_t=placed.maker_need_t, zones=zones,
-                     mass_balance_error_t=inputs - outputs - (stocks_by_element_t(st, fx) - before))
+                     mass_balance_error_t=inputs - outputs - (after - before), held_t=after)
 
     # ------------------------------------------------------------------ read API
     @property

@@ -145,6 +145,7 @@ class Month:
     maker_need_t: np.ndarray        # (N, E) oxides the magnet makers' plan needed
     zones: ZoneMarket               # what China and the zones saw in the oxide and magnet markets
     mass_balance_error_t: np.ndarray    # (E,) inputs - outputs - change in stocks
+    held_t: np.ndarray              # (E,) every tonne held in the chain at the month's end
 
 
 _zone_rows: list = [None, ()]              # the last zone array seen and its nations per zone (it never changes)
