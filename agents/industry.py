@@ -15,6 +15,8 @@ from typing import TYPE_CHECKING
 import mesa
 import numpy as np
 
+from sim import market
+
 if TYPE_CHECKING:
     from sim.model import RareEarthModel
 
@@ -30,6 +32,15 @@ def target_utilisation(margin_usd_per_kg: np.ndarray, base_margin_usd_per_kg: np
     """
     shift = np.tanh((margin_usd_per_kg - base_margin_usd_per_kg)
                     / (margin_scale_frac * np.maximum(cost_usd_per_kg, 1e-9)))
+    kernels = market.chain_kernels()
+    rule = utilisation_from_shift if kernels is None else kernels.utilisation_from_shift
+    return rule(shift, margin_usd_per_kg, base_util_frac, util_min_frac)
+
+
+def utilisation_from_shift(shift: np.ndarray, margin_usd_per_kg: np.ndarray, base_util_frac: np.ndarray,
+                           util_min_frac: float) -> np.ndarray:
+    """:func:`target_utilisation` from the margin's shift (-1..1): up toward full capacity, down toward the
+    minimum, the minimum at a negative margin (numpy; ``sim.chain.kernels`` repeats it compiled)."""
     up = base_util_frac + (1.0 - base_util_frac) * np.maximum(shift, 0.0)
     down = base_util_frac + (base_util_frac - util_min_frac) * np.minimum(shift, 0.0)
     util = np.where(shift >= 0, up, down)

@@ -21,7 +21,9 @@ from sim.model import RareEarthModel
 pytest.importorskip("numba")
 
 #: (submodel module, its numpy reference, the kernel that repeats it)
-PAIRS = [("sim.chain.separation", "_separate_numpy", "separate")]
+PAIRS = [("sim.chain.separation", "_separate_numpy", "separate"),
+         ("sim.chain.mining", "_mine_output_numpy", "mine_output"),
+         ("agents.industry", "utilisation_from_shift", "utilisation_from_shift")]
 
 
 def _recorded_calls(monkeypatch, module_name: str, reference: str, config: str, until: str) -> list[tuple]:

@@ -73,3 +73,61 @@ def separate(flows, sellers, buyers, comp, conc, feed, oxide, plan, heavy, heavy
             else:
                 losses[e] += excess
     return separated, losses, pairwise_sum(run, new_stack())
+
+
+@njit(cache=True, error_model="numpy")
+def utilisation_from_shift(shift, margin, base_util, util_min_frac):
+    """:func:`agents.industry.utilisation_from_shift` compiled."""
+    n = shift.shape[0]
+    util = np.empty(n)
+    for k in range(n):
+        s, b = shift[k], base_util[k]
+        if s >= 0:
+            u = b + (1.0 - b) * (s if s >= 0.0 else 0.0)
+        else:
+            u = b + (b - util_min_frac) * (s if s <= 0.0 else 0.0)
+        if margin[k] < 0:
+            util[k] = util_min_frac
+        else:
+            u = u if u >= util_min_frac else util_min_frac
+            util[k] = u if u <= 1.0 else 1.0
+    return util
+
+
+@njit(cache=True, error_model="numpy")
+def mine_output(target, conc, dep_nation, dep_capacity, online, dep_util, dep_mix, lost, quota_t_per_yr,
+                surplus_cover_months, util_min_frac, adjust_rate_per_month):
+    """:func:`sim.chain.mining._mine_output_numpy` compiled (same arguments, same results, in place)."""
+    n, e_count = conc.shape
+    d_count = dep_nation.shape[0]
+    potential = np.zeros((n, e_count))                 # np.add.at: deposit after deposit
+    for d in range(d_count):
+        cap = dep_capacity[d] * online[d] / 12 * dep_util[d]
+        for e in range(e_count):
+            potential[dep_nation[d], e] += cap * dep_mix[d, e]
+    held = np.empty(n)
+    room = np.empty(n)
+    for k in range(n):
+        held[k] = _block_sum(conc[k], 0, e_count)
+        room[k] = _block_sum(potential[k], 0, e_count)
+    out = np.empty(d_count)
+    by_nation = np.zeros(n)                            # np.bincount: deposit after deposit
+    for d in range(d_count):
+        r = room[dep_nation[d]]
+        cover = held[dep_nation[d]] / (r if r >= 1e-9 else 1e-9)
+        over = (cover - surplus_cover_months) / surplus_cover_months
+        over = over if over >= 0.0 else 0.0
+        over = over if over <= 1.0 else 1.0
+        t = target[d] * (1.0 - (1.0 - util_min_frac) * over)
+        dep_util[d] += adjust_rate_per_month * (t - dep_util[d])
+        o = dep_capacity[d] * online[d] / 12 * dep_util[d]
+        o *= 1.0 - lost[dep_nation[d]]
+        out[d] = o
+        by_nation[dep_nation[d]] += o
+    scale = np.empty(n)
+    for k in range(n):
+        s = quota_t_per_yr[k] / 12 / by_nation[k] if by_nation[k] > 0 else 1.0
+        scale[k] = 1.0 if 1.0 <= s else s
+    for d in range(d_count):
+        out[d] *= scale[dep_nation[d]]
+    return out
