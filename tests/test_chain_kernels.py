@@ -23,7 +23,8 @@ pytest.importorskip("numba")
 #: (submodel module, its numpy reference, the kernel that repeats it)
 PAIRS = [("sim.chain.separation", "_separate_numpy", "separate"),
          ("sim.chain.mining", "_mine_output_numpy", "mine_output"),
-         ("agents.industry", "utilisation_from_shift", "utilisation_from_shift")]
+         ("agents.industry", "utilisation_from_shift", "utilisation_from_shift"),
+         ("sim.chain.use", "_consume_numpy", "consume")]
 
 
 def _recorded_calls(monkeypatch, module_name: str, reference: str, config: str, until: str) -> list[tuple]:

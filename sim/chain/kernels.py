@@ -131,3 +131,62 @@ def mine_output(target, conc, dep_nation, dep_capacity, online, dep_util, dep_mi
     for d in range(d_count):
         out[d] *= scale[dep_nation[d]]
     return out
+
+
+@njit(cache=True, error_model="numpy")
+def _zone_ratio(top, bottom, rows):
+    """numpy's ``top.take(rows, axis=0).sum(axis=0) / np.maximum(bottom.take(rows, axis=0).sum(axis=0), 1e-9)``
+    for (N, G) arrays: the rows are added one after the other."""
+    g_count = top.shape[1]
+    out = np.empty(g_count)
+    for g in range(g_count):
+        a = 0.0
+        b = 0.0
+        for i in range(rows.shape[0]):
+            if i == 0:
+                a = top[rows[i], g]
+                b = bottom[rows[i], g]
+            else:
+                a += top[rows[i], g]
+                b += bottom[rows[i], g]
+        out[g] = a / (b if b >= 1e-9 else 1e-9)
+    return out
+
+
+@njit(cache=True, error_model="numpy")
+def consume(need_t, need, user, stockpile, released, use_ema, maker_need, maker_short, china_rows, outside_rows,
+            memory_frac, eps_t):
+    """:func:`sim.chain.use._consume_numpy` compiled (same arguments, same results, in place)."""
+    n, s_count, g_count = need_t.shape
+    e_count = maker_need.shape[1]
+    used = np.empty((n, s_count, g_count))
+    used_goods = np.empty((n, g_count))
+    unmet = np.empty((n, g_count))
+    wanted = np.empty((n, g_count))
+    missing = np.empty((n, g_count))
+    for k in range(n):
+        for g in range(g_count):
+            stockpile[k, g] -= released[k, g]
+            user[k, g] += released[k, g]
+            f = user[k, g] / need[k, g] if need[k, g] > eps_t else 1.0
+            f = f if f >= 0.0 else 0.0
+            f = f if f <= 1.0 else 1.0
+            total = 0.0
+            for s in range(s_count):
+                u = need_t[k, s, g] * f
+                used[k, s, g] = u
+                total = u if s == 0 else total + u
+            used_goods[k, g] = total
+            left = user[k, g] - total
+            user[k, g] = left if left >= 0.0 else 0.0
+            use_ema[k, g] += memory_frac * (total - use_ema[k, g])
+            unmet[k, g] = need[k, g] - total
+            wanted[k, g] = need[k, g]
+            missing[k, g] = unmet[k, g]
+        for e in range(e_count):
+            wanted[k, e] += maker_need[k, e]
+            missing[k, e] += maker_short[k, e]
+    short_zone = np.empty((2, g_count))
+    short_zone[0] = _zone_ratio(missing, wanted, china_rows)
+    short_zone[1] = _zone_ratio(missing, wanted, outside_rows)
+    return used, used_goods, unmet, short_zone
