@@ -24,7 +24,9 @@ pytest.importorskip("numba")
 PAIRS = [("sim.chain.separation", "_separate_numpy", "separate"),
          ("sim.chain.mining", "_mine_output_numpy", "mine_output"),
          ("agents.industry", "utilisation_from_shift", "utilisation_from_shift"),
-         ("sim.chain.use", "_consume_numpy", "consume")]
+         ("sim.chain.use", "_consume_numpy", "consume"),
+         ("sim.chain.state", "_held_goods_numpy", "held_goods"),
+         ("sim.chain.state", "_add_chain_stocks_numpy", "add_chain_stocks")]
 
 
 def _recorded_calls(monkeypatch, module_name: str, reference: str, config: str, until: str) -> list[tuple]:
@@ -48,6 +50,9 @@ def _assert_same(a, b, what: str) -> None:
     if isinstance(a, tuple):
         for k, (x, y) in enumerate(zip(a, b, strict=True)):
             _assert_same(x, y, f"{what}[{k}]")
+        return
+    if a is None:
+        assert b is None, what
         return
     np.testing.assert_allclose(np.asarray(b, float), np.asarray(a, float), rtol=1e-12, atol=0.0, err_msg=what)
 

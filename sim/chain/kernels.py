@@ -190,3 +190,44 @@ def consume(need_t, need, user, stockpile, released, use_ema, maker_need, maker_
     short_zone[0] = _zone_ratio(missing, wanted, china_rows)
     short_zone[1] = _zone_ratio(missing, wanted, outside_rows)
     return used, used_goods, unmet, short_zone
+
+
+@njit(cache=True, error_model="numpy")
+def held_goods(user, stockpile, transit, live):
+    """:func:`sim.chain.state._held_goods_numpy` compiled."""
+    n, g_count = user.shape
+    in_transit = np.zeros((n, g_count))
+    first = True
+    for slot in live:                                  # numpy adds the (slot, buyer) layers one after the other
+        for b in range(transit.shape[1]):
+            for k in range(n):
+                for g in range(g_count):
+                    if first:
+                        in_transit[k, g] = transit[slot, b, k, g]
+                    else:
+                        in_transit[k, g] += transit[slot, b, k, g]
+            first = False
+    out = np.empty(g_count)
+    for k in range(n):
+        for g in range(g_count):
+            h = user[k, g] + stockpile[k, g]
+            if live.shape[0]:
+                h = h + in_transit[k, g]
+            out[g] = h if k == 0 else out[g] + h
+    return out
+
+
+@njit(cache=True, error_model="numpy")
+def add_chain_stocks(total, conc, feed, oxide, maker_oxide, spec, magnets, recipe):
+    """:func:`sim.chain.state._add_chain_stocks_numpy` compiled (``total`` updated in place)."""
+    n, e_count = conc.shape
+    chain = np.empty(e_count)
+    for k in range(n):
+        for e in range(e_count):
+            h = conc[k, e] + feed[k, e] + oxide[k, e] + maker_oxide[k, e] + spec[k, e]
+            chain[e] = h if k == 0 else chain[e] + h
+    m = pairwise_sum(magnets, new_stack())
+    for e in range(e_count):
+        total[e] += chain[e]
+    for e in range(e_count):
+        total[e] += m * recipe[e]
