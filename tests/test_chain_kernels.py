@@ -26,7 +26,10 @@ PAIRS = [("sim.chain.separation", "_separate_numpy", "separate"),
          ("agents.industry", "utilisation_from_shift", "utilisation_from_shift"),
          ("sim.chain.use", "_consume_numpy", "consume"),
          ("sim.chain.state", "_held_goods_numpy", "held_goods"),
-         ("sim.chain.state", "_add_chain_stocks_numpy", "add_chain_stocks")]
+         ("sim.chain.state", "_add_chain_stocks_numpy", "add_chain_stocks"),
+         ("sim.chain.oxides", "_sell_oxides_numpy", "sell_oxides"),
+         ("sim.chain.oxides", "_make_magnets_numpy", "make_magnets"),
+         ("sim.chain.trade", "_arrive_numpy", "arrive")]
 
 
 def _recorded_calls(monkeypatch, module_name: str, reference: str, config: str, until: str) -> list[tuple]:

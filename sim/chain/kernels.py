@@ -231,3 +231,61 @@ def add_chain_stocks(total, conc, feed, oxide, maker_oxide, spec, magnets, recip
         total[e] += chain[e]
     for e in range(e_count):
         total[e] += m * recipe[e]
+
+
+@njit(cache=True, error_model="numpy")
+def sell_oxides(sold_t, spec_sell, offered, spec_t, oxide, sales_ema, memory_frac):
+    """:func:`sim.chain.oxides._sell_oxides_numpy` compiled (in place)."""
+    n, e_count = oxide.shape
+    for k in range(n):
+        for e in range(e_count):
+            sold = sold_t[e, k]
+            share = spec_sell[k, e] / offered[k, e] if offered[k, e] > 0 else 0.0
+            by_traders = sold * share
+            spec_t[k, e] -= by_traders
+            oxide[k, e] -= sold - by_traders
+            sales_ema[k, e] += memory_frac * (sold - by_traders - sales_ema[k, e])
+
+
+@njit(cache=True, error_model="numpy")
+def arrive(orders, bought_t, user, maker_oxide, spec_t, stockpile, g0, oxides):
+    """:func:`sim.chain.trade._arrive_numpy` compiled (in place)."""
+    b_count, n, g_count = orders.shape
+    for k in range(n):
+        for g in range(g_count):
+            total = orders[0, k, g]
+            for b in range(1, b_count):
+                total += orders[b, k, g]
+            now = bought_t[g, k]
+            shares = np.empty(b_count)
+            for b in range(b_count):
+                shares[b] = (orders[b, k, g] / total if total > 0 else 0.0) * now
+            user[k, g0 + g] += shares[0]
+            if oxides:
+                maker_oxide[k, g] += shares[1]
+                spec_t[k, g] += shares[3]
+            stockpile[k, g0 + g] += shares[2]
+
+
+@njit(cache=True, error_model="numpy")
+def make_magnets(plan, maker_need, maker_oxide, magnets, recipe):
+    """:func:`sim.chain.oxides._make_magnets_numpy` compiled (in place)."""
+    n, e_count = maker_oxide.shape
+    made = np.empty(n)
+    short = np.empty((n, e_count))
+    for k in range(n):
+        limit = np.inf
+        for e in range(e_count):
+            if recipe[e] > 0:
+                x = maker_oxide[k, e] / recipe[e]
+                limit = x if x < limit else limit
+        m = plan[k] if plan[k] <= limit else limit
+        m = m if m >= 0.0 else 0.0
+        made[k] = m
+        for e in range(e_count):
+            gap = maker_need[k, e] - maker_oxide[k, e]
+            short[k, e] = gap if gap >= 0.0 else 0.0
+            left = maker_oxide[k, e] - m * recipe[e]
+            maker_oxide[k, e] = left if left >= 0.0 else 0.0
+        magnets[k] += m
+    return made, short

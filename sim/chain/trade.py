@@ -144,6 +144,12 @@ def deliver(st: ChainState, trade: Trade, orders: np.ndarray, goods: slice) -> N
     """
     res, delay = trade.res, trade.delay_months
     slots = np.unique(delay[delay > 0]) if trade.delayed else ()
+    if not len(slots):                      # everything arrives now
+        kernels = market.chain_kernels()
+        arrive = _arrive_numpy if kernels is None else kernels.arrive
+        arrive(orders, res.bought_t, st.user, st.maker_oxide, st.spec_t, st.stockpile_t, goods.start,
+               goods.start < OXIDES.stop)
+        return
     # with no licence delay everything arrives now: the clearing's bought_t is that sum already
     now = (np.where(delay == 0, res.flows_t, 0.0).sum(axis=1) if len(slots) else res.bought_t).T   # (N, g)
     total = orders.sum(axis=0)
@@ -159,6 +165,21 @@ def deliver(st: ChainState, trade: Trade, orders: np.ndarray, goods: slice) -> N
         st.maker_oxide += arrived[1]
         st.spec_t += arrived[3]
     st.stockpile_t[:, goods] += arrived[2]
+
+
+def _arrive_numpy(orders, bought_t, user, maker_oxide, spec_t, stockpile, g0, oxides) -> None:
+    """Split what each nation bought (``bought_t``: (g, N)) among its buyers pro rata to their orders
+    (buyer, N, g) and add it to their stocks, goods from ``g0`` on the held axis (oxides: makers and
+    traders buy too). In place; the reference of ``sim.chain.kernels.arrive``."""
+    total = orders.sum(axis=0)
+    share = np.divide(orders, total[None], out=np.zeros_like(orders), where=total[None] > 0)
+    arrived = share * bought_t.T[None]
+    goods = slice(g0, g0 + orders.shape[2])
+    user[:, goods] += arrived[0]
+    if oxides:
+        maker_oxide += arrived[1]
+        spec_t += arrived[3]
+    stockpile[:, goods] += arrived[2]
 
 
 def zone_market(fx: Structure, oxides: Trade, oxide_orders_t: np.ndarray, magnets: Trade,
