@@ -93,6 +93,16 @@ def update_intensity(intensity: np.ndarray, low_water: np.ndarray, price_ratio: 
     return new, np.minimum(low_water, new)
 
 
+def user_orders_numpy(need_t: np.ndarray, stock_t: np.ndarray, expected_growth_per_yr: np.ndarray,
+                      sensitivity: float, max_multiple: float, target_cover_months: float,
+                      adjust_months: float) -> tuple[np.ndarray, np.ndarray]:
+    """:meth:`EndUseIndustry.orders_t` on arrays: the wanted cover (normal cover times
+    :func:`hoard_multiple`) and :func:`inventory_order_t` toward it; the reference of
+    ``sim.chain.kernels.user_orders``."""
+    cover = target_cover_months * hoard_multiple(expected_growth_per_yr, sensitivity, max_multiple)
+    return inventory_order_t(need_t, stock_t, cover, adjust_months), cover
+
+
 class IndustryAgent(mesa.Agent):
     """An industry of one nation: a supply-chain stage or an end-use sector.
 
@@ -190,8 +200,9 @@ class EndUseIndustry(IndustryAgent):
         Returns:
             (orders (N, G), wanted cover in months (N, G)).
         """
-        hoard = hoard_multiple(expected_growth_per_yr, p.hoarding_sensitivity, p.hoarding_max_multiple)
-        cover = p.target_cover_months * hoard
-        return inventory_order_t(need_t, stock_t, cover, p.stock_adjust_months), cover
+        kernels = market.chain_kernels()
+        rule = user_orders_numpy if kernels is None else kernels.user_orders
+        return rule(need_t, stock_t, expected_growth_per_yr, p.hoarding_sensitivity, p.hoarding_max_multiple,
+                    p.target_cover_months, p.stock_adjust_months)
 
     thrift = staticmethod(update_intensity)

@@ -29,7 +29,9 @@ PAIRS = [("sim.chain.separation", "_separate_numpy", "separate"),
          ("sim.chain.state", "_add_chain_stocks_numpy", "add_chain_stocks"),
          ("sim.chain.oxides", "_sell_oxides_numpy", "sell_oxides"),
          ("sim.chain.oxides", "_make_magnets_numpy", "make_magnets"),
-         ("sim.chain.trade", "_arrive_numpy", "arrive")]
+         ("sim.chain.trade", "_arrive_numpy", "arrive"),
+         ("agents.industry", "user_orders_numpy", "user_orders"),
+         ("sim.chain.orders", "_maker_orders_numpy", "maker_orders")]
 
 
 def _recorded_calls(monkeypatch, module_name: str, reference: str, config: str, until: str) -> list[tuple]:

@@ -289,3 +289,45 @@ def make_magnets(plan, maker_need, maker_oxide, magnets, recipe):
             maker_oxide[k, e] = left if left >= 0.0 else 0.0
         magnets[k] += m
     return made, short
+
+
+@njit(cache=True, error_model="numpy")
+def user_orders(need, stock, growth, sensitivity, max_multiple, target_cover_months, adjust_months):
+    """:func:`agents.industry.user_orders_numpy` compiled."""
+    n, g_count = need.shape
+    order = np.empty((n, g_count))
+    cover = np.empty((n, g_count))
+    for k in range(n):
+        for g in range(g_count):
+            x = growth[k, g]
+            h = 1.0 + sensitivity * (x if x >= 0.0 else 0.0)
+            h = h if h >= 1.0 else 1.0
+            h = h if h <= max_multiple else max_multiple
+            c = target_cover_months * h
+            cover[k, g] = c
+            o = need[k, g] + (c * need[k, g] - stock[k, g]) / adjust_months
+            order[k, g] = o if o >= 0.0 else 0.0
+    return order, cover
+
+
+@njit(cache=True, error_model="numpy")
+def maker_orders(cap, plant_util, util, adjust_rate_per_month, sales_ema, magnets, recipe, maker_oxide, cover,
+                 stock_adjust_months):
+    """:func:`sim.chain.orders._maker_orders_numpy` compiled (``plant_util`` in place)."""
+    n, e_count = maker_oxide.shape
+    plan = np.empty(n)
+    need = np.empty((n, e_count))
+    order = np.empty((n, e_count))
+    for k in range(n):
+        plant_util[k] += adjust_rate_per_month * (util[k] - plant_util[k])
+        w = sales_ema[k] + (1.0 * sales_ema[k] - magnets[k]) / 2.0
+        w = w if w >= 0.0 else 0.0
+        c = cap[k] * plant_util[k]
+        m = c if c <= w else w
+        plan[k] = m
+        for e in range(e_count):
+            x = m * recipe[e]
+            need[k, e] = x
+            o = x + (cover[k, e] * x - maker_oxide[k, e]) / stock_adjust_months
+            order[k, e] = o if o >= 0.0 else 0.0
+    return plan, need, order
