@@ -31,7 +31,9 @@ PAIRS = [("sim.chain.separation", "_separate_numpy", "separate"),
          ("sim.chain.oxides", "_make_magnets_numpy", "make_magnets"),
          ("sim.chain.trade", "_arrive_numpy", "arrive"),
          ("agents.industry", "user_orders_numpy", "user_orders"),
-         ("sim.chain.orders", "_maker_orders_numpy", "maker_orders")]
+         ("sim.chain.orders", "_maker_orders_numpy", "maker_orders"),
+         ("sim.chain.prices", "_zone_held_numpy", "zone_held"),
+         ("sim.chain.prices", "_zone_use_numpy", "zone_use")]
 
 
 def _recorded_calls(monkeypatch, module_name: str, reference: str, config: str, until: str) -> list[tuple]:

@@ -331,3 +331,45 @@ def maker_orders(cap, plant_util, util, adjust_rate_per_month, sales_ema, magnet
             o = x + (cover[k, e] * x - maker_oxide[k, e]) / stock_adjust_months
             order[k, e] = o if o >= 0.0 else 0.0
     return plan, need, order
+
+
+@njit(cache=True, error_model="numpy")
+def _zone_sums(x, rows):
+    """numpy's ``x.take(rows, axis=0).sum(axis=0)`` for an (N, G) array: the rows added one after the other."""
+    out = np.zeros(x.shape[1])
+    for i in range(rows.shape[0]):
+        for g in range(x.shape[1]):
+            out[g] = x[rows[i], g] if i == 0 else out[g] + x[rows[i], g]
+    return out
+
+
+@njit(cache=True, error_model="numpy")
+def zone_held(user, need, target_cover_months, oxide, maker_oxide, magnets, china_rows, outside_rows):
+    """:func:`sim.chain.prices._zone_held_numpy` compiled."""
+    n, g_count = user.shape
+    e_count = oxide.shape[1]
+    held = np.empty((n, g_count))
+    for k in range(n):
+        for g in range(g_count):
+            normal = target_cover_months * need[k, g]
+            held[k, g] = user[k, g] if user[k, g] <= normal else normal
+        for e in range(e_count):
+            held[k, e] += oxide[k, e] + maker_oxide[k, e]
+        held[k, e_count] += magnets[k]
+    out = np.empty((2, g_count))
+    out[0] = _zone_sums(held, china_rows)
+    out[1] = _zone_sums(held, outside_rows)
+    return out
+
+
+@njit(cache=True, error_model="numpy")
+def zone_use(need, maker_need, china_rows, outside_rows):
+    """:func:`sim.chain.prices._zone_use_numpy` compiled."""
+    monthly = need.copy()
+    for k in range(need.shape[0]):
+        for e in range(maker_need.shape[1]):
+            monthly[k, e] += maker_need[k, e]
+    out = np.empty((2, need.shape[1]))
+    out[0] = _zone_sums(monthly, china_rows)
+    out[1] = _zone_sums(monthly, outside_rows)
+    return out

@@ -16,7 +16,7 @@ import numpy as np
 from agents.trader import expected_return_per_yr
 from sim import market, pricing
 from sim.chain import china
-from sim.chain.state import CHINA_ZONE, ChainState, Structure, zone_totals
+from sim.chain.state import CHINA_ZONE, ChainState, Structure, zone_members
 from sim.chain.trade import ZoneMarket
 from sim.goods import HELD_MARKETS, NDFEB, OXIDES, element_index
 
@@ -50,11 +50,19 @@ def zone_stock_t(st: ChainState, fx: Structure, p, need_t: np.ndarray) -> np.nda
 
 def zone_goods_stock_t(st: ChainState, fx: Structure, p, need_goods_t: np.ndarray) -> np.ndarray:
     """:func:`zone_stock_t` from the need summed over sectors (N, G)."""
-    normal = p.target_cover_months * need_goods_t
-    held = np.minimum(st.user, normal)
-    held[:, OXIDES] += st.oxide + st.maker_oxide
-    held[:, NDFEB] += st.magnets
-    return zone_totals(held, fx.zone)
+    kernels = market.chain_kernels()
+    held = _zone_held_numpy if kernels is None else kernels.zone_held
+    return held(st.user, need_goods_t, p.target_cover_months, st.oxide, st.maker_oxide, st.magnets,
+                *zone_members(fx.zone))
+
+
+def _zone_held_numpy(user, need, target_cover_months, oxide, maker_oxide, magnets, china_rows,
+                     outside_rows) -> np.ndarray:
+    """:func:`zone_stock_t` on arrays; the reference of ``sim.chain.kernels.zone_held``."""
+    held = np.minimum(user, target_cover_months * need)
+    held[:, OXIDES] += oxide + maker_oxide
+    held[:, NDFEB] += magnets
+    return np.stack([held.take(rows, axis=0).sum(axis=0) for rows in (china_rows, outside_rows)])
 
 
 def zone_use_t(fx: Structure, need_t: np.ndarray, maker_need_t: np.ndarray) -> np.ndarray:
@@ -64,9 +72,16 @@ def zone_use_t(fx: Structure, need_t: np.ndarray, maker_need_t: np.ndarray) -> n
 
 def zone_goods_use_t(fx: Structure, need_goods_t: np.ndarray, maker_need_t: np.ndarray) -> np.ndarray:
     """:func:`zone_use_t` from the need summed over sectors (N, G)."""
-    monthly = need_goods_t.copy()
-    monthly[:, OXIDES] += maker_need_t
-    return zone_totals(monthly, fx.zone)
+    kernels = market.chain_kernels()
+    use = _zone_use_numpy if kernels is None else kernels.zone_use
+    return use(need_goods_t, maker_need_t, *zone_members(fx.zone))
+
+
+def _zone_use_numpy(need, maker_need, china_rows, outside_rows) -> np.ndarray:
+    """:func:`zone_use_t` on arrays; the reference of ``sim.chain.kernels.zone_use``."""
+    monthly = need.copy()
+    monthly[:, OXIDES] += maker_need
+    return np.stack([monthly.take(rows, axis=0).sum(axis=0) for rows in (china_rows, outside_rows)])
 
 
 def cover_months(use_t: np.ndarray, stock_t: np.ndarray) -> np.ndarray:
