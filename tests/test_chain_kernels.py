@@ -33,7 +33,8 @@ PAIRS = [("sim.chain.separation", "_separate_numpy", "separate"),
          ("agents.industry", "user_orders_numpy", "user_orders"),
          ("sim.chain.orders", "_maker_orders_numpy", "maker_orders"),
          ("sim.chain.prices", "_zone_held_numpy", "zone_held"),
-         ("sim.chain.prices", "_zone_use_numpy", "zone_use")]
+         ("sim.chain.prices", "_zone_use_numpy", "zone_use"),
+         ("sim.chain.separation", "_plan_separation_numpy", "plan_separation")]
 
 
 def _recorded_calls(monkeypatch, module_name: str, reference: str, config: str, until: str) -> list[tuple]:

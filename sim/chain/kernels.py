@@ -373,3 +373,46 @@ def zone_use(need, maker_need, china_rows, outside_rows):
     out[0] = _zone_sums(monthly, china_rows)
     out[1] = _zone_sums(monthly, outside_rows)
     return out
+
+
+@njit(cache=True, error_model="numpy")
+def plan_separation(util, cap, plant_util, price, zone, oxide, sales_ema, conc, feed, surplus_cover_months,
+                    util_min_frac, adjust_rate_per_month, payability_frac):
+    """:func:`sim.chain.separation._plan_separation_numpy` compiled (``plant_util`` in place)."""
+    n, e_count = conc.shape
+    plan = np.empty(n)
+    supply = np.empty(n)
+    order = np.empty(n)
+    comp = np.empty((n, e_count))
+    value = np.empty(n)
+    weight = np.empty(n)
+    a = np.empty(e_count)
+    b = np.empty(e_count)
+    for k in range(n):
+        z = zone[k]
+        for e in range(e_count):
+            a[e] = oxide[k, e] * price[z, e]
+            b[e] = sales_ema[k, e] * price[z, e]
+        sales = _block_sum(b, 0, e_count)
+        cover = _block_sum(a, 0, e_count) / (sales if sales >= 1e-9 else 1e-9)
+        over = (cover - surplus_cover_months) / surplus_cover_months
+        over = over if over >= 0.0 else 0.0
+        over = over if over <= 1.0 else 1.0
+        target = util[k] * (1.0 - (1.0 - util_min_frac) * over)
+        plant_util[k] += adjust_rate_per_month * (target - plant_util[k])
+        plan[k] = cap[k] * plant_util[k]
+        s = _block_sum(conc[k], 0, e_count)
+        supply[k] = s
+        o = plan[k] + (1.0 * plan[k] - _block_sum(feed[k], 0, e_count)) / 2.0
+        order[k] = o if o >= 0.0 else 0.0
+        for e in range(e_count):
+            comp[k, e] = conc[k, e] / (s if s >= 1e-12 else 1e-12)
+            a[e] = comp[k, e] * price[z, e]
+        value[k] = _block_sum(a, 0, e_count) * payability_frac
+        weight[k] = s if s >= 1e-12 else 1e-12
+    stack = new_stack()
+    paid = np.empty(n)
+    for k in range(n):
+        paid[k] = value[k] * weight[k]
+    payable = np.full(n, pairwise_sum(paid, stack) / pairwise_sum(weight, stack))
+    return plan, supply, order, comp, payable
