@@ -34,7 +34,9 @@ PAIRS = [("sim.chain.separation", "_separate_numpy", "separate"),
          ("sim.chain.orders", "_maker_orders_numpy", "maker_orders"),
          ("sim.chain.prices", "_zone_held_numpy", "zone_held"),
          ("sim.chain.prices", "_zone_use_numpy", "zone_use"),
-         ("sim.chain.separation", "_plan_separation_numpy", "plan_separation")]
+         ("sim.chain.separation", "_plan_separation_numpy", "plan_separation"),
+         ("sim.chain.orders", "_zone_position_numpy", "zone_position"),
+         ("sim.chain.orders", "_split_trades_numpy", "split_trades")]
 
 
 def _recorded_calls(monkeypatch, module_name: str, reference: str, config: str, until: str) -> list[tuple]:

@@ -416,3 +416,19 @@ def plan_separation(util, cap, plant_util, price, zone, oxide, sales_ema, conc, 
         paid[k] = value[k] * weight[k]
     payable = np.full(n, pairwise_sum(paid, stack) / pairwise_sum(weight, stack))
     return plan, supply, order, comp, payable
+
+
+@njit(cache=True, error_model="numpy")
+def zone_position(use, spec, rows):
+    """:func:`sim.chain.orders._zone_position_numpy` compiled."""
+    return _zone_sums(use, rows), _zone_sums(spec, rows)
+
+
+@njit(cache=True, error_model="numpy")
+def split_trades(buy, sell, rows, buy_t, sell_t, use, spec, zone_use, held):
+    """:func:`sim.chain.orders._split_trades_numpy` compiled (``buy`` and ``sell`` in place)."""
+    for i in range(rows.shape[0]):
+        k = rows[i]
+        for e in range(use.shape[1]):
+            buy[k, e] = buy_t[e] * (use[k, e] / zone_use[e] if zone_use[e] > 0 else 0.0)
+            sell[k, e] = sell_t[e] * (spec[k, e] / held[e] if held[e] > 0 else 0.0)

@@ -20,7 +20,7 @@ from sim import market
 from sim.chain.capacity import MAGNETS, stage_capacity_t_per_yr
 from sim.chain.margins import magnet_margin
 from sim.chain.prices import expected_growth_per_yr, zone_goods_stock_t
-from sim.chain.state import ChainState, Structure
+from sim.chain.state import ChainState, Structure, zone_members
 from sim.goods import NDFEB, OXIDES
 
 
@@ -80,14 +80,14 @@ def place_orders(st: ChainState, fx: Structure, p, need_goods_t: np.ndarray, tab
     buy, sell = np.zeros_like(use), np.zeros_like(use)
     if speculate:
         stock = zone_goods_stock_t(st, fx, p, need_goods_t)[:, OXIDES]
+        kernels = market.chain_kernels()
+        position, split = ((_zone_position_numpy, _split_trades_numpy) if kernels is None
+                           else (kernels.zone_position, kernels.split_trades))
         for trader in traders:
-            in_zone = fx.zone == trader.zone
-            zone_use, held = use[in_zone].sum(axis=0), st.spec_t[in_zone].sum(axis=0)
+            rows = zone_members(fx.zone)[trader.zone]
+            zone_use, held = position(use, st.spec_t, rows)
             trader.decide(st, fx, stock[trader.zone], held, zone_use)
-            buy[in_zone] = trader.buy_t * np.divide(use[in_zone], zone_use, out=np.zeros_like(use[in_zone]),
-                                                    where=zone_use > 0)
-            sell[in_zone] = trader.sell_t * np.divide(st.spec_t[in_zone], held,
-                                                      out=np.zeros_like(use[in_zone]), where=held > 0)
+            split(buy, sell, rows, trader.buy_t, trader.sell_t, use, st.spec_t, zone_use, held)
     return Orders(user_t=user_order, maker_t=maker_order, stockpile_t=pile_order, spec_buy_t=buy,
                   spec_sell_t=sell, magnet_plan_t=magnet_plan, maker_need_t=maker_need,
                   magnet_capacity_t=cap)
@@ -107,3 +107,18 @@ def _maker_orders_numpy(cap, plant_util, util, adjust_rate_per_month, sales_ema,
     plan = np.minimum(cap * plant_util, wanted)
     need = plan[:, None] * recipe[None]
     return plan, need, inventory_order_t(need, maker_oxide, cover, stock_adjust_months)
+
+
+def _zone_position_numpy(use, spec, rows) -> tuple[np.ndarray, np.ndarray]:
+    """A zone's monthly use and speculative stock per oxide (E,), summed over its nations ``rows``; the
+    reference of ``sim.chain.kernels.zone_position``."""
+    return use.take(rows, axis=0).sum(axis=0), spec.take(rows, axis=0).sum(axis=0)
+
+
+def _split_trades_numpy(buy, sell, rows, buy_t, sell_t, use, spec, zone_use, held) -> None:
+    """Place a zone's traders' purchases through its nations in proportion to use and their sales in
+    proportion to the speculative stock each holds (``buy``, ``sell``: (N, E), in place); the reference
+    of ``sim.chain.kernels.split_trades``."""
+    use, spec = use.take(rows, axis=0), spec.take(rows, axis=0)
+    buy[rows] = buy_t * np.divide(use, zone_use, out=np.zeros_like(use), where=zone_use > 0)
+    sell[rows] = sell_t * np.divide(spec, held, out=np.zeros_like(use), where=held > 0)
