@@ -36,7 +36,8 @@ PAIRS = [("sim.chain.separation", "_separate_numpy", "separate"),
          ("sim.chain.prices", "_zone_use_numpy", "zone_use"),
          ("sim.chain.separation", "_plan_separation_numpy", "plan_separation"),
          ("sim.chain.orders", "_zone_position_numpy", "zone_position"),
-         ("sim.chain.orders", "_split_trades_numpy", "split_trades")]
+         ("sim.chain.orders", "_split_trades_numpy", "split_trades"),
+         ("sim.chain.capacity", "_by_nation_and_element_numpy", "by_nation_and_element")]
 
 
 def _recorded_calls(monkeypatch, module_name: str, reference: str, config: str, until: str) -> list[tuple]:

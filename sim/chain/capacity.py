@@ -11,6 +11,7 @@ from typing import Literal
 
 import numpy as np
 
+from sim import market
 from sim.calendar import month_index
 from sim.chain.state import NEVER, Assets
 from sim.world import UPSTREAM, WORLD_DIR, World, _Row, read_table
@@ -113,9 +114,21 @@ def _room(a: Assets) -> None:
 def mine_potential_t(a: Assets, month: int, p, n_nations: int) -> np.ndarray:
     """What the mines would put out this month at their current utilisation, per nation and element (N, E)."""
     cap = a.dep_capacity * online_frac(a, "dep", month, p) / 12 * a.dep_util
-    out = np.zeros((n_nations, a.dep_mix.shape[1]))
-    np.add.at(out, a.dep_nation, cap[:, None] * a.dep_mix)
-    return out
+    return by_nation_and_element_t(cap, a, n_nations)
+
+
+def by_nation_and_element_t(out_t: np.ndarray, a: Assets, n_nations: int) -> np.ndarray:
+    """Deposits' output (D,) as tonnes per nation and element (N, E), through each deposit's element mix."""
+    kernels = market.chain_kernels()
+    spread = _by_nation_and_element_numpy if kernels is None else kernels.by_nation_and_element
+    return spread(out_t, a.dep_nation, a.dep_mix, n_nations)
+
+
+def _by_nation_and_element_numpy(out, dep_nation, dep_mix, n) -> np.ndarray:
+    """The reference of ``sim.chain.kernels.by_nation_and_element``."""
+    total = np.zeros((n, dep_mix.shape[1]))
+    np.add.at(total, dep_nation, out[:, None] * dep_mix)
+    return total
 
 
 def stage_capacity_t_per_yr(a: Assets, stage: str, month: int, p, n_nations: int) -> np.ndarray:

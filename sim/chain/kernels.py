@@ -432,3 +432,13 @@ def split_trades(buy, sell, rows, buy_t, sell_t, use, spec, zone_use, held):
         for e in range(use.shape[1]):
             buy[k, e] = buy_t[e] * (use[k, e] / zone_use[e] if zone_use[e] > 0 else 0.0)
             sell[k, e] = sell_t[e] * (spec[k, e] / held[e] if held[e] > 0 else 0.0)
+
+
+@njit(cache=True, error_model="numpy")
+def by_nation_and_element(out, dep_nation, dep_mix, n):
+    """:func:`sim.chain.capacity._by_nation_and_element_numpy` compiled."""
+    total = np.zeros((n, dep_mix.shape[1]))
+    for d in range(out.shape[0]):                      # np.add.at: deposit after deposit
+        for e in range(dep_mix.shape[1]):
+            total[dep_nation[d], e] += out[d] * dep_mix[d, e]
+    return total

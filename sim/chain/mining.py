@@ -14,7 +14,7 @@ import numpy as np
 
 from agents.industry import PlantIndustry, surplus_brake
 from sim import market
-from sim.chain.capacity import online_frac, world_mix
+from sim.chain.capacity import by_nation_and_element_t, online_frac, world_mix
 from sim.chain.margins import deposit_margin
 from sim.chain.state import CHINA_ZONE, OUTSIDE_ZONE, Assets, ChainState, Structure
 from sim.goods import OXIDES, element_index
@@ -42,8 +42,7 @@ def mine(st: ChainState, fx: Structure, p, start_month: int) -> Mined:
                  a.dep_mix, c.lost_frac[0], c.mining_quota_t_per_yr, p.surplus_cover_months, p.util_min_frac,
                  p.util_adjust_rate_per_month)
     out = china_quota_cap(st, fx, p, out, start_month)
-    mined = np.zeros((n, a.dep_mix.shape[1]))
-    np.add.at(mined, a.dep_nation, out[:, None] * a.dep_mix)
+    mined = by_nation_and_element_t(out, a, n)
     mix = world_mix(a)
     ratio = min(max(float((st.price[OUTSIDE_ZONE, OXIDES] @ mix) / max(st.price[CHINA_ZONE, OXIDES] @ mix, 1e-9)),
                     0.5), 2.0)
