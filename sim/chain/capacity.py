@@ -155,11 +155,21 @@ def nation_plant_capacity_t_per_yr(a: Assets, stage: str, month: int, p, nation:
     The same number bit for bit: a running sum in plant order, as ``np.bincount`` adds. Projects are
     commissioned one by one (each changes the assets), so the whole table would be rebuilt for each.
     """
-    mine = np.flatnonzero((a.plant_stage == STAGE_INDEX[stage]) & (a.plant_nation == nation))
-    online = a.plant_capacity[mine] * ramp(a.plant_online[mine], month, p.ramp_up_months)   # (each start
-    # changes the assets: a shared ramp of every plant would be recomputed for each project)
-    cap = float(np.cumsum(online)[-1]) if len(mine) else 0.0
+    kernels = market.chain_kernels()
+    add_up = _nation_plant_capacity_numpy if kernels is None else kernels.nation_plant_capacity
+    cap = add_up(a.plant_stage, a.plant_nation, a.plant_capacity, a.plant_online, STAGE_INDEX[stage], nation, month,
+                 float(p.ramp_up_months))
     return cap * p.magnet_yield_frac if stage == "magnets" else cap
+
+
+def _nation_plant_capacity_numpy(plant_stage, plant_nation, plant_capacity, plant_online, stage, nation, month,
+                                 ramp_up_months) -> float:
+    """A nation's online nameplate of a plant stage (the reference of
+    ``sim.chain.kernels.nation_plant_capacity``)."""
+    mine = np.flatnonzero((plant_stage == stage) & (plant_nation == nation))
+    online = plant_capacity[mine] * ramp(plant_online[mine], month, ramp_up_months)   # (each start
+    # changes the assets: a shared ramp of every plant would be recomputed for each project)
+    return float(np.cumsum(online)[-1]) if len(mine) else 0.0
 
 
 def has_heavy_separation(a: Assets, month: int, p, nation: int) -> bool:

@@ -442,3 +442,18 @@ def by_nation_and_element(out, dep_nation, dep_mix, n):
         for e in range(dep_mix.shape[1]):
             total[dep_nation[d], e] += out[d] * dep_mix[d, e]
     return total
+
+
+@njit(cache=True, error_model="numpy")
+def nation_plant_capacity(plant_stage, plant_nation, plant_capacity, plant_online, stage, nation, month,
+                          ramp_up_months):
+    """:func:`sim.chain.capacity._nation_plant_capacity_numpy` compiled."""
+    total = 0.0
+    span = max(ramp_up_months, 1.0)
+    for i in range(plant_stage.shape[0]):
+        if plant_stage[i] == stage and plant_nation[i] == nation:
+            r = (month - plant_online[i] + 1) / span
+            r = r if r >= 0.0 else 0.0
+            r = r if r <= 1.0 else 1.0
+            total += plant_capacity[i] * r
+    return total
