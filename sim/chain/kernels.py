@@ -457,3 +457,43 @@ def nation_plant_capacity(plant_stage, plant_nation, plant_capacity, plant_onlin
             r = r if r <= 1.0 else 1.0
             total += plant_capacity[i] * r
     return total
+
+
+@njit(cache=True, error_model="numpy")
+def availability(use, held, normal_cover, short_zone, members, pool_frac):
+    """:func:`sim.chain.prices._availability_numpy` compiled."""
+    z_count, g_count = use.shape
+    out = np.empty((z_count, g_count))
+    for g in range(g_count):
+        world = use[0, g]
+        for z in range(1, z_count):
+            world += use[z, g]
+        for z in range(z_count):
+            floor = 1e-3 * world + 1e-9
+            u = use[z, g]
+            cover = held[z, g] / (u if u >= floor else floor)
+            cover = cover if cover >= 0.0 else 0.0
+            n = normal_cover[z, g]
+            x = cover / (n if n >= 1e-9 else 1e-9)
+            s = short_zone[z, g]
+            s = s if s >= 0.0 else 0.0
+            s = s if s <= 1.0 else 1.0
+            out[z, g] = x * (1.0 - s)
+    pooled_out = out.copy()
+    m_count = members.shape[0]
+    for z in range(z_count):
+        top = 0.0
+        weight = 0.0
+        for i in range(m_count):
+            g = members[i]
+            if i == 0:
+                top = out[z, g] * use[z, g]
+                weight = use[z, g]
+            else:
+                top += out[z, g] * use[z, g]
+                weight += use[z, g]
+        pooled = top / (weight if weight >= 1e-12 else 1e-12)
+        for i in range(m_count):
+            g = members[i]
+            pooled_out[z, g] = (1.0 - pool_frac) * out[z, g] + pool_frac * pooled
+    return pooled_out

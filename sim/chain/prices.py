@@ -22,6 +22,16 @@ from sim.goods import HELD_MARKETS, NDFEB, OXIDES, element_index
 
 NDPR = [element_index("Pr"), element_index("Nd")]
 LA_CE = [element_index("La"), element_index("Ce")]
+NDPR_AT = np.array(NDPR)
+
+
+def _availability_numpy(use: np.ndarray, held: np.ndarray, normal_cover: np.ndarray, short_zone: np.ndarray,
+                        members: np.ndarray, pool_frac: float) -> np.ndarray:
+    """Each zone's availability (Z, G): its cover against the base year's (:func:`cover_months`,
+    ``pricing.availability_ratio``), Nd and Pr partly pooled (``pricing.pool_substitutes``). The reference
+    of ``sim.chain.kernels.availability``."""
+    available = pricing.availability_ratio(cover_months(use, held), normal_cover, short_zone)
+    return pricing.pool_substitutes(available, use, list(members), pool_frac)
 
 
 def expected_growth_per_yr(st: ChainState, fx: Structure, p) -> np.ndarray:
@@ -126,8 +136,9 @@ def update(st: ChainState, fx: Structure, p, need_goods_t: np.ndarray, maker_nee
     """
     held = zone_goods_stock_t(st, fx, p, need_goods_t)
     use = zone_goods_use_t(fx, need_goods_t, maker_need_t)
-    available = pricing.availability_ratio(cover_months(use, held), st.normal_cover, short_zone)
-    available = pricing.pool_substitutes(available, use, NDPR, p.ndpr_pool_frac)
+    kernels = market.chain_kernels()
+    availability = _availability_numpy if kernels is None else kernels.availability
+    available = availability(use, held, st.normal_cover, short_zone, NDPR_AT, p.ndpr_pool_frac)
     target = storage_target_usd_per_kg(available, long_run_usd_per_kg(st, fx), fx, p)
     price = pricing.adjust_toward(st.price, target, p.price_adjust_rate_per_month, fx.floor, fx.backstop)
     # traders learn over a few months whether the controls hold goods back (licences come in batches)
@@ -137,5 +148,7 @@ def update(st: ChainState, fx: Structure, p, need_goods_t: np.ndarray, maker_nee
     inside, outside = market.link_zone_prices(price[0], price[1], st.export_bind, wedge,
                                               p.arbitrage_rate_per_month, inside_weight)
     st.price = np.minimum(np.maximum(np.stack([inside, outside]), fx.floor), fx.backstop)   # np.clip, faster
-    st.price_hist = np.roll(st.price_hist, -1, axis=0)
-    st.price_hist[-1] = st.price
+    hist = np.empty_like(st.price_hist)                               # np.roll(-1) with the new month last
+    hist[:-1] = st.price_hist[1:]
+    hist[-1] = st.price
+    st.price_hist = hist
