@@ -497,3 +497,22 @@ def availability(use, held, normal_cover, short_zone, members, pool_frac):
             g = members[i]
             pooled_out[z, g] = (1.0 - pool_frac) * out[z, g] + pool_frac * pooled
     return pooled_out
+
+
+@njit(cache=True, error_model="numpy")
+def stockpile_orders(table_days, days_override, action_override, held, monthly_use, days_scale, build_months,
+                     build, days_per_month):
+    """:func:`agents.nation.stockpile_orders_numpy` compiled."""
+    n, g_count = held.shape
+    out = np.zeros((n, g_count))
+    for k in range(n):
+        days = (table_days[k] if np.isnan(days_override[k]) else days_override[k]) * days_scale
+        action = action_override[k]
+        if action < 0:
+            action = build if days > 0 else 0
+        if action == build and days > 0:
+            per_month = days / days_per_month
+            for g in range(g_count):
+                gap = per_month * monthly_use[k, g] - held[k, g]
+                out[k, g] = (gap if gap >= 0.0 else 0.0) / build_months
+    return out
