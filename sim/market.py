@@ -34,6 +34,7 @@ _numpy_clears = 0
 _kernel: ModuleType | None = None
 _kernel_failed = False
 _chain_kernels: ModuleType | None = None
+_chain_kernels_failed = False
 
 
 def use_compiled(cells: int) -> bool:
@@ -76,11 +77,16 @@ def chain_kernels() -> ModuleType | None:
     in numpy (loading numba would cost more than it saves), compiled once the clearing kernels are loaded
     or forced (``COMPILED``). Both paths give the same numbers bit for bit (``tests/test_chain_kernels.py``).
     """
-    global _chain_kernels
-    if COMPILED is False or (COMPILED is None and _kernel is None) or kernel() is None:
+    global _chain_kernels, _chain_kernels_failed
+    if COMPILED is False or (COMPILED is None and _kernel is None) or _chain_kernels_failed or kernel() is None:
         return None
     if _chain_kernels is None:
-        _chain_kernels = importlib.import_module("sim.chain.kernels")
+        try:
+            _chain_kernels = importlib.import_module("sim.chain.kernels")
+        except (ImportError, RuntimeError, OSError) as err:
+            _chain_kernels_failed = True
+            warnings.warn(f"compiled bookkeeping unavailable, computing it in numpy (same results): {err}",
+                          RuntimeWarning, stacklevel=2)
     return _chain_kernels
 
 

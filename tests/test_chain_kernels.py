@@ -87,3 +87,31 @@ def test_kernel_repeats_its_numpy_reference_on_a_real_run(monkeypatch, module_na
         for k, (x, y) in enumerate(zip(a_args, b_args, strict=True)):
             if isinstance(x, np.ndarray):
                 _assert_same(x, y, f"call {n}: argument {k} after the call")
+
+
+def test_bookkeeping_that_cannot_load_stays_in_numpy(monkeypatch):
+    """If the compiled bookkeeping cannot be imported (e.g. no writable cache), the run warns and goes on
+    in numpy with the same outputs."""
+    def run():
+        spinup.clear_cache()
+        model = RareEarthModel("baseline", seed=4, until="2024-12")
+        model.run()
+        return model.datacollector.get_model_vars_dataframe()
+
+    monkeypatch.setattr(market, "COMPILED", False)
+    reference = run()
+    real_import = importlib.import_module
+
+    def refuse(name, *args):
+        if name == "sim.chain.kernels":
+            raise RuntimeError("cannot cache function 'separate': no locator available")
+        return real_import(name, *args)
+
+    monkeypatch.setattr(market, "COMPILED", True)
+    monkeypatch.setattr(market, "_chain_kernels", None)
+    monkeypatch.setattr(market, "_chain_kernels_failed", False)
+    monkeypatch.setattr(market.importlib, "import_module", refuse)
+    with pytest.warns(RuntimeWarning, match="compiled bookkeeping unavailable"):
+        got = run()
+    assert market.chain_kernels() is None
+    assert got.equals(reference)
