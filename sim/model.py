@@ -143,7 +143,7 @@ class RareEarthModel(mesa.Model):
         need_goods_t = need_t.sum(axis=1)                                 # (N, G): every sector's need
         placed = orders.place_orders(st, fx, p, need_goods_t, w.stockpile_target_days, self.traders, not spin_up)
         ox = oxides.trade_oxides(st, fx, p, placed, need_goods_t, mined.undocumented_t)
-        mag = magnets.trade_magnets(st, fx, p, placed, need_goods_t, mined.undocumented_t)
+        mag = magnets.trade_magnets(st, fx, p, placed, need_t, mined.undocumented_t)
         used = use.use(st, fx, p, need_t, need_goods_t, w.stockpile_target_days, placed.maker_need_t,
                        ox.maker_short_t)
         zones = trade.zone_market(fx, ox.trade, ox.orders_t, mag.trade, mag.orders_t)
