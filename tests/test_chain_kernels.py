@@ -40,7 +40,8 @@ PAIRS = [("sim.chain.separation", "_separate_numpy", "separate"),
          ("sim.chain.capacity", "_by_nation_and_element_numpy", "by_nation_and_element"),
          ("sim.chain.capacity", "_nation_plant_capacity_numpy", "nation_plant_capacity"),
          ("sim.chain.prices", "_availability_numpy", "availability"),
-         ("agents.nation", "stockpile_orders_numpy", "stockpile_orders")]
+         ("agents.nation", "stockpile_orders_numpy", "stockpile_orders"),
+         ("sim.chain.china", "_export_first_numpy", "export_first")]
 
 
 def _recorded_calls(monkeypatch, module_name: str, reference: str, config: str, until: str) -> list[tuple]:

@@ -516,3 +516,16 @@ def stockpile_orders(table_days, days_override, action_override, held, monthly_u
                 gap = per_month * monthly_use[k, g] - held[k, g]
                 out[k, g] = (gap if gap >= 0.0 else 0.0) / build_months
     return out
+
+
+@njit(cache=True, error_model="numpy")
+def export_first(markets, n, china, price, duty_frac, held_start, china_zone, outside_zone):
+    """:func:`sim.chain.china._export_first_numpy` compiled."""
+    first = np.zeros((markets.shape[0], n), np.bool_)
+    for g in range(markets.shape[0]):
+        m = markets[g]
+        if m >= held_start:
+            h = m - held_start
+            rent = price[outside_zone, h] - price[china_zone, h] * (1.0 + duty_frac[m, china])
+            first[g, china] = rent > 0.0
+    return first
