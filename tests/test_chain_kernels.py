@@ -41,7 +41,8 @@ PAIRS = [("sim.chain.separation", "_separate_numpy", "separate"),
          ("sim.chain.capacity", "_nation_plant_capacity_numpy", "nation_plant_capacity"),
          ("sim.chain.prices", "_availability_numpy", "availability"),
          ("agents.nation", "stockpile_orders_numpy", "stockpile_orders"),
-         ("sim.chain.china", "_export_first_numpy", "export_first")]
+         ("sim.chain.china", "_export_first_numpy", "export_first"),
+         ("sim.chain.trade", "_offers_and_orders_numpy", "offers_and_orders")]
 
 
 def _recorded_calls(monkeypatch, module_name: str, reference: str, config: str, until: str) -> list[tuple]:

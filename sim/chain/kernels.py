@@ -529,3 +529,22 @@ def export_first(markets, n, china, price, duty_frac, held_start, china_zone, ou
             rent = price[outside_zone, h] - price[china_zone, h] * (1.0 + duty_frac[m, china])
             first[g, china] = rent > 0.0
     return first
+
+
+@njit(cache=True, error_model="numpy")
+def offers_and_orders(supply, demand, eps_t):
+    """:func:`sim.chain.trade._offers_and_orders_numpy` compiled."""
+    n_g, n = supply.shape
+    s, d = np.empty((n_g, n)), np.empty((n_g, n))
+    sells, buys = np.zeros(n, np.bool_), np.zeros(n, np.bool_)
+    for g in range(n_g):
+        for k in range(n):
+            x = supply[g, k]
+            x = x if x >= 0.0 else 0.0
+            s[g, k] = x
+            sells[k] = sells[k] or x > eps_t
+            y = demand[g, k]
+            y = y if y >= 0.0 else 0.0
+            d[g, k] = y
+            buys[k] = buys[k] or y > eps_t
+    return s, d, np.flatnonzero(sells), np.flatnonzero(buys)

@@ -52,8 +52,10 @@ def clear(st: ChainState, fx: Structure, p, markets: slice, price: np.ndarray, s
     """
     c, ch = st.controls, fx.china
     idx = _positions(markets, c.pair_cap_frac.shape[0])
-    supply = np.maximum(np.asarray(supply, dtype=float), 0.0)
-    demand = np.maximum(np.asarray(demand, dtype=float), 0.0)
+    kernels = market.chain_kernels()
+    offers = _offers_and_orders_numpy if kernels is None else kernels.offers_and_orders
+    supply, demand, sellers, buyers = offers(np.asarray(supply, dtype=float), np.asarray(demand, dtype=float),
+                                             market.EPS_T)
     quota = c.export_quota_t[markets].copy()
     quota_set = np.isfinite(quota[:, ch])
     if quota_set.any():
@@ -62,9 +64,9 @@ def clear(st: ChainState, fx: Structure, p, markets: slice, price: np.ndarray, s
     if compiled is None:
         compiled = market.use_compiled(len(idx) * fx.n_nations ** 2)
     if compiled and market.kernel() is not None:
-        res = _clear_compiled(st, fx, p, idx, price, supply, demand, quota, first, licence_base)
+        res = _clear_compiled(st, fx, p, idx, price, supply, demand, sellers, buyers, quota, first, licence_base)
     else:
-        res = _clear_numpy(st, fx, p, markets, price, supply, demand, quota, first, licence_base)
+        res = _clear_numpy(st, fx, p, markets, price, supply, demand, sellers, buyers, quota, first, licence_base)
     exported = res.sold_t[:, ch] - res.flows_t[:, ch, ch]           # sold_t sums China's whole row
     fill = np.where(quota_set, exported / np.maximum(quota[:, ch], 1e-9), 0.0) if quota_set.any() \
         else np.zeros(len(idx))
@@ -84,13 +86,20 @@ def _positions(markets: slice, n_markets: int) -> np.ndarray:
     return _POSITIONS[key]
 
 
+def _offers_and_orders_numpy(supply: np.ndarray, demand: np.ndarray, eps_t: float):
+    """Offers and orders (g, N) with no negative tonnes, and the nations that offer (sellers) and that order
+    (buyers) anything (``market.participants``); the reference of ``sim.chain.kernels.offers_and_orders``."""
+    supply, demand = np.maximum(supply, 0.0), np.maximum(demand, 0.0)
+    return (supply, demand) + market.participants(supply, demand)
+
+
 def _clear_numpy(st: ChainState, fx: Structure, p, markets: slice, price: np.ndarray, supply: np.ndarray,
-                 demand: np.ndarray, quota: np.ndarray, first: np.ndarray,
+                 demand: np.ndarray, sellers: np.ndarray, buyers: np.ndarray, quota: np.ndarray, first: np.ndarray,
                  licence_base: np.ndarray | None) -> market.Clearing:
     """:func:`clear` in numpy on blocks cut from the control arrays; updates the flow memory."""
     c = st.controls
-    # only the nations that offer or order take part: every pair array is cut to that block
-    sellers, buyers = market.participants(supply, demand)
+    # only the nations that offer or order (``sellers``, ``buyers``) take part: every pair array is cut to
+    # that block
     def block(a: np.ndarray) -> np.ndarray:
         return market.pairs(a, sellers, buyers)
 
@@ -111,13 +120,12 @@ def _clear_numpy(st: ChainState, fx: Structure, p, markets: slice, price: np.nda
 
 
 def _clear_compiled(st: ChainState, fx: Structure, p, idx: np.ndarray, price: np.ndarray, supply: np.ndarray,
-                    demand: np.ndarray, quota: np.ndarray, first: np.ndarray,
-                    licence_base: np.ndarray | None) -> market.Clearing:
+                    demand: np.ndarray, sellers: np.ndarray, buyers: np.ndarray, quota: np.ndarray,
+                    first: np.ndarray, licence_base: np.ndarray | None) -> market.Clearing:
     """:func:`clear` in the numba kernels, reading the dense control arrays in place (no N x N copies)."""
     kernel = market.kernel()
     c = st.controls
     supply, demand = np.ascontiguousarray(supply), np.ascontiguousarray(demand)   # one compiled layout
-    sellers, buyers = market.participants(supply, demand)
     if len(sellers) and len(buyers):
         lic = demand if licence_base is None else np.ascontiguousarray(licence_base, dtype=float)
         exponent, cap, capped = kernel.block_terms(
