@@ -103,6 +103,9 @@ def user_orders_numpy(need_t: np.ndarray, stock_t: np.ndarray, expected_growth_p
     return inventory_order_t(need_t, stock_t, cover, adjust_months), cover
 
 
+_population: list = [None, None]          # the plant population that planned last and its shared clock
+
+
 class IndustryAgent(mesa.Agent):
     """An industry of one nation: a supply-chain stage or an end-use sector.
 
@@ -141,7 +144,7 @@ class PlantIndustry(IndustryAgent):
 
     def __init__(self, model: RareEarthModel, nation: int, sector: str) -> None:
         super().__init__(model, nation, sector)
-        self.months_since_decision = 10**6
+        self._clock, self._slot = np.array([10**6], dtype=np.int64), 0   # its own until its population plans
         self.projects_started = 0
 
     utilisation = staticmethod(target_utilisation)
@@ -160,16 +163,35 @@ class PlantIndustry(IndustryAgent):
             agents: the PlantIndustry agents, in creation order (their random draws follow it).
             signal, margin_frac, hurdle_frac, finance_multiplier: per agent (A,).
         """
-        waited = np.array([a.months_since_decision for a in agents]) + 1
+        waited = cls._waits(agents)                  # every agent's months_since_decision, updated in place
+        waited += 1
         ready = (waited >= retry_months) & (signal > 0) & (margin_frac > hurdle_frac)
         waited[ready] = 0
         chosen = []
         for k in np.flatnonzero(ready):
             if rng.random() < min(1.0, finance_multiplier[k] * signal[k]):
                 chosen.append((agents[k], float(signal[k])))
-        for a, w in zip(agents, waited.tolist()):
-            a.months_since_decision = w
         return chosen
+
+    @property
+    def months_since_decision(self) -> int:
+        """Months since the industry last weighed a project (the population's clock, one array)."""
+        return int(self._clock[self._slot])
+
+    @months_since_decision.setter
+    def months_since_decision(self, months: int) -> None:
+        self._clock[self._slot] = months
+
+    @staticmethod
+    def _waits(agents) -> np.ndarray:
+        """The clock of ``agents`` (A,), shared by all of them: made once for a population (again if another
+        population planned in between), so a month's rule reads and sets it without a loop over agents."""
+        if _population[0] is not agents:
+            clock = np.array([a.months_since_decision for a in agents], dtype=np.int64)
+            for slot, agent in enumerate(agents):
+                agent._clock, agent._slot = clock, slot
+            _population[:] = [agents, clock]
+        return _population[1]
 
 
 class EndUseIndustry(IndustryAgent):
