@@ -15,6 +15,8 @@ from typing import TYPE_CHECKING
 import mesa
 import numpy as np
 
+from sim import market
+
 if TYPE_CHECKING:
     from sim.model import RareEarthModel
 
@@ -30,6 +32,15 @@ def target_utilisation(margin_usd_per_kg: np.ndarray, base_margin_usd_per_kg: np
     """
     shift = np.tanh((margin_usd_per_kg - base_margin_usd_per_kg)
                     / (margin_scale_frac * np.maximum(cost_usd_per_kg, 1e-9)))
+    kernels = market.chain_kernels()
+    rule = utilisation_from_shift if kernels is None else kernels.utilisation_from_shift
+    return rule(shift, margin_usd_per_kg, base_util_frac, util_min_frac)
+
+
+def utilisation_from_shift(shift: np.ndarray, margin_usd_per_kg: np.ndarray, base_util_frac: np.ndarray,
+                           util_min_frac: float) -> np.ndarray:
+    """:func:`target_utilisation` from the margin's shift (-1..1): up toward full capacity, down toward the
+    minimum, the minimum at a negative margin (numpy; ``sim.chain.kernels`` repeats it compiled)."""
     up = base_util_frac + (1.0 - base_util_frac) * np.maximum(shift, 0.0)
     down = base_util_frac + (base_util_frac - util_min_frac) * np.minimum(shift, 0.0)
     util = np.where(shift >= 0, up, down)
@@ -82,6 +93,19 @@ def update_intensity(intensity: np.ndarray, low_water: np.ndarray, price_ratio: 
     return new, np.minimum(low_water, new)
 
 
+def user_orders_numpy(need_t: np.ndarray, stock_t: np.ndarray, expected_growth_per_yr: np.ndarray,
+                      sensitivity: float, max_multiple: float, target_cover_months: float,
+                      adjust_months: float) -> tuple[np.ndarray, np.ndarray]:
+    """:meth:`EndUseIndustry.orders_t` on arrays: the wanted cover (normal cover times
+    :func:`hoard_multiple`) and :func:`inventory_order_t` toward it; the reference of
+    ``sim.chain.kernels.user_orders``."""
+    cover = target_cover_months * hoard_multiple(expected_growth_per_yr, sensitivity, max_multiple)
+    return inventory_order_t(need_t, stock_t, cover, adjust_months), cover
+
+
+_population: list = [None, None]          # the plant population that planned last and its shared clock
+
+
 class IndustryAgent(mesa.Agent):
     """An industry of one nation: a supply-chain stage or an end-use sector.
 
@@ -120,7 +144,7 @@ class PlantIndustry(IndustryAgent):
 
     def __init__(self, model: RareEarthModel, nation: int, sector: str) -> None:
         super().__init__(model, nation, sector)
-        self.months_since_decision = 10**6
+        self._clock, self._slot = np.array([10**6], dtype=np.int64), 0   # its own until its population plans
         self.projects_started = 0
 
     utilisation = staticmethod(target_utilisation)
@@ -139,16 +163,35 @@ class PlantIndustry(IndustryAgent):
             agents: the PlantIndustry agents, in creation order (their random draws follow it).
             signal, margin_frac, hurdle_frac, finance_multiplier: per agent (A,).
         """
-        waited = np.array([a.months_since_decision for a in agents]) + 1
+        waited = cls._waits(agents)                  # every agent's months_since_decision, updated in place
+        waited += 1
         ready = (waited >= retry_months) & (signal > 0) & (margin_frac > hurdle_frac)
         waited[ready] = 0
         chosen = []
         for k in np.flatnonzero(ready):
             if rng.random() < min(1.0, finance_multiplier[k] * signal[k]):
                 chosen.append((agents[k], float(signal[k])))
-        for a, w in zip(agents, waited.tolist()):
-            a.months_since_decision = w
         return chosen
+
+    @property
+    def months_since_decision(self) -> int:
+        """Months since the industry last weighed a project (the population's clock, one array)."""
+        return int(self._clock[self._slot])
+
+    @months_since_decision.setter
+    def months_since_decision(self, months: int) -> None:
+        self._clock[self._slot] = months
+
+    @staticmethod
+    def _waits(agents) -> np.ndarray:
+        """The clock of ``agents`` (A,), shared by all of them: made once for a population (again if another
+        population planned in between), so a month's rule reads and sets it without a loop over agents."""
+        if _population[0] is not agents:
+            clock = np.array([a.months_since_decision for a in agents], dtype=np.int64)
+            for slot, agent in enumerate(agents):
+                agent._clock, agent._slot = clock, slot
+            _population[:] = [agents, clock]
+        return _population[1]
 
 
 class EndUseIndustry(IndustryAgent):
@@ -179,8 +222,9 @@ class EndUseIndustry(IndustryAgent):
         Returns:
             (orders (N, G), wanted cover in months (N, G)).
         """
-        hoard = hoard_multiple(expected_growth_per_yr, p.hoarding_sensitivity, p.hoarding_max_multiple)
-        cover = p.target_cover_months * hoard
-        return inventory_order_t(need_t, stock_t, cover, p.stock_adjust_months), cover
+        kernels = market.chain_kernels()
+        rule = user_orders_numpy if kernels is None else kernels.user_orders
+        return rule(need_t, stock_t, expected_growth_per_yr, p.hoarding_sensitivity, p.hoarding_max_multiple,
+                    p.target_cover_months, p.stock_adjust_months)
 
     thrift = staticmethod(update_intensity)

@@ -13,6 +13,8 @@ from typing import TYPE_CHECKING
 import mesa
 import numpy as np
 
+from sim import market
+
 if TYPE_CHECKING:
     from sim.model import RareEarthModel
     from sim.policy import Controls
@@ -20,9 +22,29 @@ if TYPE_CHECKING:
 HOLD, BUILD, RELEASE = 0, 1, 2
 
 
-def stockpile_target_t(days: float, monthly_use_t: np.ndarray) -> np.ndarray:
+DAYS_PER_MONTH = 30.4
+
+
+def stockpile_target_t(days: float, monthly_use_t: np.ndarray, days_per_month: float = DAYS_PER_MONTH) -> np.ndarray:
     """Strategic stock wanted, per good, from days of consumption."""
-    return days / 30.4 * monthly_use_t
+    return days / days_per_month * monthly_use_t
+
+
+def stockpile_modes(table_days: np.ndarray, days_override: np.ndarray, action_override: np.ndarray,
+                    days_scale: float) -> tuple[np.ndarray, np.ndarray]:
+    """(action, target days) per nation (N,): a scenario event's override, else the table's days and
+    building wherever they are positive."""
+    days = np.where(np.isnan(days_override), table_days, days_override) * days_scale
+    return np.where(action_override < 0, np.where(days > 0, BUILD, HOLD), action_override), days
+
+
+def stockpile_orders_numpy(table_days, days_override, action_override, held_t, monthly_use_t, days_scale,
+                           build_months, build, days_per_month) -> np.ndarray:
+    """:meth:`NationAgent.stockpile_orders_t` on arrays; the reference of ``sim.chain.kernels.stockpile_orders``."""
+    action, days = stockpile_modes(table_days, days_override, action_override, days_scale)
+    gap = stockpile_target_t(days[:, None], monthly_use_t, days_per_month) - held_t
+    building = (action == build) & (days > 0)
+    return np.where(building[:, None], np.maximum(gap, 0.0) / build_months, 0.0)
 
 
 class NationAgent(mesa.Agent):
@@ -50,18 +72,16 @@ class NationAgent(mesa.Agent):
     @staticmethod
     def stockpile_modes(table_days: np.ndarray, c: Controls, days_scale: float) -> tuple[np.ndarray, np.ndarray]:
         """(action, target days) per nation (N,): a scenario event overrides the standing rule."""
-        days = np.where(np.isnan(c.stockpile_days_override), table_days, c.stockpile_days_override) * days_scale
-        action = np.where(c.stockpile_action < 0, np.where(days > 0, BUILD, HOLD), c.stockpile_action)
-        return action, days
+        return stockpile_modes(table_days, c.stockpile_days_override, c.stockpile_action, days_scale)
 
     @classmethod
     def stockpile_orders_t(cls, table_days: np.ndarray, c: Controls, held_t: np.ndarray,
                            monthly_use_t: np.ndarray, p) -> np.ndarray:
         """Purchases for the strategic stockpiles this month (N, G): a share of the gap to the target."""
-        action, days = cls.stockpile_modes(table_days, c, p.stockpile_days_scale)
-        gap = stockpile_target_t(days[:, None], monthly_use_t) - held_t
-        building = (action == BUILD) & (days > 0)
-        return np.where(building[:, None], np.maximum(gap, 0.0) / p.stockpile_build_months, 0.0)
+        kernels = market.chain_kernels()
+        rule = stockpile_orders_numpy if kernels is None else kernels.stockpile_orders
+        return rule(table_days, c.stockpile_days_override, c.stockpile_action, held_t, monthly_use_t,
+                    p.stockpile_days_scale, p.stockpile_build_months, BUILD, DAYS_PER_MONTH)
 
     @classmethod
     def release_t(cls, table_days: np.ndarray, c: Controls, held_t: np.ndarray, shortfall_t: np.ndarray,

@@ -62,7 +62,7 @@ def wanted_share(expected_return: np.ndarray, carry_cost_per_yr: np.ndarray | fl
     Positions are a share of the stock (the float) rather than of use, so a thin market
     (Dy, Tb) and a deep one (Ce) can be cornered alike, as in 2010-2011.
     """
-    return max_share * np.clip(sensitivity * (expected_return - carry_cost_per_yr), 0.0, 1.0)
+    return max_share * np.minimum(np.maximum(sensitivity * (expected_return - carry_cost_per_yr), 0.0), 1.0)
 
 
 def trade_t(wanted_t: np.ndarray, held_t: np.ndarray, adjust_months: float) -> tuple[np.ndarray, np.ndarray]:

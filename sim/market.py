@@ -33,6 +33,8 @@ COMPILED_AFTER_CLEARS = 1_100
 _numpy_clears = 0
 _kernel: ModuleType | None = None
 _kernel_failed = False
+_chain_kernels: ModuleType | None = None
+_chain_kernels_failed = False
 
 
 def use_compiled(cells: int) -> bool:
@@ -66,6 +68,26 @@ def kernel() -> ModuleType | None:
             warnings.warn(f"compiled clearing unavailable, clearing in numpy (same results): {err}",
                           RuntimeWarning, stacklevel=2)
     return _kernel
+
+
+def chain_kernels() -> ModuleType | None:
+    """``sim.chain.kernels`` (the month's bookkeeping compiled) while the markets clear compiled, else None.
+
+    The submodels' arithmetic follows the clearing's policy: in numpy while a fresh process still clears
+    in numpy (loading numba would cost more than it saves), compiled once the clearing kernels are loaded
+    or forced (``COMPILED``). Both paths give the same numbers bit for bit (``tests/test_chain_kernels.py``).
+    """
+    global _chain_kernels, _chain_kernels_failed
+    if COMPILED is False or (COMPILED is None and _kernel is None) or _chain_kernels_failed or kernel() is None:
+        return None
+    if _chain_kernels is None:
+        try:
+            _chain_kernels = importlib.import_module("sim.chain.kernels")
+        except (ImportError, RuntimeError, OSError) as err:
+            _chain_kernels_failed = True
+            warnings.warn(f"compiled bookkeeping unavailable, computing it in numpy (same results): {err}",
+                          RuntimeWarning, stacklevel=2)
+    return _chain_kernels
 
 
 @dataclass(frozen=True)

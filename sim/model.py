@@ -115,10 +115,10 @@ class RareEarthModel(mesa.Model):
         st = self.state
         stocks = {"conc_t": st.conc, "feed_t": st.feed, "oxide_t": st.oxide, "maker_oxide_t": st.maker_oxide,
                   "magnets_t": st.magnets, "user_t": st.user, "stockpile_t": st.stockpile_t, "spec_t": st.spec_t,
-                  "transit_t": st.transit}
+                  "transit_t": st.transit[st.transit_live]}
         check_month(self.current_month(), st.price, self._price_ceiling_usd_per_kg, stocks,
                     float(np.abs(self.last_month.mass_balance_error_t).max()), goods=GOODS,
-                    held_t=float(stocks_by_element_t(st, self.structure).sum()))
+                    held_t=float(self.last_month.held_t.sum()))
 
     def _spin_up_month(self, st: ChainState) -> Month:
         return self._advance(st, spin_up=True)
@@ -140,19 +140,22 @@ class RareEarthModel(mesa.Model):
         need_t = demand.material_need_t(st, fx, w, p, self.start_month, None if spin_up else self.rng_demand)
         mined = mining.mine(st, fx, p, self.start_month)
         sep = separation.trade_and_separate(st, fx, p, mined.undocumented_t)
-        placed = orders.place_orders(st, fx, p, need_t, w.stockpile_target_days, self.traders, not spin_up)
-        ox = oxides.trade_oxides(st, fx, p, placed, need_t, mined.undocumented_t)
+        need_goods_t = need_t.sum(axis=1)                                 # (N, G): every sector's need
+        placed = orders.place_orders(st, fx, p, need_goods_t, w.stockpile_target_days, self.traders, not spin_up)
+        ox = oxides.trade_oxides(st, fx, p, placed, need_goods_t, mined.undocumented_t)
         mag = magnets.trade_magnets(st, fx, p, placed, need_t, mined.undocumented_t)
-        used = use.use(st, fx, p, need_t, w.stockpile_target_days, placed.maker_need_t, ox.maker_short_t)
+        used = use.use(st, fx, p, need_t, need_goods_t, w.stockpile_target_days, placed.maker_need_t,
+                       ox.maker_short_t)
         zones = trade.zone_market(fx, ox.trade, ox.orders_t, mag.trade, mag.orders_t)
         if not spin_up:
-            prices.update(st, fx, p, need_t, placed.maker_need_t, used.short_zone, zones)
+            prices.update(st, fx, p, need_goods_t, placed.maker_need_t, used.short_zone, zones)
             demand.thrift(st, fx, p)
             investment.remember(st, fx, p, mined)
             investment.update_signals(st, fx, p, w, need_t, self.start_month)
             investment.plan(st, fx, p, self.plants, self.rng_projects, w)
         inputs = mined.mined_t.sum(axis=0) + sep.recycled_t.sum(axis=0)
         outputs = used.consumed_elements_t + sep.losses_t
+        after = stocks_by_element_t(st, fx)
         return Month(need_t=need_t, mined_t=mined.mined_t, undocumented_t=mined.undocumented_t,
                      separated_t=sep.separated_t, recycled_t=sep.recycled_t, losses_t=sep.losses_t,
                      magnets_made_t=ox.magnets_made_t, consumed_t_by_sector=used.consumed_t_by_sector,
@@ -161,7 +164,7 @@ class RareEarthModel(mesa.Model):
                      flows={"ore": sep.ore_flows_t, "oxide": ox.trade.res.total_over_goods_t(),
                             "oxide_by_element": ox.trade.res.flows_t, "magnet": mag.trade.res.flows_t[0]},
                      maker_need_t=placed.maker_need_t, zones=zones,
-                     mass_balance_error_t=inputs - outputs - (stocks_by_element_t(st, fx) - before))
+                     mass_balance_error_t=inputs - outputs - (after - before), held_t=after)
 
     # ------------------------------------------------------------------ read API
     @property

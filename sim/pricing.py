@@ -64,7 +64,7 @@ def availability_ratio(cover_months: np.ndarray, normal_cover_months: np.ndarray
     backstop, so their share counts as zero availability.
     """
     x = np.maximum(cover_months, 0.0) / np.maximum(normal_cover_months, 1e-9)
-    return x * (1.0 - np.clip(shortage_frac, 0.0, 1.0))
+    return x * (1.0 - np.minimum(np.maximum(shortage_frac, 0.0), 1.0))
 
 
 def pool_substitutes(availability: np.ndarray, weights: np.ndarray, members: list[int], pool_frac: float) -> np.ndarray:
@@ -93,7 +93,7 @@ def adjust_toward(price_usd_per_kg: np.ndarray, target_usd_per_kg: np.ndarray, s
     month moves the price part of the way; the target itself is bounded, so the price is too.
     """
     step = speed_per_month * np.log(np.maximum(target_usd_per_kg, 1e-12) / np.maximum(price_usd_per_kg, 1e-12))
-    return np.clip(price_usd_per_kg * np.exp(step), floor_usd_per_kg, backstop_usd_per_kg)
+    return np.minimum(np.maximum(price_usd_per_kg * np.exp(step), floor_usd_per_kg), backstop_usd_per_kg)
 
 
 def trend_per_yr(price_hist_usd_per_kg: np.ndarray, months: float) -> np.ndarray:

@@ -11,6 +11,7 @@ from typing import Literal
 
 import numpy as np
 
+from sim import market
 from sim.calendar import month_index
 from sim.chain.state import NEVER, Assets
 from sim.world import UPSTREAM, WORLD_DIR, World, _Row, read_table
@@ -113,9 +114,21 @@ def _room(a: Assets) -> None:
 def mine_potential_t(a: Assets, month: int, p, n_nations: int) -> np.ndarray:
     """What the mines would put out this month at their current utilisation, per nation and element (N, E)."""
     cap = a.dep_capacity * online_frac(a, "dep", month, p) / 12 * a.dep_util
-    out = np.zeros((n_nations, a.dep_mix.shape[1]))
-    np.add.at(out, a.dep_nation, cap[:, None] * a.dep_mix)
-    return out
+    return by_nation_and_element_t(cap, a, n_nations)
+
+
+def by_nation_and_element_t(out_t: np.ndarray, a: Assets, n_nations: int) -> np.ndarray:
+    """Deposits' output (D,) as tonnes per nation and element (N, E), through each deposit's element mix."""
+    kernels = market.chain_kernels()
+    spread = _by_nation_and_element_numpy if kernels is None else kernels.by_nation_and_element
+    return spread(out_t, a.dep_nation, a.dep_mix, n_nations)
+
+
+def _by_nation_and_element_numpy(out, dep_nation, dep_mix, n) -> np.ndarray:
+    """The reference of ``sim.chain.kernels.by_nation_and_element``."""
+    total = np.zeros((n, dep_mix.shape[1]))
+    np.add.at(total, dep_nation, out[:, None] * dep_mix)
+    return total
 
 
 def stage_capacity_t_per_yr(a: Assets, stage: str, month: int, p, n_nations: int) -> np.ndarray:
@@ -142,11 +155,21 @@ def nation_plant_capacity_t_per_yr(a: Assets, stage: str, month: int, p, nation:
     The same number bit for bit: a running sum in plant order, as ``np.bincount`` adds. Projects are
     commissioned one by one (each changes the assets), so the whole table would be rebuilt for each.
     """
-    mine = np.flatnonzero((a.plant_stage == STAGE_INDEX[stage]) & (a.plant_nation == nation))
-    online = a.plant_capacity[mine] * ramp(a.plant_online[mine], month, p.ramp_up_months)   # (each start
-    # changes the assets: a shared ramp of every plant would be recomputed for each project)
-    cap = float(np.cumsum(online)[-1]) if len(mine) else 0.0
+    kernels = market.chain_kernels()
+    add_up = _nation_plant_capacity_numpy if kernels is None else kernels.nation_plant_capacity
+    cap = add_up(a.plant_stage, a.plant_nation, a.plant_capacity, a.plant_online, STAGE_INDEX[stage], nation, month,
+                 float(p.ramp_up_months))
     return cap * p.magnet_yield_frac if stage == "magnets" else cap
+
+
+def _nation_plant_capacity_numpy(plant_stage, plant_nation, plant_capacity, plant_online, stage, nation, month,
+                                 ramp_up_months) -> float:
+    """A nation's online nameplate of a plant stage (the reference of
+    ``sim.chain.kernels.nation_plant_capacity``)."""
+    mine = np.flatnonzero((plant_stage == stage) & (plant_nation == nation))
+    online = plant_capacity[mine] * ramp(plant_online[mine], month, ramp_up_months)   # (each start
+    # changes the assets: a shared ramp of every plant would be recomputed for each project)
+    return float(np.cumsum(online)[-1]) if len(mine) else 0.0
 
 
 def has_heavy_separation(a: Assets, month: int, p, nation: int) -> bool:

@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
+from sim.market import chain_kernels
 from sim.chain.capacity import world_mix
 from sim.chain.state import CHINA_ZONE, OUTSIDE_ZONE, ChainState, Structure
 from sim.goods import HELD_MARKETS, OXIDE_MARKETS, OXIDES, held_index
@@ -44,9 +45,19 @@ def export_first(st: ChainState, fx: Structure, markets: np.ndarray) -> np.ndarr
     Buyers abroad pay the outside price, of which the seller keeps what the export duty leaves; where
     that beats the home price, holders of export licences outbid home buyers, up to the quota.
     """
-    first = np.zeros((len(markets), fx.n_nations), dtype=bool)
-    held = markets >= HELD_MARKETS.start
-    first[held, fx.china] = quota_rent_usd_per_kg(st, fx)[markets[held] - HELD_MARKETS.start] > 0.0
+    kernels = chain_kernels()
+    rule = _export_first_numpy if kernels is None else kernels.export_first
+    return rule(markets, fx.n_nations, fx.china, st.price, st.controls.duty_frac, HELD_MARKETS.start, CHINA_ZONE,
+                OUTSIDE_ZONE)
+
+
+def _export_first_numpy(markets, n, china, price, duty_frac, held_start, china_zone, outside_zone) -> np.ndarray:
+    """:func:`export_first` on arrays (the quota rent of :func:`quota_rent_usd_per_kg` above zero); the
+    reference of ``sim.chain.kernels.export_first``."""
+    first = np.zeros((len(markets), n), dtype=bool)
+    held = markets >= held_start
+    rent = price[outside_zone] - price[china_zone] * (1.0 + duty_frac[held_start:held_start + price.shape[1], china])
+    first[held, china] = rent[markets[held] - held_start] > 0.0
     return first
 
 
@@ -77,7 +88,7 @@ def tightness(st: ChainState, fx: Structure, usual_t: np.ndarray) -> tuple[float
     c, ch = st.controls, fx.china
     usual = usual_t.copy()                                            # (M, importers)
     usual[:, ch] = 0.0
-    share = np.where(np.isfinite(c.pair_cap_frac[:, ch, :]), np.clip(c.pair_cap_frac[:, ch, :], 0.0, 1.0), 1.0)
+    share = np.where(np.isfinite(c.pair_cap_frac[:, ch, :]), np.minimum(np.maximum(c.pair_cap_frac[:, ch, :], 0.0), 1.0), 1.0)
     allowed = np.minimum(usual * share, c.pair_cap_t[:, ch, :]).sum(axis=1)
     allowed = np.minimum(allowed, c.export_quota_t[:, ch])
     total = usual.sum(axis=1)

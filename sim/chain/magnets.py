@@ -23,6 +23,8 @@ class MagnetTrade:
 def trade_magnets(st: ChainState, fx: Structure, p, orders: Orders, need_t: np.ndarray,
                   undocumented_t: np.ndarray) -> MagnetTrade:
     """Clear the magnet market and deliver; licences are applied for up to end users' need."""
+    # (the licence base is summed here, not read from the month's (N, G) sum over sectors: numpy adds this
+    # strided row pairwise and the (N, S, G) sum sector after sector, which differ in the last bit)
     by_buyer = orders.magnet_orders()                                 # (buyer, N, 1)
     total = by_buyer.sum(axis=0)
     cleared = trade.clear(st, fx, p, NDFEB_MARKETS, st.price[fx.zone, NDFEB][None], st.magnets[None], total.T,

@@ -13,7 +13,8 @@ from dataclasses import dataclass
 import numpy as np
 
 from agents.industry import PlantIndustry, surplus_brake
-from sim.chain.capacity import mine_potential_t, online_frac, world_mix
+from sim import market
+from sim.chain.capacity import by_nation_and_element_t, online_frac, world_mix
 from sim.chain.margins import deposit_margin
 from sim.chain.state import CHINA_ZONE, OUTSIDE_ZONE, Assets, ChainState, Structure
 from sim.goods import OXIDES, element_index
@@ -35,19 +36,13 @@ def mine(st: ChainState, fx: Structure, p, start_month: int) -> Mined:
     a, c, n = st.assets, st.controls, fx.n_nations
     target = PlantIndustry.utilisation(deposit_margin(st, fx, p), a.dep_base_margin, a.dep_cost,
                                        a.dep_base_util, p.util_margin_scale_frac, p.util_min_frac)
-    cover = st.conc.sum(axis=1)[a.dep_nation] / np.maximum(
-        mine_potential_t(a, st.month, p, n).sum(axis=1)[a.dep_nation], 1e-9)
-    target = target * surplus_brake(cover, p.surplus_cover_months, p.util_min_frac)
-    a.dep_util += p.util_adjust_rate_per_month * (target - a.dep_util)
-    out = a.dep_capacity * online_frac(a, "dep", st.month, p) / 12 * a.dep_util
-    out *= 1.0 - c.lost_frac[0, a.dep_nation]
-    by_nation = np.bincount(a.dep_nation, out, minlength=n)
-    scale = np.minimum(1.0, np.divide(c.mining_quota_t_per_yr / 12, by_nation, out=np.ones(n),
-                                      where=by_nation > 0))
-    out *= scale[a.dep_nation]
+    kernels = market.chain_kernels()
+    output = _mine_output_numpy if kernels is None else kernels.mine_output
+    out = output(target, st.conc, a.dep_nation, a.dep_capacity, online_frac(a, "dep", st.month, p), a.dep_util,
+                 a.dep_mix, c.lost_frac[0], c.mining_quota_t_per_yr, p.surplus_cover_months, p.util_min_frac,
+                 p.util_adjust_rate_per_month)
     out = china_quota_cap(st, fx, p, out, start_month)
-    mined = np.zeros((n, a.dep_mix.shape[1]))
-    np.add.at(mined, a.dep_nation, out[:, None] * a.dep_mix)
+    mined = by_nation_and_element_t(out, a, n)
     mix = world_mix(a)
     ratio = min(max(float((st.price[OUTSIDE_ZONE, OXIDES] @ mix) / max(st.price[CHINA_ZONE, OXIDES] @ mix, 1e-9)),
                     0.5), 2.0)
@@ -63,6 +58,28 @@ def mine(st: ChainState, fx: Structure, p, start_month: int) -> Mined:
                                             where=mined[fx.china] > 0)
     st.conc += mined
     return Mined(mined_t=mined, undocumented_t=undocumented, by_deposit_t=out)
+
+
+def _mine_output_numpy(target, conc, dep_nation, dep_capacity, online, dep_util, dep_mix, lost, quota_t_per_yr,
+                       surplus_cover_months, util_min_frac, adjust_rate_per_month) -> np.ndarray:
+    """Each deposit's output this month (D,), t REO: utilisation moves toward the margin's ``target`` eased
+    by unsold concentrate (:func:`~agents.industry.surplus_brake`), less what disruptions idle (``lost``:
+    (N,) share), cut pro rata to a nation's production quota (t/yr; inf = none). Updates ``dep_util``.
+
+    The reference of ``sim.chain.kernels.mine_output``.
+    """
+    n = len(conc)
+    potential = np.zeros_like(conc)       # what the mines would put out at their current utilisation (N, E)
+    np.add.at(potential, dep_nation, (dep_capacity * online / 12 * dep_util)[:, None] * dep_mix)
+    cover = conc.sum(axis=1)[dep_nation] / np.maximum(potential.sum(axis=1)[dep_nation], 1e-9)
+    target = target * surplus_brake(cover, surplus_cover_months, util_min_frac)
+    dep_util += adjust_rate_per_month * (target - dep_util)
+    out = dep_capacity * online / 12 * dep_util
+    out *= 1.0 - lost[dep_nation]
+    by_nation = np.bincount(dep_nation, out, minlength=n)
+    scale = np.minimum(1.0, np.divide(quota_t_per_yr / 12, by_nation, out=np.ones(n), where=by_nation > 0))
+    out *= scale[dep_nation]
+    return out
 
 
 def china_deposits(a: Assets, china: int) -> tuple[np.ndarray, np.ndarray, np.ndarray | None]:

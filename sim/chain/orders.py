@@ -16,10 +16,11 @@ import numpy as np
 from agents.industry import EndUseIndustry, PlantIndustry, inventory_order_t
 from agents.nation import NationAgent
 from agents.trader import carry_cost_per_yr
+from sim import market
 from sim.chain.capacity import MAGNETS, stage_capacity_t_per_yr
 from sim.chain.margins import magnet_margin
-from sim.chain.prices import expected_growth_per_yr, zone_stock_t
-from sim.chain.state import ChainState, Structure
+from sim.chain.prices import expected_growth_per_yr, zone_goods_stock_t
+from sim.chain.state import ChainState, Structure, zone_members
 from sim.goods import NDFEB, OXIDES
 
 
@@ -48,12 +49,12 @@ class Orders:
         return orders
 
 
-def place_orders(st: ChainState, fx: Structure, p, need_t: np.ndarray, table_days: np.ndarray,
+def place_orders(st: ChainState, fx: Structure, p, need_goods_t: np.ndarray, table_days: np.ndarray,
                  traders: list, speculate: bool) -> Orders:
     """Every buyer's order for this month's oxide and magnet markets.
 
     Args:
-        need_t: (N, S, G) this month's material need.
+        need_goods_t: (N, G) this month's material need, all sectors.
         table_days: (N,) stockpile targets of the world table, days of use.
         traders: the TraderAgents, one per zone.
         speculate: False in the spin-up, which has no speculators.
@@ -62,31 +63,62 @@ def place_orders(st: ChainState, fx: Structure, p, need_t: np.ndarray, table_day
     # warehouse rent), like any stockholder (Williams & Wright 1991)
     carry = carry_cost_per_yr(st.price, p.spec_carry_cost_per_yr, p.spec_storage_usd_per_kg_per_yr)
     growth = expected_growth_per_yr(st, fx, p) - carry              # (Z, G)
-    need = need_t.sum(axis=1)                                        # (N, G)
+    need = need_goods_t
     user_order, cover = EndUseIndustry.orders_t(need, st.user, growth[fx.zone], p)
     cap = stage_capacity_t_per_yr(st.assets, "magnets", st.month, p, fx.n_nations) / 12 \
         * (1 - st.controls.lost_frac[MAGNETS])
     util = PlantIndustry.utilisation(magnet_margin(st, fx, p), fx.base_margin_mag,
                                      np.full(fx.n_nations, p.magnet_conversion_cost_usd_per_kg),
                                      fx.base_util[MAGNETS], p.util_margin_scale_frac, p.util_min_frac)
-    st.plant_util[1] += p.util_adjust_rate_per_month * (util - st.plant_util[1])      # plants ramp, like mines
-    wanted = inventory_order_t(st.magnet_sales_ema, st.magnets, 1.0, 2.0)
-    magnet_plan = np.minimum(cap * st.plant_util[1], wanted)
-    maker_need = magnet_plan[:, None] * fx.recipe[None]
-    maker_order = inventory_order_t(maker_need, st.maker_oxide, cover[:, OXIDES], p.stock_adjust_months)
+    kernels = market.chain_kernels()
+    plan_makers = _maker_orders_numpy if kernels is None else kernels.maker_orders
+    magnet_plan, maker_need, maker_order = plan_makers(cap, st.plant_util[1], util, p.util_adjust_rate_per_month,
+                                                       st.magnet_sales_ema, st.magnets, fx.recipe, st.maker_oxide,
+                                                       cover[:, OXIDES], p.stock_adjust_months)
     pile_order = NationAgent.stockpile_orders_t(table_days, st.controls, st.stockpile_t, st.use_ema, p)
     use = need[:, OXIDES] + maker_need
     buy, sell = np.zeros_like(use), np.zeros_like(use)
     if speculate:
-        stock = zone_stock_t(st, fx, p, need_t)[:, OXIDES]
+        stock = zone_goods_stock_t(st, fx, p, need_goods_t)[:, OXIDES]
+        kernels = market.chain_kernels()
+        position, split = ((_zone_position_numpy, _split_trades_numpy) if kernels is None
+                           else (kernels.zone_position, kernels.split_trades))
         for trader in traders:
-            in_zone = fx.zone == trader.zone
-            zone_use, held = use[in_zone].sum(axis=0), st.spec_t[in_zone].sum(axis=0)
+            rows = zone_members(fx.zone)[trader.zone]
+            zone_use, held = position(use, st.spec_t, rows)
             trader.decide(st, fx, stock[trader.zone], held, zone_use)
-            buy[in_zone] = trader.buy_t * np.divide(use[in_zone], zone_use, out=np.zeros_like(use[in_zone]),
-                                                    where=zone_use > 0)
-            sell[in_zone] = trader.sell_t * np.divide(st.spec_t[in_zone], held,
-                                                      out=np.zeros_like(use[in_zone]), where=held > 0)
+            split(buy, sell, rows, trader.buy_t, trader.sell_t, use, st.spec_t, zone_use, held)
     return Orders(user_t=user_order, maker_t=maker_order, stockpile_t=pile_order, spec_buy_t=buy,
                   spec_sell_t=sell, magnet_plan_t=magnet_plan, maker_need_t=maker_need,
                   magnet_capacity_t=cap)
+
+
+def _maker_orders_numpy(cap, plant_util, util, adjust_rate_per_month, sales_ema, magnets, recipe, maker_oxide,
+                        cover, stock_adjust_months) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Magnet makers' plan: utilisation ramps toward ``util`` (``plant_util`` in place, like mines), output
+    replaces sales and moves the magnet stock toward a month's sales within capacity; the recipe's oxides
+    for it are ordered toward the users' ``cover`` (N, E). The reference of ``sim.chain.kernels.maker_orders``.
+
+    Returns:
+        (magnets planned (N,), oxides the plan needs (N, E), oxide orders (N, E)).
+    """
+    plant_util += adjust_rate_per_month * (util - plant_util)
+    wanted = inventory_order_t(sales_ema, magnets, 1.0, 2.0)
+    plan = np.minimum(cap * plant_util, wanted)
+    need = plan[:, None] * recipe[None]
+    return plan, need, inventory_order_t(need, maker_oxide, cover, stock_adjust_months)
+
+
+def _zone_position_numpy(use, spec, rows) -> tuple[np.ndarray, np.ndarray]:
+    """A zone's monthly use and speculative stock per oxide (E,), summed over its nations ``rows``; the
+    reference of ``sim.chain.kernels.zone_position``."""
+    return use.take(rows, axis=0).sum(axis=0), spec.take(rows, axis=0).sum(axis=0)
+
+
+def _split_trades_numpy(buy, sell, rows, buy_t, sell_t, use, spec, zone_use, held) -> None:
+    """Place a zone's traders' purchases through its nations in proportion to use and their sales in
+    proportion to the speculative stock each holds (``buy``, ``sell``: (N, E), in place); the reference
+    of ``sim.chain.kernels.split_trades``."""
+    use, spec = use.take(rows, axis=0), spec.take(rows, axis=0)
+    buy[rows] = buy_t * np.divide(use, zone_use, out=np.zeros_like(use), where=zone_use > 0)
+    sell[rows] = sell_t * np.divide(spec, held, out=np.zeros_like(use), where=held > 0)

@@ -16,12 +16,22 @@ import numpy as np
 from agents.trader import expected_return_per_yr
 from sim import market, pricing
 from sim.chain import china
-from sim.chain.state import CHINA_ZONE, ChainState, Structure, zone_totals
+from sim.chain.state import CHINA_ZONE, ChainState, Structure, zone_members
 from sim.chain.trade import ZoneMarket
 from sim.goods import HELD_MARKETS, NDFEB, OXIDES, element_index
 
 NDPR = [element_index("Pr"), element_index("Nd")]
 LA_CE = [element_index("La"), element_index("Ce")]
+NDPR_AT = np.array(NDPR)
+
+
+def _availability_numpy(use: np.ndarray, held: np.ndarray, normal_cover: np.ndarray, short_zone: np.ndarray,
+                        members: np.ndarray, pool_frac: float) -> np.ndarray:
+    """Each zone's availability (Z, G): its cover against the base year's (:func:`cover_months`,
+    ``pricing.availability_ratio``), Nd and Pr partly pooled (``pricing.pool_substitutes``). The reference
+    of ``sim.chain.kernels.availability``."""
+    available = pricing.availability_ratio(cover_months(use, held), normal_cover, short_zone)
+    return pricing.pool_substitutes(available, use, list(members), pool_frac)
 
 
 def expected_growth_per_yr(st: ChainState, fx: Structure, p) -> np.ndarray:
@@ -45,18 +55,43 @@ def zone_stock_t(st: ChainState, fx: Structure, p, need_t: np.ndarray) -> np.nda
     cover, since what they hoard beyond it is held off the market: hoarding thins the market and bids
     prices up, and releasing the hoard brings them down.
     """
-    normal = p.target_cover_months * need_t.sum(axis=1)
-    held = np.minimum(st.user, normal)
-    held[:, OXIDES] += st.oxide + st.maker_oxide
-    held[:, NDFEB] += st.magnets
-    return zone_totals(held, fx.zone)
+    return zone_goods_stock_t(st, fx, p, need_t.sum(axis=1))
+
+
+def zone_goods_stock_t(st: ChainState, fx: Structure, p, need_goods_t: np.ndarray) -> np.ndarray:
+    """:func:`zone_stock_t` from the need summed over sectors (N, G)."""
+    kernels = market.chain_kernels()
+    held = _zone_held_numpy if kernels is None else kernels.zone_held
+    return held(st.user, need_goods_t, p.target_cover_months, st.oxide, st.maker_oxide, st.magnets,
+                *zone_members(fx.zone))
+
+
+def _zone_held_numpy(user, need, target_cover_months, oxide, maker_oxide, magnets, china_rows,
+                     outside_rows) -> np.ndarray:
+    """:func:`zone_stock_t` on arrays; the reference of ``sim.chain.kernels.zone_held``."""
+    held = np.minimum(user, target_cover_months * need)
+    held[:, OXIDES] += oxide + maker_oxide
+    held[:, NDFEB] += magnets
+    return np.stack([held.take(rows, axis=0).sum(axis=0) for rows in (china_rows, outside_rows)])
 
 
 def zone_use_t(fx: Structure, need_t: np.ndarray, maker_need_t: np.ndarray) -> np.ndarray:
     """Monthly use in each zone per good (Z, G): end users' need plus the oxides magnet makers' plan needs."""
-    monthly = need_t.sum(axis=1)
-    monthly[:, OXIDES] += maker_need_t
-    return zone_totals(monthly, fx.zone)
+    return zone_goods_use_t(fx, need_t.sum(axis=1), maker_need_t)
+
+
+def zone_goods_use_t(fx: Structure, need_goods_t: np.ndarray, maker_need_t: np.ndarray) -> np.ndarray:
+    """:func:`zone_use_t` from the need summed over sectors (N, G)."""
+    kernels = market.chain_kernels()
+    use = _zone_use_numpy if kernels is None else kernels.zone_use
+    return use(need_goods_t, maker_need_t, *zone_members(fx.zone))
+
+
+def _zone_use_numpy(need, maker_need, china_rows, outside_rows) -> np.ndarray:
+    """:func:`zone_use_t` on arrays; the reference of ``sim.chain.kernels.zone_use``."""
+    monthly = need.copy()
+    monthly[:, OXIDES] += maker_need
+    return np.stack([monthly.take(rows, axis=0).sum(axis=0) for rows in (china_rows, outside_rows)])
 
 
 def cover_months(use_t: np.ndarray, stock_t: np.ndarray) -> np.ndarray:
@@ -90,18 +125,20 @@ def storage_target_usd_per_kg(available: np.ndarray, long_run: np.ndarray, fx: S
     return target
 
 
-def update(st: ChainState, fx: Structure, p, need_t: np.ndarray, maker_need_t: np.ndarray,
+def update(st: ChainState, fx: Structure, p, need_goods_t: np.ndarray, maker_need_t: np.ndarray,
            short_zone: np.ndarray, zones: ZoneMarket) -> None:
     """Move both zones' prices toward their storage prices and learn whether China's controls hold exports back.
 
     Args:
+        need_goods_t: (N, G) end users' need this month, all sectors.
         short_zone: (Z, G) end users' and magnet makers' unmet share of need.
         zones: what China and the zones saw in this month's oxide and magnet markets.
     """
-    held = zone_stock_t(st, fx, p, need_t)
-    use = zone_use_t(fx, need_t, maker_need_t)
-    available = pricing.availability_ratio(cover_months(use, held), st.normal_cover, short_zone)
-    available = pricing.pool_substitutes(available, use, NDPR, p.ndpr_pool_frac)
+    held = zone_goods_stock_t(st, fx, p, need_goods_t)
+    use = zone_goods_use_t(fx, need_goods_t, maker_need_t)
+    kernels = market.chain_kernels()
+    availability = _availability_numpy if kernels is None else kernels.availability
+    available = availability(use, held, st.normal_cover, short_zone, NDPR_AT, p.ndpr_pool_frac)
     target = storage_target_usd_per_kg(available, long_run_usd_per_kg(st, fx), fx, p)
     price = pricing.adjust_toward(st.price, target, p.price_adjust_rate_per_month, fx.floor, fx.backstop)
     # traders learn over a few months whether the controls hold goods back (licences come in batches)
@@ -110,6 +147,8 @@ def update(st: ChainState, fx: Structure, p, need_t: np.ndarray, maker_need_t: n
     inside_weight = held[CHINA_ZONE] / np.maximum(held.sum(axis=0), 1e-9)
     inside, outside = market.link_zone_prices(price[0], price[1], st.export_bind, wedge,
                                               p.arbitrage_rate_per_month, inside_weight)
-    st.price = np.clip(np.stack([inside, outside]), fx.floor, fx.backstop)
-    st.price_hist = np.roll(st.price_hist, -1, axis=0)
-    st.price_hist[-1] = st.price
+    st.price = np.minimum(np.maximum(np.stack([inside, outside]), fx.floor), fx.backstop)   # np.clip, faster
+    hist = np.empty_like(st.price_hist)                               # np.roll(-1) with the new month last
+    hist[:-1] = st.price_hist[1:]
+    hist[-1] = st.price
+    st.price_hist = hist

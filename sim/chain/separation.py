@@ -19,7 +19,7 @@ from sim.chain import trade
 from sim.chain.capacity import SEPARATION, heavy_frac, ramp, stage_capacity_t_per_yr
 from sim.chain.margins import separation_margin
 from sim.chain.state import ChainState, Structure
-from sim.goods import HEAVY_MASK, ORE_MARKET, OXIDES
+from sim.goods import HEAVY_MASK, ORE_MARKET
 
 
 @dataclass
@@ -59,39 +59,75 @@ def trade_and_separate(st: ChainState, fx: Structure, p, undocumented_t: np.ndar
     util_t = PlantIndustry.utilisation(separation_margin(st, fx, p), fx.base_margin_sep,
                                        np.full(n, p.separation_cost_usd_per_kg), fx.base_util[SEPARATION],
                                        p.util_margin_scale_frac, p.util_min_frac)
-    worth = st.price[fx.zone, OXIDES]                                 # value-weighted: surplus Ce
-    oxide_cover = (st.oxide * worth).sum(1) / np.maximum((st.sales_ema * worth).sum(1), 1e-9)
-    target = util_t * surplus_brake(oxide_cover, p.surplus_cover_months, p.util_min_frac)
-    st.plant_util[0] += p.util_adjust_rate_per_month * (target - st.plant_util[0])   # plants ramp, like mines
-    plan = cap * st.plant_util[0]
-    supply = st.conc.sum(axis=1)
-    order = inventory_order_t(plan, st.feed.sum(axis=1), 1.0, 2.0)
-    comp = st.conc / np.maximum(supply[:, None], 1e-12)
-    value = (comp * worth).sum(axis=1) * p.concentrate_payability_frac
-    weight = np.maximum(supply, 1e-12)
-    payable = np.full(n, (value * weight).sum() / weight.sum())      # np.average's arithmetic, without its checks
+    kernels = market.chain_kernels()
+    plan_run = _plan_separation_numpy if kernels is None else kernels.plan_separation
+    plan, supply, order, comp, payable = plan_run(
+        util_t, cap, st.plant_util[0], st.price, fx.zone, st.oxide, st.sales_ema, st.conc, st.feed,
+        p.surplus_cover_months, p.util_min_frac, p.util_adjust_rate_per_month, p.concentrate_payability_frac)
     ore = trade.clear(st, fx, p, slice(ORE_MARKET, ORE_MARKET + 1), payable[None], supply[None], order[None],
                       undocumented_t)
     flows = ore.res.flows_t[0]
     sellers, buyers = market.participants(supply[None], order[None])  # only they trade: no N x N work
+    recycled = p.recycling_rate_frac * (st.use_ema @ fx.element_content)
+    kernels = market.chain_kernels()
+    separate = _separate_numpy if kernels is None else kernels.separate
+    separated, losses, run_t = separate(flows, sellers, buyers, comp, st.conc, st.feed, st.oxide, plan,
+                                        heavy_frac(st.assets, st.month, p, n), HEAVY_MASK, recycled,
+                                        st.sales_ema, p.surplus_cover_months, p.surplus_disposal_rate_per_month)
+    st.losses_t += losses
+    st.util_ema[SEPARATION] += p.memory_frac * (run_t / max(cap.sum(), 1e-9) - st.util_ema[SEPARATION])
+    return Separated(ore_flows_t=flows, separated_t=separated, recycled_t=recycled, losses_t=losses)
+
+
+def _plan_separation_numpy(util, cap, plant_util, price, zone, oxide, sales_ema, conc, feed, surplus_cover_months,
+                           util_min_frac, adjust_rate_per_month, payability_frac):
+    """Separators' run and the ore market's terms (all (N,) but ``comp``).
+
+    Utilisation (``plant_util``, in place) ramps toward the margin's ``util`` eased by unsold oxide
+    (value-weighted, so surplus Ce counts little; :func:`~agents.industry.surplus_brake`); the plan is
+    capacity times utilisation; concentrate is ordered toward a month's feed; every source's concentrate
+    is paid the same: the world's value-weighted payable value. The reference of
+    ``sim.chain.kernels.plan_separation``.
+
+    Returns:
+        (plan, concentrate offered, ordered, its element split (N, E), payable value USD/kg).
+    """
+    worth = price[zone, :oxide.shape[1]]
+    oxide_cover = (oxide * worth).sum(1) / np.maximum((sales_ema * worth).sum(1), 1e-9)
+    target = util * surplus_brake(oxide_cover, surplus_cover_months, util_min_frac)
+    plant_util += adjust_rate_per_month * (target - plant_util)
+    plan = cap * plant_util
+    supply = conc.sum(axis=1)
+    order = inventory_order_t(plan, feed.sum(axis=1), 1.0, 2.0)
+    comp = conc / np.maximum(supply[:, None], 1e-12)
+    value = (comp * worth).sum(axis=1) * payability_frac
+    weight = np.maximum(supply, 1e-12)
+    payable = np.full(len(conc), (value * weight).sum() / weight.sum())   # np.average's arithmetic, no checks
+    return plan, supply, order, comp, payable
+
+
+def _separate_numpy(flows, sellers, buyers, comp, conc, feed, oxide, plan, heavy, heavy_mask, recycled, sales_ema,
+                    surplus_cover_months, disposal_rate_per_month):
+    """Deliver the concentrate bought, separate up to the plan, add recycled oxide and send the oxide beyond
+    the storage limit to tailings, updating ``conc``, ``feed`` and ``oxide`` (N, E) in place.
+
+    The reference of ``sim.chain.kernels.separate``. Separators run their feed up to the plan; plants
+    separate the heavy elements in proportion to their heavy-REE circuits (``heavy``: (N,) share) and
+    return the rest as mixed heavy concentrate. Returns (separated (N, E), losses (E,), tonnes run).
+    """
     moved = market.pairs(flows, sellers, buyers)[:, :, None] * comp[sellers][:, None, :]   # (exp, imp, E)
-    st.conc[sellers] -= moved.sum(axis=1)
-    st.feed[buyers] += moved.sum(axis=0)
-    feed_total = st.feed.sum(axis=1)
+    conc[sellers] -= moved.sum(axis=1)
+    feed[buyers] += moved.sum(axis=0)
+    feed_total = feed.sum(axis=1)
     run = np.minimum(feed_total, plan)
     frac = np.divide(run, feed_total, out=np.zeros_like(run), where=feed_total > 0)
-    processed = st.feed * frac[:, None]
-    st.feed -= processed
-    separable = np.where(HEAVY_MASK[None], heavy_frac(st.assets, st.month, p, n)[:, None], 1.0)
-    separated = processed * separable
-    st.conc += processed - separated
-    st.oxide += separated
-    recycled = p.recycling_rate_frac * (st.use_ema @ fx.element_content)
-    st.oxide += recycled
-    limit = p.surplus_cover_months * np.maximum(st.sales_ema, separated)
-    excess = p.surplus_disposal_rate_per_month * np.maximum(st.oxide - limit, 0.0)
-    st.oxide -= excess
-    losses = excess.sum(axis=0)
-    st.losses_t += losses
-    st.util_ema[SEPARATION] += p.memory_frac * (run.sum() / max(cap.sum(), 1e-9) - st.util_ema[SEPARATION])
-    return Separated(ore_flows_t=flows, separated_t=separated, recycled_t=recycled, losses_t=losses)
+    processed = feed * frac[:, None]
+    feed -= processed
+    separated = processed * np.where(heavy_mask[None], heavy[:, None], 1.0)
+    conc += processed - separated
+    oxide += separated
+    oxide += recycled
+    limit = surplus_cover_months * np.maximum(sales_ema, separated)
+    excess = disposal_rate_per_month * np.maximum(oxide - limit, 0.0)
+    oxide -= excess
+    return separated, excess.sum(axis=0), run.sum()

@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
+from sim import market
 from sim.policy import Controls
 
 if TYPE_CHECKING:
@@ -145,6 +146,7 @@ class Month:
     maker_need_t: np.ndarray        # (N, E) oxides the magnet makers' plan needed
     zones: ZoneMarket               # what China and the zones saw in the oxide and magnet markets
     mass_balance_error_t: np.ndarray    # (E,) inputs - outputs - change in stocks
+    held_t: np.ndarray              # (E,) every tonne held in the chain at the month's end
 
 
 _zone_rows: list = [None, ()]              # the last zone array seen and its nations per zone (it never changes)
@@ -171,12 +173,25 @@ def stocks_by_element_t(st: ChainState, fx: Structure) -> np.ndarray:
     Transit is summed over its live slots only: the others hold zeros, and numpy adds the slots one after
     the other, so skipping them gives the same tonnes bit for bit at a fraction of the cost.
     """
-    held = st.user + st.stockpile_t
-    live = np.flatnonzero(st.transit_live)
-    if len(live):
-        held = held + st.transit[live].sum(axis=(0, 1))
-    held_goods = held.sum(axis=0)
-    total = held_goods @ fx.element_content
-    total += (st.conc + st.feed + st.oxide + st.maker_oxide + st.spec_t).sum(axis=0)
-    total += st.magnets.sum() * fx.recipe
+    kernels = market.chain_kernels()
+    held, add = (_held_goods_numpy, _add_chain_stocks_numpy) if kernels is None else (
+        kernels.held_goods, kernels.add_chain_stocks)
+    total = held(st.user, st.stockpile_t, st.transit, np.flatnonzero(st.transit_live)) @ fx.element_content
+    add(total, st.conc, st.feed, st.oxide, st.maker_oxide, st.spec_t, st.magnets, fx.recipe)
     return total
+
+
+def _held_goods_numpy(user, stockpile, transit, live) -> np.ndarray:
+    """Goods held by users and stockpiles and on their way to them (G,); the reference of
+    ``sim.chain.kernels.held_goods``."""
+    held = user + stockpile
+    if len(live):
+        held = held + transit[live].sum(axis=(0, 1))
+    return held.sum(axis=0)
+
+
+def _add_chain_stocks_numpy(total, conc, feed, oxide, maker_oxide, spec, magnets, recipe) -> None:
+    """Add the concentrate, oxides and magnets held upstream to ``total`` (E,) in place; the reference of
+    ``sim.chain.kernels.add_chain_stocks``."""
+    total += (conc + feed + oxide + maker_oxide + spec).sum(axis=0)
+    total += magnets.sum() * recipe

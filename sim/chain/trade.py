@@ -52,8 +52,10 @@ def clear(st: ChainState, fx: Structure, p, markets: slice, price: np.ndarray, s
     """
     c, ch = st.controls, fx.china
     idx = _positions(markets, c.pair_cap_frac.shape[0])
-    supply = np.maximum(np.asarray(supply, dtype=float), 0.0)
-    demand = np.maximum(np.asarray(demand, dtype=float), 0.0)
+    kernels = market.chain_kernels()
+    offers = _offers_and_orders_numpy if kernels is None else kernels.offers_and_orders
+    supply, demand, sellers, buyers = offers(np.asarray(supply, dtype=float), np.asarray(demand, dtype=float),
+                                             market.EPS_T)
     quota = c.export_quota_t[markets].copy()
     quota_set = np.isfinite(quota[:, ch])
     if quota_set.any():
@@ -62,9 +64,9 @@ def clear(st: ChainState, fx: Structure, p, markets: slice, price: np.ndarray, s
     if compiled is None:
         compiled = market.use_compiled(len(idx) * fx.n_nations ** 2)
     if compiled and market.kernel() is not None:
-        res = _clear_compiled(st, fx, p, idx, price, supply, demand, quota, first, licence_base)
+        res = _clear_compiled(st, fx, p, idx, price, supply, demand, sellers, buyers, quota, first, licence_base)
     else:
-        res = _clear_numpy(st, fx, p, markets, price, supply, demand, quota, first, licence_base)
+        res = _clear_numpy(st, fx, p, markets, price, supply, demand, sellers, buyers, quota, first, licence_base)
     exported = res.sold_t[:, ch] - res.flows_t[:, ch, ch]           # sold_t sums China's whole row
     fill = np.where(quota_set, exported / np.maximum(quota[:, ch], 1e-9), 0.0) if quota_set.any() \
         else np.zeros(len(idx))
@@ -84,13 +86,20 @@ def _positions(markets: slice, n_markets: int) -> np.ndarray:
     return _POSITIONS[key]
 
 
+def _offers_and_orders_numpy(supply: np.ndarray, demand: np.ndarray, eps_t: float):
+    """Offers and orders (g, N) with no negative tonnes, and the nations that offer (sellers) and that order
+    (buyers) anything (``market.participants``); the reference of ``sim.chain.kernels.offers_and_orders``."""
+    supply, demand = np.maximum(supply, 0.0), np.maximum(demand, 0.0)
+    return (supply, demand) + market.participants(supply, demand)
+
+
 def _clear_numpy(st: ChainState, fx: Structure, p, markets: slice, price: np.ndarray, supply: np.ndarray,
-                 demand: np.ndarray, quota: np.ndarray, first: np.ndarray,
+                 demand: np.ndarray, sellers: np.ndarray, buyers: np.ndarray, quota: np.ndarray, first: np.ndarray,
                  licence_base: np.ndarray | None) -> market.Clearing:
     """:func:`clear` in numpy on blocks cut from the control arrays; updates the flow memory."""
     c = st.controls
-    # only the nations that offer or order take part: every pair array is cut to that block
-    sellers, buyers = market.participants(supply, demand)
+    # only the nations that offer or order (``sellers``, ``buyers``) take part: every pair array is cut to
+    # that block
     def block(a: np.ndarray) -> np.ndarray:
         return market.pairs(a, sellers, buyers)
 
@@ -111,13 +120,12 @@ def _clear_numpy(st: ChainState, fx: Structure, p, markets: slice, price: np.nda
 
 
 def _clear_compiled(st: ChainState, fx: Structure, p, idx: np.ndarray, price: np.ndarray, supply: np.ndarray,
-                    demand: np.ndarray, quota: np.ndarray, first: np.ndarray,
-                    licence_base: np.ndarray | None) -> market.Clearing:
+                    demand: np.ndarray, sellers: np.ndarray, buyers: np.ndarray, quota: np.ndarray,
+                    first: np.ndarray, licence_base: np.ndarray | None) -> market.Clearing:
     """:func:`clear` in the numba kernels, reading the dense control arrays in place (no N x N copies)."""
     kernel = market.kernel()
     c = st.controls
     supply, demand = np.ascontiguousarray(supply), np.ascontiguousarray(demand)   # one compiled layout
-    sellers, buyers = market.participants(supply, demand)
     if len(sellers) and len(buyers):
         lic = demand if licence_base is None else np.ascontiguousarray(licence_base, dtype=float)
         exponent, cap, capped = kernel.block_terms(
@@ -144,6 +152,12 @@ def deliver(st: ChainState, trade: Trade, orders: np.ndarray, goods: slice) -> N
     """
     res, delay = trade.res, trade.delay_months
     slots = np.unique(delay[delay > 0]) if trade.delayed else ()
+    if not len(slots):                      # everything arrives now
+        kernels = market.chain_kernels()
+        arrive = _arrive_numpy if kernels is None else kernels.arrive
+        arrive(orders, res.bought_t, st.user, st.maker_oxide, st.spec_t, st.stockpile_t, goods.start,
+               goods.start < OXIDES.stop)
+        return
     # with no licence delay everything arrives now: the clearing's bought_t is that sum already
     now = (np.where(delay == 0, res.flows_t, 0.0).sum(axis=1) if len(slots) else res.bought_t).T   # (N, g)
     total = orders.sum(axis=0)
@@ -159,6 +173,21 @@ def deliver(st: ChainState, trade: Trade, orders: np.ndarray, goods: slice) -> N
         st.maker_oxide += arrived[1]
         st.spec_t += arrived[3]
     st.stockpile_t[:, goods] += arrived[2]
+
+
+def _arrive_numpy(orders, bought_t, user, maker_oxide, spec_t, stockpile, g0, oxides) -> None:
+    """Split what each nation bought (``bought_t``: (g, N)) among its buyers pro rata to their orders
+    (buyer, N, g) and add it to their stocks, goods from ``g0`` on the held axis (oxides: makers and
+    traders buy too). In place; the reference of ``sim.chain.kernels.arrive``."""
+    total = orders.sum(axis=0)
+    share = np.divide(orders, total[None], out=np.zeros_like(orders), where=total[None] > 0)
+    arrived = share * bought_t.T[None]
+    goods = slice(g0, g0 + orders.shape[2])
+    user[:, goods] += arrived[0]
+    if oxides:
+        maker_oxide += arrived[1]
+        spec_t += arrived[3]
+    stockpile[:, goods] += arrived[2]
 
 
 def zone_market(fx: Structure, oxides: Trade, oxide_orders_t: np.ndarray, magnets: Trade,

@@ -10,7 +10,7 @@ import numpy as np
 
 from agents.nation import NationAgent
 from sim import market
-from sim.chain.state import TRANSIT_SLOTS, ChainState, Structure, zone_totals
+from sim.chain.state import TRANSIT_SLOTS, ChainState, Structure, zone_members, zone_totals
 from sim.goods import OXIDES
 
 
@@ -25,12 +25,12 @@ class Used:
     short_zone: np.ndarray              # (Z, G) unmet share of users' and makers' need
 
 
-def use(st: ChainState, fx: Structure, p, need_t: np.ndarray, table_days: np.ndarray,
+def use(st: ChainState, fx: Structure, p, need_t: np.ndarray, need_goods_t: np.ndarray, table_days: np.ndarray,
         maker_need_t: np.ndarray, maker_short_t: np.ndarray) -> Used:
     """Receive transit, release stockpiles, consume, and measure shortage.
 
     Args:
-        need_t: (N, S, G) this month's need.
+        need_t: (N, S, G) this month's need; need_goods_t: (N, G) its sum over sectors.
         table_days: (N,) stockpile targets of the world table.
         maker_need_t, maker_short_t: (N, E) magnet makers' oxide need and what they lacked.
     """
@@ -44,22 +44,14 @@ def use(st: ChainState, fx: Structure, p, need_t: np.ndarray, table_days: np.nda
         st.stockpile_t += arrived[2]
         st.spec_t += arrived[3, :, OXIDES]
     st.transit_head = (head + 1) % TRANSIT_SLOTS
-    need = need_t.sum(axis=1)                                        # (N, G)
+    need = need_goods_t
     shortfall = np.maximum(need - st.user, 0.0)
     released = NationAgent.release_t(table_days, st.controls, st.stockpile_t, shortfall, need, fx.reo_content, p)
-    st.stockpile_t -= released
-    st.user += released
-    fill = market.ration(need, st.user)
-    used = need_t * fill[:, None, :]
-    used_goods = used.sum(axis=1)
-    st.user -= used_goods
-    st.user = np.maximum(st.user, 0.0)
-    st.use_ema += p.memory_frac * (used_goods - st.use_ema)
-    unmet = need - used_goods
-    wanted, missing = need.copy(), unmet.copy()
-    wanted[:, OXIDES] += maker_need_t
-    missing[:, OXIDES] += maker_short_t
-    short_zone = zone_totals(missing, fx.zone) / np.maximum(zone_totals(wanted, fx.zone), 1e-9)
+    kernels = market.chain_kernels()
+    consume = _consume_numpy if kernels is None else kernels.consume
+    used, used_goods, unmet, short_zone = consume(need_t, need, st.user, st.stockpile_t, released, st.use_ema,
+                                                  maker_need_t, maker_short_t, *zone_members(fx.zone),
+                                                  p.memory_frac, market.EPS_T)
     reo = fx.reo_content
     total_need, short = need @ reo, unmet @ reo
     frac = zone_totals(short, fx.zone) / np.maximum(zone_totals(total_need, fx.zone), 1e-9)
@@ -67,3 +59,30 @@ def use(st: ChainState, fx: Structure, p, need_t: np.ndarray, table_days: np.nda
     return Used(consumed_t_by_sector=used @ reo, shortage_t_by_sector=(need_t - used) @ reo,
                 consumed_elements_t=used_goods.sum(axis=0) @ fx.element_content, released_t=released,
                 short_zone=short_zone)
+
+
+def _consume_numpy(need_t, need, user, stockpile, released, use_ema, maker_need, maker_short, china_rows,
+                   outside_rows, memory_frac, eps_t):
+    """Released stock joins users' stock; users consume it pro rata to need (``market.ration``); the unmet
+    share of users' and magnet makers' need in each zone. Updates ``user``, ``stockpile`` and ``use_ema``
+    (N, G) in place. The reference of ``sim.chain.kernels.consume``.
+
+    Returns:
+        (used (N, S, G), used per good (N, G), unmet (N, G), short per zone (Z, G)).
+    """
+    stockpile -= released
+    user += released
+    fill = market.ration(need, user)
+    used = need_t * fill[:, None, :]
+    used_goods = used.sum(axis=1)
+    user -= used_goods
+    np.maximum(user, 0.0, out=user)
+    use_ema += memory_frac * (used_goods - use_ema)
+    unmet = need - used_goods
+    wanted, missing = need.copy(), unmet.copy()
+    wanted[:, OXIDES] += maker_need
+    missing[:, OXIDES] += maker_short
+    short_zone = np.stack([missing.take(rows, axis=0).sum(axis=0)
+                           / np.maximum(wanted.take(rows, axis=0).sum(axis=0), 1e-9)
+                           for rows in (china_rows, outside_rows)])
+    return used, used_goods, unmet, short_zone
