@@ -117,7 +117,7 @@ def scenario_bounds(name: str, seed: int = 1, params: dict | None = None) -> dic
         near += int((ratio >= 0.95).any())
         scale = max(float(model.total_stocks_by_element().max()), 1.0)
         balance = max(balance, float(np.abs(month.mass_balance_error_t).max()) / scale)
-        world_use = zone_use_t(model.structure, month.need_t, month.maker_need_t).sum(axis=0)[OXIDES]
+        world_use = zone_use_t(model.structure, month.need_t.sum(axis=1), month.maker_need_t).sum(axis=0)[OXIDES]
         spec = max(spec, float((st.spec_t.sum(axis=0) / np.maximum(world_use, 1e-9)).max()))
     frame = model.datacollector.get_model_vars_dataframe().drop(columns="date")
     bad = int((~np.isfinite(frame.to_numpy(dtype=float))).sum())

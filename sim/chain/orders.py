@@ -19,7 +19,7 @@ from agents.trader import carry_cost_per_yr
 from sim import market
 from sim.chain.capacity import MAGNETS, stage_capacity_t_per_yr
 from sim.chain.margins import magnet_margin
-from sim.chain.prices import expected_growth_per_yr, zone_goods_stock_t
+from sim.chain.prices import expected_growth_per_yr, zone_stock_t
 from sim.chain.state import ChainState, Structure, zone_members
 from sim.goods import NDFEB, OXIDES
 
@@ -79,8 +79,7 @@ def place_orders(st: ChainState, fx: Structure, p, need_goods_t: np.ndarray, tab
     use = need[:, OXIDES] + maker_need
     buy, sell = np.zeros_like(use), np.zeros_like(use)
     if speculate:
-        stock = zone_goods_stock_t(st, fx, p, need_goods_t)[:, OXIDES]
-        kernels = market.chain_kernels()
+        stock = zone_stock_t(st, fx, p, need_goods_t)[:, OXIDES]
         position, split = ((_zone_position_numpy, _split_trades_numpy) if kernels is None
                            else (kernels.zone_position, kernels.split_trades))
         for trader in traders:

@@ -16,7 +16,7 @@ import numpy as np
 from agents.trader import expected_return_per_yr
 from sim import market, pricing
 from sim.chain import china
-from sim.chain.state import CHINA_ZONE, ChainState, Structure, zone_members
+from sim.chain.state import CHINA_ZONE, ChainState, Structure, zone_members, zone_row_sums
 from sim.chain.trade import ZoneMarket
 from sim.goods import HELD_MARKETS, NDFEB, OXIDES, element_index
 
@@ -48,18 +48,13 @@ def expected_growth_per_yr(st: ChainState, fx: Structure, p) -> np.ndarray:
     return expected_return_per_yr(trend, st.price, fx.anchor * st.long_run_ratio, 1.0, p.spec_reversion_per_yr)
 
 
-def zone_stock_t(st: ChainState, fx: Structure, p, need_t: np.ndarray) -> np.ndarray:
-    """Tonnes on hand for the market in each zone, per good (Z, G).
+def zone_stock_t(st: ChainState, fx: Structure, p, need_goods_t: np.ndarray) -> np.ndarray:
+    """Tonnes on hand for the market in each zone, per good (Z, G), given this month's need (N, G).
 
     Sellers' and magnet makers' stocks count in full; users' stocks only up to their normal working
     cover, since what they hoard beyond it is held off the market: hoarding thins the market and bids
     prices up, and releasing the hoard brings them down.
     """
-    return zone_goods_stock_t(st, fx, p, need_t.sum(axis=1))
-
-
-def zone_goods_stock_t(st: ChainState, fx: Structure, p, need_goods_t: np.ndarray) -> np.ndarray:
-    """:func:`zone_stock_t` from the need summed over sectors (N, G)."""
     kernels = market.chain_kernels()
     held = _zone_held_numpy if kernels is None else kernels.zone_held
     return held(st.user, need_goods_t, p.target_cover_months, st.oxide, st.maker_oxide, st.magnets,
@@ -72,16 +67,11 @@ def _zone_held_numpy(user, need, target_cover_months, oxide, maker_oxide, magnet
     held = np.minimum(user, target_cover_months * need)
     held[:, OXIDES] += oxide + maker_oxide
     held[:, NDFEB] += magnets
-    return np.stack([held.take(rows, axis=0).sum(axis=0) for rows in (china_rows, outside_rows)])
+    return zone_row_sums(held, china_rows, outside_rows)
 
 
-def zone_use_t(fx: Structure, need_t: np.ndarray, maker_need_t: np.ndarray) -> np.ndarray:
-    """Monthly use in each zone per good (Z, G): end users' need plus the oxides magnet makers' plan needs."""
-    return zone_goods_use_t(fx, need_t.sum(axis=1), maker_need_t)
-
-
-def zone_goods_use_t(fx: Structure, need_goods_t: np.ndarray, maker_need_t: np.ndarray) -> np.ndarray:
-    """:func:`zone_use_t` from the need summed over sectors (N, G)."""
+def zone_use_t(fx: Structure, need_goods_t: np.ndarray, maker_need_t: np.ndarray) -> np.ndarray:
+    """Monthly use in each zone per good (Z, G): end users' need (N, G) plus the oxides magnet makers' plan needs."""
     kernels = market.chain_kernels()
     use = _zone_use_numpy if kernels is None else kernels.zone_use
     return use(need_goods_t, maker_need_t, *zone_members(fx.zone))
@@ -91,7 +81,7 @@ def _zone_use_numpy(need, maker_need, china_rows, outside_rows) -> np.ndarray:
     """:func:`zone_use_t` on arrays; the reference of ``sim.chain.kernels.zone_use``."""
     monthly = need.copy()
     monthly[:, OXIDES] += maker_need
-    return np.stack([monthly.take(rows, axis=0).sum(axis=0) for rows in (china_rows, outside_rows)])
+    return zone_row_sums(monthly, china_rows, outside_rows)
 
 
 def cover_months(use_t: np.ndarray, stock_t: np.ndarray) -> np.ndarray:
@@ -134,8 +124,8 @@ def update(st: ChainState, fx: Structure, p, need_goods_t: np.ndarray, maker_nee
         short_zone: (Z, G) end users' and magnet makers' unmet share of need.
         zones: what China and the zones saw in this month's oxide and magnet markets.
     """
-    held = zone_goods_stock_t(st, fx, p, need_goods_t)
-    use = zone_goods_use_t(fx, need_goods_t, maker_need_t)
+    held = zone_stock_t(st, fx, p, need_goods_t)
+    use = zone_use_t(fx, need_goods_t, maker_need_t)
     kernels = market.chain_kernels()
     availability = _availability_numpy if kernels is None else kernels.availability
     available = availability(use, held, st.normal_cover, short_zone, NDPR_AT, p.ndpr_pool_frac)

@@ -47,7 +47,8 @@ def settle(st: ChainState, fx: Structure, p, book: PolicyBook, start_month: int,
         if in_force and k == SPIN_UP_MONTHS // 2:
             st.controls = book.controls(start_month, st.flow_ema, china.export_values_usd_per_kg(st, fx, p))
         month = advance(st)
-    st.normal_cover = cover_months(zone_use_t(fx, month.need_t, month.maker_need_t), zone_stock_t(st, fx, p, month.need_t))
+    need = month.need_t.sum(axis=1)
+    st.normal_cover = cover_months(zone_use_t(fx, need, month.maker_need_t), zone_stock_t(st, fx, p, need))
     st.base_flows_t = st.flow_ema.copy()
     st.export_bind = china.exports_held_back(st, fx, p, month.zones).astype(float)
     st.month = start_month - 1

@@ -161,8 +161,14 @@ def zone_members(zone: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
 
 def zone_totals(values: np.ndarray, zone: np.ndarray) -> np.ndarray:
     """Sum of per-nation rows (N, ...) within each price zone: (Z, ...)."""
+    return zone_row_sums(values, *zone_members(zone))
+
+
+def zone_row_sums(values: np.ndarray, china_rows: np.ndarray, outside_rows: np.ndarray) -> np.ndarray:
+    """:func:`zone_totals` given each zone's nations (:func:`zone_members`), as the numpy references of the
+    compiled bookkeeping receive them."""
     out = np.empty((2,) + values.shape[1:])
-    for z, rows in enumerate(zone_members(zone)):
+    for z, rows in enumerate((china_rows, outside_rows)):
         np.sum(values.take(rows, axis=0), axis=0, out=out[z, ...])
     return out
 

@@ -10,7 +10,7 @@ import numpy as np
 
 from agents.nation import NationAgent
 from sim import market
-from sim.chain.state import TRANSIT_SLOTS, ChainState, Structure, zone_members, zone_totals
+from sim.chain.state import TRANSIT_SLOTS, ChainState, Structure, zone_members, zone_row_sums, zone_totals
 from sim.goods import OXIDES
 
 
@@ -82,7 +82,6 @@ def _consume_numpy(need_t, need, user, stockpile, released, use_ema, maker_need,
     wanted, missing = need.copy(), unmet.copy()
     wanted[:, OXIDES] += maker_need
     missing[:, OXIDES] += maker_short
-    short_zone = np.stack([missing.take(rows, axis=0).sum(axis=0)
-                           / np.maximum(wanted.take(rows, axis=0).sum(axis=0), 1e-9)
-                           for rows in (china_rows, outside_rows)])
+    short_zone = (zone_row_sums(missing, china_rows, outside_rows)
+                  / np.maximum(zone_row_sums(wanted, china_rows, outside_rows), 1e-9))
     return used, used_goods, unmet, short_zone
