@@ -93,6 +93,19 @@ def update_intensity(intensity: np.ndarray, low_water: np.ndarray, price_ratio: 
     return new, np.minimum(low_water, new)
 
 
+def heavy_ree_intensity(intensity: np.ndarray, content_price_ratio: np.ndarray, elasticity: float,
+                        min_frac: float, adjust_months: float) -> np.ndarray:
+    """Magnet makers' Dy and Tb per t of magnet (relative to the base-year recipe) after one month.
+
+    Makers move toward ``content_price_ratio ** elasticity`` (the content's price against the base year's),
+    never below ``min_frac``, with a time constant of ``adjust_months``: grain-boundary diffusion and
+    Dy-free grades take years to requalify (Sprecher et al. 2017; Nakamura 2018). The move is one way: a
+    redesigned grade is not undone when the price falls back (after 2011 Dy per t of magnet stayed low).
+    """
+    target = np.maximum(np.minimum(np.maximum(content_price_ratio, 1e-9) ** elasticity, 1.0), min_frac)
+    return np.minimum(intensity, intensity + (target - intensity) / adjust_months)
+
+
 def user_orders_numpy(need_t: np.ndarray, stock_t: np.ndarray, expected_growth_per_yr: np.ndarray,
                       sensitivity: float, max_multiple: float, target_cover_months: float,
                       adjust_months: float) -> tuple[np.ndarray, np.ndarray]:

@@ -19,7 +19,7 @@ from agents.nation import NationAgent
 from agents.trader import TraderAgent
 from sim.calendar import month_index, month_name
 from sim.chain import (china, demand, initial, investment, magnets, mining, orders, oxides, policy_month, prices,
-                       separation, spinup, trade, use)
+                       recipe, separation, spinup, trade, use)
 from sim.chain.backstop import backstop_usd_per_kg
 from sim.chain.capacity import stage_capacity_t_per_yr
 from sim.chain.state import CHINA_ZONE, OUTSIDE_ZONE, ChainState, Month, stocks_by_element_t
@@ -150,16 +150,18 @@ class RareEarthModel(mesa.Model):
         if not spin_up:
             prices.update(st, fx, p, need_goods_t, placed.maker_need_t, used.short_zone, zones)
             demand.thrift(st, fx, p)
+            recipe.thrift_heavy(st, fx, p)
             investment.remember(st, fx, p, mined)
             investment.update_signals(st, fx, p, w, need_t, self.start_month)
             investment.plan(st, fx, p, self.plants, self.rng_projects, w)
         inputs = mined.mined_t.sum(axis=0) + sep.recycled_t.sum(axis=0)
-        outputs = used.consumed_elements_t + sep.losses_t
+        consumed = used.consumed_elements_t + ox.heavy_used_t          # Dy and Tb leave in making magnets
+        outputs = consumed + sep.losses_t
         after = stocks_by_element_t(st, fx)
         return Month(need_t=need_t, mined_t=mined.mined_t, undocumented_t=mined.undocumented_t,
                      separated_t=sep.separated_t, recycled_t=sep.recycled_t, losses_t=sep.losses_t,
                      magnets_made_t=ox.magnets_made_t, consumed_t_by_sector=used.consumed_t_by_sector,
-                     shortage_t_by_sector=used.shortage_t_by_sector, consumed_elements_t=used.consumed_elements_t,
+                     shortage_t_by_sector=used.shortage_t_by_sector, consumed_elements_t=consumed,
                      released_t=used.released_t,
                      flows={"ore": sep.ore_flows_t, "oxide": ox.trade.res.total_over_goods_t(),
                             "oxide_by_element": ox.trade.res.flows_t, "magnet": mag.trade.res.flows_t[0]},

@@ -20,6 +20,7 @@ from agents.nation import NationAgent
 from agents.trader import TraderAgent
 
 from sim.metrics import herfindahl, share_of, supplier_share
+from sim.chain.recipe import MAGNET_HEAVY
 from sim.chain.state import CHINA_ZONE, OUTSIDE_ZONE
 from sim.goods import ELEMENTS, GOODS
 from sim.world import CENTRAL_ASIA, SECTORS, UPSTREAM
@@ -28,6 +29,7 @@ if TYPE_CHECKING:
     from sim.model import RareEarthModel
 
 AGENT_RECORD_EVERY_MONTHS = 12
+MAGNET_HEAVY_ELEMENTS = [ELEMENTS[k] for k in MAGNET_HEAVY]
 
 
 def column_value(name: str, model: RareEarthModel):
@@ -127,6 +129,8 @@ def column_names(nations: tuple[str, ...]) -> list[str]:
              "shortage_frac", "stockpile_total_t", "stockpile_release_t", "speculative_stock_t",
              "speculative_stock_china_t", "central_asia_mine_output_t",
              "usa_supply_china_share", "mass_balance_error_t"]
+    for el in MAGNET_HEAVY_ELEMENTS:                 # Dy and Tb per t of magnet made, relative to the base year
+        cols += [f"magnet_{el}_intensity_frac", f"magnet_{el}_intensity_china_frac"]
     cols += [f"shortage_{s}_t" for s in SECTORS]
     cols += [f"shortage_{iso}_t" for iso in nations]
     cols += [f"mine_output_{iso}_t" for iso in nations]
@@ -190,6 +194,8 @@ class Recorder:
             self._usa_china_share(),                                 # usa_supply_china_share
             float(np.abs(month.mass_balance_error_t).max()),         # mass_balance_error_t
         )
+        for k in MAGNET_HEAVY:                                       # magnet_{el}_intensity_frac, ..._china_frac
+            values += (float(st.heavy_intensity[OUTSIDE_ZONE, k]), float(st.heavy_intensity[CHINA_ZONE, k]))
         values += month.shortage_t_by_sector.sum(axis=0).tolist()    # shortage_{sector}_t
         values += month.shortage_t_by_sector.sum(axis=1).tolist()    # shortage_{iso}_t
         values += mining.tolist()                                    # mine_output_{iso}_t

@@ -111,6 +111,24 @@ def test_2024_prices_still_match_the_world_table(run):
         assert y2024[f"price_{g}_usd_per_kg"].mean() == pytest.approx(w.price_usd_per_kg[k], rel=0.35), g
 
 
+# ----------------------------------------------------------------------------- Dy and Tb per magnet
+def test_magnet_makers_thrift_dy_and_tb_while_dear_and_keep_the_new_grades(run):
+    """Issue 13 item 3: the Dy and Tb content of a magnet falls with their price (grain-boundary diffusion),
+    over years, not below its floor, and is not undone when the price falls back."""
+    from sim.parameters import resolve_parameters
+    floor = resolve_parameters()["dy_tb_intensity_min_frac"]
+    replay = run("china_2010_quota", seed=1, until="2014-12")
+    for el in ("Dy", "Tb"):
+        for zone in ("", "_china"):
+            content = replay[f"magnet_{el}_intensity{zone}_frac"]
+            assert content.loc[:"2010-06"].min() > 0.99, (el, zone)      # before the spike: the base recipe
+            assert content.loc["2014-12"] < 0.95, (el, zone)             # after two years of dear heavies
+            assert content.min() >= floor - 1e-12, (el, zone)
+            assert (content.diff().dropna() <= 1e-12).all(), (el, zone)  # redesigned grades stay
+    calm = run("baseline", seed=1, until="2024-12")
+    assert calm["magnet_Dy_intensity_frac"].min() > 0.97                  # no spike, (almost) no thrift
+
+
 # ----------------------------------------------------------------------------- every scenario
 @pytest.mark.slow
 @pytest.mark.parametrize("name", [name for name, _ in list_scenarios()])

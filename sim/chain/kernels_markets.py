@@ -49,8 +49,8 @@ def make_magnets(plan, maker_need, maker_oxide, magnets, recipe):
     for k in range(n):
         limit = np.inf
         for e in range(e_count):
-            if recipe[e] > 0:
-                x = maker_oxide[k, e] / recipe[e]
+            if recipe[k, e] > 0:
+                x = maker_oxide[k, e] / recipe[k, e]
                 limit = x if x < limit else limit
         m = plan[k] if plan[k] <= limit else limit
         m = m if m >= 0.0 else 0.0
@@ -58,7 +58,7 @@ def make_magnets(plan, maker_need, maker_oxide, magnets, recipe):
         for e in range(e_count):
             gap = maker_need[k, e] - maker_oxide[k, e]
             short[k, e] = gap if gap >= 0.0 else 0.0
-            left = maker_oxide[k, e] - m * recipe[e]
+            left = maker_oxide[k, e] - m * recipe[k, e]
             maker_oxide[k, e] = left if left >= 0.0 else 0.0
         magnets[k] += m
     return made, short

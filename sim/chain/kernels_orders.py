@@ -43,7 +43,7 @@ def maker_orders(cap, plant_util, util, adjust_rate_per_month, sales_ema, magnet
         m = c if c <= w else w
         plan[k] = m
         for e in range(e_count):
-            x = m * recipe[e]
+            x = m * recipe[k, e]
             need[k, e] = x
             o = x + (cover[k, e] * x - maker_oxide[k, e]) / stock_adjust_months
             order[k, e] = o if o >= 0.0 else 0.0

@@ -9,6 +9,7 @@ from __future__ import annotations
 import numpy as np
 
 from sim.chain.capacity import world_mix
+from sim.chain.recipe import makers_recipe
 from sim.chain.state import OUTSIDE_ZONE, Assets, ChainState, Structure
 from sim.goods import HELD_MARKETS, NDFEB, OXIDES
 
@@ -43,7 +44,7 @@ def separation_margin(st: ChainState, fx: Structure, p, prices: np.ndarray | Non
 def magnet_margin(st: ChainState, fx: Structure, p, prices: np.ndarray | None = None) -> np.ndarray:
     """Per nation (N,): magnet price less the recipe's oxides and the conversion cost."""
     pr = producer_prices(st, fx) if prices is None else prices
-    return pr[:, NDFEB] - pr[:, OXIDES] @ fx.recipe - p.magnet_conversion_cost_usd_per_kg
+    return pr[:, NDFEB] - (pr[:, OXIDES] * makers_recipe(st, fx)).sum(axis=1) - p.magnet_conversion_cost_usd_per_kg
 
 
 def required_value_multiple(st: ChainState, fx: Structure, p) -> np.ndarray:

@@ -20,6 +20,7 @@ from sim import market
 from sim.chain.capacity import MAGNETS, stage_capacity_t_per_yr
 from sim.chain.margins import magnet_margin
 from sim.chain.prices import expected_growth_per_yr, zone_stock_t
+from sim.chain.recipe import makers_recipe
 from sim.chain.state import ChainState, Structure, zone_members
 from sim.goods import NDFEB, OXIDES
 
@@ -36,6 +37,7 @@ class Orders:
     magnet_plan_t: np.ndarray       # (N,) magnets makers plan to make
     maker_need_t: np.ndarray        # (N, E) oxides that plan needs
     magnet_capacity_t: np.ndarray   # (N,) magnet capacity available this month
+    recipe_t_per_t: np.ndarray      # (N, E) oxides per t of magnet each nation's makers use this month
 
     def oxide_orders(self) -> np.ndarray:
         """(buyer, N, E) in the order of ``state.BUYERS``."""
@@ -72,8 +74,9 @@ def place_orders(st: ChainState, fx: Structure, p, need_goods_t: np.ndarray, tab
                                      fx.base_util[MAGNETS], p.util_margin_scale_frac, p.util_min_frac)
     kernels = market.chain_kernels()
     plan_makers = _maker_orders_numpy if kernels is None else kernels.maker_orders
+    recipe = makers_recipe(st, fx)
     magnet_plan, maker_need, maker_order = plan_makers(cap, st.plant_util[1], util, p.util_adjust_rate_per_month,
-                                                       st.magnet_sales_ema, st.magnets, fx.recipe, st.maker_oxide,
+                                                       st.magnet_sales_ema, st.magnets, recipe, st.maker_oxide,
                                                        cover[:, OXIDES], p.stock_adjust_months)
     pile_order = NationAgent.stockpile_orders_t(table_days, st.controls, st.stockpile_t, st.use_ema, p)
     use = need[:, OXIDES] + maker_need
@@ -89,14 +92,14 @@ def place_orders(st: ChainState, fx: Structure, p, need_goods_t: np.ndarray, tab
             split(buy, sell, rows, trader.buy_t, trader.sell_t, use, st.spec_t, zone_use, held)
     return Orders(user_t=user_order, maker_t=maker_order, stockpile_t=pile_order, spec_buy_t=buy,
                   spec_sell_t=sell, magnet_plan_t=magnet_plan, maker_need_t=maker_need,
-                  magnet_capacity_t=cap)
+                  magnet_capacity_t=cap, recipe_t_per_t=recipe)
 
 
 def _maker_orders_numpy(cap, plant_util, util, adjust_rate_per_month, sales_ema, magnets, recipe, maker_oxide,
                         cover, stock_adjust_months) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Magnet makers' plan: utilisation ramps toward ``util`` (``plant_util`` in place, like mines), output
-    replaces sales and moves the magnet stock toward a month's sales within capacity; the recipe's oxides
-    for it are ordered toward the users' ``cover`` (N, E). The reference of ``sim.chain.kernels.maker_orders``.
+    replaces sales and moves the magnet stock toward a month's sales within capacity; the oxides of each
+    nation's ``recipe`` (N, E) for it are ordered toward the users' ``cover`` (N, E). The reference of ``sim.chain.kernels.maker_orders``.
 
     Returns:
         (magnets planned (N,), oxides the plan needs (N, E), oxide orders (N, E)).
@@ -104,7 +107,7 @@ def _maker_orders_numpy(cap, plant_util, util, adjust_rate_per_month, sales_ema,
     plant_util += adjust_rate_per_month * (util - plant_util)
     wanted = inventory_order_t(sales_ema, magnets, 1.0, 2.0)
     plan = np.minimum(cap * plant_util, wanted)
-    need = plan[:, None] * recipe[None]
+    need = plan[:, None] * recipe
     return plan, need, inventory_order_t(need, maker_oxide, cover, stock_adjust_months)
 
 

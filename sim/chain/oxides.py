@@ -27,6 +27,7 @@ class OxideTrade:
     orders_t: np.ndarray            # (E, N) total orders per oxide
     magnets_made_t: np.ndarray      # (N,)
     maker_short_t: np.ndarray       # (N, E) oxides magnet makers lacked for their plan
+    heavy_used_t: np.ndarray        # (E,) Dy and Tb diffused into this month's magnets (consumed in making)
 
 
 def trade_oxides(st: ChainState, fx: Structure, p, orders: Orders, need_goods_t: np.ndarray,
@@ -43,9 +44,11 @@ def trade_oxides(st: ChainState, fx: Structure, p, orders: Orders, need_goods_t:
     sell(cleared.res.sold_t, orders.spec_sell_t, offered, st.spec_t, st.oxide, st.sales_ema, p.memory_frac)
     trade.deliver(st, cleared, by_buyer, OXIDES)
     made, short = make_magnets(st, fx, orders)
+    heavy_used = made @ (orders.recipe_t_per_t - fx.recipe[None, :])
     st.util_ema[MAGNETS] += p.memory_frac * (made.sum() / max(orders.magnet_capacity_t.sum(), 1e-9)
                                              - st.util_ema[MAGNETS])
-    return OxideTrade(trade=cleared, orders_t=total.T, magnets_made_t=made, maker_short_t=short)
+    return OxideTrade(trade=cleared, orders_t=total.T, magnets_made_t=made, maker_short_t=short,
+                      heavy_used_t=heavy_used)
 
 
 def _sell_oxides_numpy(sold_t, spec_sell, offered, spec_t, oxide, sales_ema, memory_frac) -> None:
@@ -60,23 +63,24 @@ def _sell_oxides_numpy(sold_t, spec_sell, offered, spec_t, oxide, sales_ema, mem
 
 
 def make_magnets(st: ChainState, fx: Structure, orders: Orders) -> tuple[np.ndarray, np.ndarray]:
-    """Makers turn oxides into magnets up to their plan and the scarcest recipe element.
+    """Makers turn oxides into magnets up to their plan and the scarcest element of their recipe
+    (``orders.recipe_t_per_t``).
 
     Returns:
         (magnets made (N,), oxides lacking for the plan (N, E)).
     """
     kernels = market.chain_kernels()
     make = _make_magnets_numpy if kernels is None else kernels.make_magnets
-    return make(orders.magnet_plan_t, orders.maker_need_t, st.maker_oxide, st.magnets, fx.recipe)
+    return make(orders.magnet_plan_t, orders.maker_need_t, st.maker_oxide, st.magnets, orders.recipe_t_per_t)
 
 
 def _make_magnets_numpy(plan, maker_need, maker_oxide, magnets, recipe) -> tuple[np.ndarray, np.ndarray]:
     """:func:`make_magnets` on arrays, ``maker_oxide`` and ``magnets`` in place; the reference of
     ``sim.chain.kernels.make_magnets``."""
-    limit = np.min(np.where(recipe > 0, maker_oxide / np.where(recipe > 0, recipe, 1.0), np.inf), axis=1)
+    limit = np.min(np.where(recipe > 0, maker_oxide / np.where(recipe > 0, recipe, 1.0), np.inf), axis=1)   # (N, E) recipe
     made = np.maximum(np.minimum(plan, limit), 0.0)
     short = np.maximum(maker_need - maker_oxide, 0.0)
-    maker_oxide -= made[:, None] * recipe[None]
+    maker_oxide -= made[:, None] * recipe
     np.maximum(maker_oxide, 0.0, out=maker_oxide)
     magnets += made
     return made, short

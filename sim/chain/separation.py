@@ -19,7 +19,7 @@ from sim.chain import trade
 from sim.chain.capacity import SEPARATION, heavy_frac, ramp, stage_capacity_t_per_yr
 from sim.chain.margins import separation_margin
 from sim.chain.state import ChainState, Structure
-from sim.goods import HEAVY_MASK, ORE_MARKET
+from sim.goods import HEAVY_MASK, NDFEB, ORE_MARKET
 
 
 @dataclass
@@ -68,7 +68,7 @@ def trade_and_separate(st: ChainState, fx: Structure, p, undocumented_t: np.ndar
                       undocumented_t)
     flows = ore.res.flows_t[0]
     sellers, buyers = market.participants(supply[None], order[None])  # only they trade: no N x N work
-    recycled = p.recycling_rate_frac * (st.use_ema @ fx.element_content)
+    recycled = p.recycling_rate_frac * (st.use_ema @ fx.element_content + st.use_ema[:, NDFEB, None] * fx.heavy_recipe)
     kernels = market.chain_kernels()
     separate = _separate_numpy if kernels is None else kernels.separate
     separated, losses, run_t = separate(flows, sellers, buyers, comp, st.conc, st.feed, st.oxide, plan,

@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from sim import market
+from sim.goods import E
 from sim.policy import Controls
 
 if TYPE_CHECKING:
@@ -95,6 +96,9 @@ class ChainState:
     china_tightness: float = 0.0            # how hard China's export controls bite, log units
     china_tightness_by_good: np.ndarray = field(default_factory=lambda: np.zeros(0))  # (M,)
     china_undocumented_share: np.ndarray | None = None  # (E,) undocumented share of China's mine output, last month
+    heavy_intensity: np.ndarray = field(default_factory=lambda: np.ones((2, E)))   # (Z, E) Dy and
+                                            # Tb per t of magnet made in each zone, relative to the base-year recipe
+                                            # (1 for the other oxides, which ``Structure.heavy_recipe`` leaves at 0)
     normal_cover: np.ndarray | None = None  # (Z, G) months of use held at the end of the spin-up
     base_flows_t: np.ndarray | None = None  # (M, N, N) settled flows at the end of the spin-up
     transit_head: int = 0                   # slot of ``transit`` that arrives this month
@@ -116,7 +120,9 @@ class Structure:
     base_need: np.ndarray           # (N, S, G) base-year monthly need, t
     reo_content: np.ndarray         # (G,) t REO per t good
     element_content: np.ndarray     # (G, E) t element per t good
-    recipe: np.ndarray              # (E,) t oxide per t NdFeB
+    recipe: np.ndarray              # (E,) t oxide per t NdFeB carried in the magnet (Nd, Pr)
+    heavy_recipe: np.ndarray        # (E,) t Dy and Tb oxide per t NdFeB in the base year, consumed in making
+                                    # it (diffused into the grain boundaries; see ``sim.chain.recipe``)
     max_sub: np.ndarray             # (1, S, G) largest share of use that can be substituted
     anchor: np.ndarray              # (Z, G) base-year prices, USD/kg
     floor: np.ndarray               # (Z, G) price floor, USD/kg
