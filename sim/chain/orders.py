@@ -99,7 +99,8 @@ def _maker_orders_numpy(cap, plant_util, util, adjust_rate_per_month, sales_ema,
                         cover, stock_adjust_months) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Magnet makers' plan: utilisation ramps toward ``util`` (``plant_util`` in place, like mines), output
     replaces sales and moves the magnet stock toward a month's sales within capacity; the oxides of each
-    nation's ``recipe`` (N, E) for it are ordered toward the users' ``cover`` (N, E). The reference of ``sim.chain.kernels.maker_orders``.
+    nation's ``recipe`` (N, E) for it are ordered toward the users' ``cover`` (N, E). The reference of
+    ``sim.chain.kernels.maker_orders``.
 
     Returns:
         (magnets planned (N,), oxides the plan needs (N, E), oxide orders (N, E)).

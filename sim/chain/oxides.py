@@ -76,8 +76,8 @@ def make_magnets(st: ChainState, fx: Structure, orders: Orders) -> tuple[np.ndar
 
 def _make_magnets_numpy(plan, maker_need, maker_oxide, magnets, recipe) -> tuple[np.ndarray, np.ndarray]:
     """:func:`make_magnets` on arrays, ``maker_oxide`` and ``magnets`` in place; the reference of
-    ``sim.chain.kernels.make_magnets``."""
-    limit = np.min(np.where(recipe > 0, maker_oxide / np.where(recipe > 0, recipe, 1.0), np.inf), axis=1)   # (N, E) recipe
+    ``sim.chain.kernels.make_magnets``; ``recipe`` is each nation's (N, E)."""
+    limit = np.min(np.where(recipe > 0, maker_oxide / np.where(recipe > 0, recipe, 1.0), np.inf), axis=1)
     made = np.maximum(np.minimum(plan, limit), 0.0)
     short = np.maximum(maker_need - maker_oxide, 0.0)
     maker_oxide -= made[:, None] * recipe
