@@ -68,8 +68,7 @@ def pipeline_t_per_yr(st: ChainState, fx: Structure, p, stage: str, lead_months:
     a, later = st.assets, st.month + int(lead_months)
     if stage != "mining":
         return float(stage_capacity_t_per_yr(a, stage, later, p, fx.n_nations).sum())
-    cap = np.bincount(a.dep_nation, a.dep_capacity * capacity.online_frac(a, "dep", later, p),
-                      minlength=fx.n_nations)
+    cap = capacity.stage_capacities(a, later, p, fx.n_nations)[MINING].copy()
     years = (later - start_month) / 12.0
     quota = p.china_clay_quota_t_per_yr + (p.china_mining_quota_t_per_yr - p.china_clay_quota_t_per_yr) \
         * (1 + p.china_quota_growth_frac_per_yr) ** years
@@ -179,15 +178,17 @@ def finance_prob(st: ChainState, p, base: float, nation: int) -> float:
 def finance_announced(st: ChainState, p, w: World, rng: np.random.Generator) -> None:
     """Announced projects whose financing month has come: built on time, or retried later."""
     a, month = st.assets, st.month
-    a.version += 1
-    for i in np.flatnonzero(a.dep_finance_at == month):
+    deposits, plants = np.flatnonzero(a.dep_finance_at == month), np.flatnonzero(a.plant_finance_at == month)
+    if len(deposits) or len(plants):
+        a.version += 1                      # the capacity caches key on it
+    for i in deposits:
         prob = w.deposit_finance_prob[i] if i < len(w.deposit_finance_prob) else 0.5
         if rng.random() < finance_prob(st, p, prob, a.dep_nation[i]):
             a.dep_online[i] = max(a.dep_planned.get(i, month), month + int(p.min_mine_build_months))
             a.dep_finance_at[i] = NEVER
         else:
             a.dep_finance_at[i] = month + int(p.project_retry_months)
-    for i in np.flatnonzero(a.plant_finance_at == month):
+    for i in plants:
         if rng.random() < finance_prob(st, p, p.plant_finance_prob, a.plant_nation[i]):
             a.plant_online[i] = max(a.plant_planned.get(i, month), month + int(p.min_plant_build_months))
             a.plant_finance_at[i] = NEVER
