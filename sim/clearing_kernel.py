@@ -373,17 +373,17 @@ def settle(block, sellers, buyers, supply, demand, flow_ema, markets, memory_fra
                     flows[g, i, j] = 0.0
                     ema[i, j] += memory_frac * (0.0 - ema[i, j])
                 continue
+            line, memory, together = flows[g, i], ema[i], total[i]
+            line[:] = 0.0
+            for bi in range(n_b):
+                line[buyers[bi]] = block[g, si, bi]
             for j in range(n):
-                bj = buyer_at[j]
-                f = block[g, si, bj] if bj >= 0 else 0.0
-                flows[g, i, j] = f
-                ema[i, j] += memory_frac * (f - ema[i, j])
-            if g > 0:                                # (the goods' flows added in order, as numpy's sum)
-                for j in range(n):
-                    total[i, j] += flows[g, i, j]
-            else:
-                for j in range(n):
-                    total[i, j] = flows[g, i, j]
+                f = line[j]
+                memory[j] += memory_frac * (f - memory[j])
+                if g > 0:                            # (the goods' flows added in order, as numpy's sum)
+                    together[j] += f
+                else:
+                    together[j] = f
             sold[g, i] = pairwise_sum(flows[g, i], stack)
     column = np.empty(n_b)
     for g in range(n_g):
