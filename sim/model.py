@@ -203,9 +203,12 @@ class RareEarthModel(mesa.Model):
         m, n = self.last_month, self.structure.n_nations
         if m is None:
             return np.zeros(n)
-        if sector in UPSTREAM:
-            return {"mining": m.mined_t.sum(axis=1), "separation": m.separated_t.sum(axis=1),
-                    "magnets": m.magnets_made_t}[sector]
+        if sector == "mining":
+            return m.mined_t.sum(axis=1)
+        if sector == "separation":
+            return m.separated_t.sum(axis=1)
+        if sector == "magnets":
+            return m.magnets_made_t
         return m.consumed_t_by_sector[:, SECTORS.index(sector)]
 
     def sector_shortage_t(self, sector: str) -> np.ndarray:
