@@ -70,6 +70,7 @@ class RareEarthModel(mesa.Model):
         self.shock_log: list[tuple[str, str]] = []
         self.flows_history: list[dict[str, np.ndarray]] = []
         self.last_month: Month | None = None
+        self._held_after: tuple | None = None       # (state, month, stocks by element) at the end of the last step
         self._create_agents()
         self.structure, state = initial.build(self.world, self.p, self.start_month, self.book)
         self.state: ChainState = spinup.settle(state, self.structure, self.p, self.book, self.start_month,
@@ -123,13 +124,21 @@ class RareEarthModel(mesa.Model):
     def _spin_up_month(self, st: ChainState) -> Month:
         return self._advance(st, spin_up=True)
 
+    def _held_before(self, st: ChainState) -> np.ndarray:
+        """Every tonne held at the start of the month (E,): what the state held at the end of the last one
+        (the steps in between only read it), else summed afresh."""
+        last = self._held_after
+        if last is not None and last[0] is st and last[1] == st.month - 1:
+            return last[2]
+        return stocks_by_element_t(st, self.structure)
+
     def _advance(self, st: ChainState, spin_up: bool) -> Month:
         """One month of the supply chain, in the order of the ODD's schedule (section 3).
 
         In the spin-up prices, policy and investment stay at the base year and there is no speculation.
         """
         fx, p, w = self.structure, self.p, self.world
-        before = stocks_by_element_t(st, fx)
+        before = self._held_before(st)
         if not spin_up:
             policy_month.set_controls(st, fx, p, self.book)
             if self.book.reactions and self.recorder.last is not None:
@@ -156,6 +165,8 @@ class RareEarthModel(mesa.Model):
         inputs = mined.mined_t.sum(axis=0) + sep.recycled_t.sum(axis=0)
         outputs = used.consumed_elements_t + sep.losses_t
         after = stocks_by_element_t(st, fx)
+        if not spin_up:
+            self._held_after = (st, st.month, after)
         return Month(need_t=need_t, mined_t=mined.mined_t, undocumented_t=mined.undocumented_t,
                      separated_t=sep.separated_t, recycled_t=sep.recycled_t, losses_t=sep.losses_t,
                      magnets_made_t=ox.magnets_made_t, consumed_t_by_sector=used.consumed_t_by_sector,
