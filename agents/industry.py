@@ -116,6 +116,19 @@ def user_orders_numpy(need_t: np.ndarray, stock_t: np.ndarray, expected_growth_p
     return inventory_order_t(need_t, stock_t, cover, adjust_months), cover
 
 
+def ready_to_invest_numpy(waited: np.ndarray, retry_months: float, stage: np.ndarray, nation: np.ndarray,
+                          zone: np.ndarray, signal: np.ndarray, margin_frac: np.ndarray,
+                          hurdle_frac: np.ndarray) -> np.ndarray:
+    """The agents (indices) that weigh a project this month: a month more on every clock (``waited``, in
+    place), then those whose clock reached ``retry_months``, whose market is short and whose margin clears
+    its hurdle, their clocks restarted (:meth:`PlantIndustry.plan_investment`'s arrays; the reference of
+    ``sim.chain.kernels.ready_to_invest``)."""
+    waited += 1
+    ready = (waited >= retry_months) & (signal[stage, zone] > 0) & (margin_frac[stage, nation] > hurdle_frac[nation])
+    waited[ready] = 0
+    return np.flatnonzero(ready)
+
+
 _population: list = [None, None]          # the plant population that planned last and its shared clock
 
 
@@ -163,9 +176,9 @@ class PlantIndustry(IndustryAgent):
     utilisation = staticmethod(target_utilisation)
 
     @classmethod
-    def plan_investment(cls, agents, signal: np.ndarray, margin_frac: np.ndarray, hurdle_frac: np.ndarray,
-                        finance_multiplier: np.ndarray, retry_months: float, rng: np.random.Generator
-                        ) -> list[tuple[IndustryAgent, float]]:
+    def plan_investment(cls, agents, stage: np.ndarray, nation: np.ndarray, zone: np.ndarray, signal: np.ndarray,
+                        margin_frac: np.ndarray, hurdle_frac: np.ndarray, finance_multiplier: np.ndarray,
+                        retry_months: float, rng: np.random.Generator) -> list[tuple[IndustryAgent, float]]:
         """Which industries commission a project this month, and at what size (0-1 of a step).
 
         An industry decides at most every ``retry_months``: when its market is short (``signal`` > 0)
@@ -174,16 +187,19 @@ class PlantIndustry(IndustryAgent):
 
         Args:
             agents: the PlantIndustry agents, in creation order (their random draws follow it).
-            signal, margin_frac, hurdle_frac, finance_multiplier: per agent (A,).
+            stage, nation, zone: per agent (A,): its stage, nation and the nation's price zone.
+            signal: (3, Z) scarcity signal by stage and zone.
+            margin_frac: (3, N) remembered margin over cost by stage and nation.
+            hurdle_frac, finance_multiplier: per nation (N,).
         """
         waited = cls._waits(agents)                  # every agent's months_since_decision, updated in place
-        waited += 1
-        ready = (waited >= retry_months) & (signal > 0) & (margin_frac > hurdle_frac)
-        waited[ready] = 0
+        kernels = market.chain_kernels()
+        decide = ready_to_invest_numpy if kernels is None else kernels.ready_to_invest
         chosen = []
-        for k in np.flatnonzero(ready):
-            if rng.random() < min(1.0, finance_multiplier[k] * signal[k]):
-                chosen.append((agents[k], float(signal[k])))
+        for k in decide(waited, retry_months, stage, nation, zone, signal, margin_frac, hurdle_frac):
+            size = signal[stage[k], zone[k]]
+            if rng.random() < min(1.0, finance_multiplier[nation[k]] * size):
+                chosen.append((agents[k], float(size)))
         return chosen
 
     @property

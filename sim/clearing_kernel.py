@@ -117,76 +117,130 @@ def _foreign_sum(order, g, k, foreign, row, stack):
 @njit(cache=True, error_model="numpy")
 def allocate(supply, demand, preference, cap, quota, foreign, rounds, export_first, use_first, capped,
              quota_set, settled):
-    """The rounds of ``sim.market._rounds_numpy`` given its preferences; returns the flows (G, S, B)."""
+    """The rounds of ``sim.market._rounds_numpy`` given its preferences; returns the flows (G, S, B).
+
+    Each good is two passes over its (sellers, buyers) block: the open orders with their column sums, then
+    seller by seller the share of each buyer's demand, caps, quotas, the cut to supply and the delivery
+    (every step of a seller's row needs only that row and the first pass's sums). The sums are numpy's:
+    a buyer's column seller by seller, a seller's row pairwise.
+    """
     n_g, n_s, n_b = preference.shape
     flows = np.zeros((n_g, n_s, n_b))
-    order = np.empty((n_g, n_s, n_b))
+    order = np.zeros((n_g, n_s, n_b))
     s, d = supply.copy(), demand.copy()
     quota = quota.copy()
     if capped:                                   # (uncapped, ``cap`` is never read: no copy of a large block)
         cap = cap.copy()
-    row, total = np.empty(n_b), np.empty(n_b)
+    row, total, taken = np.empty(n_b), np.empty(n_b), np.empty(n_b)
     column = np.empty(n_s)
     stack = new_stack()
     for _ in range(rounds):
         for g in range(n_g):
-            # weights, and each buyer's open order spread over the sellers in proportion
+            _open_orders(s, preference, cap, quota, foreign, capped, quota_set, order, g, total, column, stack)
             for k in range(n_s):
-                offered = s[g, k] > EPS_T
-                for b in range(n_b):
-                    is_open = offered
-                    if capped:
-                        is_open = is_open and cap[g, k, b] > EPS_T
-                    if quota_set:
-                        is_open = is_open and (not foreign[k, b] or quota[g, k] > EPS_T)
-                    order[g, k, b] = s[g, k] * preference[g, k, b] if is_open else 0.0
-            _sum_sellers(order, g, total, column, stack)
-            for k in range(n_s):
-                for b in range(n_b):
-                    o = (order[g, k, b] / total[b] if total[b] > 0 else 0.0) * d[g, b]
-                    if capped:
-                        o = min(o, cap[g, k, b])
-                    order[g, k, b] = o
-            if quota_set:
-                for k in range(n_s):
+                line = order[g, k]
+                if not (s[g, k] > EPS_T or capped or quota_set):
+                    # nothing offered: its open orders are zeros, so are its shares of demand; delivering
+                    # them would add zeros and leave its supply as it is
+                    if k == 0 and n_b > 1:
+                        taken[:] = 0.0
+                    continue
+                if capped:
+                    for b in range(n_b):         # each buyer's open order spread over the sellers in proportion
+                        o = (line[b] / total[b] if total[b] > 0 else 0.0) * d[g, b]
+                        line[b] = min(o, cap[g, k, b])
+                else:
+                    for b in range(n_b):
+                        t = total[b]
+                        o = line[b] / t
+                        line[b] = (o if t > 0 else 0.0) * d[g, b]
+                if quota_set:
                     out = _foreign_sum(order, g, k, foreign, row, stack)
                     if out > quota[g, k] + EPS_T:
                         q_scale = quota[g, k] / out
                         for b in range(n_b):
                             if foreign[k, b]:
-                                order[g, k, b] = order[g, k, b] * q_scale
-            # cut to each seller's supply (export orders first where flagged)
-            for k in range(n_s):
-                sold = pairwise_sum(order[g, k], stack)
+                                line[b] = line[b] * q_scale
+                # cut to the seller's supply (export orders first where flagged)
+                sold = pairwise_sum(line, stack)
                 scale = s[g, k] / sold if sold > s[g, k] else 1.0
                 export_scale, home_scale = scale, scale
-                if use_first:
+                if use_first and export_first[g, k]:
                     exports = _foreign_sum(order, g, k, foreign, row, stack)
                     home = sold - exports
-                    if export_first[g, k]:
-                        export_scale = s[g, k] / exports if exports > s[g, k] else 1.0
-                        left = max(s[g, k] - exports * export_scale, 0.0)
-                        home_scale = left / home if home > left else 1.0
-                for b in range(n_b):
-                    order[g, k, b] = order[g, k, b] * (export_scale if foreign[k, b] else home_scale)
-            # deliver, and what is left of supply, demand, caps and quotas
-            for k in range(n_s):
-                for b in range(n_b):
-                    flows[g, k, b] += order[g, k, b]
-                s[g, k] = max(s[g, k] - pairwise_sum(order[g, k], stack), 0.0)
-            _sum_sellers(order, g, total, column, stack)
-            for b in range(n_b):
-                d[g, b] = max(d[g, b] - total[b], 0.0)
-            if capped:
-                for k in range(n_s):
+                    export_scale = s[g, k] / exports if exports > s[g, k] else 1.0
+                    left = max(s[g, k] - exports * export_scale, 0.0)
+                    home_scale = left / home if home > left else 1.0
+                scaled = export_scale != 1.0 or home_scale != 1.0     # (x * 1.0 is x: no pass needed)
+                if scaled:
                     for b in range(n_b):
-                        cap[g, k, b] = max(cap[g, k, b] - order[g, k, b], 0.0)
-            if quota_set:
-                for k in range(n_s):
+                        line[b] = line[b] * (export_scale if foreign[k, b] else home_scale)
+                # deliver, and what is left of supply, caps and quotas
+                delivered = flows[g, k]
+                if n_b == 1:
+                    delivered[0] += line[0]
+                elif k == 0:
+                    for b in range(n_b):
+                        delivered[b] += line[b]
+                        taken[b] = line[b]
+                else:
+                    for b in range(n_b):
+                        x = line[b]
+                        delivered[b] += x
+                        taken[b] += x
+                s[g, k] = max(s[g, k] - (pairwise_sum(line, stack) if scaled else sold), 0.0)
+                if capped:
+                    for b in range(n_b):
+                        cap[g, k, b] = max(cap[g, k, b] - line[b], 0.0)
+                if quota_set:
                     quota[g, k] = max(quota[g, k] - _foreign_sum(order, g, k, foreign, row, stack), 0.0)
+            if n_s == 0:
+                taken[:] = 0.0
+            elif n_b == 1:
+                _sum_sellers(order, g, taken, column, stack)
+            for b in range(n_b):
+                d[g, b] = max(d[g, b] - taken[b], 0.0)
         if pairwise_sum(d.ravel(), stack) <= settled or pairwise_sum(order.ravel(), stack) <= settled:
             break
     return flows
+
+
+@njit(cache=True, inline="always", error_model="numpy")
+def _open_orders(s, preference, cap, quota, foreign, capped, quota_set, order, g, total, column, stack):
+    """A round's open orders of good ``g`` (each seller's supply times its preference, where the pair is open)
+    into ``order[g]``, and their sum over the sellers per buyer into ``total`` (as :func:`_sum_sellers`)."""
+    n_s, n_b = order.shape[1], order.shape[2]
+    for k in range(n_s):
+        line, supply = order[g, k], s[g, k]
+        if not supply > EPS_T:
+            line[:] = 0.0
+        elif capped or quota_set:
+            for b in range(n_b):
+                is_open = True
+                if capped:
+                    is_open = cap[g, k, b] > EPS_T
+                if quota_set:
+                    is_open = is_open and (not foreign[k, b] or quota[g, k] > EPS_T)
+                line[b] = supply * preference[g, k, b] if is_open else 0.0
+        elif n_b > 1 and k > 0:
+            for b in range(n_b):
+                v = supply * preference[g, k, b]
+                line[b] = v
+                total[b] += v
+            continue
+        else:
+            for b in range(n_b):
+                line[b] = supply * preference[g, k, b]
+        if n_b > 1:
+            if k == 0:
+                total[:n_b] = line
+            else:
+                for b in range(n_b):
+                    total[b] += line[b]
+    if n_s == 0:
+        total[:] = 0.0
+    elif n_b == 1:
+        _sum_sellers(order, g, total, column, stack)
 
 
 @njit(cache=True, error_model="numpy")
@@ -319,17 +373,17 @@ def settle(block, sellers, buyers, supply, demand, flow_ema, markets, memory_fra
                     flows[g, i, j] = 0.0
                     ema[i, j] += memory_frac * (0.0 - ema[i, j])
                 continue
+            line, memory, together = flows[g, i], ema[i], total[i]
+            line[:] = 0.0
+            for bi in range(n_b):
+                line[buyers[bi]] = block[g, si, bi]
             for j in range(n):
-                bj = buyer_at[j]
-                f = block[g, si, bj] if bj >= 0 else 0.0
-                flows[g, i, j] = f
-                ema[i, j] += memory_frac * (f - ema[i, j])
-            if g > 0:                                # (the goods' flows added in order, as numpy's sum)
-                for j in range(n):
-                    total[i, j] += flows[g, i, j]
-            else:
-                for j in range(n):
-                    total[i, j] = flows[g, i, j]
+                f = line[j]
+                memory[j] += memory_frac * (f - memory[j])
+                if g > 0:                            # (the goods' flows added in order, as numpy's sum)
+                    together[j] += f
+                else:
+                    together[j] = f
             sold[g, i] = pairwise_sum(flows[g, i], stack)
     column = np.empty(n_b)
     for g in range(n_g):

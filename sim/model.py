@@ -70,6 +70,7 @@ class RareEarthModel(mesa.Model):
         self.shock_log: list[tuple[str, str]] = []
         self.flows_history: list[dict[str, np.ndarray]] = []
         self.last_month: Month | None = None
+        self._held_after: tuple | None = None       # (state, month, stocks by element) at the end of the last step
         self._create_agents()
         self.structure, state = initial.build(self.world, self.p, self.start_month, self.book)
         self.state: ChainState = spinup.settle(state, self.structure, self.p, self.book, self.start_month,
@@ -123,13 +124,21 @@ class RareEarthModel(mesa.Model):
     def _spin_up_month(self, st: ChainState) -> Month:
         return self._advance(st, spin_up=True)
 
+    def _held_before(self, st: ChainState) -> np.ndarray:
+        """Every tonne held at the start of the month (E,): what the state held at the end of the last one
+        (the steps in between only read it), else summed afresh."""
+        last = self._held_after
+        if last is not None and last[0] is st and last[1] == st.month - 1:
+            return last[2]
+        return stocks_by_element_t(st, self.structure)
+
     def _advance(self, st: ChainState, spin_up: bool) -> Month:
         """One month of the supply chain, in the order of the ODD's schedule (section 3).
 
         In the spin-up prices, policy and investment stay at the base year and there is no speculation.
         """
         fx, p, w = self.structure, self.p, self.world
-        before = stocks_by_element_t(st, fx)
+        before = self._held_before(st)
         if not spin_up:
             policy_month.set_controls(st, fx, p, self.book)
             if self.book.reactions and self.recorder.last is not None:
@@ -158,6 +167,8 @@ class RareEarthModel(mesa.Model):
         consumed = used.consumed_elements_t + ox.heavy_used_t          # Dy and Tb leave in making magnets
         outputs = consumed + sep.losses_t
         after = stocks_by_element_t(st, fx)
+        if not spin_up:
+            self._held_after = (st, st.month, after)
         return Month(need_t=need_t, mined_t=mined.mined_t, undocumented_t=mined.undocumented_t,
                      separated_t=sep.separated_t, recycled_t=sep.recycled_t, losses_t=sep.losses_t,
                      magnets_made_t=ox.magnets_made_t, consumed_t_by_sector=used.consumed_t_by_sector,
@@ -205,9 +216,12 @@ class RareEarthModel(mesa.Model):
         m, n = self.last_month, self.structure.n_nations
         if m is None:
             return np.zeros(n)
-        if sector in UPSTREAM:
-            return {"mining": m.mined_t.sum(axis=1), "separation": m.separated_t.sum(axis=1),
-                    "magnets": m.magnets_made_t}[sector]
+        if sector == "mining":
+            return m.mined_t.sum(axis=1)
+        if sector == "separation":
+            return m.separated_t.sum(axis=1)
+        if sector == "magnets":
+            return m.magnets_made_t
         return m.consumed_t_by_sector[:, SECTORS.index(sector)]
 
     def sector_shortage_t(self, sector: str) -> np.ndarray:

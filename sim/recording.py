@@ -19,6 +19,7 @@ from agents.industry import IndustryAgent
 from agents.nation import NationAgent
 from agents.trader import TraderAgent
 
+from sim import market
 from sim.metrics import herfindahl, share_of, supplier_share
 from sim.chain.recipe import MAGNET_HEAVY
 from sim.chain.state import CHINA_ZONE, OUTSIDE_ZONE
@@ -49,6 +50,8 @@ class RowCollector(mesa.DataCollector):
 
     def __init__(self, model_reporters: dict) -> None:
         self._pending: list[tuple] = []             # rows collected since ``model_vars`` was last read
+        self._order_checked: tuple | None = None    # (column table, row columns) last compared, and the answer
+        self._order_ok = False
         super().__init__(model_reporters=model_reporters)
 
     @property
@@ -66,18 +69,26 @@ class RowCollector(mesa.DataCollector):
         self._columns = columns
 
     def collect(self, model) -> None:
-        row = model.recorder.last
+        recorder = model.recorder
         # Mesa keeps the step of each collection in ``_collection_steps`` (``mesa.batch_run`` reads it to
         # pick the rows of a ``data_collection_period``). Mesa 3.5 has no public way to record that step
         # other than its own ``collect``, which deep-copies every value (~0.25 ms a month here, 175
         # columns): so the step is appended as Mesa's ``collect`` does (tests/test_recording.py checks
         # that batch_run still finds each month's row).
         self._collection_steps.append(model.time)
-        if tuple(row) == tuple(self._columns):                     # the row holds the columns in table order
-            self._pending.append(tuple(row.values()))
+        if self._in_table_order(recorder.columns):                  # the row holds the columns in table order
+            self._pending.append(tuple(recorder.values))
         else:
+            row = recorder.last
             for name, values in self.model_vars.items():
                 values.append(row[name])
+
+    def _in_table_order(self, columns: list[str]) -> bool:
+        """Whether ``columns`` are Mesa's columns in table order (checked once per column table and list)."""
+        key = (id(self._columns), id(columns))
+        if self._order_checked != key:
+            self._order_checked, self._order_ok = key, tuple(columns) == tuple(self._columns)
+        return self._order_ok
 
 
 class AgentCollector(mesa.DataCollector):
@@ -118,6 +129,12 @@ def _tuple_getter(names: tuple[str, ...]):
     return get if len(names) > 1 else (lambda agent: (get(agent),))
 
 
+def _concentration_numpy(output_t: np.ndarray, china: int) -> tuple[float, float, float]:
+    """A stage's China share, Herfindahl index and total of its output per nation (N,); the reference of
+    ``sim.chain.kernels.concentration``."""
+    return share_of(output_t, china), herfindahl(output_t), float(output_t.sum())
+
+
 def column_names(nations: tuple[str, ...]) -> list[str]:
     """Every model series, in table order."""
     cols = ["date"]
@@ -146,7 +163,8 @@ class Recorder:
         self.columns = column_names(model.world.nations)
         nations = model.world.nations
         self.central_asia = [nations.index(c) for c in CENTRAL_ASIA if c in nations]
-        self.last: dict | None = None
+        self.values: list | None = None            # this month's row, in the order of ``columns``
+        self._last: dict | None = None
         self.datacollector = RowCollector(model_reporters={c: partial(column_value, c) for c in self.columns})
         self.agent_datacollector = AgentCollector(agenttype_reporters={
             IndustryAgent: {"iso3": "iso3", "sector": "sector", "output_t": "output_t",
@@ -155,10 +173,17 @@ class Recorder:
             TraderAgent: {"label": "label", "held_t": "held_t"},
         })
 
+    @property
+    def last(self) -> dict | None:
+        """This month's row (series name -> value), None before the first month."""
+        if self._last is None and self.values is not None:
+            self._last = dict(zip(self.columns, self.values, strict=True))
+        return self._last
+
     def record(self) -> None:
         """Build this month's row and collect it (agents once a year)."""
         m = self.model
-        self.last = self.row()
+        self.values, self._last = self.row_values(), None
         self.datacollector.collect(m)
         if (m.month - m.start_month) % AGENT_RECORD_EVERY_MONTHS == 0:
             self.agent_datacollector.collect(m)
@@ -167,14 +192,21 @@ class Recorder:
             m.flows_history.append({k: flows[k].astype(np.float32) for k in ("ore", "oxide", "magnet")})
 
     def row(self) -> dict:
+        """This month's row (series name -> value)."""
+        return dict(zip(self.columns, self.row_values(), strict=True))
+
+    def row_values(self) -> list:
+        """This month's row, its values in the order of ``columns``."""
         m = self.model
         st, fx, month = m.state, m.structure, m.last_month
         values: list = [m.current_month()]
         for outside, china in zip(st.price[OUTSIDE_ZONE].tolist(), st.price[CHINA_ZONE].tolist()):
             values += (outside, china)
         outputs = {stage: m.sector_output_t(stage) for stage in UPSTREAM}
+        kernels = market.chain_kernels()
+        concentration = _concentration_numpy if kernels is None else kernels.concentration
         for out in outputs.values():
-            values += (share_of(out, fx.china), herfindahl(out), float(out.sum()))
+            values += concentration(out, fx.china)
         need = float((month.need_t @ fx.reo_content).sum())
         shortage = float(month.shortage_t_by_sector.sum())
         piles = m.stockpile_reo_t()
@@ -200,7 +232,7 @@ class Recorder:
         values += month.shortage_t_by_sector.sum(axis=1).tolist()    # shortage_{iso}_t
         values += mining.tolist()                                    # mine_output_{iso}_t
         values += piles.tolist()                                     # stockpile_{iso}_t
-        return dict(zip(self.columns, values, strict=True))
+        return values
 
     def _usa_china_share(self) -> float:
         """Share of US deliveries of oxides and magnets (t REO) that came from China directly."""

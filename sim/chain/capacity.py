@@ -132,21 +132,51 @@ def _by_nation_and_element_numpy(out, dep_nation, dep_mix, n) -> np.ndarray:
 
 
 def stage_capacity_t_per_yr(a: Assets, stage: str, month: int, p, n_nations: int) -> np.ndarray:
-    """Capacity online per nation for an upstream stage (t REO/yr; magnets t finished NdFeB/yr)."""
-    key = (stage, month, a.version)
-    if key not in a.cache:
+    """Capacity online per nation for an upstream stage (t REO/yr; magnets t finished NdFeB/yr; read-only)."""
+    return stage_capacities(a, month, p, n_nations)[STAGE_INDEX[stage]]
+
+
+def stage_capacities(a: Assets, month: int, p, n_nations: int) -> np.ndarray:
+    """Every stage's capacity online per nation in ``month`` (3, N), and below it the share of separation
+    capacity with a heavy-REE circuit (:func:`heavy_frac`): one pass over the assets, kept until they change
+    (read-only)."""
+    key = ("stages", month, a.version)
+    caps = a.cache.get(key)
+    if caps is None:
         _room(a)
-        a.cache[key] = _stage_capacity(a, stage, month, p, n_nations)
-    return a.cache[key]
+        caps = a.cache[key] = _stage_capacities(a, month, p, n_nations)
+    return caps
+
+
+def _stage_capacities(a: Assets, month: int, p, n_nations: int) -> np.ndarray:
+    """:func:`stage_capacities` computed afresh."""
+    kernels = market.chain_kernels()
+    add_up = _stage_capacities_numpy if kernels is None else kernels.stage_capacities
+    return add_up(a.dep_nation, a.dep_capacity, a.dep_online, a.plant_nation, a.plant_stage, a.plant_capacity,
+                  a.plant_online, a.plant_heavy, month, float(p.ramp_up_months), float(p.magnet_yield_frac),
+                  n_nations)
 
 
 def _stage_capacity(a: Assets, stage: str, month: int, p, n_nations: int) -> np.ndarray:
-    if stage == "mining":
-        return np.bincount(a.dep_nation, a.dep_capacity * online_frac(a, "dep", month, p), minlength=n_nations)
-    on = a.plant_stage == STAGE_INDEX[stage]
-    cap = np.bincount(a.plant_nation[on], (a.plant_capacity * online_frac(a, "plant", month, p))[on],
-                      minlength=n_nations)
-    return cap * p.magnet_yield_frac if stage == "magnets" else cap
+    """:func:`stage_capacity_t_per_yr` computed afresh (no cache)."""
+    return _stage_capacities(a, month, p, n_nations)[STAGE_INDEX[stage]]
+
+
+def _stage_capacities_numpy(dep_nation, dep_capacity, dep_online, plant_nation, plant_stage, plant_capacity,
+                            plant_online, plant_heavy, month, ramp_up_months, magnet_yield_frac, n) -> np.ndarray:
+    """Capacity online per stage and nation (mining, separation, magnets after the yield) and the heavy-REE
+    share of separation (4, N); the reference of ``sim.chain.kernels.stage_capacities``."""
+    out = np.empty((4, n))
+    out[0] = np.bincount(dep_nation, dep_capacity * ramp(dep_online, month, ramp_up_months), minlength=n)
+    online = plant_capacity * ramp(plant_online, month, ramp_up_months)
+    for k in (SEPARATION, MAGNETS):
+        on = plant_stage == k
+        out[k] = np.bincount(plant_nation[on], online[on], minlength=n)
+    out[MAGNETS] *= magnet_yield_frac
+    on = plant_stage == SEPARATION
+    heavy = np.bincount(plant_nation[on], (online * plant_heavy)[on], minlength=n)
+    out[3] = np.divide(heavy, out[SEPARATION], out=np.zeros(n), where=out[SEPARATION] > 0)
+    return out
 
 
 def nation_plant_capacity_t_per_yr(a: Assets, stage: str, month: int, p, nation: int) -> float:
@@ -179,12 +209,8 @@ def has_heavy_separation(a: Assets, month: int, p, nation: int) -> bool:
 
 
 def heavy_frac(a: Assets, month: int, p, n_nations: int) -> np.ndarray:
-    """Share of each nation's separation capacity that can separate the heavy elements (0-1)."""
-    on = a.plant_stage == SEPARATION
-    r = online_frac(a, "plant", month, p)
-    heavy = np.bincount(a.plant_nation[on], (a.plant_capacity * r * a.plant_heavy)[on], minlength=n_nations)
-    total = np.bincount(a.plant_nation[on], (a.plant_capacity * r)[on], minlength=n_nations)
-    return np.divide(heavy, total, out=np.zeros(n_nations), where=total > 0)
+    """Share of each nation's separation capacity that can separate the heavy elements (0-1; read-only)."""
+    return stage_capacities(a, month, p, n_nations)[3]
 
 
 def base_utilisation(w: World, a: Assets, p, n_nations: int) -> np.ndarray:

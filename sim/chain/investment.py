@@ -10,9 +10,10 @@ from __future__ import annotations
 
 import numpy as np
 
+from sim import market
 from sim.calendar import month_index
 from sim.chain import capacity, demand, prices
-from sim.chain.capacity import SEPARATION, STAGE_INDEX, mine_potential_t, stage_capacity_t_per_yr
+from sim.chain.capacity import SEPARATION, STAGE_INDEX, stage_capacity_t_per_yr
 from sim.chain.margins import (deposit_margin, magnet_margin, producer_prices, required_value_multiple,
                                separation_margin)
 from sim.chain.mining import Mined
@@ -32,17 +33,51 @@ def remember(st: ChainState, fx: Structure, p, mined: Mined) -> None:
     mine cost curve supply now reaches (the long-run price, ``pricing.marginal_cost_ratio``)."""
     n, a = fx.n_nations, st.assets
     at_long_run = producer_prices(st, fx, prices.long_run_usd_per_kg(st, fx))     # what a project will earn
-    value = np.bincount(a.dep_nation, deposit_margin(st, fx, p, prices=at_long_run) / a.dep_cost, minlength=n)
-    count = np.bincount(a.dep_nation, minlength=n)
-    fracs = (np.divide(value, count, out=np.zeros(n), where=count > 0),
-             separation_margin(st, fx, p, at_long_run) / p.separation_cost_usd_per_kg,
-             magnet_margin(st, fx, p, at_long_run) / p.magnet_conversion_cost_usd_per_kg)
-    for k, frac in enumerate(fracs):
-        st.margin_ema[k] += (frac - st.margin_ema[k]) / p.investment_memory_months
-    potential = mine_potential_t(a, st.month, p, n).sum() / max(a.dep_util.mean(), 1e-9)
-    st.util_ema[MINING] += p.memory_frac * (mined.mined_t.sum() / max(potential, 1e-9) - st.util_ema[MINING])
-    marginal = marginal_cost_ratio(required_value_multiple(st, fx, p), mined.by_deposit_t, p.marginal_mine_quantile)
+    kernels = market.chain_kernels()
+    update, potential = ((_remember_margins_numpy, _mine_potential_total_numpy) if kernels is None
+                         else (kernels.remember_margins, kernels.mine_potential_total))
+    update(st.margin_ema, deposit_margin(st, fx, p, prices=at_long_run), a.dep_cost, a.dep_nation,
+           separation_margin(st, fx, p, at_long_run), p.separation_cost_usd_per_kg,
+           magnet_margin(st, fx, p, at_long_run), p.magnet_conversion_cost_usd_per_kg,
+           float(p.investment_memory_months))
+    potential_t = potential(a.dep_capacity, a.dep_online, a.dep_util, a.dep_nation, a.dep_mix, st.month,
+                            float(p.ramp_up_months), n)
+    st.util_ema[MINING] += p.memory_frac * (mined.mined_t.sum() / max(potential_t, 1e-9) - st.util_ema[MINING])
+    marginal = marginal_cost_ratio(_required_multiple(st, fx, p), mined.by_deposit_t, p.marginal_mine_quantile)
     st.long_run_ratio += (marginal / fx.required_multiple_base - st.long_run_ratio) / p.investment_memory_months
+
+
+def _remember_margins_numpy(margin_ema, dep_margin, dep_cost, dep_nation, sep_margin, sep_cost, mag_margin,
+                            mag_cost, memory_months) -> None:
+    """Move the remembered margin over cost (3, N) toward this month's: deposits' averaged per nation,
+    separation's and magnet making's per nation (``margin_ema`` in place); the reference of
+    ``sim.chain.kernels.remember_margins``."""
+    n = margin_ema.shape[1]
+    value = np.bincount(dep_nation, dep_margin / dep_cost, minlength=n)
+    count = np.bincount(dep_nation, minlength=n)
+    fracs = (np.divide(value, count, out=np.zeros(n), where=count > 0), sep_margin / sep_cost, mag_margin / mag_cost)
+    for k, frac in enumerate(fracs):
+        margin_ema[k] += (frac - margin_ema[k]) / memory_months
+
+
+def _mine_potential_total_numpy(dep_capacity, dep_online, dep_util, dep_nation, dep_mix, month, ramp_up_months,
+                                n) -> float:
+    """What all mines would put out this month at their current utilisation (t), over their mean utilisation:
+    the world's mine capacity online; the reference of ``sim.chain.kernels.mine_potential_total``."""
+    cap = dep_capacity * capacity.ramp(dep_online, month, ramp_up_months) / 12 * dep_util
+    by_nation = capacity._by_nation_and_element_numpy(cap, dep_nation, dep_mix, n)
+    return by_nation.sum() / max(dep_util.mean(), 1e-9)
+
+
+def _required_multiple(st: ChainState, fx: Structure, p) -> np.ndarray:
+    """``margins.required_value_multiple`` (D,), kept until the assets change (read-only)."""
+    a = st.assets
+    key = ("required_multiple", a.version)
+    found = a.cache.get(key)
+    if found is None:
+        capacity._room(a)
+        found = a.cache[key] = required_value_multiple(st, fx, p)
+    return found
 
 
 def expected_need_growth(w: World, p, fx: Structure, need_t: np.ndarray, months_since_start: int,
@@ -68,8 +103,7 @@ def pipeline_t_per_yr(st: ChainState, fx: Structure, p, stage: str, lead_months:
     a, later = st.assets, st.month + int(lead_months)
     if stage != "mining":
         return float(stage_capacity_t_per_yr(a, stage, later, p, fx.n_nations).sum())
-    cap = np.bincount(a.dep_nation, a.dep_capacity * capacity.online_frac(a, "dep", later, p),
-                      minlength=fx.n_nations)
+    cap = capacity.stage_capacities(a, later, p, fx.n_nations)[MINING].copy()
     years = (later - start_month) / 12.0
     quota = p.china_clay_quota_t_per_yr + (p.china_mining_quota_t_per_yr - p.china_clay_quota_t_per_yr) \
         * (1 + p.china_quota_growth_frac_per_yr) ** years
@@ -115,20 +149,19 @@ def update_signals(st: ChainState, fx: Structure, p, w: World, need_t: np.ndarra
     st.signal = np.minimum(np.maximum(gaps[:, None] / p.investment_step_frac + shortage, 0.0), 1.0)
 
 
-_plan_rows: list = [None, None, None]       # the last agent list planned for, its nations and stages
+_plan_rows: list = [None, None, None, None]   # the last agent list planned for, its nations, stages, zones
 
 
 def plan(st: ChainState, fx: Structure, p, agents: list, rng: np.random.Generator, w: World) -> None:
     """Industries decide on new capacity (``PlantIndustry.plan_investment``); the chosen projects start."""
     if _plan_rows[0] is not agents:            # the same list every month: its nations and stages read once
-        _plan_rows[:] = [agents, np.array([a.nation for a in agents]),
-                         np.array([STAGE_INDEX[a.sector] for a in agents])]
-    nation, stage = _plan_rows[1], _plan_rows[2]
+        nation = np.array([a.nation for a in agents])
+        _plan_rows[:] = [agents, nation, np.array([STAGE_INDEX[a.sector] for a in agents]), fx.zone[nation]]
+    _, nation, stage, zone = _plan_rows
     c = st.controls
     chosen = type(agents[0]).plan_investment(
-        agents, st.signal[stage, fx.zone[nation]], st.margin_ema[stage, nation],
-        p.hurdle_rate_frac + c.risk_frac[nation] + st.hurdle_extra_frac[nation],
-        c.finance_prob_multiplier[nation], p.project_retry_months, rng)
+        agents, stage, nation, zone, st.signal, st.margin_ema, p.hurdle_rate_frac + c.risk_frac + st.hurdle_extra_frac,
+        c.finance_prob_multiplier, p.project_retry_months, rng)
     for agent, size in chosen:
         if commission(st, fx, p, w, agent.sector, agent.nation, size):
             agent.projects_started += 1
@@ -179,15 +212,17 @@ def finance_prob(st: ChainState, p, base: float, nation: int) -> float:
 def finance_announced(st: ChainState, p, w: World, rng: np.random.Generator) -> None:
     """Announced projects whose financing month has come: built on time, or retried later."""
     a, month = st.assets, st.month
-    a.version += 1
-    for i in np.flatnonzero(a.dep_finance_at == month):
+    deposits, plants = np.flatnonzero(a.dep_finance_at == month), np.flatnonzero(a.plant_finance_at == month)
+    if len(deposits) or len(plants):
+        a.version += 1                      # the capacity caches key on it
+    for i in deposits:
         prob = w.deposit_finance_prob[i] if i < len(w.deposit_finance_prob) else 0.5
         if rng.random() < finance_prob(st, p, prob, a.dep_nation[i]):
             a.dep_online[i] = max(a.dep_planned.get(i, month), month + int(p.min_mine_build_months))
             a.dep_finance_at[i] = NEVER
         else:
             a.dep_finance_at[i] = month + int(p.project_retry_months)
-    for i in np.flatnonzero(a.plant_finance_at == month):
+    for i in plants:
         if rng.random() < finance_prob(st, p, p.plant_finance_prob, a.plant_nation[i]):
             a.plant_online[i] = max(a.plant_planned.get(i, month), month + int(p.min_plant_build_months))
             a.plant_finance_at[i] = NEVER
