@@ -68,7 +68,8 @@ def trade_and_separate(st: ChainState, fx: Structure, p, undocumented_t: np.ndar
                       undocumented_t)
     flows = ore.res.flows_t[0]
     sellers, buyers = market.participants(supply[None], order[None])  # only they trade: no N x N work
-    recycled = p.recycling_rate_frac * (st.use_ema @ fx.element_content + st.use_ema[:, NDFEB, None] * fx.heavy_recipe)
+    scrap_heavy = st.use_ema[:, NDFEB, None] * st.heavy_intensity[fx.zone] * fx.heavy_recipe    # Dy, Tb in scrap
+    recycled = p.recycling_rate_frac * (st.use_ema @ fx.element_content + scrap_heavy)
     kernels = market.chain_kernels()
     separate = _separate_numpy if kernels is None else kernels.separate
     separated, losses, run_t = separate(flows, sellers, buyers, comp, st.conc, st.feed, st.oxide, plan,
