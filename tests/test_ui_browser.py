@@ -283,6 +283,104 @@ def test_a_preset_shock_and_its_undo(page, server):
                            arg=marker.format("prices"), timeout=20_000)
 
 
+PRICE_CHART = """() => {
+  const gd = document.querySelector('.reesim-prices .js-plotly-plot');
+  if (!gd || !gd._fullLayout || !gd._fullData) return null;
+  const xa = gd._fullLayout.xaxis, ya = gd._fullLayout.yaxis;
+  const drawn = (i) => {
+    const path = gd.querySelector(`.scatterlayer .trace${gd._fullData[i].uid} path.js-line`);
+    const d = path ? path.getAttribute('d') || '' : '';
+    return {d: d.length, nan: d.includes('NaN'), width: path && d ? path.getBBox().width : 0};
+  };
+  const center = (el) => { const r = el.getBoundingClientRect(); return r.left + r.width / 2; };
+  return {
+    x_type: xa.type, plot_width: xa._length, y_range: ya.range.slice(),
+    x_ticks: [...gd.querySelectorAll('.xtick text')].map(t => [t.textContent, center(t)]),
+    baseline: gd._fullData.map((t, i) => [t.name, i]).filter(([name]) => name.endsWith('(baseline)'))
+                .map(([name, i]) => [name, drawn(i)]),
+    legend: [...gd.querySelectorAll('.legend .legendtext')].map(t => t.textContent),
+    nan_paths: [...gd.querySelectorAll('path')].filter(p => (p.getAttribute('d') || '').includes('NaN')).length,
+    nan_transforms: [...gd.querySelectorAll('[transform]')].filter(g => g.getAttribute('transform').includes('NaN')).length,
+    shapes: [...gd.querySelectorAll('.shapelayer path')].map(p => [p.getAttribute('d') || '', center(p)]),
+    labels: [...gd.querySelectorAll('.annotation-text')].map(t => t.textContent),
+  };
+}"""
+
+
+def price_chart(page) -> dict:
+    return page.evaluate(PRICE_CHART)
+
+
+def _baseline_and_legend_drawn(chart: dict | None, elements=("Nd", "Tb", "Dy", "NdFeB")) -> bool:
+    """Every baseline line is a path across the whole horizon (no NaN) and the legend names the elements."""
+    return bool(chart and len(chart["baseline"]) == len(elements)
+                and all(d["d"] > 0 and not d["nan"] and d["width"] > 0.9 * chart["plot_width"]
+                        for _, d in chart["baseline"])
+                and all(e in chart["legend"] for e in elements))
+
+
+def test_the_baseline_and_the_legend_are_drawn_from_page_load(page, server):
+    """The dotted baseline and the legend are on the price chart as soon as it is drawn, and stay when
+    the live lines are redrawn alone (Steps and Play inside the axes)."""
+    open_sim(page, server + "/")
+    wait = ("() => { const c = (" + PRICE_CHART + ")(); return c && c.baseline.length === 4 && "
+            "c.baseline.every(([, d]) => d.d > 0 && d.width > 0.9 * c.plot_width) && c.legend.length >= 4; }")
+    try:
+        page.wait_for_function(wait, timeout=20_000)
+    except Exception:
+        pass                # the assertion below says what is missing
+    chart = price_chart(page)
+    assert _baseline_and_legend_drawn(chart), chart and (chart["baseline"], chart["legend"])
+    step(page, 3)
+    page.wait_for_function(LIVE_LINES.replace("() => {", "() => (() => {", 1) + ")().every(r => r[2] === 3)",
+                           timeout=20_000)
+    page.wait_for_timeout(500)                          # the lines-only redraw happens at the next paint
+    chart = price_chart(page)
+    assert _baseline_and_legend_drawn(chart), (chart["baseline"], chart["legend"])
+    assert chart["x_type"] == "date"
+
+
+def test_a_shock_that_lifts_prices_out_of_the_axes_keeps_the_date_axis_and_its_marker(page, server):
+    """Steps, the heavy-REE ban and Play until prices pass the top of the price axis as drawn: the chart
+    is redrawn in full, and its x axis stays a date axis (years as ticks), nothing is drawn at NaN and the
+    shock's marker stands at its month."""
+    errors = []
+    page.on("console", lambda msg: errors.append(msg.text) if msg.type == "error" else None)
+    open_sim(page, server + "/")
+    step(page, 3)
+    page.get_by_role("button", name="China bans heavy-REE exports to US allies").click()
+    page.locator(".reesim-shock-list").wait_for(timeout=TIMEOUT_MS)
+    made = re.fullmatch(r"Made: (20\d\d-[01]\d) China bans heavy-REE exports to US allies",
+                        page.locator(".reesim-shock-list").inner_text().strip())
+    assert made, page.locator(".reesim-shock-list").inner_text()
+    shock_month = made.group(1)
+    page.wait_for_function("() => [...document.querySelectorAll('.reesim-prices .annotation-text')]"
+                           ".some(a => a.textContent.startsWith('China bans'))", timeout=20_000)
+    top_before = max(price_chart(page)["y_range"])
+    page.get_by_role("button", name="Play").click()
+    page.wait_for_function("() => document.querySelector('.reesim-month').innerText.trim() >= '2025-06'",
+                           timeout=TIMEOUT_MS)
+    page.get_by_role("button", name="Pause").click()
+    page.get_by_role("button", name="Play").wait_for(timeout=TIMEOUT_MS)
+    page.wait_for_timeout(1000)                         # the last month drawn
+    chart = price_chart(page)
+    assert max(chart["y_range"]) > top_before           # prices left the axes as drawn: the full redraw path
+    assert chart["x_type"] == "date"
+    ticks = [text for text, _ in chart["x_ticks"]]
+    assert ticks and all(re.fullmatch(r"20[2-5]\d", t) for t in ticks), ticks
+    assert chart["nan_paths"] == 0 and chart["nan_transforms"] == 0
+    assert errors == []
+    assert any(label.startswith("China bans") for label in chart["labels"])
+    [(d, marker_x)] = chart["shapes"]                   # the baseline scenario has no event of its own
+    assert d and "NaN" not in d
+    # the marker stands where the month falls between two year ticks
+    (y0, x0), (y1, x1) = [(int(t), x) for t, x in chart["x_ticks"][:2]]
+    year, mon = int(shock_month[:4]), int(shock_month[5:])
+    days = (pd.Timestamp(year=year, month=mon, day=1) - pd.Timestamp(year=y0, month=1, day=1)).days
+    span = (pd.Timestamp(year=y1, month=1, day=1) - pd.Timestamp(year=y0, month=1, day=1)).days
+    assert marker_x == pytest.approx(x0 + (x1 - x0) * days / span, abs=1.5)
+
+
 def test_downloaded_time_series_matches_the_run(page, server):
     open_sim(page, server + "/")
     step(page, 4)
