@@ -240,6 +240,10 @@ def test_a_live_line_has_the_horizon_as_x_and_a_frame_sends_only_its_y():
     fig = charts.with_horizon_x(charts.price_figure(s.frame(), s.baseline, m.spec, []), m.spec.start, m.spec.end)
     live = [tr for tr in fig.data if tr.meta]
     assert live and all(len(tr.x) == len(s.baseline) and tr.x[0] == f"{m.spec.start}-01" for tr in live)
+    # before the first month a live line is one missing value (Plotly hides an empty line and its legend entry)
+    assert all(len(tr.y) == 1 and np.isnan(tr.y[0]) for tr in live)
+    assert all(len(u["y"]) == 1 and np.isnan(u["y"][0]) for u in charts.live_updates(s.column, fig).values())
+    assert "not started" in charts.describe(fig, s.column)
     s.step(5)
     updates = charts.live_updates(s.column, fig)
     assert {k for u in updates.values() for k in u} == {"y"}

@@ -156,11 +156,21 @@ LIVE_LINES = """() => {
 }"""
 
 
+def shown_months(page) -> int:
+    from sim.calendar import month_index
+    from sim.model import RareEarthModel
+    return month_index(month(page)) - month_index(RareEarthModel("baseline", seed=1).spec.start) + 1
+
+
+def wait_lines_drawn(page, months: int):
+    """Wait until the price chart's live lines hold ``months`` months."""
+    page.wait_for_function(LIVE_LINES.replace("() => {", "() => (() => {", 1) + f")().every(r => r[2] === {months})",
+                           timeout=20_000)
+
+
 def test_the_price_chart_on_the_page_is_the_run_month_by_month(page, server):
     """Steps and Play send each month's values to the page, drawn as a full redraw or as the lines only
     (values inside the axes): either way the live lines drawn there are the run's own series."""
-    from sim.calendar import month_index
-    from sim.model import RareEarthModel
     open_sim(page, server + "/")
     step(page, 2)
     page.get_by_role("button", name="Play").click()
@@ -168,10 +178,8 @@ def test_the_price_chart_on_the_page_is_the_run_month_by_month(page, server):
                            timeout=TIMEOUT_MS)
     page.get_by_role("button", name="Pause").click()
     page.get_by_role("button", name="Play").wait_for(timeout=TIMEOUT_MS)
-    shown = month(page)
-    months = month_index(shown) - month_index(RareEarthModel("baseline", seed=1).spec.start) + 1
-    page.wait_for_function(LIVE_LINES.replace("() => {", "() => (() => {", 1) + f")().every(r => r[2] === {months})",
-                           timeout=20_000)
+    shown, months = month(page), shown_months(page)
+    wait_lines_drawn(page, months)
     run = run_model(months)
     assert run["date"].iloc[-1] == shown
     lines = page.evaluate(LIVE_LINES)
@@ -281,6 +289,107 @@ def test_a_preset_shock_and_its_undo(page, server):
     assert month(page) == "2024-04"
     page.wait_for_function("s => ![...document.querySelectorAll(s)].some(a => a.textContent.includes('Myanmar'))",
                            arg=marker.format("prices"), timeout=20_000)
+
+
+PRICE_CHART = """() => {
+  const gd = document.querySelector('.reesim-prices .js-plotly-plot');
+  if (!gd || !gd._fullLayout || !gd._fullData) return null;
+  const xa = gd._fullLayout.xaxis, ya = gd._fullLayout.yaxis;
+  const drawn = (i) => {
+    const path = gd.querySelector(`.scatterlayer .trace${gd._fullData[i].uid} path.js-line`);
+    const d = path ? path.getAttribute('d') || '' : '';
+    return {d: d.length, nan: d.includes('NaN'), width: path && d ? path.getBBox().width : 0};
+  };
+  const center = (el) => { const r = el.getBoundingClientRect(); return r.left + r.width / 2; };
+  return {
+    x_type: xa.type, plot_width: xa._length, y_range: ya.range.slice(),
+    x_ticks: [...gd.querySelectorAll('.xtick text')].map(t => [t.textContent, center(t)]),
+    baseline: gd._fullData.map((t, i) => [t.name, i]).filter(([name]) => name.endsWith('(baseline)'))
+                .map(([name, i]) => [name, drawn(i)]),
+    legend: [...gd.querySelectorAll('.legend .legendtext')].map(t => t.textContent),
+    nan_paths: [...gd.querySelectorAll('path')].filter(p => (p.getAttribute('d') || '').includes('NaN')).length,
+    nan_transforms: [...gd.querySelectorAll('[transform]')].filter(g => g.getAttribute('transform').includes('NaN')).length,
+    shapes: [...gd.querySelectorAll('.shapelayer path')].map(p => [p.getAttribute('d') || '', center(p), p.style.stroke]),
+    labels: [...gd.querySelectorAll('.annotation-text')].map(t => t.textContent),
+  };
+}"""
+
+
+def price_chart(page) -> dict:
+    return page.evaluate(PRICE_CHART)
+
+
+def price_chart_when(page, condition: str, timeout_ms: int = 20_000) -> tuple[bool, dict | None]:
+    """Wait until ``condition`` (a JS function of :data:`PRICE_CHART`'s result) holds; (whether it did, the chart)."""
+    from playwright.sync_api import TimeoutError as PlaywrightTimeout
+    try:
+        page.wait_for_function(f"() => {{ const c = ({PRICE_CHART})(); return Boolean(c && ({condition})(c)); }}",
+                               timeout=timeout_ms)
+        return True, price_chart(page)
+    except PlaywrightTimeout:
+        return False, price_chart(page)
+
+
+# every baseline line drawn across the whole horizon, and the legend naming the elements
+BASELINE_AND_LEGEND = """c => c.baseline.length === 4
+  && c.baseline.every(([, d]) => d.d > 0 && !d.nan && d.width > 0.9 * c.plot_width)
+  && ['Nd', 'Tb', 'Dy', 'NdFeB'].every(e => c.legend.includes(e))"""
+
+
+def test_the_baseline_and_the_legend_are_drawn_from_page_load(page, server):
+    """The dotted baseline and the legend are on the price chart from page load (before the first month),
+    and stay when the live lines are redrawn alone (Steps, Play inside the axes)."""
+    open_sim(page, server + "/")
+    ok, chart = price_chart_when(page, BASELINE_AND_LEGEND)
+    assert ok, chart and (chart["baseline"], chart["legend"])
+    step(page, 3)
+    wait_lines_drawn(page, 3)
+    ok, chart = price_chart_when(page, BASELINE_AND_LEGEND)
+    assert ok, (chart["baseline"], chart["legend"])
+    assert chart["x_type"] == "date"
+
+
+def test_a_shock_that_lifts_prices_out_of_the_axes_keeps_the_date_axis_and_its_marker(page, server):
+    """Steps, the heavy-REE ban and Play until prices pass the top of the price axis as drawn: the chart
+    is redrawn in full, and its x axis stays a date axis (years as ticks), nothing is drawn at NaN, no
+    console error, and the shock's marker stands at its month."""
+    from sim.ui.charts import SHOCK_COLOUR
+    errors = []
+    page.on("console", lambda msg: errors.append(msg.text) if msg.type == "error" else None)
+    open_sim(page, server + "/")
+    step(page, 3)
+    page.get_by_role("button", name="China bans heavy-REE exports to US allies").click()
+    page.locator(".reesim-shock-list").wait_for(timeout=TIMEOUT_MS)
+    made = re.fullmatch(r"Made: (20\d\d-[01]\d) China bans heavy-REE exports to US allies",
+                        page.locator(".reesim-shock-list").inner_text().strip())
+    assert made, page.locator(".reesim-shock-list").inner_text()
+    shock_month = made.group(1)
+    ok, chart = price_chart_when(page, "c => c.labels.some(a => a.startsWith('China bans'))")
+    assert ok, chart and chart["labels"]
+    top_before = max(chart["y_range"])
+    page.get_by_role("button", name="Play").click()
+    page.wait_for_function("() => document.querySelector('.reesim-month').innerText.trim() >= '2025-06'",
+                           timeout=TIMEOUT_MS)
+    page.get_by_role("button", name="Pause").click()
+    page.get_by_role("button", name="Play").wait_for(timeout=TIMEOUT_MS)
+    wait_lines_drawn(page, shown_months(page))
+    chart = price_chart(page)
+    assert max(chart["y_range"]) > top_before           # prices left the axes as drawn: the full redraw path
+    assert chart["x_type"] == "date"
+    ticks = [text for text, _ in chart["x_ticks"]]
+    assert ticks and all(re.fullmatch(r"20[2-5]\d", t) for t in ticks), ticks
+    assert chart["nan_paths"] == 0 and chart["nan_transforms"] == 0
+    assert errors == []
+    assert any(label.startswith("China bans") for label in chart["labels"])
+    r, g, b = (int(SHOCK_COLOUR[k:k + 2], 16) for k in (1, 3, 5))
+    [(d, marker_x)] = [(d, x) for d, x, stroke in chart["shapes"] if stroke == f"rgb({r}, {g}, {b})"]
+    assert d and "NaN" not in d
+    # the marker stands where its month falls between two year ticks
+    (y0, x0), (y1, x1) = [(int(t), x) for t, x in chart["x_ticks"][:2]]
+    year, mon = int(shock_month[:4]), int(shock_month[5:])
+    days = (pd.Timestamp(year=year, month=mon, day=1) - pd.Timestamp(year=y0, month=1, day=1)).days
+    span = (pd.Timestamp(year=y1, month=1, day=1) - pd.Timestamp(year=y0, month=1, day=1)).days
+    assert marker_x == pytest.approx(x0 + (x1 - x0) * days / span, abs=1.5)
 
 
 def test_downloaded_time_series_matches_the_run(page, server):

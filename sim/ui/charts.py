@@ -59,7 +59,16 @@ def with_horizon_x(fig, start: str, end: str):
     for tr in fig.data:
         if isinstance(tr.meta, str) and tr.meta.startswith(LIVE):
             tr.x = x
+            tr.y = page_y(np.asarray(tr.y if tr.y is not None else (), dtype=float))
     return fig
+
+
+def page_y(y: np.ndarray) -> np.ndarray:
+    """A live line's y as the page gets it: before the first month one missing value, not an empty array.
+
+    Plotly hides a line with no points, legend entry and all, so the legend would be missing until a
+    month is drawn (and redrawing hidden lines alone takes the other lines off the chart)."""
+    return y if len(y) else np.full(1, np.nan)
 
 
 @dataclass(frozen=True)
@@ -241,7 +250,7 @@ def live_updates(column, fig) -> dict[str, dict]:
         if isinstance(tr.meta, str) and tr.meta.startswith(LIVE):
             y = column(tr.meta[len(LIVE):])
             if y is not None:
-                out[tr.meta] = dict(y=y)
+                out[tr.meta] = dict(y=page_y(y))
     return out
 
 

@@ -76,16 +76,38 @@ function inside(values, axis) {
   return true;
 }
 
-// True when only y arrays change and every value falls inside the axes as drawn (x fixed; y fixed or
-// already covering the values): a full redraw would then leave the axes, legend and markers as they are.
+// True when only y arrays change, every line is already drawn and stays drawn (Plotly.animate of lines
+// not drawn yet drops the chart's whole line layer, the other lines with it) and every value falls
+// inside the axes as drawn (x fixed; y fixed or already covering the values): a full redraw would then
+// leave the axes, legend and markers as they are.
 function linesOnly(box, style, indices) {
   if (Object.keys(style).some((name) => name !== "y")) return false;
   const layout = box._fullLayout;
   return indices.every((i, k) => {
     const trace = box._fullData && box._fullData[i];
     const x = trace && axisOf(layout, trace.xaxis), y = trace && axisOf(layout, trace.yaxis);
-    return Boolean(x && y && !x.autorange && (!y.autorange || inside(style.y[k], y)));
+    return Boolean(x && y && trace.visible === true && style.y[k] && style.y[k].length && !x.autorange
+                   && (!y.autorange || inside(style.y[k], y)));
   });
+}
+
+// The update set on the figure's own traces and layout ({"title.text": ...} as a path), for
+// Plotly.react: a full redraw that leaves every axis's type as the figure set it. Plotly.restyle and
+// Plotly.update of a line's data make Plotly guess the types of its axes again from the data; the x of
+// a date axis is in milliseconds here (datesToMs), which it guesses to be linear (ticks "1.8T", the
+// markers' date strings at NaN), and naming the type in the same call resets the axis's range.
+function setOnFigure(box, style, layout, indices) {
+  indices.forEach((i, k) => {
+    for (const [name, values] of Object.entries(style)) {
+      if (values[k] !== undefined) box.data[i][name] = values[k];
+    }
+  });
+  for (const [path, value] of Object.entries(layout)) {
+    const keys = path.split(".");
+    let node = box.layout;
+    for (const key of keys.slice(0, -1)) node = node[key] = node[key] !== null && typeof node[key] === "object" ? node[key] : {};
+    node[keys[keys.length - 1]] = value;
+  }
 }
 
 // Plotly.animate without redraw re-plots the given traces only, at the page's next paint; a newer
@@ -104,13 +126,15 @@ async function render({ model, el }) {
   function apply(msg, buffers) {
     const [style, layout, indices] = plotlyUpdate(msg, buffers);
     let done;
-    if (Object.keys(layout).length) done = Plotly.update(box, style, layout, indices);
     // new values inside the axes: redraw the lines only, about half the work of a full redraw
-    else if (linesOnly(box, style, indices)) {
+    if (!Object.keys(layout).length && linesOnly(box, style, indices)) {
       done = Plotly.animate(box, { data: style.y.map((y) => ({ y })), traces: indices }, LINES_ONLY);
     }
-    // restyle, not update: Plotly.update also runs a relayout, which measures the page
-    else done = Plotly.restyle(box, style, indices);
+    // otherwise a full redraw (values outside the axes, a layout change, a line not drawn yet)
+    else {
+      setOnFigure(box, style, layout, indices);
+      done = Plotly.react(box, box.data, box.layout, model.get("config"));
+    }
     const answers = skipped + (msg.ack ? 1 : 0);
     skipped = 0;
     // a line update replaced by a newer one before it was painted ends in a rejection: answered too
