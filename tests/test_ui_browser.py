@@ -6,6 +6,7 @@ real ``run_sweep`` on configs/sweeps/smoke.toml.
 
 from __future__ import annotations
 
+import contextlib
 import io
 import os
 import re
@@ -411,9 +412,17 @@ def test_a_url_with_levers_reproduces_them(page, server):
     assert page.locator(".reesim-lever-stockpile_days_scale .reesim-lever-value").inner_text().strip() == "2.5 multiple"
     step(page, 2)
     want = run_model(2, "china_full_ban", seed=4, stockpile_days_scale=2.5)
+    from playwright.sync_api import TimeoutError as PlaywrightTimeout
+
     from sim.ui.charts import fmt_number
+    expected = fmt_number(float(want["price_Dy_usd_per_kg"].iloc[-1]))
+    page.locator(".reesim-kpi-value").nth(1).wait_for(timeout=TIMEOUT_MS)   # the cards may still be re-rendering
+    with contextlib.suppress(PlaywrightTimeout):
+        page.wait_for_function("([sel, want]) => { const c = document.querySelectorAll(sel);"
+                               " return c.length > 1 && c[1].innerText.startsWith(want); }",
+                               arg=[".reesim-kpi-value", expected], timeout=TIMEOUT_MS)
     cards = page.locator(".reesim-kpi-value").all_inner_texts()
-    assert cards[1].startswith(fmt_number(float(want["price_Dy_usd_per_kg"].iloc[-1])))
+    assert cards[1].startswith(expected), (cards, expected)
 
 
 def test_forged_requests_are_refused(page, server):
