@@ -149,6 +149,29 @@ class IndustryAgent(mesa.Agent):
     def shortage_t(self) -> float:
         return 0.0 if self.upstream else float(self.model.sector_shortage_t(self.sector)[self.nation])
 
+    REPORTED = ("iso3", "sector", "output_t", "capacity_t_per_yr", "shortage_t")
+
+    @staticmethod
+    def report_columns(agents: list) -> dict[str, list]:
+        """The agent table's columns :attr:`REPORTED` of ``agents`` (in their order): what each agent's
+        attributes give, read from the model's arrays once per stage or sector instead of once per agent."""
+        columns: dict[str, list] = {"iso3": [a.iso3 for a in agents], "sector": [a.sector for a in agents]}
+        if not agents:
+            return {**columns, "output_t": [], "capacity_t_per_yr": [], "shortage_t": []}
+        model, groups = agents[0].model, {}
+        for k, agent in enumerate(agents):
+            groups.setdefault((agent.upstream, agent.sector), []).append(k)
+        output, capacity, shortage = ([0.0] * len(agents) for _ in range(3))
+        for (upstream, sector), rows in groups.items():
+            nations = [agents[k].nation for k in rows]
+            found = [(output, model.sector_output_t(sector))]
+            found.append((capacity, model.stage_capacity_t_per_yr(sector)) if upstream
+                         else (shortage, model.sector_shortage_t(sector)))
+            for column, by_nation in found:
+                for k, value in zip(rows, by_nation[nations].tolist()):
+                    column[k] = value
+        return {**columns, "output_t": output, "capacity_t_per_yr": capacity, "shortage_t": shortage}
+
 
 class PlantIndustry(IndustryAgent):
     """A nation's mines, separation plants or magnet plants: utilisation and investment."""

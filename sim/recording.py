@@ -8,6 +8,7 @@ stores it column by column (a picklable reporter per column), so
 from __future__ import annotations
 
 import functools
+import itertools
 import operator
 from functools import partial
 from typing import TYPE_CHECKING
@@ -97,14 +98,17 @@ class AgentCollector(mesa.DataCollector):
     agents share one array per sector instead of rebuilding it each. Every reporter is an attribute
     name whose value is a plain float or string, so the records Mesa's ``collect`` would build
     (``(time, unique_id, *values)`` per agent of each type, in the model's agent order) are built with
-    one ``attrgetter`` per type instead of a Python reporter call per value.
+    one ``attrgetter`` per type instead of a Python reporter call per value; a class whose ``REPORTED``
+    names are the reporters gives its columns at once (``report_columns``: the same values, read per
+    sector rather than per agent).
     """
 
     SHARED_READS = ("sector_output_t", "sector_shortage_t", "stage_capacity_t_per_yr", "stockpile_reo_t")
 
     def __init__(self, agenttype_reporters: dict[type, dict[str, str]]) -> None:
         super().__init__(agenttype_reporters=agenttype_reporters)
-        self._getters = {t: _tuple_getter(tuple(names.values())) for t, names in agenttype_reporters.items()}
+        self._names = {t: tuple(names.values()) for t, names in agenttype_reporters.items()}
+        self._getters = {t: _tuple_getter(names) for t, names in self._names.items()}
 
     def collect(self, model) -> None:
         for name in self.SHARED_READS:
@@ -114,7 +118,13 @@ class AgentCollector(mesa.DataCollector):
             for agent_type, getter in self._getters.items():
                 agents = (model.agents_by_type[agent_type] if agent_type in model.agent_types
                           else [a for a in model.agents if isinstance(a, agent_type)])
-                records[agent_type] = [(time, a.unique_id) + getter(a) for a in agents]
+                names = self._names[agent_type]
+                if getattr(agent_type, "REPORTED", None) == names:     # the class reads its table at once
+                    columns = agent_type.report_columns(list(agents))
+                    records[agent_type] = list(zip(itertools.repeat(time), (a.unique_id for a in agents),
+                                                   *(columns[name] for name in names)))
+                else:
+                    records[agent_type] = [(time, a.unique_id) + getter(a) for a in agents]
             self._agenttype_records[time] = records
         finally:
             for name in self.SHARED_READS:

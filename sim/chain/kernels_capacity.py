@@ -82,3 +82,15 @@ def ready_to_invest(waited, retry_months, stage, nation, zone, signal, margin_fr
             ready[count] = k
             count += 1
     return ready[:count]
+
+
+@njit(cache=True, error_model="numpy")
+def nation_has_heavy_separation(plant_stage, plant_nation, plant_heavy, plant_capacity, plant_online, separation,
+                                nation, month, ramp_up_months):
+    """:func:`sim.chain.capacity._has_heavy_separation_numpy` compiled."""
+    span = max(ramp_up_months, 1.0)
+    for i in range(plant_stage.shape[0]):
+        if plant_stage[i] == separation and plant_nation[i] == nation and plant_heavy[i] \
+                and plant_capacity[i] * _ramp(plant_online[i], month, span) > 0:
+            return True
+    return False
