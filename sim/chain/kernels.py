@@ -20,4 +20,4 @@ from sim.chain.kernels_recording import concentration  # noqa: F401
 from sim.chain.kernels_prices import availability, zone_held, zone_use  # noqa: F401
 from sim.chain.kernels_supply import (by_nation_and_element, mine_output, nation_plant_capacity,  # noqa: F401
                                       plan_separation, separate, utilisation_from_shift)
-from sim.chain.kernels_use import add_chain_stocks, consume, held_goods  # noqa: F401
+from sim.chain.kernels_use import add_chain_stocks, consume, held_goods, stocks_in_range  # noqa: F401
