@@ -119,10 +119,10 @@ def allocate(supply, demand, preference, cap, quota, foreign, rounds, export_fir
              quota_set, settled):
     """The rounds of ``sim.market._rounds_numpy`` given its preferences; returns the flows (G, S, B).
 
-    Each good is two passes over its (sellers, buyers) block: the open orders with their column sums, then
-    seller by seller the share of each buyer's demand, caps, quotas, the cut to supply and the delivery
-    (every step of a seller's row needs only that row and the first pass's sums). The sums are numpy's:
-    a buyer's column seller by seller, a seller's row pairwise.
+    Each good is two passes over its (sellers, buyers) block: the open orders' column sums (and, with caps
+    or quotas, the orders themselves), then seller by seller the share of each buyer's demand, caps, quotas,
+    the cut to supply and the delivery (every step of a seller's row needs only that row and the first
+    pass's sums). The sums are numpy's: a buyer's column seller by seller, a seller's row pairwise.
     """
     n_g, n_s, n_b = preference.shape
     flows = np.zeros((n_g, n_s, n_b))
@@ -134,18 +134,29 @@ def allocate(supply, demand, preference, cap, quota, foreign, rounds, export_fir
     row, total, taken = np.empty(n_b), np.empty(n_b), np.empty(n_b)
     column = np.empty(n_s)
     stack = new_stack()
+    plain = not (capped or quota_set) and n_b > 1       # no caps or quotas: every offering seller's pair is open
     for _ in range(rounds):
         for g in range(n_g):
-            _open_orders(s, preference, cap, quota, foreign, capped, quota_set, order, g, total, column, stack)
+            if plain:                            # the open orders' sums only: each row is remade below
+                _open_totals(s, preference, g, total)
+            else:
+                _open_orders(s, preference, cap, quota, foreign, capped, quota_set, order, g, total, column, stack)
             for k in range(n_s):
                 line = order[g, k]
                 if not (s[g, k] > EPS_T or capped or quota_set):
                     # nothing offered: its open orders are zeros, so are its shares of demand; delivering
                     # them would add zeros and leave its supply as it is
+                    line[:] = 0.0
                     if k == 0 and n_b > 1:
                         taken[:] = 0.0
                     continue
-                if capped:
+                if plain:
+                    offer = s[g, k]
+                    for b in range(n_b):
+                        t = total[b]
+                        o = (offer * preference[g, k, b]) / t
+                        line[b] = (o if t > 0 else 0.0) * d[g, b]
+                elif capped:
                     for b in range(n_b):         # each buyer's open order spread over the sellers in proportion
                         o = (line[b] / total[b] if total[b] > 0 else 0.0) * d[g, b]
                         line[b] = min(o, cap[g, k, b])
@@ -203,6 +214,23 @@ def allocate(supply, demand, preference, cap, quota, foreign, rounds, export_fir
         if pairwise_sum(d.ravel(), stack) <= settled or pairwise_sum(order.ravel(), stack) <= settled:
             break
     return flows
+
+
+@njit(cache=True, inline="always", error_model="numpy")
+def _open_totals(s, preference, g, total):
+    """:func:`_open_orders`' sums over the sellers per buyer of good ``g`` without caps or quotas (more than
+    one buyer), the orders themselves not kept."""
+    n_s, n_b = preference.shape[1], preference.shape[2]
+    for k in range(n_s):
+        supply = s[g, k]
+        if k == 0:
+            for b in range(n_b):
+                total[b] = supply * preference[g, k, b] if supply > EPS_T else 0.0
+        elif supply > EPS_T:                     # (a closed row adds zeros: the sums stay as they are)
+            for b in range(n_b):
+                total[b] += supply * preference[g, k, b]
+    if n_s == 0:
+        total[:] = 0.0
 
 
 @njit(cache=True, inline="always", error_model="numpy")
