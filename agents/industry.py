@@ -117,6 +117,7 @@ def ready_to_invest_numpy(waited: np.ndarray, retry_months: float, stage: np.nda
 
 
 _population: list = [None, None]          # the plant population that planned last and its shared clock
+_report_groups: list = [None]             # the industries that reported last: their names and groups by sector
 
 
 class IndustryAgent(mesa.Agent):
@@ -155,22 +156,25 @@ class IndustryAgent(mesa.Agent):
     def report_columns(agents: list) -> dict[str, list]:
         """The agent table's columns :attr:`REPORTED` of ``agents`` (in their order): what each agent's
         attributes give, read from the model's arrays once per stage or sector instead of once per agent."""
-        columns: dict[str, list] = {"iso3": [a.iso3 for a in agents], "sector": [a.sector for a in agents]}
-        if not agents:
-            return {**columns, "output_t": [], "capacity_t_per_yr": [], "shortage_t": []}
-        model, groups = agents[0].model, {}
-        for k, agent in enumerate(agents):
-            groups.setdefault((agent.upstream, agent.sector), []).append(k)
-        output, capacity, shortage = ([0.0] * len(agents) for _ in range(3))
-        for (upstream, sector), rows in groups.items():
-            nations = [agents[k].nation for k in rows]
-            found = [(output, model.sector_output_t(sector))]
-            found.append((capacity, model.stage_capacity_t_per_yr(sector)) if upstream
-                         else (shortage, model.sector_shortage_t(sector)))
-            for column, by_nation in found:
-                for k, value in zip(rows, by_nation[nations].tolist()):
-                    column[k] = value
-        return {**columns, "output_t": output, "capacity_t_per_yr": capacity, "shortage_t": shortage}
+        if _report_groups[0] is not agents:        # who is where: worked out once for a list of agents
+            groups: dict[tuple[bool, str], list[int]] = {}
+            for k, agent in enumerate(agents):
+                groups.setdefault((agent.upstream, agent.sector), []).append(k)
+            _report_groups[:] = [agents, [a.iso3 for a in agents], [a.sector for a in agents],
+                                 [(up, sector, np.array(rows), np.array([agents[k].nation for k in rows]))
+                                  for (up, sector), rows in groups.items()]]
+        _, iso3, sectors, groups = _report_groups
+        output, capacity, shortage = np.zeros(len(agents)), np.zeros(len(agents)), np.zeros(len(agents))
+        if agents:
+            model = agents[0].model
+            for upstream, sector, rows, nations in groups:
+                output[rows] = model.sector_output_t(sector)[nations]
+                if upstream:
+                    capacity[rows] = model.stage_capacity_t_per_yr(sector)[nations]
+                else:
+                    shortage[rows] = model.sector_shortage_t(sector)[nations]
+        return {"iso3": iso3, "sector": sectors, "output_t": output.tolist(), "capacity_t_per_yr": capacity.tolist(),
+                "shortage_t": shortage.tolist()}
 
 
 class PlantIndustry(IndustryAgent):
