@@ -271,9 +271,37 @@ def _open_orders(s, preference, cap, quota, foreign, capped, quota_set, order, g
         _sum_sellers(order, g, total, column, stack)
 
 
-@njit(cache=True, error_model="numpy")
+_TARIFFED: list = [None, None]     # the last tariff array seen (never written: the month's controls) and its rows
+
+
 def block_terms(price, supply, demand, licence_base, sellers, buyers, markets, freight, tariff, duty, risk,
                 base_friction, friction, offtake_cut, offtake, pair_cap_t, pair_cap_frac, capped_rows, logit_beta):
+    """:func:`_block_terms`, told which exporters' tariff rows hold any tariff (found once per tariff array:
+    the controls' arrays are read-only and shared while the same events are in force)."""
+    if _TARIFFED[0] is not tariff:
+        _TARIFFED[:] = [tariff, _tariffed_rows(tariff)]
+    return _block_terms(price, supply, demand, licence_base, sellers, buyers, markets, freight, tariff, _TARIFFED[1],
+                        duty, risk, base_friction, friction, offtake_cut, offtake, pair_cap_t, pair_cap_frac,
+                        capped_rows, logit_beta)
+
+
+@njit(cache=True, error_model="numpy")
+def _tariffed_rows(tariff):
+    """(M, N exporter): True where the exporter's row of ``tariff`` (M, exporter, importer) has a non-zero entry."""
+    n_m, n = tariff.shape[0], tariff.shape[1]
+    out = np.zeros((n_m, n), np.bool_)
+    for m in range(n_m):
+        for k in range(n):
+            for j in range(n):
+                if tariff[m, k, j] != 0.0:
+                    out[m, k] = True
+                    break
+    return out
+
+
+@njit(cache=True, error_model="numpy")
+def _block_terms(price, supply, demand, licence_base, sellers, buyers, markets, freight, tariff, tariffed, duty, risk,
+                 base_friction, friction, offtake_cut, offtake, pair_cap_t, pair_cap_frac, capped_rows, logit_beta):
     """Delivered cost, logit exponent and pair caps of the (g, sellers, buyers) block of a controlled market.
 
     The same arithmetic, in the same order, as ``sim.chain.trade._clear_numpy`` (``market.delivered_cost``,
@@ -312,9 +340,13 @@ def block_terms(price, supply, demand, licence_base, sellers, buyers, markets, f
             k = sellers[si]
             fob = price[g, k] * (1.0 + duty[m, k] + risk[k])
             row = exponent[g, si]
-            for bi in range(n_b):
-                row[bi] = (fob * (1.0 + tariff[m, k, buyers[bi]]) + pair_freight[si, bi]) \
-                    * frictions[si, bi] * offtakes[si, bi]
+            if tariffed[m, k]:
+                for bi in range(n_b):
+                    row[bi] = (fob * (1.0 + tariff[m, k, buyers[bi]]) + pair_freight[si, bi]) \
+                        * frictions[si, bi] * offtakes[si, bi]
+            else:                                    # fob * (1.0 + 0.0) is fob
+                for bi in range(n_b):
+                    row[bi] = (fob + pair_freight[si, bi]) * frictions[si, bi] * offtakes[si, bi]
             h = home_at[si]
             if h >= 0:                               # at home: no export duty, tariff or foreign risk
                 row[h] = (price[g, k] + pair_freight[si, h]) * frictions[si, h] * offtakes[si, h]
