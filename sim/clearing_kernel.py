@@ -135,7 +135,9 @@ def allocate(supply, demand, preference, cap, quota, foreign, rounds, export_fir
     column = np.empty(n_s)
     stack = new_stack()
     plain = not (capped or quota_set) and n_b > 1       # no caps or quotas: every offering seller's pair is open
+    first_round = True
     for _ in range(rounds):
+        delivered_sum = 0.0
         for g in range(n_g):
             if plain:                            # the open orders' sums only: each row is remade below
                 _open_totals(s, preference, g, total)
@@ -186,10 +188,16 @@ def allocate(supply, demand, preference, cap, quota, foreign, rounds, export_fir
                 if scaled:
                     for b in range(n_b):
                         line[b] = line[b] * (export_scale if foreign[k, b] else home_scale)
-                # deliver, and what is left of supply, caps and quotas
+                # deliver, and what is left of supply, caps and quotas (the first round's flows are zeros:
+                # 0.0 + x is x + 0.0, written without reading them)
                 delivered = flows[g, k]
                 if n_b == 1:
                     delivered[0] += line[0]
+                elif first_round:
+                    for b in range(n_b):
+                        x = line[b]
+                        delivered[b] = x + 0.0
+                        taken[b] = x if k == 0 else taken[b] + x
                 elif k == 0:
                     for b in range(n_b):
                         delivered[b] += line[b]
@@ -199,7 +207,9 @@ def allocate(supply, demand, preference, cap, quota, foreign, rounds, export_fir
                         x = line[b]
                         delivered[b] += x
                         taken[b] += x
-                s[g, k] = max(s[g, k] - (pairwise_sum(line, stack) if scaled else sold), 0.0)
+                row_sum = pairwise_sum(line, stack) if scaled else sold
+                delivered_sum += row_sum
+                s[g, k] = max(s[g, k] - row_sum, 0.0)
                 if capped:
                     for b in range(n_b):
                         cap[g, k, b] = max(cap[g, k, b] - line[b], 0.0)
@@ -211,9 +221,23 @@ def allocate(supply, demand, preference, cap, quota, foreign, rounds, export_fir
                 _sum_sellers(order, g, taken, column, stack)
             for b in range(n_b):
                 d[g, b] = max(d[g, b] - taken[b], 0.0)
-        if pairwise_sum(d.ravel(), stack) <= settled or pairwise_sum(order.ravel(), stack) <= settled:
+        if pairwise_sum(d.ravel(), stack) <= settled or _at_most(delivered_sum, settled, order, stack):
             break
+        first_round = False
     return flows
+
+
+@njit(cache=True, error_model="numpy")
+def _at_most(rows_total, settled, order, stack):
+    """``pairwise_sum(order.ravel()) <= settled``, decided from ``rows_total`` (the same non-negative orders
+    added row sum by row sum: the two totals differ by far less than a millionth) unless it is too close to
+    call, when the orders are added up as numpy does."""
+    margin = 1e-6 * rows_total
+    if rows_total - margin > settled:
+        return False
+    if rows_total + margin < settled:
+        return True
+    return pairwise_sum(order.ravel(), stack) <= settled
 
 
 @njit(cache=True, inline="always", error_model="numpy")

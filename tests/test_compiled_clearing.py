@@ -87,3 +87,15 @@ def test_every_path_of_the_compiled_rounds_gives_the_numpy_tonnes_bit_for_bit(ca
         export_first = (rng.random((g, s)) < 0.3) if first else None
         args = (supply, demand, cost, cap, quotas, foreign, 8.0, 3, export_first)
         assert np.array_equal(market._allocate(*args, compiled=True), market._allocate(*args, compiled=False)), seed
+
+
+def test_the_rounds_stop_exactly_when_numpys_total_of_the_orders_says_so():
+    """The settled check decides from the rows' sums unless the call is close; at the edge it adds the orders
+    as numpy does, so a total a hair above or below the threshold is told apart as numpy tells it."""
+    from sim import clearing_kernel as ck
+    order = np.random.default_rng(0).random((3, 50, 40)) * 10.0 ** np.arange(-2, 2).repeat(10)
+    exact = order.sum()
+    stack = ck.new_stack()
+    rows = sum(ck.pairwise_sum(order[g, k], stack) for g in range(3) for k in range(50))
+    for settled in (exact, np.nextafter(exact, 0.0), np.nextafter(exact, np.inf), 0.5 * exact, 2.0 * exact, 0.0):
+        assert ck._at_most(rows, settled, order, stack) == (exact <= settled), settled
