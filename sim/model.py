@@ -150,7 +150,7 @@ class RareEarthModel(mesa.Model):
         before = self._held_before(st)
         if not spin_up:
             policy_month.set_controls(st, fx, p, self.book)
-            if self.book.reactions and self.recorder.last is not None:
+            if self.book.reactions and self.recorder.values is not None:
                 policy_month.fire_reactions(self.book, st.month, self.recorder.condition_value, self.inject)
             investment.apply_trade_status(st, fx, p)
             investment.start_deals(st, fx, p, w, self.book.events, self.rng_projects)
