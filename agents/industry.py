@@ -209,12 +209,12 @@ class PlantIndustry(IndustryAgent):
         waited = cls._waits(agents)                  # every agent's months_since_decision, updated in place
         kernels = market.chain_kernels()
         decide = ready_to_invest_numpy if kernels is None else kernels.ready_to_invest
-        chosen = []
-        for k in decide(waited, retry_months, stage, nation, zone, signal, margin_frac, hurdle_frac):
-            size = signal[stage[k], zone[k]]
-            if rng.random() < min(1.0, finance_multiplier[nation[k]] * size):
-                chosen.append((agents[k], float(size)))
-        return chosen
+        ready = decide(waited, retry_months, stage, nation, zone, signal, margin_frac, hurdle_frac)
+        size = signal[stage[ready], zone[ready]]
+        odds = finance_multiplier[nation[ready]] * size
+        odds = np.where(odds < 1.0, odds, 1.0)          # min(1.0, odds), a NaN counting as 1 as in Python's min
+        won = rng.random(len(ready)) < odds              # one draw per agent in order, as drawn one by one
+        return [(agents[k], float(f)) for k, f in zip(ready[won].tolist(), size[won].tolist())]
 
     @property
     def months_since_decision(self) -> int:

@@ -16,7 +16,7 @@ steadier figure, and ``load_avg`` says how busy the machine was):
   forced to clear compiled, with an empty numba cache (everything compiled) and then with that cache
   filled (numba's import and load only);
 - ``scaling``: CPU ms per step on synthetic worlds of k x 41 nations (``benchmarks/synthetic_world.py``)
-  and the ratio to 41 nations (the least disturbed of eight 12-month blocks, the sizes taking turns);
+  and the ratio to 41 nations (the least disturbed of three 12-month blocks, months 4-42 of the run, the sizes taking turns);
 - ``agent_step_ratio``: seconds per step per agent over the cost per agent of a bare Mesa ``shuffle_do``.
 """
 
@@ -182,7 +182,7 @@ def cold_starts() -> dict:
     return out
 
 
-def scaling(sizes: list[int], steps: int = 12, blocks: int = 8, warmup: int = 3) -> dict:
+def scaling(sizes: list[int], steps: int = 12, blocks: int = 3, warmup: int = 3) -> dict:
     """CPU ms per step on synthetic worlds of each size, and the ratio to the first size.
 
     The sizes take turns, block by block (``blocks`` blocks of ``steps`` months each, every block holding
