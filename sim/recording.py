@@ -109,7 +109,7 @@ class AgentCollector(mesa.DataCollector):
         super().__init__(agenttype_reporters=agenttype_reporters)
         self._names = {t: tuple(names.values()) for t, names in agenttype_reporters.items()}
         self._getters = {t: _tuple_getter(names) for t, names in self._names.items()}
-        self._agent_lists: dict[type, tuple] = {}    # type -> ((model, agent count), its agents)
+        self._agent_lists: dict[type, tuple] = {}    # type -> ((model, agent count), its agents, their ids)
 
     def collect(self, model) -> None:
         for name in self.SHARED_READS:
@@ -117,12 +117,11 @@ class AgentCollector(mesa.DataCollector):
         try:
             time, records = model.time, {}
             for agent_type, getter in self._getters.items():
-                agents = self._agents_of(model, agent_type)
+                agents, ids = self._agents_of(model, agent_type)
                 names = self._names[agent_type]
                 if getattr(agent_type, "REPORTED", None) == names:     # the class reads its table at once
                     columns = agent_type.report_columns(agents)
-                    records[agent_type] = list(zip(itertools.repeat(time), (a.unique_id for a in agents),
-                                                   *(columns[name] for name in names)))
+                    records[agent_type] = list(zip(itertools.repeat(time), ids, *(columns[name] for name in names)))
                 else:
                     records[agent_type] = [(time, a.unique_id) + getter(a) for a in agents]
             self._agenttype_records[time] = records
@@ -131,16 +130,16 @@ class AgentCollector(mesa.DataCollector):
                 delattr(model, name)
 
 
-    def _agents_of(self, model, agent_type: type) -> list:
-        """The model's agents of ``agent_type`` (subclasses included), in the model's order; the list is kept
+    def _agents_of(self, model, agent_type: type) -> tuple[list, list]:
+        """The model's agents of ``agent_type`` (subclasses included), in the model's order, and their ids; kept
         while the model has the same agents (a run creates them all at the start)."""
         key = (id(model), len(model.agents))
         kept = self._agent_lists.get(agent_type)
         if kept is None or kept[0] != key:
             agents = (list(model.agents_by_type[agent_type]) if agent_type in model.agent_types
                       else [a for a in model.agents if isinstance(a, agent_type)])
-            kept = self._agent_lists[agent_type] = (key, agents)
-        return kept[1]
+            kept = self._agent_lists[agent_type] = (key, agents, [a.unique_id for a in agents])
+        return kept[1], kept[2]
 
 
 def _tuple_getter(names: tuple[str, ...]):
