@@ -130,6 +130,7 @@ def ready_to_invest_numpy(waited: np.ndarray, retry_months: float, stage: np.nda
 
 
 _population: list = [None, None]          # the plant population that planned last and its shared clock
+_report_groups: list = [None]             # the industries that reported last: their names and groups by sector
 
 
 class IndustryAgent(mesa.Agent):
@@ -161,6 +162,32 @@ class IndustryAgent(mesa.Agent):
     @property
     def shortage_t(self) -> float:
         return 0.0 if self.upstream else float(self.model.sector_shortage_t(self.sector)[self.nation])
+
+    REPORTED = ("iso3", "sector", "output_t", "capacity_t_per_yr", "shortage_t")
+
+    @staticmethod
+    def report_columns(agents: list) -> dict[str, list]:
+        """The agent table's columns :attr:`REPORTED` of ``agents`` (in their order): what each agent's
+        attributes give, read from the model's arrays once per stage or sector instead of once per agent."""
+        if _report_groups[0] is not agents:        # who is where: worked out once for a list of agents
+            groups: dict[tuple[bool, str], list[int]] = {}
+            for k, agent in enumerate(agents):
+                groups.setdefault((agent.upstream, agent.sector), []).append(k)
+            _report_groups[:] = [agents, [a.iso3 for a in agents], [a.sector for a in agents],
+                                 [(up, sector, np.array(rows), np.array([agents[k].nation for k in rows]))
+                                  for (up, sector), rows in groups.items()]]
+        _, iso3, sectors, groups = _report_groups
+        output, capacity, shortage = np.zeros(len(agents)), np.zeros(len(agents)), np.zeros(len(agents))
+        if agents:
+            model = agents[0].model
+            for upstream, sector, rows, nations in groups:
+                output[rows] = model.sector_output_t(sector)[nations]
+                if upstream:
+                    capacity[rows] = model.stage_capacity_t_per_yr(sector)[nations]
+                else:
+                    shortage[rows] = model.sector_shortage_t(sector)[nations]
+        return {"iso3": iso3, "sector": sectors, "output_t": output.tolist(), "capacity_t_per_yr": capacity.tolist(),
+                "shortage_t": shortage.tolist()}
 
 
 class PlantIndustry(IndustryAgent):
@@ -195,12 +222,12 @@ class PlantIndustry(IndustryAgent):
         waited = cls._waits(agents)                  # every agent's months_since_decision, updated in place
         kernels = market.chain_kernels()
         decide = ready_to_invest_numpy if kernels is None else kernels.ready_to_invest
-        chosen = []
-        for k in decide(waited, retry_months, stage, nation, zone, signal, margin_frac, hurdle_frac):
-            size = signal[stage[k], zone[k]]
-            if rng.random() < min(1.0, finance_multiplier[nation[k]] * size):
-                chosen.append((agents[k], float(size)))
-        return chosen
+        ready = decide(waited, retry_months, stage, nation, zone, signal, margin_frac, hurdle_frac)
+        size = signal[stage[ready], zone[ready]]
+        odds = finance_multiplier[nation[ready]] * size
+        odds = np.where(odds < 1.0, odds, 1.0)          # min(1.0, odds), a NaN counting as 1 as in Python's min
+        won = rng.random(len(ready)) < odds              # one draw per agent in order, as drawn one by one
+        return [(agents[k], float(f)) for k, f in zip(ready[won].tolist(), size[won].tolist())]
 
     @property
     def months_since_decision(self) -> int:

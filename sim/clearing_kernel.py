@@ -119,10 +119,10 @@ def allocate(supply, demand, preference, cap, quota, foreign, rounds, export_fir
              quota_set, settled):
     """The rounds of ``sim.market._rounds_numpy`` given its preferences; returns the flows (G, S, B).
 
-    Each good is two passes over its (sellers, buyers) block: the open orders with their column sums, then
-    seller by seller the share of each buyer's demand, caps, quotas, the cut to supply and the delivery
-    (every step of a seller's row needs only that row and the first pass's sums). The sums are numpy's:
-    a buyer's column seller by seller, a seller's row pairwise.
+    Each good is two passes over its (sellers, buyers) block: the open orders' column sums (and, with caps
+    or quotas, the orders themselves), then seller by seller the share of each buyer's demand, caps, quotas,
+    the cut to supply and the delivery (every step of a seller's row needs only that row and the first
+    pass's sums). The sums are numpy's: a buyer's column seller by seller, a seller's row pairwise.
     """
     n_g, n_s, n_b = preference.shape
     flows = np.zeros((n_g, n_s, n_b))
@@ -134,18 +134,31 @@ def allocate(supply, demand, preference, cap, quota, foreign, rounds, export_fir
     row, total, taken = np.empty(n_b), np.empty(n_b), np.empty(n_b)
     column = np.empty(n_s)
     stack = new_stack()
+    plain = not (capped or quota_set) and n_b > 1       # no caps or quotas: every offering seller's pair is open
+    first_round = True
     for _ in range(rounds):
+        delivered_sum = 0.0
         for g in range(n_g):
-            _open_orders(s, preference, cap, quota, foreign, capped, quota_set, order, g, total, column, stack)
+            if plain:                            # the open orders' sums only: each row is remade below
+                _open_totals(s, preference, g, total)
+            else:
+                _open_orders(s, preference, cap, quota, foreign, capped, quota_set, order, g, total, column, stack)
             for k in range(n_s):
                 line = order[g, k]
                 if not (s[g, k] > EPS_T or capped or quota_set):
                     # nothing offered: its open orders are zeros, so are its shares of demand; delivering
                     # them would add zeros and leave its supply as it is
+                    line[:] = 0.0
                     if k == 0 and n_b > 1:
                         taken[:] = 0.0
                     continue
-                if capped:
+                if plain:
+                    offer = s[g, k]
+                    for b in range(n_b):
+                        t = total[b]
+                        o = (offer * preference[g, k, b]) / t
+                        line[b] = (o if t > 0 else 0.0) * d[g, b]
+                elif capped:
                     for b in range(n_b):         # each buyer's open order spread over the sellers in proportion
                         o = (line[b] / total[b] if total[b] > 0 else 0.0) * d[g, b]
                         line[b] = min(o, cap[g, k, b])
@@ -175,10 +188,16 @@ def allocate(supply, demand, preference, cap, quota, foreign, rounds, export_fir
                 if scaled:
                     for b in range(n_b):
                         line[b] = line[b] * (export_scale if foreign[k, b] else home_scale)
-                # deliver, and what is left of supply, caps and quotas
+                # deliver, and what is left of supply, caps and quotas (the first round's flows are zeros:
+                # 0.0 + x is x + 0.0, written without reading them)
                 delivered = flows[g, k]
                 if n_b == 1:
                     delivered[0] += line[0]
+                elif first_round:
+                    for b in range(n_b):
+                        x = line[b]
+                        delivered[b] = x + 0.0
+                        taken[b] = x if k == 0 else taken[b] + x
                 elif k == 0:
                     for b in range(n_b):
                         delivered[b] += line[b]
@@ -188,7 +207,9 @@ def allocate(supply, demand, preference, cap, quota, foreign, rounds, export_fir
                         x = line[b]
                         delivered[b] += x
                         taken[b] += x
-                s[g, k] = max(s[g, k] - (pairwise_sum(line, stack) if scaled else sold), 0.0)
+                row_sum = pairwise_sum(line, stack) if scaled else sold
+                delivered_sum += row_sum
+                s[g, k] = max(s[g, k] - row_sum, 0.0)
                 if capped:
                     for b in range(n_b):
                         cap[g, k, b] = max(cap[g, k, b] - line[b], 0.0)
@@ -200,9 +221,40 @@ def allocate(supply, demand, preference, cap, quota, foreign, rounds, export_fir
                 _sum_sellers(order, g, taken, column, stack)
             for b in range(n_b):
                 d[g, b] = max(d[g, b] - taken[b], 0.0)
-        if pairwise_sum(d.ravel(), stack) <= settled or pairwise_sum(order.ravel(), stack) <= settled:
+        if pairwise_sum(d.ravel(), stack) <= settled or _at_most(delivered_sum, settled, order, stack):
             break
+        first_round = False
     return flows
+
+
+@njit(cache=True, error_model="numpy")
+def _at_most(rows_total, settled, order, stack):
+    """``pairwise_sum(order.ravel()) <= settled``, decided from ``rows_total`` (the same non-negative orders
+    added row sum by row sum: the two totals differ by far less than a millionth) unless it is too close to
+    call, when the orders are added up as numpy does."""
+    margin = 1e-6 * rows_total
+    if rows_total - margin > settled:
+        return False
+    if rows_total + margin < settled:
+        return True
+    return pairwise_sum(order.ravel(), stack) <= settled
+
+
+@njit(cache=True, inline="always", error_model="numpy")
+def _open_totals(s, preference, g, total):
+    """:func:`_open_orders`' sums over the sellers per buyer of good ``g`` without caps or quotas (more than
+    one buyer), the orders themselves not kept."""
+    n_s, n_b = preference.shape[1], preference.shape[2]
+    for k in range(n_s):
+        supply = s[g, k]
+        if k == 0:
+            for b in range(n_b):
+                total[b] = supply * preference[g, k, b] if supply > EPS_T else 0.0
+        elif supply > EPS_T:                     # (a closed row adds zeros: the sums stay as they are)
+            for b in range(n_b):
+                total[b] += supply * preference[g, k, b]
+    if n_s == 0:
+        total[:] = 0.0
 
 
 @njit(cache=True, inline="always", error_model="numpy")
@@ -243,9 +295,37 @@ def _open_orders(s, preference, cap, quota, foreign, capped, quota_set, order, g
         _sum_sellers(order, g, total, column, stack)
 
 
-@njit(cache=True, error_model="numpy")
+_TARIFFED: list = [None, None]     # the last tariff array seen (never written: the month's controls) and its rows
+
+
 def block_terms(price, supply, demand, licence_base, sellers, buyers, markets, freight, tariff, duty, risk,
                 base_friction, friction, offtake_cut, offtake, pair_cap_t, pair_cap_frac, capped_rows, logit_beta):
+    """:func:`_block_terms`, told which exporters' tariff rows hold any tariff (found once per tariff array:
+    the controls' arrays are read-only and shared while the same events are in force)."""
+    if _TARIFFED[0] is not tariff:
+        _TARIFFED[:] = [tariff, _tariffed_rows(tariff)]
+    return _block_terms(price, supply, demand, licence_base, sellers, buyers, markets, freight, tariff, _TARIFFED[1],
+                        duty, risk, base_friction, friction, offtake_cut, offtake, pair_cap_t, pair_cap_frac,
+                        capped_rows, logit_beta)
+
+
+@njit(cache=True, error_model="numpy")
+def _tariffed_rows(tariff):
+    """(M, N exporter): True where the exporter's row of ``tariff`` (M, exporter, importer) has a non-zero entry."""
+    n_m, n = tariff.shape[0], tariff.shape[1]
+    out = np.zeros((n_m, n), np.bool_)
+    for m in range(n_m):
+        for k in range(n):
+            for j in range(n):
+                if tariff[m, k, j] != 0.0:
+                    out[m, k] = True
+                    break
+    return out
+
+
+@njit(cache=True, error_model="numpy")
+def _block_terms(price, supply, demand, licence_base, sellers, buyers, markets, freight, tariff, tariffed, duty, risk,
+                 base_friction, friction, offtake_cut, offtake, pair_cap_t, pair_cap_frac, capped_rows, logit_beta):
     """Delivered cost, logit exponent and pair caps of the (g, sellers, buyers) block of a controlled market.
 
     The same arithmetic, in the same order, as ``sim.chain.trade._clear_numpy`` (``market.delivered_cost``,
@@ -284,9 +364,13 @@ def block_terms(price, supply, demand, licence_base, sellers, buyers, markets, f
             k = sellers[si]
             fob = price[g, k] * (1.0 + duty[m, k] + risk[k])
             row = exponent[g, si]
-            for bi in range(n_b):
-                row[bi] = (fob * (1.0 + tariff[m, k, buyers[bi]]) + pair_freight[si, bi]) \
-                    * frictions[si, bi] * offtakes[si, bi]
+            if tariffed[m, k]:
+                for bi in range(n_b):
+                    row[bi] = (fob * (1.0 + tariff[m, k, buyers[bi]]) + pair_freight[si, bi]) \
+                        * frictions[si, bi] * offtakes[si, bi]
+            else:                                    # fob * (1.0 + 0.0) is fob
+                for bi in range(n_b):
+                    row[bi] = (fob + pair_freight[si, bi]) * frictions[si, bi] * offtakes[si, bi]
             h = home_at[si]
             if h >= 0:                               # at home: no export duty, tariff or foreign risk
                 row[h] = (price[g, k] + pair_freight[si, h]) * frictions[si, h] * offtakes[si, h]

@@ -17,6 +17,7 @@ import numpy as np
 from agents.industry import EndUseIndustry, PlantIndustry
 from agents.nation import NationAgent
 from agents.trader import TraderAgent
+from sim import market
 from sim.calendar import month_index, month_name
 from sim.chain import (china, demand, initial, investment, magnets, mining, orders, oxides, policy_month, prices,
                        recipe, separation, spinup, trade, use)
@@ -26,7 +27,7 @@ from sim.chain.state import CHINA_ZONE, OUTSIDE_ZONE, ChainState, Month, stocks_
 from sim.parameters import load_parameter_table
 from sim.policy import PolicyBook
 from sim.recording import Recorder
-from sim.sanity import check_month, price_ceilings_usd_per_kg
+from sim.sanity import NEGATIVE_STOCK_TOL_T, check_month, price_ceilings_usd_per_kg
 from sim.scenarios import Scenario, load_scenario, run_end, validate_event, with_extra_events
 from sim.goods import GOODS
 from sim.world import SECTORS, UPSTREAM, World, load_world
@@ -112,11 +113,19 @@ class RareEarthModel(mesa.Model):
             self.running = False
 
     def _check_possible(self) -> None:
-        """Stop the run with a clear error (month, quantity) if its numbers leave the possible (``sim.sanity``)."""
+        """Stop the run with a clear error (month, quantity) if its numbers leave the possible (``sim.sanity``).
+
+        The stocks are handed to the check unless one compiled pass has found every one of them finite and
+        above the negative-stock tolerance (then there is nothing for the check to find in them).
+        """
         st = self.state
-        stocks = {"conc_t": st.conc, "feed_t": st.feed, "oxide_t": st.oxide, "maker_oxide_t": st.maker_oxide,
-                  "magnets_t": st.magnets, "user_t": st.user, "stockpile_t": st.stockpile_t, "spec_t": st.spec_t,
-                  "transit_t": st.transit[st.transit_live]}
+        kernels = market.chain_kernels()
+        in_range = _stocks_in_range_numpy if kernels is None else kernels.stocks_in_range
+        stocks = None if in_range(NEGATIVE_STOCK_TOL_T, st.conc, st.feed, st.oxide, st.maker_oxide, st.magnets,
+                                  st.user, st.stockpile_t, st.spec_t, st.transit, st.transit_live) else {
+            "conc_t": st.conc, "feed_t": st.feed, "oxide_t": st.oxide, "maker_oxide_t": st.maker_oxide,
+            "magnets_t": st.magnets, "user_t": st.user, "stockpile_t": st.stockpile_t, "spec_t": st.spec_t,
+            "transit_t": st.transit[st.transit_live]}
         check_month(self.current_month(), st.price, self._price_ceiling_usd_per_kg, stocks,
                     float(np.abs(self.last_month.mass_balance_error_t).max()), goods=GOODS,
                     held_t=float(self.last_month.held_t.sum()))
@@ -141,7 +150,7 @@ class RareEarthModel(mesa.Model):
         before = self._held_before(st)
         if not spin_up:
             policy_month.set_controls(st, fx, p, self.book)
-            if self.book.reactions and self.recorder.last is not None:
+            if self.book.reactions and self.recorder.values is not None:
                 policy_month.fire_reactions(self.book, st.month, self.recorder.condition_value, self.inject)
             investment.apply_trade_status(st, fx, p)
             investment.start_deals(st, fx, p, w, self.book.events, self.rng_projects)
@@ -256,6 +265,14 @@ class RareEarthModel(mesa.Model):
         """Run to the end of the scenario (or ``until``)."""
         while self.running:
             self.step()
+
+
+def _stocks_in_range_numpy(floor, conc, feed, oxide, maker_oxide, magnets, user, stockpile, spec, transit,
+                           live) -> bool:
+    """Whether every stock is finite, at least ``floor`` and sums to a finite total (``transit``'s slots
+    flagged ``live`` only); the reference of ``sim.chain.kernels.stocks_in_range``."""
+    stocks = (conc, feed, oxide, maker_oxide, magnets, user, stockpile, spec, transit[live])
+    return all(bool(np.isfinite(v).all() and (v >= floor).all() and np.isfinite(v.sum())) for v in stocks)
 
 
 PARAMETER_NAMES = tuple(load_parameter_table())

@@ -8,6 +8,7 @@ stores it column by column (a picklable reporter per column), so
 from __future__ import annotations
 
 import functools
+import itertools
 import operator
 from functools import partial
 from typing import TYPE_CHECKING
@@ -99,14 +100,18 @@ class AgentCollector(mesa.DataCollector):
     agents share one array per sector instead of rebuilding it each. Every reporter is an attribute
     name whose value is a plain float or string, so the records Mesa's ``collect`` would build
     (``(time, unique_id, *values)`` per agent of each type, in the model's agent order) are built with
-    one ``attrgetter`` per type instead of a Python reporter call per value.
+    one ``attrgetter`` per type instead of a Python reporter call per value; a class whose ``REPORTED``
+    names are the reporters gives its columns at once (``report_columns``: the same values, read per
+    sector rather than per agent).
     """
 
     SHARED_READS = ("sector_output_t", "sector_shortage_t", "stage_capacity_t_per_yr", "stockpile_reo_t")
 
     def __init__(self, agenttype_reporters: dict[type, dict[str, str]]) -> None:
         super().__init__(agenttype_reporters=agenttype_reporters)
-        self._getters = {t: _tuple_getter(tuple(names.values())) for t, names in agenttype_reporters.items()}
+        self._names = {t: tuple(names.values()) for t, names in agenttype_reporters.items()}
+        self._getters = {t: _tuple_getter(names) for t, names in self._names.items()}
+        self._agent_lists: dict[type, tuple] = {}    # type -> ((model, agent count), its agents, their ids)
 
     def collect(self, model) -> None:
         for name in self.SHARED_READS:
@@ -114,13 +119,29 @@ class AgentCollector(mesa.DataCollector):
         try:
             time, records = model.time, {}
             for agent_type, getter in self._getters.items():
-                agents = (model.agents_by_type[agent_type] if agent_type in model.agent_types
-                          else [a for a in model.agents if isinstance(a, agent_type)])
-                records[agent_type] = [(time, a.unique_id) + getter(a) for a in agents]
+                agents, ids = self._agents_of(model, agent_type)
+                names = self._names[agent_type]
+                if getattr(agent_type, "REPORTED", None) == names:     # the class reads its table at once
+                    columns = agent_type.report_columns(agents)
+                    records[agent_type] = list(zip(itertools.repeat(time), ids, *(columns[name] for name in names)))
+                else:
+                    records[agent_type] = [(time, a.unique_id) + getter(a) for a in agents]
             self._agenttype_records[time] = records
         finally:
             for name in self.SHARED_READS:
                 delattr(model, name)
+
+
+    def _agents_of(self, model, agent_type: type) -> tuple[list, list]:
+        """The model's agents of ``agent_type`` (subclasses included), in the model's order, and their ids; kept
+        while the model has the same agents (a run creates them all at the start)."""
+        key = (id(model), len(model.agents))
+        kept = self._agent_lists.get(agent_type)
+        if kept is None or kept[0] != key:
+            agents = (list(model.agents_by_type[agent_type]) if agent_type in model.agent_types
+                      else [a for a in model.agents if isinstance(a, agent_type)])
+            kept = self._agent_lists[agent_type] = (key, agents, [a.unique_id for a in agents])
+        return kept[1], kept[2]
 
 
 def _tuple_getter(names: tuple[str, ...]):

@@ -204,8 +204,18 @@ def _nation_plant_capacity_numpy(plant_stage, plant_nation, plant_capacity, plan
 
 def has_heavy_separation(a: Assets, month: int, p, nation: int) -> bool:
     """``heavy_frac(...)[nation] > 0``: the nation has heavy-REE separation capacity online."""
-    mine = np.flatnonzero((a.plant_stage == SEPARATION) & (a.plant_nation == nation) & a.plant_heavy)
-    return bool((a.plant_capacity[mine] * ramp(a.plant_online[mine], month, p.ramp_up_months) > 0).any())
+    kernels = market.chain_kernels()
+    check = _has_heavy_separation_numpy if kernels is None else kernels.nation_has_heavy_separation
+    return check(a.plant_stage, a.plant_nation, a.plant_heavy, a.plant_capacity, a.plant_online, SEPARATION, nation,
+                 month, float(p.ramp_up_months))
+
+
+def _has_heavy_separation_numpy(plant_stage, plant_nation, plant_heavy, plant_capacity, plant_online, separation,
+                                nation, month, ramp_up_months) -> bool:
+    """Whether a nation's heavy-REE separation plants have any capacity online (the reference of
+    ``sim.chain.kernels.nation_has_heavy_separation``)."""
+    mine = np.flatnonzero((plant_stage == separation) & (plant_nation == nation) & plant_heavy)
+    return bool((plant_capacity[mine] * ramp(plant_online[mine], month, ramp_up_months) > 0).any())
 
 
 def heavy_frac(a: Assets, month: int, p, n_nations: int) -> np.ndarray:

@@ -13,7 +13,7 @@ import numpy as np
 from sim import market
 from sim.calendar import month_index
 from sim.chain import capacity, demand, prices
-from sim.chain.capacity import SEPARATION, STAGE_INDEX, stage_capacity_t_per_yr
+from sim.chain.capacity import MAGNETS, SEPARATION, STAGE_INDEX, stage_capacity_t_per_yr
 from sim.chain.margins import (deposit_margin, magnet_margin, producer_prices, required_value_multiple,
                                separation_margin)
 from sim.chain.mining import Mined
@@ -104,13 +104,47 @@ def pipeline_t_per_yr(st: ChainState, fx: Structure, p, stage: str, lead_months:
     if stage != "mining":
         return float(stage_capacity_t_per_yr(a, stage, later, p, fx.n_nations).sum())
     cap = capacity.stage_capacities(a, later, p, fx.n_nations)[MINING].copy()
-    years = (later - start_month) / 12.0
+    cap[fx.china] = min(cap[fx.china], china_mine_cap_t_per_yr(st, fx, p, later, start_month))
+    return float(cap.sum())
+
+
+def china_mine_cap_t_per_yr(st: ChainState, fx: Structure, p, month: int, start_month: int) -> float:
+    """The most China's mines count for in ``month``: its mining quota then (the growing rock quota plus the
+    flat clay quota, or a scenario's override), with the nameplate headroom."""
+    years = (month - start_month) / 12.0
     quota = p.china_clay_quota_t_per_yr + (p.china_mining_quota_t_per_yr - p.china_clay_quota_t_per_yr) \
         * (1 + p.china_quota_growth_frac_per_yr) ** years
     override = st.controls.mining_quota_t_per_yr[fx.china]
     quota = override if np.isfinite(override) else quota
-    cap[fx.china] = min(cap[fx.china], quota * (1.0 + p.capacity_headroom_frac))
-    return float(cap.sum())
+    return quota * (1.0 + p.capacity_headroom_frac)
+
+
+def pipelines_t_per_yr(st: ChainState, fx: Structure, p, leads: tuple[float, float, float],
+                       start_month: int) -> tuple[float, float, float]:
+    """:func:`pipeline_t_per_yr` of the three stages, each at its own lead time ``leads`` (mining, separation,
+    magnets), in one pass (compiled while the markets clear compiled)."""
+    a, later = st.assets, [st.month + int(lead) for lead in leads]
+    kernels = market.chain_kernels()
+    totals = _pipelines_numpy if kernels is None else kernels.pipelines
+    return totals(a.dep_nation, a.dep_capacity, a.dep_online, a.plant_nation, a.plant_stage, a.plant_capacity,
+                  a.plant_online, a.plant_heavy, later[0], later[1], later[2], float(p.ramp_up_months),
+                  float(p.magnet_yield_frac), fx.n_nations, fx.china,
+                  float(china_mine_cap_t_per_yr(st, fx, p, later[0], start_month)))
+
+
+def _pipelines_numpy(dep_nation, dep_capacity, dep_online, plant_nation, plant_stage, plant_capacity, plant_online,
+                     plant_heavy, mining_month, separation_month, magnets_month, ramp_up_months, magnet_yield_frac,
+                     n, china, china_cap) -> tuple[float, float, float]:
+    """Each stage's capacity summed over nations in its month, China's mines capped at ``china_cap``; the
+    reference of ``sim.chain.kernels.pipelines``."""
+    def table(month):
+        return capacity._stage_capacities_numpy(dep_nation, dep_capacity, dep_online, plant_nation, plant_stage,
+                                                plant_capacity, plant_online, plant_heavy, month, ramp_up_months,
+                                                magnet_yield_frac, n)
+    mines = table(mining_month)[MINING]
+    mines[china] = min(mines[china], china_cap)
+    return float(mines.sum()), float(table(separation_month)[SEPARATION].sum()), \
+        float(table(magnets_month)[MAGNETS].sum())
 
 
 def stage_need(fx: Structure, need_t: np.ndarray) -> np.ndarray:
@@ -141,9 +175,8 @@ def update_signals(st: ChainState, fx: Structure, p, w: World, need_t: np.ndarra
     need = stage_need(fx, need_t)
     growth = expected_need_growth(w, p, fx, need_t, months, leads)
     gaps = np.zeros(3)
-    for k, stage in enumerate(UPSTREAM):
+    for k, have in enumerate(pipelines_t_per_yr(st, fx, p, leads, start_month)):
         wanted = st.capacity_per_need[k] * need[k] * growth[k]
-        have = pipeline_t_per_yr(st, fx, p, stage, leads[k], start_month)
         gaps[k] = (wanted - have) / max(wanted, 1e-9)
     shortage = st.shortage_ema[None] / p.investment_shortage_trigger_frac
     st.signal = np.minimum(np.maximum(gaps[:, None] / p.investment_step_frac + shortage, 0.0), 1.0)

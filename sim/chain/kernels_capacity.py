@@ -82,3 +82,30 @@ def ready_to_invest(waited, retry_months, stage, nation, zone, signal, margin_fr
             ready[count] = k
             count += 1
     return ready[:count]
+
+
+@njit(cache=True, error_model="numpy")
+def nation_has_heavy_separation(plant_stage, plant_nation, plant_heavy, plant_capacity, plant_online, separation,
+                                nation, month, ramp_up_months):
+    """:func:`sim.chain.capacity._has_heavy_separation_numpy` compiled."""
+    span = max(ramp_up_months, 1.0)
+    for i in range(plant_stage.shape[0]):
+        if plant_stage[i] == separation and plant_nation[i] == nation and plant_heavy[i] \
+                and plant_capacity[i] * _ramp(plant_online[i], month, span) > 0:
+            return True
+    return False
+
+
+@njit(cache=True, error_model="numpy")
+def pipelines(dep_nation, dep_capacity, dep_online, plant_nation, plant_stage, plant_capacity, plant_online,
+              plant_heavy, mining_month, separation_month, magnets_month, ramp_up_months, magnet_yield_frac, n,
+              china, china_cap):
+    """:func:`sim.chain.investment._pipelines_numpy` compiled (numpy's pairwise sums)."""
+    def table(month):
+        return stage_capacities(dep_nation, dep_capacity, dep_online, plant_nation, plant_stage, plant_capacity,
+                                plant_online, plant_heavy, month, ramp_up_months, magnet_yield_frac, n)
+    mines = table(mining_month)[0]
+    mines[china] = china_cap if china_cap < mines[china] else mines[china]
+    stack = new_stack()
+    return (pairwise_sum(mines, stack), pairwise_sum(table(separation_month)[1], stack),
+            pairwise_sum(table(magnets_month)[2], stack))

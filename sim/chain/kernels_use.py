@@ -106,3 +106,27 @@ def add_chain_stocks(total, conc, feed, oxide, maker_oxide, spec, magnets, recip
         total[e] += chain[e]
     for e in range(e_count):
         total[e] += m * recipe[e]
+
+
+@njit(cache=True, error_model="numpy")
+def _in_range(values, floor):
+    """Every value finite and at least ``floor``, and their running sum finite."""
+    total = 0.0
+    for x in values.ravel():
+        if not (x >= floor and np.isfinite(x)):
+            return False
+        total += x
+    return np.isfinite(total)
+
+
+@njit(cache=True, error_model="numpy")
+def stocks_in_range(floor, conc, feed, oxide, maker_oxide, magnets, user, stockpile, spec, transit, live):
+    """:func:`sim.model._stocks_in_range_numpy` compiled (``transit``'s slots flagged ``live`` only)."""
+    if not (_in_range(conc, floor) and _in_range(feed, floor) and _in_range(oxide, floor)
+            and _in_range(maker_oxide, floor) and _in_range(magnets, floor) and _in_range(user, floor)
+            and _in_range(stockpile, floor) and _in_range(spec, floor)):
+        return False
+    for slot in range(live.shape[0]):
+        if live[slot] and not _in_range(transit[slot], floor):
+            return False
+    return True
