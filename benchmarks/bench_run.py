@@ -16,7 +16,8 @@ steadier figure, and ``load_avg`` says how busy the machine was):
   forced to clear compiled, with an empty numba cache (everything compiled) and then with that cache
   filled (numba's import and load only);
 - ``scaling``: CPU ms per step on synthetic worlds of k x 41 nations (``benchmarks/synthetic_world.py``)
-  and the ratio to 41 nations (the least disturbed of three 12-month blocks, months 4-42 of the run, the sizes taking turns);
+  and the ratio to 41 nations (the least disturbed of three 12-month blocks, months 4-42 of the run, the
+  sizes taking turns);
 - ``agent_step_ratio``: seconds per step per agent over the cost per agent of a bare Mesa ``shuffle_do``.
 """
 
