@@ -16,7 +16,8 @@ steadier figure, and ``load_avg`` says how busy the machine was):
   forced to clear compiled, with an empty numba cache (everything compiled) and then with that cache
   filled (numba's import and load only);
 - ``scaling``: CPU ms per step on synthetic worlds of k x 41 nations (``benchmarks/synthetic_world.py``)
-  and the ratio to 41 nations (the least disturbed of three 12-month blocks, months 4-42 of the run, the sizes taking turns);
+  and the ratio to 41 nations (the least disturbed of three 12-month blocks, months 4-42 of the run, the
+  sizes taking turns);
 - ``agent_step_ratio``: seconds per step per agent over the cost per agent of a bare Mesa ``shuffle_do``.
 """
 
@@ -24,6 +25,7 @@ from __future__ import annotations
 
 import argparse
 import contextlib
+import gc
 import importlib
 import json
 import os
@@ -100,6 +102,13 @@ def one_run(seed: int) -> tuple[float, float, RareEarthModel]:
         model.run()
         return model
     return timed(run)
+
+
+def run_figures(seed: int) -> tuple[float, float, int, int]:
+    """(wall s, CPU s, steps, agents) of one baseline run; the model is let go before the next run (a run
+    that kept its predecessors alive would pay for the garbage collector walking them)."""
+    wall, cpu, model = one_run(seed)
+    return wall, cpu, model.steps, len(model.agents)
 
 
 @contextlib.contextmanager
@@ -210,11 +219,11 @@ def main() -> None:
     args = ap.parse_args()
     for _ in range(2):  # warm caches (world tables, spin-up); the second run loads the compiled clearing
         one_run(0)
-    runs = [one_run(seed) for seed in range(1, args.repeat + 1)]
-    model = runs[0][2]
-    steps, n_agents = model.steps, len(model.agents)
+    runs = [run_figures(seed) for seed in range(1, args.repeat + 1)]
+    steps, n_agents = runs[0][2:]
     wall, cpu = statistics.median(r[0] for r in runs), statistics.median(r[1] for r in runs)
     bare = bare_cost_per_agent_step(n_agents)
+    gc.collect()                                 # (the bare model's agents: not left for the runs below to collect)
     result = {
         "load_avg_1min": round(os.getloadavg()[0], 2), "cpus": os.cpu_count(),
         "warm": {"wall_s": round(wall, 4), "cpu_s": round(cpu, 4), "cpu_ms_per_step": round(cpu / steps * 1e3, 4),
@@ -224,7 +233,7 @@ def main() -> None:
         "phases_ms_per_step": phases_ms_per_step(args.repeat + 1),
     }
     market.COMPILED = False
-    numpy_runs = [one_run(seed) for seed in range(1, args.repeat + 1)]
+    numpy_runs = [run_figures(seed) for seed in range(1, args.repeat + 1)]
     market.COMPILED = None
     cpu_numpy = statistics.median(r[1] for r in numpy_runs)
     result["warm_numpy"] = {"wall_s": round(statistics.median(r[0] for r in numpy_runs), 4),

@@ -13,7 +13,7 @@ import numpy as np
 from sim import market
 from sim.calendar import month_index
 from sim.chain import capacity, demand, prices
-from sim.chain.capacity import MAGNETS, SEPARATION, STAGE_INDEX, stage_capacity_t_per_yr
+from sim.chain.capacity import MAGNETS, SEPARATION, STAGE_INDEX
 from sim.chain.margins import (deposit_margin, magnet_margin, producer_prices, required_value_multiple,
                                separation_margin)
 from sim.chain.mining import Mined
@@ -21,7 +21,7 @@ from sim.chain.state import NEVER, ChainState, Structure
 from sim.goods import NDFEB, element_index
 from sim.policy import InvestmentDeal
 from sim.pricing import marginal_cost_ratio
-from sim.world import UPSTREAM, World
+from sim.world import World
 
 NDPR = [element_index("Nd"), element_index("Pr")]
 MINING = STAGE_INDEX["mining"]
@@ -95,19 +95,6 @@ def expected_need_growth(w: World, p, fx: Structure, need_t: np.ndarray, months_
             for lead in lead_months]
 
 
-def pipeline_t_per_yr(st: ChainState, fx: Structure, p, stage: str, lead_months: float, start_month: int) -> float:
-    """Nameplate a stage will have when a project decided now delivers: online plus under construction.
-
-    China's mines count up to its mining quota at that date (the quota, not geology, limits them).
-    """
-    a, later = st.assets, st.month + int(lead_months)
-    if stage != "mining":
-        return float(stage_capacity_t_per_yr(a, stage, later, p, fx.n_nations).sum())
-    cap = capacity.stage_capacities(a, later, p, fx.n_nations)[MINING].copy()
-    cap[fx.china] = min(cap[fx.china], china_mine_cap_t_per_yr(st, fx, p, later, start_month))
-    return float(cap.sum())
-
-
 def china_mine_cap_t_per_yr(st: ChainState, fx: Structure, p, month: int, start_month: int) -> float:
     """The most China's mines count for in ``month``: its mining quota then (the growing rock quota plus the
     flat clay quota, or a scenario's override), with the nameplate headroom."""
@@ -121,8 +108,10 @@ def china_mine_cap_t_per_yr(st: ChainState, fx: Structure, p, month: int, start_
 
 def pipelines_t_per_yr(st: ChainState, fx: Structure, p, leads: tuple[float, float, float],
                        start_month: int) -> tuple[float, float, float]:
-    """:func:`pipeline_t_per_yr` of the three stages, each at its own lead time ``leads`` (mining, separation,
-    magnets), in one pass (compiled while the markets clear compiled)."""
+    """Nameplate each stage (mining, separation, magnets) will have when a project decided now delivers, after
+    its lead time ``leads``: online plus under construction, in one pass (compiled while the markets clear
+    compiled). China's mines count up to its mining quota at that date (the quota, not geology, limits them).
+    """
     a, later = st.assets, [st.month + int(lead) for lead in leads]
     kernels = market.chain_kernels()
     totals = _pipelines_numpy if kernels is None else kernels.pipelines
@@ -156,7 +145,7 @@ def stage_need(fx: Structure, need_t: np.ndarray) -> np.ndarray:
 
 def capacity_per_need(st: ChainState, fx: Structure, p, start_month: int) -> np.ndarray:
     """Nameplate per unit of need in the base year (3,): the capacity margin the industry normally keeps."""
-    have = [pipeline_t_per_yr(st, fx, p, stage, 0, start_month) for stage in UPSTREAM]
+    have = pipelines_t_per_yr(st, fx, p, (0, 0, 0), start_month)
     return np.array(have) / np.maximum(stage_need(fx, fx.base_need), 1e-9)
 
 
@@ -164,7 +153,7 @@ def update_signals(st: ChainState, fx: Structure, p, w: World, need_t: np.ndarra
     """Investment signal per stage and zone (3, Z), 0-1: the expected shortfall of capacity over the lead time.
 
     Each stage compares the nameplate it will have when a project decided now delivers (online plus under
-    construction, ``pipeline_t_per_yr``) with what the need expected then calls for (this month's need
+    construction, ``pipelines_t_per_yr``) with what the need expected then calls for (this month's need
     grown by each sector's outlook, at the base year's capacity per unit of need); the shortfall, in steps
     of ``investment_step_frac``, is the signal. Shortages now add to it. Forward-looking capacity planning
     (Keilhacker & Minner 2017) rather than a reaction to past prices: it does not wait for a price spike,
