@@ -54,7 +54,8 @@ PHASES = (  # (module, function) in the order RareEarthModel._advance calls them
     ("sim.chain.mining", "mine"), ("sim.chain.separation", "trade_and_separate"),
     ("sim.chain.orders", "place_orders"), ("sim.chain.oxides", "trade_oxides"),
     ("sim.chain.magnets", "trade_magnets"), ("sim.chain.use", "use"), ("sim.chain.trade", "zone_market"),
-    ("sim.chain.prices", "update"), ("sim.chain.demand", "thrift"), ("sim.chain.investment", "remember"),
+    ("sim.chain.prices", "update"), ("sim.chain.demand", "thrift"), ("sim.chain.recipe", "thrift_heavy"),
+    ("sim.chain.investment", "remember"),
     ("sim.chain.investment", "update_signals"), ("sim.chain.investment", "plan"),
     ("sim.model", "stocks_by_element_t"),
 )
