@@ -36,6 +36,7 @@ def thrift_heavy(st: ChainState, fx: Structure, p) -> None:
     the base year (each has its own grades: Dy-diffused and Tb-diffused)."""
     ratio = st.price[:, MAGNET_HEAVY] / fx.anchor[:, MAGNET_HEAVY]
     intensity = st.heavy_intensity.copy()
-    intensity[:, MAGNET_HEAVY] = heavy_ree_intensity(intensity[:, MAGNET_HEAVY], ratio, p.dy_tb_intensity_price_elasticity,
-                                              p.dy_tb_intensity_min_frac, p.dy_tb_intensity_adjust_months)
+    intensity[:, MAGNET_HEAVY] = heavy_ree_intensity(
+        intensity[:, MAGNET_HEAVY], ratio, p.dy_tb_intensity_price_elasticity, p.dy_tb_intensity_min_frac,
+        p.dy_tb_intensity_adjust_months)
     st.heavy_intensity = intensity
