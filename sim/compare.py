@@ -21,6 +21,7 @@ from matplotlib.figure import Figure
 from sim.calendar import add_months, is_month
 from sim.engine import Cluster, RunOutput, execute
 from sim.errors import ConfigError
+from sim.scenarios import list_scenarios
 from sim.sweep_command import INTERRUPTED_EXIT, SCHEDULER, cluster_of, fail
 from sim.sweep_spec import RunPlan
 from sim.world import GOODS
@@ -275,7 +276,8 @@ def compare(scenarios: list[str] = typer.Argument(..., help="Two or more scenari
     from sim import outputs
 
     if len(scenarios) < 2:
-        fail("compare needs at least two scenarios")
+        fail(f"SCENARIOS: compare needs at least two scenarios, got {len(scenarios)} ({', '.join(scenarios)}) "
+             f"(allowed: shipped names {', '.join(name for name, _ in list_scenarios())}, or scenario TOML paths)")
     where = cluster_of(min(workers, len(scenarios)), scheduler, "local", 1, [], dashboard=False)
     try:
         check_inputs(list(scenarios), until)

@@ -59,7 +59,7 @@ def serve(host: str = "127.0.0.1", port: int = 8765, results: Path = Path("out/s
         results: the folder of sweep results the Sweep results page lists (nothing outside it is read).
 
     Returns:
-        The server's exit code.
+        The server's exit code, or 0 when stopped on request (Ctrl-C, SIGTERM).
     """
     print(f"reesim ui: http://{host}:{port}  (Ctrl-C to stop)", flush=True)
     proc = subprocess.Popen(ui_command_line(host, port), cwd=REPO, env=ui_environment(results=results))
@@ -70,8 +70,9 @@ def serve(host: str = "127.0.0.1", port: int = 8765, results: Path = Path("out/s
     previous = signal.signal(signal.SIGTERM, on_term)
     try:
         return proc.wait()
-    except KeyboardInterrupt:
-        return stop(proc)
+    except KeyboardInterrupt:      # Ctrl-C or SIGTERM: stopping on request is a normal end, not the server's failure
+        stop(proc)
+        return 0
     finally:
         signal.signal(signal.SIGTERM, previous)
         if proc.poll() is None:

@@ -65,7 +65,9 @@ def test_compare_with_a_bad_scenario_fails_before_any_run(tmp_path):
 
 
 def test_compare_needs_two_scenarios_and_a_valid_month(tmp_path):
-    assert runner.invoke(app, ["compare", "baseline", "--out", str(tmp_path / "a")]).exit_code == 2
+    one = runner.invoke(app, ["compare", "baseline", "--out", str(tmp_path / "a")])
+    assert one.exit_code == 2 and "SCENARIOS" in one.output and "china_full_ban" in one.output   # the allowed names
+    assert not (tmp_path / "a").exists()
     result = runner.invoke(app, ["compare", "baseline", "china_full_ban", "--until", "2025-13",
                                  "--out", str(tmp_path / "b")])
     assert result.exit_code == 2 and "--until" in result.output

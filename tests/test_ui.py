@@ -453,14 +453,15 @@ def test_reesim_ui_stops_its_server_on_sigterm():
     env = dict(os.environ, PYTHONPATH=str(REPO))
     proc = subprocess.Popen([sys.executable, "-c", "from sim.cli import app; app()", "ui", "--port", str(port)],
                             cwd=REPO, env=env,
-                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+                            stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
     try:
         deadline = time.time() + 90
         while not _listening(port):
             assert time.time() < deadline and proc.poll() is None, "server did not start"
             time.sleep(0.3)
         proc.send_signal(signal.SIGTERM)
-        proc.wait(timeout=20)
+        _, err = proc.communicate(timeout=20)
+        assert proc.returncode == 0 and "error:" not in err, (proc.returncode, err[-500:])   # a stop asked for
         deadline = time.time() + 10
         while _listening(port) and time.time() < deadline:
             time.sleep(0.2)
