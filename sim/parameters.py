@@ -19,6 +19,7 @@ from pydantic import BaseModel, ConfigDict, ValidationError, field_validator, mo
 from sim.errors import ConfigError, from_validation_error
 from sim.world import CONFIG_DIR
 
+AT_EDGE_FRAC = 0.03         # a calibrated value this close to a bound (share of its range) must be explained (ODD 6.3)
 PARAMETER_TABLE = CONFIG_DIR / "parameters.csv"
 FITTED_TABLE = CONFIG_DIR / "calibration" / "fitted_2010.csv"
 KINDS = ("calibrated", "uncertainty", "lever")

@@ -11,6 +11,7 @@ from matplotlib.dates import YearLocator
 from matplotlib.figure import Figure
 
 from sim.outputs import unit_of
+from sim.parameters import AT_EDGE_FRAC
 from sim.world import ELEMENTS, SECTORS
 
 STAGES = ("mining", "separation", "magnets")
@@ -105,3 +106,47 @@ def run_figures(df: pd.DataFrame, nations: tuple[str, ...], label: str = "") -> 
         "shortages": shortages_figure(df, "Unmet demand by sector" + suffix),
         "mine_output": mine_output_figure(df, nations, title="Mine output by country" + suffix),
     }
+
+
+def calibration_figure(log: pd.DataFrame, fitted: pd.DataFrame, prior_loss: float) -> Figure:
+    """What a calibration did: the loss of every parameter set tried, with the running best against the
+    priors' loss; and where each fitted value sits in its range next to its prior, the edges shaded (a fit at
+    a bound says a mechanism is missing).
+
+    Args:
+        log: one row per parameter set tried, with ``loss`` (``sim.validate.calibrate_search``'s log).
+        fitted: the fitted-values table (``name``, ``value``, ``prior``, ``min``, ``max``).
+        prior_loss: the loss at the priors.
+    """
+    fig = Figure(figsize=(11, max(3.5, 0.32 * len(fitted) + 1.5)))
+    left, right = fig.subplots(1, 2, gridspec_kw={"width_ratios": [1, 1.2]})
+    losses = log["loss"].to_numpy(float)
+    tried = np.arange(1, len(losses) + 1)
+    left.scatter(tried, losses, s=14, c=log["generation"] if "generation" in log else None, cmap="viridis",
+                 label="parameter set tried (colour: generation)")
+    left.plot(tried, np.minimum.accumulate(losses), color="black", lw=1.5, label="best so far")
+    left.axhline(prior_loss, color="grey", ls="--", lw=1, label=f"priors ({prior_loss:.2f})")
+    left.set_xlabel("parameter set")
+    left.set_ylabel("loss (sum of squared log distances to band centres)")
+    left.set_title("Search")
+    left.grid(alpha=0.3)
+    left.legend(fontsize=8)
+    width = (fitted["max"] - fitted["min"]).replace(0, np.nan)
+    pos = ((fitted["value"] - fitted["min"]) / width).to_numpy(float)
+    prior = ((fitted["prior"] - fitted["min"]) / width).to_numpy(float)
+    rows = np.arange(len(fitted))
+    for edge in ((0, AT_EDGE_FRAC), (1 - AT_EDGE_FRAC, 1)):
+        right.axvspan(*edge, color="tab:red", alpha=0.12, lw=0)
+    right.scatter(prior, rows, facecolors="none", edgecolors="grey", s=40, label="prior")
+    at_edge = (pos <= AT_EDGE_FRAC) | (pos >= 1 - AT_EDGE_FRAC)
+    right.scatter(pos[~at_edge], rows[~at_edge], color="tab:blue", s=30, label="fitted")
+    right.scatter(pos[at_edge], rows[at_edge], color="tab:red", s=30, label="fitted, at an edge of its range")
+    right.set_yticks(rows, fitted["name"].tolist(), fontsize=8)
+    right.set_xlim(-0.02, 1.02)
+    right.set_xlabel("position in its range (min = 0, max = 1)")
+    right.set_title("Fitted values")
+    right.invert_yaxis()
+    right.grid(alpha=0.3, axis="x")
+    right.legend(fontsize=8, loc="lower right")
+    fig.tight_layout()
+    return fig

@@ -140,10 +140,11 @@ def calibrate(budget: int = typer.Option(40, help="Parameter sets to evaluate (e
     (log scale where positive). The first generation is the priors plus a scrambled Latin hypercube
     (seed SEARCH_SEED); each generation's members run on the sweep engine (the 2010 replay and its calm
     companion runs and, by default, the 2020-2023 replay and the 2024-2050 baseline; seeds 1..K). The
-    same budget, seeds and search seed reproduce the same fit. Writes OUT/fitted_2010.csv (or --fitted), OUT/calibration_log.csv and calibration_best.csv;
+    same budget, seeds and search seed reproduce the same fit. Writes OUT/fitted_2010.csv (or --fitted), OUT/calibration_log.csv,
+    calibration_best.csv and calibration.png (the search's losses; each fitted value in its range);
     the shipped fit changes only with --update-shipped.
     """
-    from sim import outputs
+    from sim import outputs, plots
     from sim import validate as v
     where = cluster_of(workers, scheduler, cluster, jobs, cluster_option, dashboard)
     seed_list = list(range(1, seeds + 1))
@@ -182,6 +183,8 @@ def calibrate(budget: int = typer.Option(40, help="Parameter sets to evaluate (e
         if update_shipped:
             written.append(outputs.write_csv(table, v.FITTED_PATH))
         written += outputs.write_table(result.log, out, "calibration_log")
+        written.append(outputs.write_figure(plots.calibration_figure(result.log, table, result.prior_loss),
+                                            out / "calibration.png"))
         if result.summary is not None:
             written += outputs.write_table(result.summary, out, "calibration_best")
         scenarios = [v.SCENARIO] + ([v.episodes.SCENARIO_2020, v.market_constraints.CALM_SCENARIO] if joint else [])

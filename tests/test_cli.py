@@ -90,6 +90,8 @@ def test_calibrate_writes_to_out_and_changes_the_shipped_fit_only_when_asked(tmp
     config = json.loads((tmp_path / "a" / "config.json").read_text())
     assert config["command"] == "calibrate" and config["search_seed"] == 2010 and config["versions"]["scipy"]
     assert "generation 0: best loss" in (tmp_path / "a" / "reesim.log").read_text()
+    png = (tmp_path / "a" / "calibration.png").read_bytes()
+    assert png[:8] == b"\x89PNG\r\n\x1a\n" and len(png) > 10_000               # the search and the fit, drawn
     stand_in = tmp_path / "shipped" / "fitted_2010.csv"            # never the real file in a test
     monkeypatch.setattr(validate, "FITTED_PATH", stand_in)
     result = runner.invoke(app, [*args, "--out", str(tmp_path / "b"), "--update-shipped"])

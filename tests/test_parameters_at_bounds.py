@@ -6,17 +6,15 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
-from sim.parameters import load_parameter_table
+from sim.parameters import AT_EDGE_FRAC, load_parameter_table
 
 ODD = Path(__file__).resolve().parents[1] / "docs" / "ODD.md"
-EDGE_FRAC = 0.03
-
 
 def _at_an_edge() -> set[str]:
     out = set()
     for name, p in load_parameter_table().items():
         width = p.max - p.min
-        if p.kind == "calibrated" and width > 0 and min(p.value - p.min, p.max - p.value) <= EDGE_FRAC * width:
+        if p.kind == "calibrated" and width > 0 and min(p.value - p.min, p.max - p.value) <= AT_EDGE_FRAC * width:
             out.add(name)
     return out
 
