@@ -248,10 +248,16 @@ class RareEarthModel(mesa.Model):
 
     # ------------------------------------------------------------------ control
     def inject(self, event: dict, label: str | None = None) -> None:
-        """Add a policy event while the model runs (UI shocks, reactions); it starts next month by default."""
+        """Add a policy event while the model runs (UI shocks, reactions); it starts next month by default.
+
+        Raises:
+            ConfigError: the event breaks the scenario schema or starts after the run's last month (a run
+                that has ended takes no more shocks); the run is unchanged.
+        """
         ev = dict(event)
         ev.setdefault("at", month_name(self.state.month + 1))
-        self.book.add(validate_event(ev, self.world))
+        self.book.add(validate_event(ev, self.world, start=month_name(self.start_month),
+                                     end=month_name(self.end_month)))
         self.shock_log.append((ev["at"], label or ev["type"]))
 
     def run_for(self, n: int) -> None:  # type: ignore[override]
