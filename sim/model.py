@@ -24,6 +24,7 @@ from sim.chain import (china, demand, initial, investment, magnets, mining, orde
 from sim.chain.backstop import backstop_usd_per_kg
 from sim.chain.capacity import stage_capacity_t_per_yr
 from sim.chain.state import CHINA_ZONE, OUTSIDE_ZONE, ChainState, Month, stocks_by_element_t
+from sim.errors import ConfigError
 from sim.parameters import load_parameter_table
 from sim.policy import PolicyBook
 from sim.recording import Recorder
@@ -251,13 +252,15 @@ class RareEarthModel(mesa.Model):
         """Add a policy event while the model runs (UI shocks, reactions); it starts next month by default.
 
         Raises:
-            ConfigError: the event breaks the scenario schema or starts after the run's last month (a run
-                that has ended takes no more shocks); the run is unchanged.
+            ConfigError: the event breaks the scenario schema, or the run has ended (it takes no more
+                shocks); the run is unchanged.
         """
+        if not self.running:
+            raise ConfigError("<inject>", "event", f"the run ended in {self.current_month()}: it takes no more "
+                              "events", [f"an event while the run is running (until {month_name(self.end_month)})"])
         ev = dict(event)
         ev.setdefault("at", month_name(self.state.month + 1))
-        self.book.add(validate_event(ev, self.world, start=month_name(self.start_month),
-                                     end=month_name(self.end_month)))
+        self.book.add(validate_event(ev, self.world))
         self.shock_log.append((ev["at"], label or ev["type"]))
 
     def run_for(self, n: int) -> None:  # type: ignore[override]

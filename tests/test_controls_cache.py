@@ -41,7 +41,7 @@ def test_shared_controls_equal_a_fresh_books_every_month(scenario, until):
 
 def test_controls_are_shared_until_the_events_in_force_change_and_cannot_be_written():
     model = RareEarthModel("baseline", seed=1, until="2024-06", keep_flows=False)
-    model.run()
+    model.run_for(5)                                     # still running: an ended run takes no more events
     book, month = model.book, model.state.month
     flows = np.zeros_like(model.state.flow_ema)
     first = book.controls(month, flows)
