@@ -33,8 +33,15 @@ def makers_recipe(st: ChainState, fx: Structure) -> np.ndarray:
 
 def thrift_heavy(st: ChainState, fx: Structure, p) -> None:
     """Makers in each zone move their Dy and their Tb per t of magnet, each along its own price against
-    the base year (each has its own grades: Dy-diffused and Tb-diffused)."""
-    ratio = st.price[:, MAGNET_HEAVY] / fx.anchor[:, MAGNET_HEAVY]
+    the base year (each has its own grades: Dy-diffused and Tb-diffused).
+
+    The price they read is the geometric mean over the last ``dy_tb_intensity_price_window_months``:
+    grades are redesigned on a sustained price, not on a month's spike, and since the move is one way a
+    spot reading would ratchet the content down on every passing rise.
+    """
+    window = int(p.dy_tb_intensity_price_window_months)
+    sustained = np.exp(np.log(st.price_hist[-window:, :, MAGNET_HEAVY]).mean(axis=0))
+    ratio = sustained / fx.anchor[:, MAGNET_HEAVY]
     intensity = st.heavy_intensity.copy()
     intensity[:, MAGNET_HEAVY] = heavy_ree_intensity(
         intensity[:, MAGNET_HEAVY], ratio, p.dy_tb_intensity_price_elasticity, p.dy_tb_intensity_min_frac,
