@@ -25,10 +25,15 @@ def split_recipe(recipe_t_per_t: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     return recipe_t_per_t - heavy, heavy
 
 
+def heavy_per_magnet_t(st: ChainState, fx: Structure) -> np.ndarray:
+    """t Dy and Tb oxide in a t of magnet made (or scrapped) in each nation this month (N, E; 0 elsewhere)."""
+    return st.heavy_intensity[fx.zone] * fx.heavy_recipe[None, :]
+
+
 def makers_recipe(st: ChainState, fx: Structure) -> np.ndarray:
     """t oxide per t magnet each nation's makers use this month (N, E): the carried Nd and Pr plus their
     zone's Dy and Tb."""
-    return fx.recipe[None, :] + st.heavy_intensity[fx.zone] * fx.heavy_recipe[None, :]
+    return fx.recipe[None, :] + heavy_per_magnet_t(st, fx)
 
 
 def thrift_heavy(st: ChainState, fx: Structure, p) -> None:

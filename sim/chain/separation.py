@@ -18,6 +18,7 @@ from sim import market
 from sim.chain import trade
 from sim.chain.capacity import SEPARATION, heavy_frac, ramp, stage_capacity_t_per_yr
 from sim.chain.margins import separation_margin
+from sim.chain.recipe import heavy_per_magnet_t
 from sim.chain.state import ChainState, Structure
 from sim.goods import HEAVY_MASK, NDFEB, ORE_MARKET
 
@@ -68,7 +69,7 @@ def trade_and_separate(st: ChainState, fx: Structure, p, undocumented_t: np.ndar
                       undocumented_t)
     flows = ore.res.flows_t[0]
     sellers, buyers = market.participants(supply[None], order[None])  # only they trade: no N x N work
-    scrap_heavy = st.use_ema[:, NDFEB, None] * st.heavy_intensity[fx.zone] * fx.heavy_recipe    # Dy, Tb in scrap
+    scrap_heavy = st.use_ema[:, NDFEB, None] * heavy_per_magnet_t(st, fx)       # the Dy and Tb in scrap magnets
     recycled = p.recycling_rate_frac * (st.use_ema @ fx.element_content + scrap_heavy)
     kernels = market.chain_kernels()
     separate = _separate_numpy if kernels is None else kernels.separate
