@@ -157,6 +157,7 @@ class RareEarthModel(mesa.Model):
             investment.start_deals(st, fx, p, w, self.book.events, self.rng_projects)
             investment.finance_announced(st, p, w, self.rng_projects)
         need_t = demand.material_need_t(st, fx, w, p, self.start_month, None if spin_up else self.rng_demand)
+        recipe.follow_application_mix(st, fx, need_t)
         mined = mining.mine(st, fx, p, self.start_month)
         sep = separation.trade_and_separate(st, fx, p, mined.undocumented_t)
         need_goods_t = need_t.sum(axis=1)                                 # (N, G): every sector's need

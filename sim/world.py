@@ -120,6 +120,12 @@ class SectorRow(_ElementSplit):
     max_substitution_frac: float = Field(ge=0, le=1)
 
 
+class MagnetGradeRow(_Row):
+    sector: Literal[SECTORS]  # type: ignore[valid-type]
+    dy_mass_pct: float = Field(ge=0, le=15)
+    tb_mass_pct: float = Field(ge=0, le=15)
+
+
 class DemandRow(_Row):
     iso3: str
     sector: Literal[SECTORS]  # type: ignore[valid-type]
@@ -166,6 +172,25 @@ def _export_taxes(path: Path, index: dict[str, int]) -> np.ndarray:
     goods = {"ore": ORE_MARKET, "oxide": OXIDE_MARKETS, "magnet": NDFEB_MARKET}
     for i, r in enumerate(read_table(path, ExportTaxRow, "iso3")):
         out[goods[r.stage], _nation_index(path, f"line {i + 2}.iso3", r.iso3, index)] += r.rate_frac
+    return out
+
+
+def _magnet_grades(path: Path, sectors: list) -> np.ndarray:
+    """Dy and Tb in the magnet grade each sector buys (S, E), % of magnet mass; one row per sector that uses
+    magnets. The model reads them as relative weights (the average recipe follows the application mix)."""
+    rows = read_table(path, MagnetGradeRow, "sector")
+    out = np.zeros((len(SECTORS), len(ELEMENTS)))
+    seen = set()
+    for i, r in enumerate(rows):
+        if r.sector in seen:
+            raise ConfigError(path, f"line {i + 2}.sector", f"duplicate sector '{r.sector}'")
+        seen.add(r.sector)
+        k = SECTORS.index(r.sector)
+        out[k, ELEMENTS.index("Dy")], out[k, ELEMENTS.index("Tb")] = r.dy_mass_pct, r.tb_mass_pct
+    users = [r.sector for r in sectors if r.magnet_share_frac > 0]
+    missing = [s for s in users if s not in seen]
+    if missing:
+        raise ConfigError(path, "sector", f"missing the magnet-using sectors {missing}", tuple(users))
     return out
 
 
@@ -248,6 +273,7 @@ class World:
     growth_frac_per_yr_2024_2030: np.ndarray
     growth_frac_per_yr_2030_2050: np.ndarray
     max_substitution_frac: np.ndarray
+    magnet_grade_mass_pct: np.ndarray      # (S, E) Dy and Tb in the grade each sector buys (0 elsewhere)
     demand_t_reo_per_yr: np.ndarray        # (N, S)
     magnet_recipe_t_per_t: np.ndarray      # (E,)
     price_usd_per_kg: np.ndarray           # (G,) outside China
@@ -298,6 +324,8 @@ def load_world(directory: str | Path = WORLD_DIR) -> World:
     ordered = [sectors[s] for s in SECTORS]
     split = np.array([_split(r, sec_path, f"sector '{r.sector}'", allow_empty=r.magnet_share_frac >= 1.0)
                       for r in ordered])
+
+    grades = _magnet_grades(d / "magnet_grades.csv", ordered)
 
     dem_path = d / "demand.csv"
     demand = np.zeros((n, len(SECTORS)))
@@ -357,6 +385,7 @@ def load_world(directory: str | Path = WORLD_DIR) -> World:
         growth_frac_per_yr_2024_2030=np.array([r.growth_frac_per_yr_2024_2030 for r in ordered]),
         growth_frac_per_yr_2030_2050=np.array([r.growth_frac_per_yr_2030_2050 for r in ordered]),
         max_substitution_frac=np.array([r.max_substitution_frac for r in ordered]),
+        magnet_grade_mass_pct=grades,
         demand_t_reo_per_yr=demand,
         magnet_recipe_t_per_t=recipe,
         price_usd_per_kg=np.array([prices[g].price_usd_per_kg for g in GOODS]),

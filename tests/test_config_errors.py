@@ -249,3 +249,14 @@ def test_sanity_check_names_the_month_and_the_quantity():
         check_month("2030-04", prices, ceilings, mass_balance_error_t=0.01, goods=GOODS)
     check_month("2030-04", prices, ceilings, mass_balance_error_t=0.01, goods=GOODS, held_t=1e8)  # rounding
     assert isinstance(err.value, ConfigError)
+
+
+def test_magnet_grades_need_every_magnet_using_sector_and_a_plausible_content(tmp_path):
+    world = _world_with(tmp_path, "magnet_grades.csv",
+                        lambda text: "\n".join(l for l in text.splitlines() if not l.startswith("wind,")) + "\n")
+    with pytest.raises(ConfigError, match=r"magnet_grades\.csv: sector: missing the magnet-using sectors \['wind'\]"
+                                          r".*allowed: ev_motors, wind"):
+        load_world(world)
+    world = _world_with(tmp_path / "b", "magnet_grades.csv", lambda text: text.replace("ev_motors,1.0,", "ev_motors,40,"))
+    with pytest.raises(ConfigError, match=r"magnet_grades\.csv: line 2 \(sector 'ev_motors'\)\.dy_mass_pct"):
+        load_world(world)

@@ -119,14 +119,31 @@ def test_magnet_makers_thrift_dy_and_tb_while_dear_and_keep_the_new_grades(run):
     floor = resolve_parameters()["dy_tb_intensity_min_frac"]
     replay = run("china_2010_quota", seed=1, until="2014-12")
     for el in ("Dy", "Tb"):
+        mix = replay[f"magnet_{el}_application_mix_frac"]
         for zone in ("", "_china"):
-            content = replay[f"magnet_{el}_intensity{zone}_frac"]
-            assert content.loc[:"2010-06"].min() > 0.99, (el, zone)      # before the spike: the base recipe
-            assert content.loc["2014-12"] < 0.95, (el, zone)             # after two years of dear heavies
-            assert content.min() >= floor - 1e-12, (el, zone)
-            assert (content.diff().dropna() <= 1e-12).all(), (el, zone)  # redesigned grades stay
+            thrift = replay[f"magnet_{el}_intensity{zone}_frac"] / mix     # the makers' own choice of grade
+            assert thrift.loc[:"2010-06"].min() > 0.99, (el, zone)       # before the spike: the base recipe
+            assert thrift.loc["2014-12"] < 0.95, (el, zone)              # after two years of dear heavies
+            assert thrift.min() >= floor - 1e-12, (el, zone)
+            assert (thrift.diff().dropna() <= 1e-12).all(), (el, zone)   # redesigned grades stay
     calm = run("baseline", seed=1, until="2024-12")
-    assert calm["magnet_Dy_intensity_frac"].min() > 0.97                  # no spike, (almost) no thrift
+    thrift = calm["magnet_Dy_intensity_frac"] / calm["magnet_Dy_application_mix_frac"]
+    assert thrift.min() > 0.97                                           # no spike, (almost) no thrift
+
+
+def test_the_ev_boom_puts_more_tb_than_dy_into_each_magnet(run):
+    """Issue 13 item 3: the average recipe follows the application mix (magnet_grades.csv). Traction magnets
+    carry Tb diffused into their grain boundaries, so as electric vehicles take a growing share of magnets
+    over 2020-2022 each tonne of magnet carries more Tb, and more so than Dy; with the EV lever at 0 it
+    does not move that way."""
+    boom = run("demand_boom_2021", seed=1, until="2022-12")
+    mix = {el: boom[f"magnet_{el}_application_mix_frac"] for el in ("Dy", "Tb")}
+    assert mix["Tb"].loc["2022-12"] > 1.1 * mix["Tb"].loc["2020-01"]
+    assert mix["Tb"].loc["2022-12"] / mix["Tb"].loc["2020-01"] > mix["Dy"].loc["2022-12"] / mix["Dy"].loc["2020-01"]
+    no_ev = run("demand_boom_2021", seed=1, until="2022-12", ev_growth_scale=0.0)
+    assert no_ev["magnet_Tb_application_mix_frac"].loc["2022-12"] < mix["Tb"].loc["2022-12"] - 0.05
+    tb_used = boom["magnet_Tb_intensity_frac"] / boom["magnet_Tb_application_mix_frac"]
+    assert tb_used.max() <= 1.0 + 1e-12                                  # the makers' thrift still only cuts
 
 
 # ----------------------------------------------------------------------------- every scenario

@@ -56,11 +56,15 @@ def test_the_2020_base_year_is_in_balance():
         assert 0.7 < ratio.min() and ratio.max() < 1.4, g
 
 
-@pytest.fixture(scope="module")
-def replay():
-    model = RareEarthModel("demand_boom_2021", seed=1)
+def _replay(seed: int):
+    model = RareEarthModel("demand_boom_2021", seed=seed)
     model.run()
     return model.datacollector.get_model_vars_dataframe()
+
+
+@pytest.fixture(scope="module")
+def replay():
+    return _replay(1)
 
 
 def test_the_replay_runs_from_2020_to_2023(replay):
@@ -68,13 +72,17 @@ def test_the_replay_runs_from_2020_to_2023(replay):
     assert np.isfinite(replay.filter(like="price_").to_numpy()).all()
 
 
-@pytest.mark.xfail(strict=True, reason="China mines ~1.43x its 2020 output in 2023 (USGS: 140 to 240 kt, 1.71x): its "
-                   "mines follow their margins, and the replay's 2023 NdPr falls back to its 2020 level (history "
-                   "~1.6x), so they run below the quota (docs/backtest.md)")
+@pytest.mark.xfail(strict=True, reason="China mines 1.47x its 2020 output in 2023 (median of seeds 1-3; 1.47-1.51x; "
+                   "USGS: 140 to 240 kt, 1.71x): its mines follow their margins, and the replay's 2023 NdPr falls "
+                   "back to its 2020 level (history ~1.6x), so they run below the quota (docs/backtest.md)")
 def test_china_mines_follow_the_quotas_up(replay):
-    china = replay["mine_output_CHN_t"].to_numpy() * 12
-    first, last = china[:12].mean(), china[36:].mean()
-    assert last / first > 1.5                  # the quota went from 140 kt (2020) to 255 kt (2023)
+    """Judged on the median of seeds 1-3: one seed's ratio moves by a few points."""
+    ratios = []
+    for seed in (1, 2, 3):
+        run = replay if seed == 1 else _replay(seed)
+        china = run["mine_output_CHN_t"].to_numpy() * 12
+        ratios.append(china[36:].mean() / china[:12].mean())
+    assert np.median(ratios) > 1.5             # the quota went from 140 kt (2020) to 255 kt (2023)
 
 
 def test_china_separates_more_as_its_separation_quota_rises(replay):

@@ -14,7 +14,7 @@ from sim.chain import investment
 from sim.chain.backstop import backstop_usd_per_kg
 from sim.chain.capacity import (MAGNETS, base_utilisation, build_assets, mine_potential_t, ramp,
                                 stage_capacity_t_per_yr)
-from sim.chain.recipe import split_recipe
+from sim.chain.recipe import relative_grades, split_recipe
 from sim.chain.margins import deposit_margin, magnet_margin, required_value_multiple, separation_margin
 from sim.chain.state import CHINA_ZONE, OUTSIDE_ZONE, TRANSIT_SLOTS, BUYERS, ChainState, Structure
 from sim.goods import E, G, MARKET_GOODS, NDFEB, OXIDES
@@ -69,7 +69,8 @@ def build(w: World, p, start_month: int, book: PolicyBook) -> tuple[Structure, C
         n_nations=n, china=china, usa=w.nations.index("USA") if "USA" in w.nations else None, zone=zone,
         freight=p.freight_base_usd_per_kg * (dist > 0) + p.freight_usd_per_kg_per_1000km * dist / 1000,
         base_need=base_need, reo_content=np.append(np.ones(E), reo_per_magnet), element_content=element_content,
-        recipe=carried, heavy_recipe=heavy, max_sub=np.repeat(w.max_substitution_frac[:, None], G, axis=1)[None],
+        recipe=carried, heavy_recipe=heavy, heavy_grade=relative_grades(w, base_need),
+        max_sub=np.repeat(w.max_substitution_frac[:, None], G, axis=1)[None],
         anchor=price.copy(), floor=price * p.price_floor_frac, base_util=base_utilisation(w, assets, p, n),
         base_margin_sep=np.zeros(n), base_margin_mag=np.zeros(n),
         backstop=np.repeat(backstop_usd_per_kg()[None], 2, axis=0), required_multiple_base=1.0)

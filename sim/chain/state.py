@@ -99,6 +99,8 @@ class ChainState:
     heavy_intensity: np.ndarray = field(default_factory=lambda: np.ones((2, E)))   # (Z, E) Dy and
                                             # Tb per t of magnet made in each zone, relative to the base-year recipe
                                             # (1 for the other oxides, which ``Structure.heavy_recipe`` leaves at 0)
+    heavy_mix: np.ndarray = field(default_factory=lambda: np.ones(E))  # (E,) Dy and Tb per t of magnet
+                                            # the world's application mix calls for, relative to the base year's
     normal_cover: np.ndarray | None = None  # (Z, G) months of use held at the end of the spin-up
     base_flows_t: np.ndarray | None = None  # (M, N, N) settled flows at the end of the spin-up
     transit_head: int = 0                   # slot of ``transit`` that arrives this month
@@ -123,6 +125,7 @@ class Structure:
     recipe: np.ndarray              # (E,) t oxide per t NdFeB carried in the magnet (Nd, Pr)
     heavy_recipe: np.ndarray        # (E,) t Dy and Tb oxide per t NdFeB in the base year, consumed in making
                                     # it (diffused into the grain boundaries; see ``sim.chain.recipe``)
+    heavy_grade: np.ndarray         # (S, E) Dy and Tb in the grade each sector buys, over the base-year average
     max_sub: np.ndarray             # (1, S, G) largest share of use that can be substituted
     anchor: np.ndarray              # (Z, G) base-year prices, USD/kg
     floor: np.ndarray               # (Z, G) price floor, USD/kg
