@@ -22,7 +22,7 @@ from agents.trader import TraderAgent
 
 from sim import market
 from sim.metrics import herfindahl, share_of, supplier_share
-from sim.chain.recipe import MAGNET_HEAVY
+from sim.chain.recipe import MAGNET_HEAVY, heavy_content_frac
 from sim.chain.state import CHINA_ZONE, OUTSIDE_ZONE
 from sim.goods import ELEMENTS, GOODS
 from sim.world import CENTRAL_ASIA, SECTORS, UPSTREAM
@@ -247,9 +247,9 @@ class Recorder:
             self._usa_china_share(),                                 # usa_supply_china_share
             float(np.abs(month.mass_balance_error_t).max()),         # mass_balance_error_t
         )
+        content = heavy_content_frac(st, fx)
         for k in MAGNET_HEAVY:            # magnet_{el}_intensity_frac, ..._china_frac, ..._application_mix_frac
-            values += (float(st.heavy_intensity[OUTSIDE_ZONE, k] * st.heavy_mix[k]),
-                       float(st.heavy_intensity[CHINA_ZONE, k] * st.heavy_mix[k]), float(st.heavy_mix[k]))
+            values += (float(content[OUTSIDE_ZONE, k]), float(content[CHINA_ZONE, k]), float(st.heavy_mix[k]))
         values += month.shortage_t_by_sector.sum(axis=0).tolist()    # shortage_{sector}_t
         values += month.shortage_t_by_sector.sum(axis=1).tolist()    # shortage_{iso}_t
         values += mining.tolist()                                    # mine_output_{iso}_t

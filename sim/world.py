@@ -135,6 +135,7 @@ class DemandRow(_Row):
 class RecipeRow(_Row):
     element: Literal[ELEMENTS]  # type: ignore[valid-type]
     t_oxide_per_t_magnet: float = Field(ge=0, le=1)
+    content_trend_frac_per_yr: float = Field(default=0.0, ge=-0.2, le=0.2)   # Dy and Tb only (technology)
 
 
 class PriceRow(_Row):
@@ -276,6 +277,7 @@ class World:
     magnet_grade_mass_pct: np.ndarray      # (S, E) Dy and Tb in the grade each sector buys (0 elsewhere)
     demand_t_reo_per_yr: np.ndarray        # (N, S)
     magnet_recipe_t_per_t: np.ndarray      # (E,)
+    magnet_content_trend_frac_per_yr: np.ndarray  # (E,) technology drift of the Dy and Tb content (0 elsewhere)
     price_usd_per_kg: np.ndarray           # (G,) outside China
     price_china_usd_per_kg: np.ndarray     # (G,)
     backstop_reference_usd_per_kg: np.ndarray  # (zone, G): price level choke_price_ratio multiplies
@@ -333,9 +335,15 @@ def load_world(directory: str | Path = WORLD_DIR) -> World:
         k = _nation_index(dem_path, f"line {i + 2}.iso3", r.iso3, index)
         demand[k, SECTORS.index(r.sector)] += r.demand_t_reo_per_yr
 
-    recipe = np.zeros(len(ELEMENTS))
-    for r in read_table(d / "magnet_recipe.csv", RecipeRow, "element"):
+    recipe, trend = np.zeros(len(ELEMENTS)), np.zeros(len(ELEMENTS))
+    recipe_path = d / "magnet_recipe.csv"
+    for i, r in enumerate(read_table(recipe_path, RecipeRow, "element")):
         recipe[ELEMENTS.index(r.element)] = r.t_oxide_per_t_magnet
+        if r.content_trend_frac_per_yr and r.element not in ("Dy", "Tb"):
+            raise ConfigError(recipe_path, f"line {i + 2} (element '{r.element}').content_trend_frac_per_yr",
+                              "only the Dy and Tb diffused into a magnet may drift (the magnet good carries a "
+                              "fixed Nd and Pr content)", ("Dy", "Tb"))
+        trend[ELEMENTS.index(r.element)] = r.content_trend_frac_per_yr
 
     price_path = d / "prices_base_year.csv"
     prices = {r.good: r for r in read_table(price_path, PriceRow, "good")}
@@ -388,6 +396,7 @@ def load_world(directory: str | Path = WORLD_DIR) -> World:
         magnet_grade_mass_pct=grades,
         demand_t_reo_per_yr=demand,
         magnet_recipe_t_per_t=recipe,
+        magnet_content_trend_frac_per_yr=trend,
         price_usd_per_kg=np.array([prices[g].price_usd_per_kg for g in GOODS]),
         price_china_usd_per_kg=np.array([prices[g].price_china_usd_per_kg for g in GOODS]),
         backstop_reference_usd_per_kg=np.array([[prices[g].backstop_reference_china_usd_per_kg for g in GOODS],

@@ -251,6 +251,13 @@ def test_sanity_check_names_the_month_and_the_quantity():
     assert isinstance(err.value, ConfigError)
 
 
+def test_only_dy_and_tb_may_drift_in_the_magnet_recipe(tmp_path):
+    world = _world_with(tmp_path, "magnet_recipe.csv", lambda text: text.replace("\nNd,0.2332,0.0,", "\nNd,0.2332,0.01,"))
+    with pytest.raises(ConfigError, match=r"magnet_recipe\.csv: line \d+ \(element 'Nd'\)\.content_trend_frac_per_yr"
+                                          r".*allowed: Dy, Tb"):
+        load_world(world)
+
+
 def test_magnet_grades_need_every_magnet_using_sector_and_a_plausible_content(tmp_path):
     world = _world_with(tmp_path, "magnet_grades.csv",
                         lambda text: "\n".join(l for l in text.splitlines() if not l.startswith("wind,")) + "\n")

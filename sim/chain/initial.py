@@ -70,6 +70,7 @@ def build(w: World, p, start_month: int, book: PolicyBook) -> tuple[Structure, C
         freight=p.freight_base_usd_per_kg * (dist > 0) + p.freight_usd_per_kg_per_1000km * dist / 1000,
         base_need=base_need, reo_content=np.append(np.ones(E), reo_per_magnet), element_content=element_content,
         recipe=carried, heavy_recipe=heavy, heavy_grade=relative_grades(w, base_need),
+        heavy_trend_per_yr=np.log1p(w.magnet_content_trend_frac_per_yr), start_month=month,
         max_sub=np.repeat(w.max_substitution_frac[:, None], G, axis=1)[None],
         anchor=price.copy(), floor=price * p.price_floor_frac, base_util=base_utilisation(w, assets, p, n),
         base_margin_sep=np.zeros(n), base_margin_mag=np.zeros(n),

@@ -51,10 +51,17 @@ def follow_application_mix(st: ChainState, fx: Structure, need_t: np.ndarray) ->
         st.heavy_mix = mix
 
 
+def heavy_content_frac(st: ChainState, fx: Structure) -> np.ndarray:
+    """Dy and Tb per t of magnet made in each zone this month, relative to the base-year recipe (Z, E): the
+    makers' thrift, the application mix and the world's technology path (``magnet_recipe.csv``'s drift:
+    the spread of grain-boundary diffusion between two worlds' recipes)."""
+    years = max(st.month - fx.start_month, 0) / 12.0
+    return st.heavy_intensity * (st.heavy_mix * np.exp(fx.heavy_trend_per_yr * years))[None, :]
+
+
 def heavy_per_magnet_t(st: ChainState, fx: Structure) -> np.ndarray:
-    """t Dy and Tb oxide in a t of magnet made (or scrapped) in each nation this month (N, E; 0 elsewhere):
-    the base-year recipe, moved by the application mix and by the makers' thrift."""
-    return st.heavy_intensity[fx.zone] * (fx.heavy_recipe * st.heavy_mix)[None, :]
+    """t Dy and Tb oxide in a t of magnet made (or scrapped) in each nation this month (N, E; 0 elsewhere)."""
+    return heavy_content_frac(st, fx)[fx.zone] * fx.heavy_recipe[None, :]
 
 
 def makers_recipe(st: ChainState, fx: Structure) -> np.ndarray:

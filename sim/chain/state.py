@@ -126,6 +126,8 @@ class Structure:
     heavy_recipe: np.ndarray        # (E,) t Dy and Tb oxide per t NdFeB in the base year, consumed in making
                                     # it (diffused into the grain boundaries; see ``sim.chain.recipe``)
     heavy_grade: np.ndarray         # (S, E) Dy and Tb in the grade each sector buys, over the base-year average
+    heavy_trend_per_yr: np.ndarray  # (E,) technology drift of the Dy and Tb content, log per year from the start
+    start_month: int                # the run's first month (month index)
     max_sub: np.ndarray             # (1, S, G) largest share of use that can be substituted
     anchor: np.ndarray              # (Z, G) base-year prices, USD/kg
     floor: np.ndarray               # (Z, G) price floor, USD/kg
