@@ -1,7 +1,8 @@
 """Capacity: deposits and plants, how they ramp up, and what is online per nation and stage (ODD 7.17).
 
-Pure functions of :class:`~sim.chain.state.Assets`; investment (``sim.chain.investment``) adds to the
-assets through :func:`commission`.
+The assets (:class:`~sim.chain.state.Assets`) are built from the world tables, with committed projects
+on their sourced dates; :func:`add_deposit` and :func:`add_plant` append rows in place (investment's
+``commission`` calls them). The rest reads the assets: ramp, capacity online, heavy circuits, mix.
 """
 
 from __future__ import annotations

@@ -1,8 +1,8 @@
 """Investment and project financing (ODD 7.17).
 
-Each month investors remember margins and read a scarcity signal per stage and zone (tight utilisation,
-shortage, two-year prices against the base year); ``PlantIndustry.plan_investment`` decides who seeks
-finance. Announced projects seek finance when their month comes (odds raised by policy, lowered by US
+Each month investors remember margins and read a scarcity signal per stage and zone (the capacity the
+stage will have once a project decided now delivers, against the need expected then, plus the zone's
+remembered shortage); ``PlantIndustry.plan_investment`` decides who seeks finance. Announced projects seek finance when their month comes (odds raised by policy, lowered by US
 trade restrictions); investment deals of a scenario start on their date.
 """
 
