@@ -29,6 +29,8 @@ NDFEB_MARKETS = slice(NDFEB_MARKET, NDFEB_MARKET + 1)
 HEAVY_REE: tuple[str, ...] = ("Sm", "Gd", "Tb", "Dy", "Y")     # separated only by a heavy-REE circuit
 MAGNET_ELEMENTS: tuple[str, ...] = ("Pr", "Nd", "Sm", "Tb", "Dy")  # controls on these reach magnets
 HEAVY_MASK = np.array([e in HEAVY_REE for e in ELEMENTS])
+NDPR = np.array([ELEMENTS.index("Pr"), ELEMENTS.index("Nd")])    # the magnet metals, didymium
+LA_CE = np.array([ELEMENTS.index("La"), ELEMENTS.index("Ce")])   # the bulk co-products
 
 
 def element_index(element: str) -> int:

@@ -25,7 +25,6 @@ from sim.goods import (ELEMENTS, HEAVY_REE, MAGNET_ELEMENTS, MARKET_GOODS, NDFEB
 from sim.world import BLOCS, SECTORS, World
 
 STAGES = ("ore", "oxide", "metal", "magnet")
-ORE, MAGNET_GOOD = ORE_MARKET, NDFEB_MARKET
 INVEST_STAGES = ("mining", "separation", "magnets")
 TRADE_STATUSES = ("ntr", "jackson_vanik", "sanctioned")
 
@@ -267,12 +266,12 @@ def goods_mask(elements: list[str], stages: list[str]) -> np.ndarray:
     """Market goods an instrument covers, shape (M,)."""
     mask = np.zeros(len(MARKET_GOODS), dtype=bool)
     if "ore" in stages:
-        mask[ORE] = True
+        mask[ORE_MARKET] = True
     if "oxide" in stages or "metal" in stages:
         for el in elements:
             mask[market_index(element_index(el))] = True
     if "magnet" in stages and any(el in MAGNET_ELEMENTS for el in elements):
-        mask[MAGNET_GOOD] = True
+        mask[NDFEB_MARKET] = True
     return mask
 
 

@@ -18,7 +18,7 @@ from sim.chain.state import NEVER, Assets
 from sim.world import UPSTREAM, WORLD_DIR, World, _Row, read_table
 
 STAGE_INDEX = {s: i for i, s in enumerate(UPSTREAM)}
-SEPARATION, MAGNETS = STAGE_INDEX["separation"], STAGE_INDEX["magnets"]
+MINING, SEPARATION, MAGNETS = STAGE_INDEX["mining"], STAGE_INDEX["separation"], STAGE_INDEX["magnets"]
 
 
 class CommittedRow(_Row):

@@ -13,18 +13,15 @@ import numpy as np
 from sim import market
 from sim.calendar import month_index
 from sim.chain import capacity, demand, prices
-from sim.chain.capacity import MAGNETS, SEPARATION, STAGE_INDEX
+from sim.chain.capacity import MAGNETS, MINING, SEPARATION, STAGE_INDEX
 from sim.chain.margins import (deposit_margin, magnet_margin, producer_prices, required_value_multiple,
                                separation_margin)
 from sim.chain.mining import Mined
 from sim.chain.state import NEVER, ChainState, Structure
-from sim.goods import NDFEB, element_index
+from sim.goods import NDFEB, NDPR
 from sim.policy import InvestmentDeal
 from sim.pricing import marginal_cost_ratio
 from sim.world import World
-
-NDPR = [element_index("Nd"), element_index("Pr")]
-MINING = STAGE_INDEX["mining"]
 
 
 def remember(st: ChainState, fx: Structure, p, mined: Mined) -> None:

@@ -17,9 +17,7 @@ from sim import market
 from sim.chain.capacity import by_nation_and_element_t, online_frac, world_mix
 from sim.chain.margins import deposit_margin
 from sim.chain.state import CHINA_ZONE, OUTSIDE_ZONE, Assets, ChainState, Structure
-from sim.goods import OXIDES, element_index
-
-NDPR = [element_index("Nd"), element_index("Pr")]
+from sim.goods import NDPR, OXIDES
 
 
 @dataclass
