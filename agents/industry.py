@@ -198,7 +198,6 @@ class PlantIndustry(IndustryAgent):
     def __init__(self, model: RareEarthModel, nation: int, sector: str) -> None:
         super().__init__(model, nation, sector)
         self._clock, self._slot = np.array([10**6], dtype=np.int64), 0   # its own until its population plans
-        self.projects_started = 0
 
     utilisation = staticmethod(target_utilisation)
 

@@ -37,11 +37,6 @@ def add_months(month: str, n: int) -> str:
     return month_name(month_index(month) + n)
 
 
-def months_between(start: str, end: str) -> int:
-    """Number of months from ``start`` to ``end`` (``end`` exclusive)."""
-    return month_index(end) - month_index(start)
-
-
 def is_month(text: object) -> bool:
     """Whether ``text`` is a ``YYYY-MM`` string of a month within :data:`YEARS`."""
     try:

@@ -68,7 +68,6 @@ class _Traded(_Event):
 #: the dearest oxide ~1,000 USD/kg in 2024), low enough that no sum or product overflows.
 MAX_T_PER_YR = 1e7
 MAX_USD_PER_KG = 1e5
-MAX_CAPEX_USD = 1e12
 MAX_DAYS = 3650.0
 
 
@@ -130,7 +129,6 @@ class InvestmentDeal(_Event):
     host: str
     stage: Literal["mining", "separation", "magnets"]
     capacity_t_per_yr: float = Field(ge=0, le=MAX_T_PER_YR)   # 0 = no deal (lets sweeps switch it off)
-    capex_usd: float = Field(ge=0, le=MAX_CAPEX_USD, default=0.0)
     offtake_frac: float = Field(ge=0, le=1, default=0.0)
     success_prob: float = Field(ge=0, le=1, default=0.7)
     element_mix: str | None = None        # deposit name whose split a new mine uses
@@ -209,10 +207,6 @@ EVENT_ADAPTER: TypeAdapter = TypeAdapter(Event)
 EVENT_TYPES: tuple[str, ...] = tuple(
     cls.model_fields["type"].annotation.__args__[0] for cls in EVENT_CLASSES)  # type: ignore[union-attr]
 
-METRICS = ("shortage_frac", "tariff_frac", "price_usd_per_kg", "china_share_separation",
-           "stockpile_days")
-
-
 #: Keys each condition metric reads (required, optional); any other key is an error.
 METRIC_KEYS: dict[str, tuple[tuple[str, ...], tuple[str, ...]]] = {
     "shortage_frac": ((), ("nation",)),
@@ -221,14 +215,14 @@ METRIC_KEYS: dict[str, tuple[tuple[str, ...], tuple[str, ...]]] = {
     "china_share_separation": ((), ()),
     "stockpile_days": (("nation",), ()),
 }
+METRICS = tuple(METRIC_KEYS)
 
 
 class Condition(BaseModel):
     """``metric(nation[, partner|element]) op value``, read from the last recorded month."""
 
     model_config = STRICT
-    metric: Literal["shortage_frac", "tariff_frac", "price_usd_per_kg", "china_share_separation",
-                    "stockpile_days"]
+    metric: Literal[METRICS]  # type: ignore[valid-type]
     nation: str | None = None
     partner: str | None = None
     element: str | None = None

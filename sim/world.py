@@ -286,9 +286,6 @@ class World:
     trade_status: np.ndarray               # (N importer, N exporter) codes
     export_tax_frac: np.ndarray            # (M market goods, N) standing taxes on exports (export_taxes.csv)
 
-    def nation_index(self, iso3: str) -> int:
-        return self.nations.index(iso3)
-
     @property
     def magnet_reo_t_per_t(self) -> float:
         """Tonnes of oxide contained in one tonne of NdFeB magnet."""

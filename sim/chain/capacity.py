@@ -158,11 +158,6 @@ def _stage_capacities(a: Assets, month: int, p, n_nations: int) -> np.ndarray:
                   n_nations)
 
 
-def _stage_capacity(a: Assets, stage: str, month: int, p, n_nations: int) -> np.ndarray:
-    """:func:`stage_capacity_t_per_yr` computed afresh (no cache)."""
-    return _stage_capacities(a, month, p, n_nations)[STAGE_INDEX[stage]]
-
-
 def _stage_capacities_numpy(dep_nation, dep_capacity, dep_online, plant_nation, plant_stage, plant_capacity,
                             plant_online, plant_heavy, month, ramp_up_months, magnet_yield_frac, n) -> np.ndarray:
     """Capacity online per stage and nation (mining, separation, magnets after the yield) and the heavy-REE

@@ -182,8 +182,7 @@ def plan(st: ChainState, fx: Structure, p, agents: list, rng: np.random.Generato
         agents, stage, nation, zone, st.signal, st.margin_ema, p.hurdle_rate_frac + c.risk_frac + st.hurdle_extra_frac,
         c.finance_prob_multiplier, p.project_retry_months, rng)
     for agent, size in chosen:
-        if commission(st, fx, p, w, agent.sector, agent.nation, size):
-            agent.projects_started += 1
+        commission(st, fx, p, w, agent.sector, agent.nation, size)
 
 
 def commission(st: ChainState, fx: Structure, p, w: World, sector: str, nation: int, size_frac: float,
