@@ -94,7 +94,7 @@ def _toml_words(value) -> set[str]:
 
 def known_names() -> tuple[set[str], dict[str, set[str]], set[str]]:
     """(every known name, the names of each module by dotted path, the repository's file names)."""
-    files = subprocess.run(["git", "ls-files"], cwd=ROOT, capture_output=True, text=True,
+    files = subprocess.run(["git", "ls-files", "--cached", "--others", "--exclude-standard"], cwd=ROOT, capture_output=True, text=True,
                            check=True).stdout.split()
     names: set[str] = set()
     modules: dict[str, set[str]] = {}

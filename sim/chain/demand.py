@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from agents.industry import EndUseIndustry
+from agents.end_use import EndUseIndustry
 from sim.chain.state import ChainState, Structure
 from sim.goods import LA_CE
 from sim.world import SECTORS, World
