@@ -18,7 +18,7 @@ from sim.calendar import DAYS_PER_MONTH
 
 if TYPE_CHECKING:
     from sim.model import RareEarthModel
-    from sim.policy import Controls
+    from sim.controls import Controls
 
 HOLD, BUILD, RELEASE = 0, 1, 2
 

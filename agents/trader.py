@@ -94,7 +94,7 @@ class TraderAgent(mesa.Agent):
         Args:
             overall: how hard the export controls bite over all goods (log units).
             by_good: the same per market good.
-            controls: the controls in force (``sim.policy.Controls``): their cuts of Chinese mining are known too.
+            controls: the controls in force (``sim.controls.Controls``): their cuts of Chinese mining are known too.
             china: China's nation index.
         """
         self._seen = (float(controls.lost_frac[0, china]), float(controls.undocumented_cut_frac[china]), overall,

@@ -19,7 +19,7 @@ from sim.chain.margins import (deposit_margin, magnet_margin, producer_prices, r
 from sim.chain.mining import Mined
 from sim.chain.state import NEVER, ChainState, Structure
 from sim.goods import NDFEB, NDPR
-from sim.policy import InvestmentDeal
+from sim.policy_events import InvestmentDeal
 from sim.pricing import marginal_cost_ratio
 from sim.world import World
 
