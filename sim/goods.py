@@ -19,6 +19,9 @@ E = len(ELEMENTS)                       # number of oxides
 G = len(GOODS)                          # held goods: oxides + magnet
 OXIDES = slice(0, E)                    # oxides on the held axis
 NDFEB = E                               # magnets on the held axis
+# the oxides lead the held axis, so an element's index is its oxide's position (the compiled kernels index
+# prices [zone, e] with e < E on this)
+assert OXIDES.start == 0 and NDFEB == OXIDES.stop
 
 ORE_MARKET = 0                          # mixed concentrate on the market axis
 HELD_MARKETS = slice(1, 1 + G)          # the held goods on the market axis, in held order
