@@ -24,7 +24,7 @@ from typing import TYPE_CHECKING
 import mesa
 import numpy as np
 
-from sim.goods import HELD_MARKETS, OXIDE_MARKETS
+from sim.goods import E, HELD_MARKETS, OXIDE_MARKETS, OXIDES
 from sim.pricing import trend_per_yr
 
 if TYPE_CHECKING:
@@ -94,13 +94,13 @@ class TraderAgent(mesa.Agent):
         Args:
             overall: how hard the export controls bite over all goods (log units).
             by_good: the same per market good.
-            controls: the controls in force (``sim.policy.Controls``): their cuts of Chinese mining are known too.
+            controls: the controls in force (``sim.controls.Controls``): their cuts of Chinese mining are known too.
             china: China's nation index.
         """
         self._seen = (float(controls.lost_frac[0, china]), float(controls.undocumented_cut_frac[china]), overall,
                       np.asarray(by_good, dtype=float)[HELD_MARKETS].copy())
 
-    def _surprise(self, st: ChainState, china: int, n: int) -> np.ndarray:
+    def _surprise(self, st: ChainState, china: int) -> np.ndarray:
         """This month's news per oxide, as extra expected return per year.
 
         A cut of Chinese mining is news of scarcity in both zones, for each oxide by the share of China's
@@ -114,11 +114,11 @@ class TraderAgent(mesa.Agent):
         """
         p, c = self.model.p, st.controls
         lost, cut = float(c.lost_frac[0, china]), float(c.undocumented_cut_frac[china])
-        overall, by_good = st.china_tightness, st.china_tightness_by_good[OXIDE_MARKETS][:n]
+        overall, by_good = st.china_tightness, st.china_tightness_by_good[OXIDE_MARKETS]
         seen_lost, seen_cut, seen_overall, seen_by_good = self._seen
-        seen_by_good = seen_by_good[:n] if len(seen_by_good) >= n else np.zeros(n)
+        seen_by_good = seen_by_good[OXIDES] if len(seen_by_good) >= E else np.zeros(E)
         self._seen = (lost, cut, overall, by_good.copy())
-        undocumented = np.zeros(n) if st.china_undocumented_share is None else st.china_undocumented_share[:n]
+        undocumented = np.zeros(E) if st.china_undocumented_share is None else st.china_undocumented_share[OXIDES]
         supply_cut = max(lost - seen_lost, 0.0) + (1.0 - lost) * max(cut - seen_cut, 0.0) * undocumented
         news = p.spec_news_weight * supply_cut
         if self.zone == 1:
@@ -143,16 +143,16 @@ class TraderAgent(mesa.Agent):
                 ``spec_max_cover_months`` of it (warehouses and capital scale with the market).
         """
         p = self.model.p
-        n = len(held_t)
-        if len(self.news_per_yr) != n:
-            self.news_per_yr = np.zeros(n)
+        if len(self.news_per_yr) != E:
+            self.news_per_yr = np.zeros(E)
         keep = 1.0 - 1.0 / p.spec_news_memory_months
-        self.news_per_yr = self.news_per_yr * keep + self._surprise(st, fx.china, n)
-        trend = trend_per_yr(st.price_hist[:, self.zone, :n], p.spec_trend_months)
-        fundamental = fx.anchor[self.zone, :n] * st.long_run_ratio
-        expected = expected_return_per_yr(trend, st.price[self.zone, :n], fundamental, p.spec_chartist_weight,
+        self.news_per_yr = self.news_per_yr * keep + self._surprise(st, fx.china)
+        trend = trend_per_yr(st.price_hist[:, self.zone, OXIDES], p.spec_trend_months)
+        fundamental = fx.anchor[self.zone, OXIDES] * st.long_run_ratio
+        expected = expected_return_per_yr(trend, st.price[self.zone, OXIDES], fundamental, p.spec_chartist_weight,
                                           p.spec_reversion_per_yr) + self.news_per_yr
-        carry = carry_cost_per_yr(st.price[self.zone, :n], p.spec_carry_cost_per_yr, p.spec_storage_usd_per_kg_per_yr)
+        carry = carry_cost_per_yr(st.price[self.zone, OXIDES], p.spec_carry_cost_per_yr,
+                                  p.spec_storage_usd_per_kg_per_yr)
         share = wanted_share(expected, carry, p.spec_sensitivity, p.spec_max_stock_share)
         wanted = np.minimum(share * (market_stock_t + held_t), p.spec_max_cover_months * use_t)
         self.buy_t, self.sell_t = trade_t(wanted, held_t, p.spec_adjust_months)

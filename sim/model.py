@@ -14,7 +14,8 @@ from pathlib import Path
 import mesa
 import numpy as np
 
-from agents.industry import EndUseIndustry, PlantIndustry
+from agents.end_use import EndUseIndustry
+from agents.plant import PlantIndustry
 from agents.nation import NationAgent
 from agents.trader import TraderAgent
 from sim import market

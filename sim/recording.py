@@ -21,6 +21,7 @@ from agents.nation import NationAgent
 from agents.trader import TraderAgent
 
 from sim import market
+from sim.calendar import DAYS_PER_MONTH
 from sim.metrics import herfindahl, share_of, supplier_share
 from sim.chain.recipe import MAGNET_HEAVY, heavy_content_frac
 from sim.chain.state import CHINA_ZONE, OUTSIDE_ZONE
@@ -289,4 +290,4 @@ class Recorder:
             case _:
                 i = ix(cond.nation)
                 use = float(st.use_ema[i] @ fx.reo_content)
-                return float(m.stockpile_reo_t()[i]) / use * 30.4 if use > 0 else 0.0
+                return float(m.stockpile_reo_t()[i]) / use * DAYS_PER_MONTH if use > 0 else 0.0

@@ -18,7 +18,8 @@ from typing import Literal
 import numpy as np
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
-from sim.errors import ConfigError
+from sim.calendar import month_index
+from sim.errors import Allowed, ConfigError
 from sim.goods import ELEMENTS, GOODS, MAGNET  # noqa: F401  (re-exported: the world tables' goods)
 from sim.goods import MARKET_GOODS, NDFEB_MARKET, ORE_MARKET, OXIDE_MARKETS
 
@@ -48,10 +49,11 @@ YearMonth = str
 
 
 def _check_month(value: str) -> str:
-    parts = value.split("-")
-    if len(parts) != 2 or not all(p.isdigit() for p in parts) or len(parts[0]) != 4 \
-            or not 1 <= int(parts[1]) <= 12:
-        raise ValueError(f"'{value}' is not a month in the form YYYY-MM")
+    """A table's start month: the calendar's strict ``YYYY-MM``, any year (mines opened in the 1950s)."""
+    try:
+        month_index(value)
+    except ValueError:
+        raise Allowed("not a month YYYY-MM", ["YYYY-MM"]) from None
     return value
 
 
@@ -209,7 +211,8 @@ def read_table(path: Path, row_model: type[_Row], key: str | None = None) -> lis
         except ValidationError as err:
             first = err.errors()[0]
             field = ".".join(str(p) for p in first["loc"])
-            allowed = _literal_values(row_model, field)
+            reason = (first.get("ctx") or {}).get("error")
+            allowed = reason.allowed if isinstance(reason, Allowed) else _literal_values(row_model, field)
             raise ConfigError(path, f"{label}.{field}",
                               f"{first['msg']} (got {record.get(field)!r})", allowed) from None
     return rows
@@ -284,9 +287,6 @@ class World:
     tariff_frac: np.ndarray                # (N importer, N exporter)
     trade_status: np.ndarray               # (N importer, N exporter) codes
     export_tax_frac: np.ndarray            # (M market goods, N) standing taxes on exports (export_taxes.csv)
-
-    def nation_index(self, iso3: str) -> int:
-        return self.nations.index(iso3)
 
     @property
     def magnet_reo_t_per_t(self) -> float:

@@ -90,10 +90,11 @@ def test_a_separation_quota_needs_a_quota_line_in_the_world(tmp_path):
         load_scenario(path)
 
 
-def test_negative_capacity_in_a_world_table_names_the_row(tmp_path):
-    world = _world_with(tmp_path, "deposits.csv",
-                        lambda t: t.replace(",operating,45000,", ",operating,-45000,", 1))
-    with pytest.raises(ConfigError, match=r"deposits\.csv: line \d+ \(deposit '.*'\)\.capacity_t_per_yr"):
+@pytest.mark.parametrize("old, new, key", [(",operating,45000,", ",operating,-45000,", r"capacity_t_per_yr: .*"),
+                                            (",1951-01,", ",1951-13,", r"start: .*'1951-13'.*allowed: YYYY-MM\)")])
+def test_a_bad_value_in_a_world_table_names_the_row(tmp_path, old, new, key):
+    world = _world_with(tmp_path, "deposits.csv", lambda t: t.replace(old, new, 1))
+    with pytest.raises(ConfigError, match=r"deposits\.csv: line \d+ \(deposit '.*'\)\." + key):
         load_world(world)
 
 

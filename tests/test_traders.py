@@ -11,7 +11,7 @@ from hypothesis.extra.numpy import arrays
 from agents.trader import TraderAgent, carry_cost_per_yr, expected_return_per_yr, trade_t, wanted_share
 from sim import market, pricing
 from sim.model import RareEarthModel
-from sim.policy import split_quota_t
+from sim.controls import split_quota_t
 from sim.world import ELEMENTS
 
 

@@ -119,7 +119,7 @@ def test_a_bad_custom_shock_is_refused_with_its_key_path_and_changes_nothing():
 
 def test_shock_editor_offers_only_china_for_a_china_only_event():
     """A field the schema restricts offers its allowed values (the China-only crackdown: China), others every nation."""
-    from sim.policy import EVENT_ADAPTER
+    from sim.policy_events import EVENT_ADAPTER
     from sim.ui.shock_editor import event_classes, field_choices
     from sim.world import load_world
     world = load_world(REPO / "configs" / "world")

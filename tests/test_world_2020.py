@@ -48,7 +48,7 @@ def test_the_2020_base_year_is_in_balance():
     world = load_world(WORLD_2020)
     for iso in ("MMR", "AUS", "USA", "MDG"):   # the miners that sell abroad keep producing
         capacity = world.deposit_capacity_t_per_yr[
-            (world.deposit_nation == world.nation_index(iso))
+            (world.deposit_nation == world.nations.index(iso))
             & np.array([s == "operating" for s in world.deposit_status])].sum()
         assert df[f"mine_output_{iso}_t"].iloc[0] * 12 == pytest.approx(capacity, rel=0.05), iso
     for g in ("Nd", "Pr", "Dy", "Tb", "Ce"):

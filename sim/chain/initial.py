@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from sim.calendar import DAYS_PER_MONTH
 from sim.chain import investment
 from sim.chain.backstop import backstop_usd_per_kg
 from sim.chain.capacity import (MAGNETS, base_utilisation, build_assets, mine_potential_t, ramp,
@@ -51,7 +52,7 @@ def build(w: World, p, start_month: int, book: PolicyBook) -> tuple[Structure, C
     price = np.stack([w.price_china_usd_per_kg, w.price_usd_per_kg]).astype(float)
     dist = distance_km(w.lat, w.lon)
     month_need = base_need.sum(axis=1)                                # (N, G)
-    stockpile_targets = w.stockpile_target_days[:, None] / 30.4 * month_need
+    stockpile_targets = w.stockpile_target_days[:, None] / DAYS_PER_MONTH * month_need
     st = ChainState(
         month=month, assets=assets, controls=book.controls(month, np.zeros((len(MARKET_GOODS), n, n))),
         conc=np.zeros((n, E)), feed=np.zeros((n, E)), oxide=np.zeros((n, E)), maker_oxide=np.zeros((n, E)),

@@ -1,8 +1,8 @@
 """Investment and project financing (ODD 7.17).
 
-Each month investors remember margins and read a scarcity signal per stage and zone (tight utilisation,
-shortage, two-year prices against the base year); ``PlantIndustry.plan_investment`` decides who seeks
-finance. Announced projects seek finance when their month comes (odds raised by policy, lowered by US
+Each month investors remember margins and read a scarcity signal per stage and zone (the capacity the
+stage will have once a project decided now delivers, against the need expected then, plus the zone's
+remembered shortage); ``PlantIndustry.plan_investment`` decides who seeks finance. Announced projects seek finance when their month comes (odds raised by policy, lowered by US
 trade restrictions); investment deals of a scenario start on their date.
 """
 
@@ -13,18 +13,15 @@ import numpy as np
 from sim import market
 from sim.calendar import month_index
 from sim.chain import capacity, demand, prices
-from sim.chain.capacity import MAGNETS, SEPARATION, STAGE_INDEX
+from sim.chain.capacity import MAGNETS, MINING, SEPARATION, STAGE_INDEX
 from sim.chain.margins import (deposit_margin, magnet_margin, producer_prices, required_value_multiple,
                                separation_margin)
 from sim.chain.mining import Mined
 from sim.chain.state import NEVER, ChainState, Structure
-from sim.goods import NDFEB, element_index
-from sim.policy import InvestmentDeal
+from sim.goods import NDFEB, NDPR
+from sim.policy_events import InvestmentDeal
 from sim.pricing import marginal_cost_ratio
 from sim.world import World
-
-NDPR = [element_index("Nd"), element_index("Pr")]
-MINING = STAGE_INDEX["mining"]
 
 
 def remember(st: ChainState, fx: Structure, p, mined: Mined) -> None:
@@ -185,8 +182,7 @@ def plan(st: ChainState, fx: Structure, p, agents: list, rng: np.random.Generato
         agents, stage, nation, zone, st.signal, st.margin_ema, p.hurdle_rate_frac + c.risk_frac + st.hurdle_extra_frac,
         c.finance_prob_multiplier, p.project_retry_months, rng)
     for agent, size in chosen:
-        if commission(st, fx, p, w, agent.sector, agent.nation, size):
-            agent.projects_started += 1
+        commission(st, fx, p, w, agent.sector, agent.nation, size)
 
 
 def commission(st: ChainState, fx: Structure, p, w: World, sector: str, nation: int, size_frac: float,

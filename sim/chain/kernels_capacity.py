@@ -71,7 +71,7 @@ def mine_potential_total(dep_capacity, dep_online, dep_util, dep_nation, dep_mix
 
 @njit(cache=True, error_model="numpy")
 def ready_to_invest(waited, retry_months, stage, nation, zone, signal, margin_frac, hurdle_frac):
-    """:func:`agents.industry.ready_to_invest_numpy` compiled (``waited`` in place)."""
+    """:func:`agents.plant.ready_to_invest_numpy` compiled (``waited`` in place)."""
     ready = np.empty(waited.shape[0], np.int64)
     count = 0
     for k in range(waited.shape[0]):

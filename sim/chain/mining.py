@@ -12,14 +12,12 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from agents.industry import PlantIndustry, surplus_brake
+from agents.plant import PlantIndustry, surplus_brake
 from sim import market
 from sim.chain.capacity import by_nation_and_element_t, online_frac, world_mix
 from sim.chain.margins import deposit_margin
 from sim.chain.state import CHINA_ZONE, OUTSIDE_ZONE, Assets, ChainState, Structure
-from sim.goods import OXIDES, element_index
-
-NDPR = [element_index("Nd"), element_index("Pr")]
+from sim.goods import NDPR, OXIDES
 
 
 @dataclass
@@ -63,7 +61,7 @@ def mine(st: ChainState, fx: Structure, p, start_month: int) -> Mined:
 def _mine_output_numpy(target, conc, dep_nation, dep_capacity, online, dep_util, dep_mix, lost, quota_t_per_yr,
                        surplus_cover_months, util_min_frac, adjust_rate_per_month) -> np.ndarray:
     """Each deposit's output this month (D,), t REO: utilisation moves toward the margin's ``target`` eased
-    by unsold concentrate (:func:`~agents.industry.surplus_brake`), less what disruptions idle (``lost``:
+    by unsold concentrate (:func:`~agents.plant.surplus_brake`), less what disruptions idle (``lost``:
     (N,) share), cut pro rata to a nation's production quota (t/yr; inf = none). Updates ``dep_util``.
 
     The reference of ``sim.chain.kernels.mine_output``.

@@ -13,8 +13,10 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from agents.industry import EndUseIndustry, PlantIndustry, inventory_order_t
+from agents.end_use import EndUseIndustry
+from agents.industry import inventory_order_t
 from agents.nation import NationAgent
+from agents.plant import PlantIndustry
 from agents.trader import carry_cost_per_yr
 from sim import market
 from sim.chain.capacity import MAGNETS, stage_capacity_t_per_yr

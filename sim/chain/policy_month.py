@@ -14,7 +14,8 @@ import numpy as np
 from sim.calendar import add_months, month_name
 from sim.chain import china
 from sim.chain.state import ChainState, Structure
-from sim.policy import PolicyBook, holds
+from sim.policy import PolicyBook
+from sim.reactions import holds
 
 
 def set_controls(st: ChainState, fx: Structure, p, book: PolicyBook) -> None:

@@ -3,7 +3,7 @@ with their price (ODD 7.7, 7.9).
 
 Dy and Tb raise a magnet's coercivity; grain-boundary diffusion puts them only at the grain boundaries, so
 their tonnes per t of magnet are a design choice that makers revise when the heavy oxides turn dear
-(``agents.industry.heavy_ree_intensity``). They are accounted as consumed when the magnet is made (diffused
+(``agents.plant.heavy_ree_intensity``). They are accounted as consumed when the magnet is made (diffused
 into it), so the magnet good keeps one content (its Nd and Pr) wherever it is held, and the mass balance
 stays exact while the heavy content per magnet moves.
 
@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from agents.industry import heavy_ree_intensity
+from agents.plant import heavy_ree_intensity
 from sim.chain.state import ChainState, Structure
 from sim.goods import NDFEB, element_index
 

@@ -13,7 +13,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from agents.industry import PlantIndustry, inventory_order_t, surplus_brake
+from agents.industry import inventory_order_t
+from agents.plant import PlantIndustry, surplus_brake
 from sim import market
 from sim.chain import trade
 from sim.chain.capacity import SEPARATION, heavy_frac, ramp, stage_capacity_t_per_yr
@@ -86,7 +87,7 @@ def _plan_separation_numpy(util, cap, plant_util, price, zone, oxide, sales_ema,
     """Separators' run and the ore market's terms (all (N,) but ``comp``).
 
     Utilisation (``plant_util``, in place) ramps toward the margin's ``util`` eased by unsold oxide
-    (value-weighted, so surplus Ce counts little; :func:`~agents.industry.surplus_brake`); the plan is
+    (value-weighted, so surplus Ce counts little; :func:`~agents.plant.surplus_brake`); the plan is
     capacity times utilisation; concentrate is ordered toward a month's feed; every source's concentrate
     is paid the same: the world's value-weighted payable value. The reference of
     ``sim.chain.kernels.plan_separation``.

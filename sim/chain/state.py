@@ -18,7 +18,7 @@ import numpy as np
 
 from sim import market
 from sim.goods import E
-from sim.policy import Controls
+from sim.controls import Controls
 
 if TYPE_CHECKING:
     from sim.chain.trade import ZoneMarket
