@@ -65,9 +65,15 @@ def wanted_share(expected_return: np.ndarray, carry_cost_per_yr: np.ndarray | fl
     return max_share * np.minimum(np.maximum(sensitivity * (expected_return - carry_cost_per_yr), 0.0), 1.0)
 
 
-def trade_t(wanted_t: np.ndarray, held_t: np.ndarray, adjust_months: float) -> tuple[np.ndarray, np.ndarray]:
-    """This month's (buy, sell) in t: a share of the gap to the wanted stock."""
-    step = (wanted_t - held_t) / adjust_months
+def trade_t(wanted_t: np.ndarray, held_t: np.ndarray, adjust_months: float,
+            max_t: np.ndarray | float = np.inf) -> tuple[np.ndarray, np.ndarray]:
+    """This month's (buy, sell) in t: a share of the gap to the wanted stock, at most ``max_t`` either way.
+
+    ``max_t`` is the participation limit: a stockholder who buys or sells more than a modest share of a
+    market's monthly volume moves the price against himself, so large orders are worked over months
+    (Almgren & Chriss 2001). Without it, in a thin market the traders' own trades swing the price past
+    their target and back each month (a sawtooth)."""
+    step = np.minimum(np.maximum((wanted_t - held_t) / adjust_months, -max_t), max_t)
     return np.maximum(step, 0.0), np.minimum(np.maximum(-step, 0.0), held_t)
 
 
@@ -155,4 +161,5 @@ class TraderAgent(mesa.Agent):
                                   p.spec_storage_usd_per_kg_per_yr)
         share = wanted_share(expected, carry, p.spec_sensitivity, p.spec_max_stock_share)
         wanted = np.minimum(share * (market_stock_t + held_t), p.spec_max_cover_months * use_t)
-        self.buy_t, self.sell_t = trade_t(wanted, held_t, p.spec_adjust_months)
+        self.buy_t, self.sell_t = trade_t(wanted, held_t, p.spec_adjust_months,
+                                          p.spec_max_participation_frac * use_t)

@@ -171,3 +171,31 @@ def test_an_export_cut_is_news_of_scarcity_abroad_for_the_covered_goods_and_of_a
     dy, la = list(ELEMENTS).index("Dy"), list(ELEMENTS).index("La")
     assert abroad.news_per_yr[dy] > 0.0 and abroad.news_per_yr[la] == 0.0
     assert home.news_per_yr[dy] < 0.0 and home.news_per_yr.max() <= 0.0
+
+
+def _sawtooth_flips(prices: np.ndarray, move: float = 0.05) -> int:
+    """Months whose price move over ``move`` (log) reverses a move over ``move`` of the month before."""
+    r = np.diff(np.log(prices))
+    return int(np.sum((np.sign(r[1:]) != np.sign(r[:-1])) & (np.abs(r[1:]) > move) & (np.abs(r[:-1]) > move)))
+
+
+def test_traders_work_their_orders_so_thin_markets_show_no_sawtooth(run):
+    """Issue 13 ("sawtooth oscillations show on the compare page"): with traders limited to a tenth of the
+    zone's monthly use a month (``spec_max_participation_frac``), Dy, Gd and Y outside China move smoothly
+    under the tariff war; without the limit their own trades swing those thin markets back and forth."""
+    elements = ("Dy", "Gd", "Y")
+    limited = run("tariff_retaliation", seed=1, until="2050-12")
+    unlimited = run("tariff_retaliation", seed=1, until="2050-12", spec_max_participation_frac=1.0)
+    flips = {el: _sawtooth_flips(limited[f"price_{el}_usd_per_kg"].to_numpy()) for el in elements}
+    before = {el: _sawtooth_flips(unlimited[f"price_{el}_usd_per_kg"].to_numpy()) for el in elements}
+    assert max(flips.values()) <= 2, flips
+    assert sum(before.values()) >= 20, before
+
+
+@given(wanted=arrays(float, 5, elements=st.floats(0, 1e4)), held=arrays(float, 5, elements=st.floats(0, 1e4)),
+       cap=st.floats(0.0, 1e3))
+@settings(max_examples=60, deadline=None)
+def test_traders_never_trade_more_than_their_participation_limit(wanted, held, cap):
+    buy, sell = trade_t(wanted, held, 3.0, cap)
+    assert np.all(buy <= cap + 1e-9) and np.all(sell <= cap + 1e-9)
+    assert np.all((buy == 0) | (sell == 0)) and np.all(sell <= held + 1e-9)
