@@ -28,7 +28,7 @@ from sim.goods import E, HELD_MARKETS, OXIDE_MARKETS, OXIDES
 from sim.pricing import trend_per_yr
 
 if TYPE_CHECKING:
-    from sim.chain.state import ChainState, Structure
+    from sim.chain.state import ChainState, ChinaNews, Structure
     from sim.model import RareEarthModel
 
 
@@ -106,7 +106,7 @@ class TraderAgent(mesa.Agent):
         self._seen = (float(controls.lost_frac[0, china]), float(controls.undocumented_cut_frac[china]), overall,
                       np.asarray(by_good, dtype=float)[HELD_MARKETS].copy())
 
-    def _surprise(self, st: ChainState, china: int) -> np.ndarray:
+    def _surprise(self, st: ChainState, china: int, news: ChinaNews) -> np.ndarray:
         """This month's news per oxide, as extra expected return per year.
 
         A cut of Chinese mining is news of scarcity in both zones, for each oxide by the share of China's
@@ -120,11 +120,11 @@ class TraderAgent(mesa.Agent):
         """
         p, c = self.model.p, st.controls
         lost, cut = float(c.lost_frac[0, china]), float(c.undocumented_cut_frac[china])
-        overall, by_good = st.china_tightness, st.china_tightness_by_good[OXIDE_MARKETS]
+        overall, by_good = news.tightness, news.tightness_by_good[OXIDE_MARKETS]
         seen_lost, seen_cut, seen_overall, seen_by_good = self._seen
         seen_by_good = seen_by_good[OXIDES] if len(seen_by_good) >= E else np.zeros(E)
         self._seen = (lost, cut, overall, by_good.copy())
-        undocumented = np.zeros(E) if st.china_undocumented_share is None else st.china_undocumented_share[OXIDES]
+        undocumented = news.undocumented_share[OXIDES]
         supply_cut = max(lost - seen_lost, 0.0) + (1.0 - lost) * max(cut - seen_cut, 0.0) * undocumented
         news = p.spec_news_weight * supply_cut
         if self.zone == 1:
@@ -138,11 +138,12 @@ class TraderAgent(mesa.Agent):
         m = self.model
         return float(m.state.spec_t[m.structure.zone == self.zone].sum())
 
-    def decide(self, st: ChainState, fx: Structure, market_stock_t: np.ndarray, held_t: np.ndarray,
-               use_t: np.ndarray) -> None:
+    def decide(self, st: ChainState, fx: Structure, news: ChinaNews, market_stock_t: np.ndarray,
+               held_t: np.ndarray, use_t: np.ndarray) -> None:
         """Set this month's buy and sell (t per oxide) from prices, the trend and the zone's stock.
 
         Args:
+            news: what China's controls and mines did this month (``sim.chain.state.ChinaNews``).
             market_stock_t: the zone's stock on the market, per oxide (sellers', makers', users' working stock).
             held_t: the zone's speculative stock of each oxide.
             use_t: the zone's monthly use of each oxide: positions never exceed
@@ -152,7 +153,7 @@ class TraderAgent(mesa.Agent):
         if len(self.news_per_yr) != E:
             self.news_per_yr = np.zeros(E)
         keep = 1.0 - 1.0 / p.spec_news_memory_months
-        self.news_per_yr = self.news_per_yr * keep + self._surprise(st, fx.china)
+        self.news_per_yr = self.news_per_yr * keep + self._surprise(st, fx.china, news)
         trend = trend_per_yr(st.price_hist[:, self.zone, OXIDES], p.spec_trend_months)
         fundamental = fx.anchor[self.zone, OXIDES] * st.long_run_ratio
         expected = expected_return_per_yr(trend, st.price[self.zone, OXIDES], fundamental, p.spec_chartist_weight,

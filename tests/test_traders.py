@@ -91,7 +91,7 @@ def replay():
     rows = []
     while m.running:
         m.step()
-        rows.append((m.current_month(), float(m.state.spec_t[:, magnet].sum()), m.state.china_tightness,
+        rows.append((m.current_month(), float(m.state.spec_t[:, magnet].sum()), m.last_month.china_news.tightness,
                      [t.news_per_yr.copy() for t in m.traders]))
     return m, rows
 
@@ -152,7 +152,7 @@ def test_a_control_in_force_from_the_start_is_status_quo_not_news():
     def news_after(at: str) -> tuple[float, RareEarthModel]:
         m = RareEarthModel("baseline", seed=1, until="2024-03", keep_flows=False, extra_events=[dict(cut, at=at)])
         m.run()
-        assert m.state.china_tightness > 0.5                                     # the quota binds in both
+        assert m.last_month.china_news.tightness > 0.5                           # the quota binds in both
         return max(float(np.abs(t.news_per_yr).max()) for t in m.traders), m
 
     status_quo, _ = news_after("2024-01")

@@ -64,8 +64,7 @@ def build(w: World, p, start_month: int, book: PolicyBook) -> tuple[Structure, C
         util_ema=np.ones(3) * 0.85, plant_util=np.zeros((2, n)), offtake=np.zeros((n, n)), hurdle_extra_frac=np.zeros(n),
         price=price, price_hist=np.repeat(price[None], 24, axis=0),
         intensity=np.ones((2, len(SECTORS), G)), intensity_low=np.ones((2, len(SECTORS), G)),
-        export_bind=np.zeros(G), signal=np.zeros((3, 2)),
-        china_tightness_by_good=np.zeros(len(MARKET_GOODS)))
+        export_bind=np.zeros(G))
     fx = Structure(
         n_nations=n, china=china, usa=w.nations.index("USA") if "USA" in w.nations else None, zone=zone,
         freight=p.freight_base_usd_per_kg * (dist > 0) + p.freight_usd_per_kg_per_1000km * dist / 1000,

@@ -146,7 +146,7 @@ def capacity_per_need(st: ChainState, fx: Structure, p, start_month: int) -> np.
     return np.array(have) / np.maximum(stage_need(fx, fx.base_need), 1e-9)
 
 
-def update_signals(st: ChainState, fx: Structure, p, w: World, need_t: np.ndarray, start_month: int) -> None:
+def update_signals(st: ChainState, fx: Structure, p, w: World, need_t: np.ndarray, start_month: int) -> np.ndarray:
     """Investment signal per stage and zone (3, Z), 0-1: the expected shortfall of capacity over the lead time.
 
     Each stage compares the nameplate it will have when a project decided now delivers (online plus under
@@ -165,21 +165,23 @@ def update_signals(st: ChainState, fx: Structure, p, w: World, need_t: np.ndarra
         wanted = st.capacity_per_need[k] * need[k] * growth[k]
         gaps[k] = (wanted - have) / max(wanted, 1e-9)
     shortage = st.shortage_ema[None] / p.investment_shortage_trigger_frac
-    st.signal = np.minimum(np.maximum(gaps[:, None] / p.investment_step_frac + shortage, 0.0), 1.0)
+    return np.minimum(np.maximum(gaps[:, None] / p.investment_step_frac + shortage, 0.0), 1.0)
 
 
 _plan_rows: list = [None, None, None, None]   # the last agent list planned for, its nations, stages, zones
 
 
-def plan(st: ChainState, fx: Structure, p, agents: list, rng: np.random.Generator, w: World) -> None:
-    """Industries decide on new capacity (``PlantIndustry.plan_investment``); the chosen projects start."""
+def plan(st: ChainState, fx: Structure, p, signal: np.ndarray, agents: list, rng: np.random.Generator,
+         w: World) -> None:
+    """Industries decide on new capacity (``PlantIndustry.plan_investment``) on this month's scarcity
+    ``signal`` (3, Z; :func:`update_signals`); the chosen projects start."""
     if _plan_rows[0] is not agents:            # the same list every month: its nations and stages read once
         nation = np.array([a.nation for a in agents])
         _plan_rows[:] = [agents, nation, np.array([STAGE_INDEX[a.sector] for a in agents]), fx.zone[nation]]
     _, nation, stage, zone = _plan_rows
     c = st.controls
     chosen = type(agents[0]).plan_investment(
-        agents, stage, nation, zone, st.signal, st.margin_ema, p.hurdle_rate_frac + c.risk_frac + st.hurdle_extra_frac,
+        agents, stage, nation, zone, signal, st.margin_ema, p.hurdle_rate_frac + c.risk_frac + st.hurdle_extra_frac,
         c.finance_prob_multiplier, p.project_retry_months, rng)
     for agent, size in chosen:
         commission(st, fx, p, w, agent.sector, agent.nation, size)

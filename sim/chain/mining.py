@@ -26,6 +26,7 @@ class Mined:
 
     mined_t: np.ndarray             # (N, E), undocumented Chinese output included
     undocumented_t: np.ndarray      # (E,)
+    undocumented_share: np.ndarray  # (E,) of China's output (traders' news of a campaign against illegal mines)
     by_deposit_t: np.ndarray        # (D,) documented output per deposit, t REO
 
 
@@ -52,10 +53,9 @@ def mine(st: ChainState, fx: Structure, p, start_month: int) -> Mined:
         clay_mix = mined[fx.china]
     undocumented = illegal * clay_mix / max(clay_mix.sum(), 1e-9)
     mined[fx.china] += undocumented
-    st.china_undocumented_share = np.divide(undocumented, mined[fx.china], out=np.zeros_like(undocumented),
-                                            where=mined[fx.china] > 0)
+    share = np.divide(undocumented, mined[fx.china], out=np.zeros_like(undocumented), where=mined[fx.china] > 0)
     st.conc += mined
-    return Mined(mined_t=mined, undocumented_t=undocumented, by_deposit_t=out)
+    return Mined(mined_t=mined, undocumented_t=undocumented, undocumented_share=share, by_deposit_t=out)
 
 
 def _mine_output_numpy(target, conc, dep_nation, dep_capacity, online, dep_util, dep_mix, lost, quota_t_per_yr,

@@ -90,12 +90,8 @@ class ChainState:
     intensity: np.ndarray           # (Z, S, G) use per unit of end-use output, relative to base
     intensity_low: np.ndarray       # (Z, S, G) lowest intensity reached (partial rebound)
     export_bind: np.ndarray         # (G,) belief that China's controls hold exports back (0-1)
-    signal: np.ndarray              # (3, Z) investment scarcity signal by stage and zone (0-1)
     capacity_per_need: np.ndarray | None = None  # (3,) base-year nameplate per unit of need, by stage
     long_run_ratio: float = 1.0             # long-run prices over base-year prices: the cost curve's marginal mine
-    china_tightness: float = 0.0            # how hard China's export controls bite, log units
-    china_tightness_by_good: np.ndarray = field(default_factory=lambda: np.zeros(0))  # (M,)
-    china_undocumented_share: np.ndarray | None = None  # (E,) undocumented share of China's mine output, last month
     heavy_intensity: np.ndarray = field(default_factory=lambda: np.ones((2, E)))   # (Z, E) Dy and
                                             # Tb per t of magnet made in each zone, relative to the base-year recipe
                                             # (1 for the other oxides, which ``Structure.heavy_recipe`` leaves at 0)
@@ -138,6 +134,16 @@ class Structure:
     required_multiple_base: float   # what the base year's marginal mine needs, multiple of its ore's value
 
 
+@dataclass(frozen=True)
+class ChinaNews:
+    """What traders read about China in a month: how hard its export controls bite (log units of usual
+    exports over what the controls let out) and how much of its mine output is undocumented."""
+
+    tightness: float                # over all goods
+    tightness_by_good: np.ndarray   # (M,) per market good
+    undocumented_share: np.ndarray  # (E,) undocumented share of China's mine output this month
+
+
 @dataclass
 class Month:
     """What one month produced (t unless named otherwise): read by the recorder and the read API."""
@@ -158,6 +164,7 @@ class Month:
     zones: ZoneMarket               # what China and the zones saw in the oxide and magnet markets
     mass_balance_error_t: np.ndarray    # (E,) inputs - outputs - change in stocks
     held_t: np.ndarray              # (E,) every tonne held in the chain at the month's end
+    china_news: ChinaNews | None = None # what the traders read (None in the spin-up, which has none)
 
 
 _zone_rows: list = [None, ()]              # the last zone array seen and its nations per zone (it never changes)
