@@ -61,7 +61,7 @@ def build(w: World, p, start_month: int, book: PolicyBook) -> tuple[Structure, C
         spec_t=np.zeros((n, E)), transit=np.zeros((TRANSIT_SLOTS, len(BUYERS), n, G)), losses_t=np.zeros(E),
         flow_ema=np.zeros((len(MARKET_GOODS), n, n)), use_ema=month_need.copy(), sales_ema=np.zeros((n, E)),
         magnet_sales_ema=month_need[:, NDFEB] * 0.0, margin_ema=np.zeros((3, n)), shortage_ema=np.zeros(2),
-        util_ema=np.ones(3) * 0.85, plant_util=np.zeros((2, n)), offtake=np.zeros((n, n)), hurdle_extra_frac=np.zeros(n),
+        plant_util=np.zeros((2, n)), offtake=np.zeros((n, n)), hurdle_extra_frac=np.zeros(n),
         price=price, price_hist=np.repeat(price[None], 24, axis=0),
         intensity=np.ones((2, len(SECTORS), G)), intensity_low=np.ones((2, len(SECTORS), G)),
         export_bind=np.zeros(G))

@@ -26,20 +26,16 @@ from sim.world import World
 
 def remember(st: ChainState, fx: Structure, p, mined: Mined) -> None:
     """Update what investors read: margin over cost by stage and nation at the expected long-run prices
-    (a project earns them over its life, not this month's spot), mine utilisation, and how far up the
-    mine cost curve supply now reaches (the long-run price, ``pricing.marginal_cost_ratio``)."""
-    n, a = fx.n_nations, st.assets
+    (a project earns them over its life, not this month's spot), and how far up the mine cost curve
+    supply now reaches (the long-run price, ``pricing.marginal_cost_ratio``)."""
+    a = st.assets
     at_long_run = producer_prices(st, fx, prices.long_run_usd_per_kg(st, fx))     # what a project will earn
     kernels = market.chain_kernels()
-    update, potential = ((_remember_margins_numpy, _mine_potential_total_numpy) if kernels is None
-                         else (kernels.remember_margins, kernels.mine_potential_total))
+    update = _remember_margins_numpy if kernels is None else kernels.remember_margins
     update(st.margin_ema, deposit_margin(st, fx, p, prices=at_long_run), a.dep_cost, a.dep_nation,
            separation_margin(st, fx, p, at_long_run), p.separation_cost_usd_per_kg,
            magnet_margin(st, fx, p, at_long_run), p.magnet_conversion_cost_usd_per_kg,
            float(p.investment_memory_months))
-    potential_t = potential(a.dep_capacity, a.dep_online, a.dep_util, a.dep_nation, a.dep_mix, st.month,
-                            float(p.ramp_up_months), n)
-    st.util_ema[MINING] += p.memory_frac * (mined.mined_t.sum() / max(potential_t, 1e-9) - st.util_ema[MINING])
     marginal = marginal_cost_ratio(_required_multiple(st, fx, p), mined.by_deposit_t, p.marginal_mine_quantile)
     st.long_run_ratio += (marginal / fx.required_multiple_base - st.long_run_ratio) / p.investment_memory_months
 
@@ -55,15 +51,6 @@ def _remember_margins_numpy(margin_ema, dep_margin, dep_cost, dep_nation, sep_ma
     fracs = (np.divide(value, count, out=np.zeros(n), where=count > 0), sep_margin / sep_cost, mag_margin / mag_cost)
     for k, frac in enumerate(fracs):
         margin_ema[k] += (frac - margin_ema[k]) / memory_months
-
-
-def _mine_potential_total_numpy(dep_capacity, dep_online, dep_util, dep_nation, dep_mix, month, ramp_up_months,
-                                n) -> float:
-    """What all mines would put out this month at their current utilisation (t), over their mean utilisation:
-    the world's mine capacity online; the reference of ``sim.chain.kernels.mine_potential_total``."""
-    cap = dep_capacity * capacity.ramp(dep_online, month, ramp_up_months) / 12 * dep_util
-    by_nation = capacity._by_nation_and_element_numpy(cap, dep_nation, dep_mix, n)
-    return by_nation.sum() / max(dep_util.mean(), 1e-9)
 
 
 def _required_multiple(st: ChainState, fx: Structure, p) -> np.ndarray:

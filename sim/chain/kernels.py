@@ -12,7 +12,7 @@ through ``sim.market.chain_kernels`` once the markets clear compiled; cached on 
 
 from __future__ import annotations
 
-from sim.chain.kernels_capacity import (mine_potential_total, nation_has_heavy_separation, pipelines,  # noqa: F401
+from sim.chain.kernels_capacity import (nation_has_heavy_separation, pipelines,  # noqa: F401
                                         ready_to_invest, remember_margins, stage_capacities)
 from sim.chain.kernels_markets import arrive, export_first, make_magnets, offers_and_orders, sell_oxides  # noqa: F401
 from sim.chain.kernels_orders import maker_orders, split_trades, stockpile_orders, user_orders, zone_position  # noqa: F401

@@ -74,11 +74,10 @@ def trade_and_separate(st: ChainState, fx: Structure, p, undocumented_t: np.ndar
     recycled = p.recycling_rate_frac * (st.use_ema @ fx.element_content + scrap_heavy)
     kernels = market.chain_kernels()
     separate = _separate_numpy if kernels is None else kernels.separate
-    separated, losses, run_t = separate(flows, sellers, buyers, comp, st.conc, st.feed, st.oxide, plan,
+    separated, losses, _ = separate(flows, sellers, buyers, comp, st.conc, st.feed, st.oxide, plan,
                                         heavy_frac(st.assets, st.month, p, n), HEAVY_MASK, recycled,
                                         st.sales_ema, p.surplus_cover_months, p.surplus_disposal_rate_per_month)
     st.losses_t += losses
-    st.util_ema[SEPARATION] += p.memory_frac * (run_t / max(cap.sum(), 1e-9) - st.util_ema[SEPARATION])
     return Separated(ore_flows_t=flows, separated_t=separated, recycled_t=recycled, losses_t=losses)
 
 

@@ -81,7 +81,6 @@ class ChainState:
     magnet_sales_ema: np.ndarray    # (N,) magnet makers' recent sales
     margin_ema: np.ndarray          # (3, N) upstream margin over cost, by stage
     shortage_ema: np.ndarray        # (Z,) recent shortage share of need
-    util_ema: np.ndarray            # (3,) recent world utilisation by stage
     plant_util: np.ndarray          # (2, N) utilisation of separation and magnet plants (0-1)
     offtake: np.ndarray             # (N, N) offtake share a host owes an investor
     hurdle_extra_frac: np.ndarray   # (N,) extra investment hurdle from US trade restrictions
