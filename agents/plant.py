@@ -1,7 +1,9 @@
-"""Upstream industries (mining, separation, magnets): utilisation, the makers' Dy and Tb, investment.
+"""Upstream industries (mining, separation, magnets): utilisation, runs and orders, the makers' Dy and Tb,
+investment.
 
-``PlantIndustry`` chooses utilisation from margins (eased by unsold stock), and decides when to invest in
-new capacity; magnet makers cut the Dy and Tb per magnet under sustained high prices. Each rule is applied
+``PlantIndustry`` chooses utilisation from margins (eased by unsold stock); separators plan their run,
+order concentrate and set what they pay for it; magnet makers plan output and order oxides; it decides when
+to invest in new capacity; magnet makers cut the Dy and Tb per magnet under sustained high prices. Each rule is applied
 to the arrays of the whole population at once (ODD 7.2, 7.7, 7.17).
 """
 
@@ -11,8 +13,9 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from agents.industry import IndustryAgent
+from agents.industry import IndustryAgent, inventory_order_t
 from sim import market
+from sim.goods import OXIDES
 
 if TYPE_CHECKING:
     from sim.model import RareEarthModel
@@ -83,6 +86,50 @@ def ready_to_invest_numpy(waited: np.ndarray, retry_months: float, stage: np.nda
 _population: list = [None, None]          # the plant population that planned last and its shared clock
 
 
+def maker_orders_numpy(cap, plant_util, util, adjust_rate_per_month, sales_ema, magnets, recipe, maker_oxide,
+                        cover, stock_adjust_months) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Magnet makers' plan: utilisation ramps toward ``util`` (``plant_util`` in place, like mines), output
+    replaces sales and moves the magnet stock toward a month's sales within capacity; the oxides of each
+    nation's ``recipe`` (N, E) for it are ordered toward the users' ``cover`` (N, E). (numpy; ``sim.chain.kernels.maker_orders``
+    repeats it compiled).
+
+    Returns:
+        (magnets planned (N,), oxides the plan needs (N, E), oxide orders (N, E)).
+    """
+    plant_util += adjust_rate_per_month * (util - plant_util)
+    wanted = inventory_order_t(sales_ema, magnets, 1.0, 2.0)
+    plan = np.minimum(cap * plant_util, wanted)
+    need = plan[:, None] * recipe
+    return plan, need, inventory_order_t(need, maker_oxide, cover, stock_adjust_months)
+
+
+def separation_plan_numpy(util, cap, plant_util, price, zone, oxide, sales_ema, conc, feed, surplus_cover_months,
+                           util_min_frac, adjust_rate_per_month, payability_frac):
+    """Separators' run and the ore market's terms (all (N,) but ``comp``).
+
+    Utilisation (``plant_util``, in place) ramps toward the margin's ``util`` eased by unsold oxide
+    (value-weighted, so surplus Ce counts little; :func:`~agents.plant.surplus_brake`); the plan is
+    capacity times utilisation; concentrate is ordered toward a month's feed; every source's concentrate
+    is paid the same: the world's value-weighted payable value. (numpy;
+    ``sim.chain.kernels.plan_separation`` repeats it compiled).
+
+    Returns:
+        (plan, concentrate offered, ordered, its element split (N, E), payable value USD/kg).
+    """
+    worth = price[zone][:, OXIDES]
+    oxide_cover = (oxide * worth).sum(1) / np.maximum((sales_ema * worth).sum(1), 1e-9)
+    target = util * surplus_brake(oxide_cover, surplus_cover_months, util_min_frac)
+    plant_util += adjust_rate_per_month * (target - plant_util)
+    plan = cap * plant_util
+    supply = conc.sum(axis=1)
+    order = inventory_order_t(plan, feed.sum(axis=1), 1.0, 2.0)
+    comp = conc / np.maximum(supply[:, None], 1e-12)
+    value = (comp * worth).sum(axis=1) * payability_frac
+    weight = np.maximum(supply, 1e-12)
+    payable = np.full(len(conc), (value * weight).sum() / weight.sum())   # np.average's arithmetic, no checks
+    return plan, supply, order, comp, payable
+
+
 class PlantIndustry(IndustryAgent):
     """A nation's mines, separation plants or magnet plants: utilisation and investment."""
 
@@ -93,6 +140,20 @@ class PlantIndustry(IndustryAgent):
         self._clock, self._slot = np.array([10**6], dtype=np.int64), 0   # its own until its population plans
 
     utilisation = staticmethod(target_utilisation)
+
+    @staticmethod
+    def plan_separation(*args):
+        """Separators' run this month and what they pay for concentrate (:func:`separation_plan_numpy`,
+        compiled when the chain's kernels are in use)."""
+        kernels = market.chain_kernels()
+        return (separation_plan_numpy if kernels is None else kernels.plan_separation)(*args)
+
+    @staticmethod
+    def plan_magnets(*args):
+        """Magnet makers' plan and oxide orders this month (:func:`maker_orders_numpy`, compiled when the
+        chain's kernels are in use)."""
+        kernels = market.chain_kernels()
+        return (maker_orders_numpy if kernels is None else kernels.maker_orders)(*args)
 
     @classmethod
     def plan_investment(cls, agents, stage: np.ndarray, nation: np.ndarray, zone: np.ndarray, signal: np.ndarray,

@@ -30,7 +30,7 @@ def user_orders(need, stock, growth, sensitivity, max_multiple, target_cover_mon
 @njit(cache=True, error_model="numpy")
 def maker_orders(cap, plant_util, util, adjust_rate_per_month, sales_ema, magnets, recipe, maker_oxide, cover,
                  stock_adjust_months):
-    """:func:`sim.chain.orders._maker_orders_numpy` compiled (``plant_util`` in place)."""
+    """:func:`agents.plant.maker_orders_numpy` compiled (``plant_util`` in place)."""
     n, e_count = maker_oxide.shape
     plan = np.empty(n)
     need = np.empty((n, e_count))

@@ -126,7 +126,7 @@ def mine_output(target, conc, dep_nation, dep_capacity, online, dep_util, dep_mi
 @njit(cache=True, error_model="numpy")
 def plan_separation(util, cap, plant_util, price, zone, oxide, sales_ema, conc, feed, surplus_cover_months,
                     util_min_frac, adjust_rate_per_month, payability_frac):
-    """:func:`sim.chain.separation._plan_separation_numpy` compiled (``plant_util`` in place)."""
+    """:func:`agents.plant.separation_plan_numpy` compiled (``plant_util`` in place)."""
     n, e_count = conc.shape
     plan = np.empty(n)
     supply = np.empty(n)

@@ -14,7 +14,6 @@ from dataclasses import dataclass
 import numpy as np
 
 from agents.end_use import EndUseIndustry
-from agents.industry import inventory_order_t
 from agents.nation import NationAgent
 from agents.plant import PlantIndustry
 from agents.trader import carry_cost_per_yr
@@ -75,11 +74,10 @@ def place_orders(st: ChainState, fx: Structure, p, need_goods_t: np.ndarray, tab
                                      np.full(fx.n_nations, p.magnet_conversion_cost_usd_per_kg),
                                      fx.base_util[MAGNETS], p.util_margin_scale_frac, p.util_min_frac)
     kernels = market.chain_kernels()
-    plan_makers = _maker_orders_numpy if kernels is None else kernels.maker_orders
     recipe = makers_recipe(st, fx)
-    magnet_plan, maker_need, maker_order = plan_makers(cap, st.plant_util[1], util, p.util_adjust_rate_per_month,
-                                                       st.magnet_sales_ema, st.magnets, recipe, st.maker_oxide,
-                                                       cover[:, OXIDES], p.stock_adjust_months)
+    magnet_plan, maker_need, maker_order = PlantIndustry.plan_magnets(
+        cap, st.plant_util[1], util, p.util_adjust_rate_per_month, st.magnet_sales_ema, st.magnets, recipe,
+        st.maker_oxide, cover[:, OXIDES], p.stock_adjust_months)
     pile_order = NationAgent.stockpile_orders_t(table_days, st.controls, st.stockpile_t, st.use_ema, p)
     use = need[:, OXIDES] + maker_need
     buy, sell = np.zeros_like(use), np.zeros_like(use)
@@ -95,23 +93,6 @@ def place_orders(st: ChainState, fx: Structure, p, need_goods_t: np.ndarray, tab
     return Orders(user_t=user_order, maker_t=maker_order, stockpile_t=pile_order, spec_buy_t=buy,
                   spec_sell_t=sell, magnet_plan_t=magnet_plan, maker_need_t=maker_need,
                   magnet_capacity_t=cap, recipe_t_per_t=recipe)
-
-
-def _maker_orders_numpy(cap, plant_util, util, adjust_rate_per_month, sales_ema, magnets, recipe, maker_oxide,
-                        cover, stock_adjust_months) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Magnet makers' plan: utilisation ramps toward ``util`` (``plant_util`` in place, like mines), output
-    replaces sales and moves the magnet stock toward a month's sales within capacity; the oxides of each
-    nation's ``recipe`` (N, E) for it are ordered toward the users' ``cover`` (N, E). The reference of
-    ``sim.chain.kernels.maker_orders``.
-
-    Returns:
-        (magnets planned (N,), oxides the plan needs (N, E), oxide orders (N, E)).
-    """
-    plant_util += adjust_rate_per_month * (util - plant_util)
-    wanted = inventory_order_t(sales_ema, magnets, 1.0, 2.0)
-    plan = np.minimum(cap * plant_util, wanted)
-    need = plan[:, None] * recipe
-    return plan, need, inventory_order_t(need, maker_oxide, cover, stock_adjust_months)
 
 
 def _zone_position_numpy(use, spec, rows) -> tuple[np.ndarray, np.ndarray]:

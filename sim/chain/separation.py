@@ -13,8 +13,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from agents.industry import inventory_order_t
-from agents.plant import PlantIndustry, surplus_brake
+from agents.plant import PlantIndustry
 from sim import market
 from sim.chain import trade
 from sim.chain.capacity import SEPARATION, heavy_frac, ramp, stage_capacity_t_per_yr
@@ -61,9 +60,7 @@ def trade_and_separate(st: ChainState, fx: Structure, p, undocumented_t: np.ndar
     util_t = PlantIndustry.utilisation(separation_margin(st, fx, p), fx.base_margin_sep,
                                        np.full(n, p.separation_cost_usd_per_kg), fx.base_util[SEPARATION],
                                        p.util_margin_scale_frac, p.util_min_frac)
-    kernels = market.chain_kernels()
-    plan_run = _plan_separation_numpy if kernels is None else kernels.plan_separation
-    plan, supply, order, comp, payable = plan_run(
+    plan, supply, order, comp, payable = PlantIndustry.plan_separation(
         util_t, cap, st.plant_util[0], st.price, fx.zone, st.oxide, st.sales_ema, st.conc, st.feed,
         p.surplus_cover_months, p.util_min_frac, p.util_adjust_rate_per_month, p.concentrate_payability_frac)
     ore = trade.clear(st, fx, p, slice(ORE_MARKET, ORE_MARKET + 1), payable[None], supply[None], order[None],
@@ -79,33 +76,6 @@ def trade_and_separate(st: ChainState, fx: Structure, p, undocumented_t: np.ndar
                                         st.sales_ema, p.surplus_cover_months, p.surplus_disposal_rate_per_month)
     st.losses_t += losses
     return Separated(ore_flows_t=flows, separated_t=separated, recycled_t=recycled, losses_t=losses)
-
-
-def _plan_separation_numpy(util, cap, plant_util, price, zone, oxide, sales_ema, conc, feed, surplus_cover_months,
-                           util_min_frac, adjust_rate_per_month, payability_frac):
-    """Separators' run and the ore market's terms (all (N,) but ``comp``).
-
-    Utilisation (``plant_util``, in place) ramps toward the margin's ``util`` eased by unsold oxide
-    (value-weighted, so surplus Ce counts little; :func:`~agents.plant.surplus_brake`); the plan is
-    capacity times utilisation; concentrate is ordered toward a month's feed; every source's concentrate
-    is paid the same: the world's value-weighted payable value. The reference of
-    ``sim.chain.kernels.plan_separation``.
-
-    Returns:
-        (plan, concentrate offered, ordered, its element split (N, E), payable value USD/kg).
-    """
-    worth = price[zone, :oxide.shape[1]]
-    oxide_cover = (oxide * worth).sum(1) / np.maximum((sales_ema * worth).sum(1), 1e-9)
-    target = util * surplus_brake(oxide_cover, surplus_cover_months, util_min_frac)
-    plant_util += adjust_rate_per_month * (target - plant_util)
-    plan = cap * plant_util
-    supply = conc.sum(axis=1)
-    order = inventory_order_t(plan, feed.sum(axis=1), 1.0, 2.0)
-    comp = conc / np.maximum(supply[:, None], 1e-12)
-    value = (comp * worth).sum(axis=1) * payability_frac
-    weight = np.maximum(supply, 1e-12)
-    payable = np.full(len(conc), (value * weight).sum() / weight.sum())   # np.average's arithmetic, no checks
-    return plan, supply, order, comp, payable
 
 
 def _separate_numpy(flows, sellers, buyers, comp, conc, feed, oxide, plan, heavy, heavy_mask, recycled, sales_ema,
