@@ -78,8 +78,7 @@ class RareEarthModel(mesa.Model):
         self.state: ChainState = spinup.settle(state, self.structure, self.p, self.book, self.start_month,
                                                self._spin_up_key(), self._spin_up_month)
         # controls already in force at the start are the status quo, not news to traders
-        overall, by_good = china.tightness(self.state, self.structure,
-                                           china.usual_exports_t(self.state, self.structure))
+        overall, by_good = china.tightness(self.state, self.structure)
         for trader in self.traders:
             trader.expect(overall, by_good, self.state.controls, self.structure.china)
         self.recorder = Recorder(self)

@@ -5,6 +5,8 @@ from __future__ import annotations
 import numpy as np
 from numba import njit
 
+from sim.clearing_kernel import new_stack, pairwise_sum
+
 
 @njit(cache=True, error_model="numpy")
 def sell_oxides(sold_t, spec_sell, offered, spec_t, oxide, sales_ema, memory_frac):
@@ -94,3 +96,20 @@ def offers_and_orders(supply, demand, eps_t):
             d[g, k] = y
             buys[k] = buys[k] or y > eps_t
     return s, d, np.flatnonzero(sells), np.flatnonzero(buys)
+
+
+@njit(cache=True, error_model="numpy")
+def zone_sums(oxides, magnets, china_rows, outside_rows):
+    """:func:`sim.chain.trade._zone_sums_numpy` compiled: each good's row gathered over a zone's nations and
+    added pairwise, as numpy sums the taken rows."""
+    n_ox = oxides.shape[0]
+    out = np.empty((2, n_ox + magnets.shape[0]))
+    stack = new_stack()
+    for z in range(2):
+        rows = china_rows if z == 0 else outside_rows
+        line = np.empty(rows.shape[0])
+        for g in range(out.shape[1]):
+            for i in range(rows.shape[0]):
+                line[i] = oxides[g, rows[i]] if g < n_ox else magnets[g - n_ox, rows[i]]
+            out[z, g] = pairwise_sum(line, stack)
+    return out

@@ -29,6 +29,23 @@ def _zone_ratio(top, bottom, rows):
 
 
 @njit(cache=True, error_model="numpy")
+def zone_fraction(top, bottom, china_rows, outside_rows):
+    """:func:`sim.chain.use._zone_fraction_numpy` compiled: each zone's values (N,) gathered and added
+    pairwise, as numpy sums the taken rows."""
+    out = np.empty(2)
+    stack = new_stack()
+    for z in range(2):
+        rows = china_rows if z == 0 else outside_rows
+        a, b = np.empty(rows.shape[0]), np.empty(rows.shape[0])
+        for i in range(rows.shape[0]):
+            a[i] = top[rows[i]]
+            b[i] = bottom[rows[i]]
+        x, y = pairwise_sum(a, stack), pairwise_sum(b, stack)
+        out[z] = x / (y if y >= 1e-9 else 1e-9)
+    return out
+
+
+@njit(cache=True, error_model="numpy")
 def consume(need_t, need, user, stockpile, released, use_ema, maker_need, maker_short, china_rows, outside_rows,
             memory_frac, eps_t):
     """:func:`sim.chain.use._consume_numpy` compiled (same arguments, same results, in place)."""

@@ -14,11 +14,35 @@ from sim.chain.state import OUTSIDE_ZONE, Assets, ChainState, Structure
 from sim.goods import HELD_MARKETS, NDFEB, OXIDES
 
 
+_LAST: list = [None, None, None, None]    # this month's price array, controls and zones, and what producers got
+
+
 def producer_prices(st: ChainState, fx: Structure, zone_price: np.ndarray | None = None) -> np.ndarray:
     """Prices (N, G) producers receive: their zone's price (this month's, or ``zone_price`` (Z, G)), raised by
-    any guaranteed floor."""
-    floors = st.controls.producer_floor_usd_per_kg[HELD_MARKETS].T
-    return np.maximum((st.price if zone_price is None else zone_price)[fx.zone], floors)
+    any guaranteed floor (read-only).
+
+    This month's are worked out once: mines, separators, makers and investors all read them, and the price
+    array is only ever replaced (``prices.update``), never written in place.
+    """
+    c = st.controls
+    if zone_price is None:
+        if _LAST[0] is st.price and _LAST[1] is c and _LAST[2] is fx.zone:
+            return _LAST[3]
+        out = _floored(st.price[fx.zone], c)
+        out.flags.writeable = False
+        _LAST[:] = [st.price, c, fx.zone, out]
+        return out
+    return _floored(zone_price[fx.zone], c)
+
+
+def _floored(price: np.ndarray, c) -> np.ndarray:
+    """``np.maximum(price, floors)`` (N, G); where no floor is set (all 0: the usual case) the prices as they are
+    (every price is above 0, so the maximum would return them unchanged)."""
+    if "floored" not in c._derived:
+        floors = c.producer_floor_usd_per_kg[HELD_MARKETS].T
+        c._derived["floored"] = floors if floors.any() else None
+    floors = c._derived["floored"]
+    return price if floors is None else np.maximum(price, floors)
 
 
 def deposit_margin(st: ChainState, fx: Structure, p, a: Assets | None = None,

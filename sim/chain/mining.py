@@ -95,6 +95,12 @@ def china_deposits(a: Assets, china: int) -> tuple[np.ndarray, np.ndarray, np.nd
     return found
 
 
+def _mean_ndpr(price: np.ndarray) -> np.float64:
+    """``price[NDPR].mean()`` of a row (G,) without the fancy index and ``mean``'s checks: numpy adds the
+    two and divides by their count, as here."""
+    return (price[NDPR[0]] + price[NDPR[1]]) / 2
+
+
 def china_quota_cap(st: ChainState, fx: Structure, p, out_t: np.ndarray, start_month: int) -> np.ndarray:
     """Cap China's documented mine output (per deposit, t/month) by MIIT's two quotas (t REO/yr).
 
@@ -105,7 +111,7 @@ def china_quota_cap(st: ChainState, fx: Structure, p, out_t: np.ndarray, start_m
     a = st.assets
     clay, rock, _ = china_deposits(a, fx.china)
     years = max((st.month - start_month) / 12.0, 0.0)
-    tight = max(float(np.log(st.price[CHINA_ZONE, NDPR].mean() / fx.anchor[CHINA_ZONE, NDPR].mean())), 0.0)
+    tight = max(float(np.log(_mean_ndpr(st.price[CHINA_ZONE]) / _mean_ndpr(fx.anchor[CHINA_ZONE]))), 0.0)
     clay_quota = p.china_clay_quota_t_per_yr
     rock_quota = ((p.china_mining_quota_t_per_yr - clay_quota)
                   * (1 + p.china_quota_growth_frac_per_yr) ** years * (1 + p.china_quota_price_response * tight))

@@ -26,7 +26,7 @@ def set_controls(st: ChainState, fx: Structure, p, book: PolicyBook) -> None:
                                     china.export_values_usd_per_kg(st, fx, p))
     else:
         st.controls = book.controls(st.month, None)
-    st.china_tightness, st.china_tightness_by_good = china.tightness(st, fx, china.usual_exports_t(st, fx))
+    st.china_tightness, st.china_tightness_by_good = china.tightness(st, fx)
 
 
 def fire_reactions(book: PolicyBook, month: int, condition_value: Callable, inject: Callable) -> None:

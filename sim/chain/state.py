@@ -165,14 +165,9 @@ def zone_members(zone: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     return _zone_rows[1]
 
 
-def zone_totals(values: np.ndarray, zone: np.ndarray) -> np.ndarray:
-    """Sum of per-nation rows (N, ...) within each price zone: (Z, ...)."""
-    return zone_row_sums(values, *zone_members(zone))
-
-
 def zone_row_sums(values: np.ndarray, china_rows: np.ndarray, outside_rows: np.ndarray) -> np.ndarray:
-    """:func:`zone_totals` given each zone's nations (:func:`zone_members`), as the numpy references of the
-    compiled bookkeeping receive them."""
+    """Sum of per-nation rows (N, ...) within each price zone (Z, ...), given each zone's nations
+    (:func:`zone_members`), as the numpy references of the compiled bookkeeping receive them."""
     out = np.empty((2,) + values.shape[1:])
     for z, rows in enumerate((china_rows, outside_rows)):
         np.sum(values.take(rows, axis=0), axis=0, out=out[z, ...])

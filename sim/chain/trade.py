@@ -198,13 +198,21 @@ def zone_market(fx: Structure, oxides: Trade, oxide_orders_t: np.ndarray, magnet
         oxide_orders_t, magnet_orders_t: (g, N) total orders in each market.
     """
     ch, members = fx.china, zone_members(fx.zone)
-    unsold = np.concatenate([oxides.res.unsold_t[:, ch], magnets.res.unsold_t[:, ch]])
-    sold = [trade.res.flows_t[:, ch, :].sum(axis=1) for trade in (oxides, magnets)]
-    offered = unsold + np.concatenate(sold)
-    unmet = np.concatenate([oxides.res.unmet_t, magnets.res.unmet_t])            # (G, N)
-    ordered = np.concatenate([oxide_orders_t, magnet_orders_t])
-    # each good's row summed over a zone's nations (row by row: as when the markets were summed apart)
+    ox, mag = oxides.res, magnets.res
+    unsold = np.concatenate([ox.unsold_t[:, ch], mag.unsold_t[:, ch]])
+    # (``sold_t`` is China's row of flows summed, zeros included, as it was cleared)
+    offered = unsold + np.concatenate([ox.sold_t[:, ch], mag.sold_t[:, ch]])
+    kernels = market.chain_kernels()
+    sums = _zone_sums_numpy if kernels is None else kernels.zone_sums
     return ZoneMarket(china_unsold_frac=unsold / np.maximum(offered, 1e-9),
                       china_quota_fill=np.concatenate([oxides.china_quota_fill, magnets.china_quota_fill]),
-                      unmet_zone=np.stack([unmet.take(rows, axis=1).sum(axis=1) for rows in members]),
-                      orders_zone=np.stack([ordered.take(rows, axis=1).sum(axis=1) for rows in members]))
+                      unmet_zone=sums(ox.unmet_t, mag.unmet_t, *members),
+                      orders_zone=sums(oxide_orders_t, magnet_orders_t, *members))
+
+
+def _zone_sums_numpy(oxides: np.ndarray, magnets: np.ndarray, china_rows: np.ndarray,
+                     outside_rows: np.ndarray) -> np.ndarray:
+    """Each good's row (oxides (E, N) then magnets (1, N)) summed over each zone's nations (Z, G), row by row
+    (as when the markets were summed apart); the reference of ``sim.chain.kernels.zone_sums``."""
+    values = np.concatenate([oxides, magnets])
+    return np.stack([values.take(rows, axis=1).sum(axis=1) for rows in (china_rows, outside_rows)])
