@@ -52,7 +52,10 @@ PAIRS = [("sim.chain.separation", "_separate_numpy", "separate"),
          ("agents.nation", "stockpile_orders_numpy", "stockpile_orders"),
          ("sim.chain.china", "_export_first_numpy", "export_first"),
          ("sim.chain.trade", "_offers_and_orders_numpy", "offers_and_orders"),
-         ("sim.chain.trade", "_zone_sums_numpy", "zone_sums")]
+         ("sim.chain.trade", "_zone_sums_numpy", "zone_sums"),
+         ("sim.chain.margins", "_deposit_margin_numpy", "deposit_margin"),
+         ("sim.chain.margins", "_separation_margin_numpy", "separation_margin"),
+         ("sim.chain.margins", "_magnet_margin_numpy", "magnet_margin")]
 
 
 def _recorded_calls(monkeypatch, module_name: str, reference: str, config: str, until: str) -> list[tuple]:

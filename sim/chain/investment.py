@@ -234,6 +234,8 @@ def finance_prob(st: ChainState, p, base: float, nation: int) -> float:
 def finance_announced(st: ChainState, p, w: World, rng: np.random.Generator) -> None:
     """Announced projects whose financing month has come: built on time, or retried later."""
     a, month = st.assets, st.month
+    if month < _next_financing(a):
+        return
     deposits, plants = np.flatnonzero(a.dep_finance_at == month), np.flatnonzero(a.plant_finance_at == month)
     if len(deposits) or len(plants):
         a.version += 1                      # the capacity caches key on it
@@ -250,6 +252,17 @@ def finance_announced(st: ChainState, p, w: World, rng: np.random.Generator) -> 
             a.plant_finance_at[i] = NEVER
         else:
             a.plant_finance_at[i] = month + int(p.project_retry_months)
+
+
+def _next_financing(a) -> int:
+    """The first month any announced project seeks finance (NEVER if none), kept until the assets change
+    (every change of a financing month bumps their ``version``)."""
+    key = ("next_financing", a.version)
+    found = a.cache.get(key)
+    if found is None:
+        capacity._room(a)
+        found = a.cache[key] = int(min(a.dep_finance_at.min(initial=NEVER), a.plant_finance_at.min(initial=NEVER)))
+    return found
 
 
 def start_deals(st: ChainState, fx: Structure, p, w: World, events: list, rng: np.random.Generator) -> None:

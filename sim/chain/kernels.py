@@ -14,6 +14,7 @@ from __future__ import annotations
 
 from sim.chain.kernels_capacity import (mine_potential_total, nation_has_heavy_separation, pipelines,  # noqa: F401
                                         ready_to_invest, remember_margins, stage_capacities)
+from sim.chain.kernels_margins import deposit_margin, magnet_margin, separation_margin  # noqa: F401
 from sim.chain.kernels_markets import (arrive, export_first, make_magnets, offers_and_orders,  # noqa: F401
                                       sell_oxides, zone_sums)
 from sim.chain.kernels_orders import maker_orders, split_trades, stockpile_orders, user_orders, zone_position  # noqa: F401

@@ -18,7 +18,7 @@ from agents.nation import NationAgent
 from agents.trader import carry_cost_per_yr
 from sim import market
 from sim.chain.capacity import MAGNETS, stage_capacity_t_per_yr
-from sim.chain.margins import magnet_margin
+from sim.chain.margins import constant, magnet_margin
 from sim.chain.prices import expected_growth_per_yr, zone_stock_t
 from sim.chain.recipe import makers_recipe
 from sim.chain.state import ChainState, Structure, zone_members
@@ -70,7 +70,7 @@ def place_orders(st: ChainState, fx: Structure, p, need_goods_t: np.ndarray, tab
     cap = stage_capacity_t_per_yr(st.assets, "magnets", st.month, p, fx.n_nations) / 12 \
         * (1 - st.controls.lost_frac[MAGNETS])
     util = PlantIndustry.utilisation(magnet_margin(st, fx, p), fx.base_margin_mag,
-                                     np.full(fx.n_nations, p.magnet_conversion_cost_usd_per_kg),
+                                     constant(fx.n_nations, p.magnet_conversion_cost_usd_per_kg),
                                      fx.base_util[MAGNETS], p.util_margin_scale_frac, p.util_min_frac)
     kernels = market.chain_kernels()
     plan_makers = _maker_orders_numpy if kernels is None else kernels.maker_orders

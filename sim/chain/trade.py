@@ -26,6 +26,8 @@ class Trade:
     delay_months: np.ndarray            # (g, N, N) licence delays
     delayed: bool                       # any delay above 0
     china_quota_fill: np.ndarray        # (g,) China's exports over its quota (0 where none)
+    sellers: np.ndarray                 # the nations that offered anything (``market.participants``)
+    buyers: np.ndarray                  # the nations that ordered anything
 
 
 @dataclass
@@ -67,11 +69,14 @@ def clear(st: ChainState, fx: Structure, p, markets: slice, price: np.ndarray, s
         res = _clear_compiled(st, fx, p, idx, price, supply, demand, sellers, buyers, quota, first, licence_base)
     else:
         res = _clear_numpy(st, fx, p, markets, price, supply, demand, sellers, buyers, quota, first, licence_base)
-    exported = res.sold_t[:, ch] - res.flows_t[:, ch, ch]           # sold_t sums China's whole row
-    fill = np.where(quota_set, exported / np.maximum(quota[:, ch], 1e-9), 0.0) if quota_set.any() \
-        else np.zeros(len(idx))
+    if quota_set.any():
+        exported = res.sold_t[:, ch] - res.flows_t[:, ch, ch]       # sold_t sums China's whole row
+        fill = np.where(quota_set, exported / np.maximum(quota[:, ch], 1e-9), 0.0)
+    else:
+        fill = np.zeros(len(idx))
     return Trade(markets=idx, res=res, delay_months=c.licence_delay_months[markets],
-                 delayed=bool(c.delayed_markets()[markets].any()), china_quota_fill=fill)
+                 delayed=bool(c.delayed_markets()[markets].any()), china_quota_fill=fill, sellers=sellers,
+                 buyers=buyers)
 
 
 _POSITIONS: dict[tuple, np.ndarray] = {}
