@@ -425,6 +425,14 @@ def allocate_block(supply, demand, preference, cap, quota, export_first, sellers
 
 
 @njit(cache=True, error_model="numpy")
+def allocate_and_settle(supply, demand, preference, cap, quota, export_first, sellers, buyers, rounds, capped,
+                        flow_ema, markets, memory_frac):
+    """:func:`allocate_block` then :func:`settle` in one call (the block stays inside)."""
+    block = allocate_block(supply, demand, preference, cap, quota, export_first, sellers, buyers, rounds, capped)
+    return settle(block, sellers, buyers, supply, demand, flow_ema, markets, memory_frac)
+
+
+@njit(cache=True, error_model="numpy")
 def settle(block, sellers, buyers, supply, demand, flow_ema, markets, memory_frac):
     """The cleared block spread onto all nations, the sums per seller and buyer, and the flow memory.
 

@@ -140,7 +140,9 @@ def stage_need(fx: Structure, need_t: np.ndarray) -> np.ndarray:
     """What drives each stage's capacity (3,), t/month: mining the NdPr in end use (the co-products follow),
     separation all the REO, magnet making the NdFeB."""
     goods = need_t.sum(axis=(0, 1))                                   # (G,)
-    return np.array([(goods @ fx.element_content)[NDPR].sum(), goods @ fx.reo_content, goods[NDFEB]])
+    elements = goods @ fx.element_content
+    # (Nd + Pr: numpy's sum of the two)
+    return np.array([elements[NDPR[0]] + elements[NDPR[1]], goods @ fx.reo_content, goods[NDFEB]])
 
 
 def capacity_per_need(st: ChainState, fx: Structure, p, start_month: int) -> np.ndarray:
@@ -285,4 +287,10 @@ def apply_trade_status(st: ChainState, fx: Structure, p) -> None:
     status = st.controls.trade_status
     if fx.usa is None or status is None:
         return
-    st.hurdle_extra_frac = np.where(status[fx.usa] >= 1, p.trade_restriction_hurdle_frac, 0.0)
+    key = ("us_hurdle", fx.usa, p.trade_restriction_hurdle_frac)
+    c = st.controls
+    if key not in c._derived:                         # (the same while the same trade status is in force)
+        hurdle = np.where(status[fx.usa] >= 1, p.trade_restriction_hurdle_frac, 0.0)
+        hurdle.flags.writeable = False
+        c._derived[key] = hurdle
+    st.hurdle_extra_frac = c._derived[key]

@@ -40,8 +40,10 @@ class Orders:
     recipe_t_per_t: np.ndarray      # (N, E) oxides per t of magnet each nation's makers use this month
 
     def oxide_orders(self) -> np.ndarray:
-        """(buyer, N, E) in the order of ``state.BUYERS``."""
-        return np.stack([self.user_t[:, OXIDES], self.maker_t, self.stockpile_t[:, OXIDES], self.spec_buy_t])
+        """(buyer, N, E) in the order of ``state.BUYERS`` (``np.stack``'s array, built without its checks)."""
+        out = np.empty((4,) + self.maker_t.shape)
+        out[0], out[1], out[2], out[3] = self.user_t[:, OXIDES], self.maker_t, self.stockpile_t[:, OXIDES], self.spec_buy_t
+        return out
 
     def magnet_orders(self) -> np.ndarray:
         """(buyer, N, 1): users and stockpiles buy magnets; makers and traders do not."""

@@ -53,14 +53,13 @@ def clear(st: ChainState, fx: Structure, p, markets: slice, price: np.ndarray, s
             numpy (the reference); default: ``market.use_compiled``.
     """
     c, ch = st.controls, fx.china
-    idx = _positions(markets, c.pair_cap_frac.shape[0])
+    idx, quota_rows, quota_set, delay, delayed = _market_terms(c, markets, ch)
     kernels = market.chain_kernels()
     offers = _offers_and_orders_numpy if kernels is None else kernels.offers_and_orders
     supply, demand, sellers, buyers = offers(np.asarray(supply, dtype=float), np.asarray(demand, dtype=float),
                                              market.EPS_T)
-    quota = c.export_quota_t[markets].copy()
-    quota_set = np.isfinite(quota[:, ch])
-    if quota_set.any():
+    quota = quota_rows.copy()
+    if quota_set is not None:
         quota[:, ch] += china.smuggling_allowance_t(idx, undocumented_t, p)
     first = china.export_first(st, fx, idx)
     if compiled is None:
@@ -69,14 +68,28 @@ def clear(st: ChainState, fx: Structure, p, markets: slice, price: np.ndarray, s
         res = _clear_compiled(st, fx, p, idx, price, supply, demand, sellers, buyers, quota, first, licence_base)
     else:
         res = _clear_numpy(st, fx, p, markets, price, supply, demand, sellers, buyers, quota, first, licence_base)
-    if quota_set.any():
+    if quota_set is not None:
         exported = res.sold_t[:, ch] - res.flows_t[:, ch, ch]       # sold_t sums China's whole row
         fill = np.where(quota_set, exported / np.maximum(quota[:, ch], 1e-9), 0.0)
     else:
         fill = np.zeros(len(idx))
-    return Trade(markets=idx, res=res, delay_months=c.licence_delay_months[markets],
-                 delayed=bool(c.delayed_markets()[markets].any()), china_quota_fill=fill, sellers=sellers,
+    return Trade(markets=idx, res=res, delay_months=delay, delayed=delayed, china_quota_fill=fill, sellers=sellers,
                  buyers=buyers)
+
+
+def _market_terms(c, markets: slice, china: int) -> tuple:
+    """What the controls ``c`` fix for the market goods ``markets``, worked out once per controls: their
+    positions (``np.arange(M)[markets]``), export quota rows (g, N) (copied before use), China's goods under a
+    quota (g,) (None if none), licence delays (g, N, N) and whether any delay is above 0."""
+    key = ("market_terms", markets.start, markets.stop, markets.step, china)
+    found = c._derived.get(key)
+    if found is None:
+        quota = c.export_quota_t[markets]
+        quota_set = np.isfinite(quota[:, china])
+        found = c._derived[key] = (_positions(markets, c.pair_cap_frac.shape[0]), quota,
+                                   quota_set if quota_set.any() else None, c.licence_delay_months[markets],
+                                   bool(c.delayed_markets()[markets].any()))
+    return found
 
 
 _POSITIONS: dict[tuple, np.ndarray] = {}
@@ -139,11 +152,13 @@ def _clear_compiled(st: ChainState, fx: Structure, p, idx: np.ndarray, price: np
             float(p.offtake_cost_cut_frac), st.offtake, c.pair_cap_t, c.pair_cap_frac, c.capped_rows(),
             float(p.logit_beta))
         preference = np.exp(exponent, out=exponent)  # numpy's exp (numba's may differ in the last bit), in place
-        block = kernel.allocate_block(supply, demand, preference, cap, quota, first, sellers, buyers, 3, capped)
+        flows, unsold, unmet, sold, bought, total = kernel.allocate_and_settle(
+            supply, demand, preference, cap, quota, first, sellers, buyers, 3, capped, st.flow_ema, idx,
+            float(p.memory_frac))
     else:
         block = np.zeros((len(idx), len(sellers), len(buyers)))
-    flows, unsold, unmet, sold, bought, total = kernel.settle(block, sellers, buyers, supply, demand, st.flow_ema,
-                                                              idx, float(p.memory_frac))
+        flows, unsold, unmet, sold, bought, total = kernel.settle(block, sellers, buyers, supply, demand,
+                                                                  st.flow_ema, idx, float(p.memory_frac))
     return market.Clearing(flows_t=flows, unsold_t=unsold, unmet_t=unmet, sold_t=sold, bought_t=bought,
                            goods_total_t=total)
 
