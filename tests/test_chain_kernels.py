@@ -55,7 +55,10 @@ PAIRS = [("sim.chain.separation", "_separate_numpy", "separate"),
          ("sim.chain.trade", "_zone_sums_numpy", "zone_sums"),
          ("sim.chain.margins", "_deposit_margin_numpy", "deposit_margin"),
          ("sim.chain.margins", "_separation_margin_numpy", "separation_margin"),
-         ("sim.chain.margins", "_magnet_margin_numpy", "magnet_margin")]
+         ("sim.chain.margins", "_magnet_margin_numpy", "magnet_margin"),
+         ("sim.recording", "_totals_numpy", "row_totals"),
+         ("sim.chain.mining", "_cap_groups_numpy", "cap_groups"),
+         ("sim.chain.mining", "_add_undocumented_numpy", "add_undocumented")]
 
 
 def _recorded_calls(monkeypatch, module_name: str, reference: str, config: str, until: str) -> list[tuple]:
