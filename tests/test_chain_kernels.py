@@ -58,7 +58,9 @@ PAIRS = [("sim.chain.separation", "_separate_numpy", "separate"),
          ("sim.chain.margins", "_magnet_margin_numpy", "magnet_margin"),
          ("sim.recording", "_totals_numpy", "row_totals"),
          ("sim.chain.mining", "_cap_groups_numpy", "cap_groups"),
-         ("sim.chain.mining", "_add_undocumented_numpy", "add_undocumented")]
+         ("sim.chain.mining", "_add_undocumented_numpy", "add_undocumented"),
+         ("sim.chain.state", "_mass_balance_numpy", "mass_balance"),
+         ("sim.chain.state", "_sum_sectors_numpy", "sum_sectors")]
 
 
 def _recorded_calls(monkeypatch, module_name: str, reference: str, config: str, until: str) -> list[tuple]:

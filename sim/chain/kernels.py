@@ -22,5 +22,5 @@ from sim.chain.kernels_recording import concentration, row_totals  # noqa: F401
 from sim.chain.kernels_prices import availability, zone_held, zone_use  # noqa: F401
 from sim.chain.kernels_supply import (add_undocumented, by_nation_and_element, cap_groups, mine_output,  # noqa: F401
                                       nation_plant_capacity, plan_separation, separate, utilisation_from_shift)
-from sim.chain.kernels_use import (add_chain_stocks, consume, held_goods, stocks_in_range,  # noqa: F401
-                                  zone_fraction)
+from sim.chain.kernels_use import (add_chain_stocks, consume, held_goods, mass_balance, stocks_in_range,  # noqa: F401
+                                  sum_sectors, zone_fraction)
