@@ -364,15 +364,66 @@ def _open_orders(s, preference, cap, quota, foreign, capped, quota_set, order, g
 _TARIFFED: list = [None, None]     # the last tariff array seen (never written: the month's controls) and its rows
 
 
-def block_terms(price, supply, demand, licence_base, sellers, buyers, markets, freight, tariff, duty, risk,
-                base_friction, friction, offtake_cut, offtake, pair_cap_t, pair_cap_frac, capped_rows, logit_beta):
-    """:func:`_block_terms`, told which exporters' tariff rows hold any tariff (found once per tariff array:
-    the controls' arrays are read-only and shared while the same events are in force)."""
+def tariffed_rows(tariff):
+    """:func:`_tariffed_rows` of the controls' tariff array, found once per array (the controls' arrays are
+    read-only and shared while the same events are in force)."""
     if _TARIFFED[0] is not tariff:
         _TARIFFED[:] = [tariff, _tariffed_rows(tariff)]
-    return _block_terms(price, supply, demand, licence_base, sellers, buyers, markets, freight, tariff, _TARIFFED[1],
-                        duty, risk, base_friction, friction, offtake_cut, offtake, pair_cap_t, pair_cap_frac,
-                        capped_rows, logit_beta)
+    return _TARIFFED[1]
+
+
+@njit(cache=True, error_model="numpy")
+def export_first(markets, n, china, price, duty_frac, held_start, china_zone, outside_zone):
+    """:func:`sim.chain.china._export_first_numpy` compiled."""
+    first = np.zeros((markets.shape[0], n), np.bool_)
+    for g in range(markets.shape[0]):
+        m = markets[g]
+        if m >= held_start:
+            h = m - held_start
+            rent = price[outside_zone, h] - price[china_zone, h] * (1.0 + duty_frac[m, china])
+            first[g, china] = rent > 0.0
+    return first
+
+
+@njit(cache=True, error_model="numpy")
+def offers_and_orders(supply, demand, eps_t):
+    """:func:`sim.chain.trade._offers_and_orders_numpy` compiled."""
+    n_g, n = supply.shape
+    s, d = np.empty((n_g, n)), np.empty((n_g, n))
+    sells, buys = np.zeros(n, np.bool_), np.zeros(n, np.bool_)
+    for g in range(n_g):
+        for k in range(n):
+            x = supply[g, k]
+            x = x if x >= 0.0 else 0.0
+            s[g, k] = x
+            sells[k] = sells[k] or x > eps_t
+            y = demand[g, k]
+            y = y if y >= 0.0 else 0.0
+            d[g, k] = y
+            buys[k] = buys[k] or y > eps_t
+    return s, d, np.flatnonzero(sells), np.flatnonzero(buys)
+
+
+@njit(cache=True, error_model="numpy")
+def prepare_market(price, supply, demand, licence_base, own_licence_base, markets, china, zone_price, held_start,
+                   china_zone, outside_zone, freight, tariff, tariffed, duty, risk, base_friction, friction,
+                   offtake_cut, offtake, pair_cap_t, pair_cap_frac, capped_rows, logit_beta, eps_t):
+    """A controlled market's terms in one call: :func:`offers_and_orders`, China's :func:`export_first` flags and
+    the block's :func:`_block_terms` (licences applied for up to ``licence_base`` if ``own_licence_base``, else
+    up to the orders).
+
+    Returns:
+        (offers, orders, sellers, buyers, export-first flags, logit exponent, pair caps, any cap finite).
+    """
+    s, d, sellers, buyers = offers_and_orders(supply, demand, eps_t)
+    first = export_first(markets, s.shape[1], china, zone_price, duty, held_start, china_zone, outside_zone)
+    if sellers.shape[0] == 0 or buyers.shape[0] == 0:
+        return s, d, sellers, buyers, first, np.empty((0, 0, 0)), np.empty((0, 0, 0)), False
+    lic = licence_base if own_licence_base else d
+    exponent, cap, capped = _block_terms(price, s, d, lic, sellers, buyers, markets, freight, tariff, tariffed, duty,
+                                         risk, base_friction, friction, offtake_cut, offtake, pair_cap_t,
+                                         pair_cap_frac, capped_rows, logit_beta)
+    return s, d, sellers, buyers, first, exponent, cap, capped
 
 
 @njit(cache=True, error_model="numpy")

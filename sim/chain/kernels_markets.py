@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 from numba import njit
 
-from sim.clearing_kernel import new_stack, pairwise_sum
+from sim.clearing_kernel import export_first, new_stack, offers_and_orders, pairwise_sum  # noqa: F401
 
 
 @njit(cache=True, error_model="numpy")
@@ -64,38 +64,6 @@ def make_magnets(plan, maker_need, maker_oxide, magnets, recipe):
             maker_oxide[k, e] = left if left >= 0.0 else 0.0
         magnets[k] += m
     return made, short
-
-
-@njit(cache=True, error_model="numpy")
-def export_first(markets, n, china, price, duty_frac, held_start, china_zone, outside_zone):
-    """:func:`sim.chain.china._export_first_numpy` compiled."""
-    first = np.zeros((markets.shape[0], n), np.bool_)
-    for g in range(markets.shape[0]):
-        m = markets[g]
-        if m >= held_start:
-            h = m - held_start
-            rent = price[outside_zone, h] - price[china_zone, h] * (1.0 + duty_frac[m, china])
-            first[g, china] = rent > 0.0
-    return first
-
-
-@njit(cache=True, error_model="numpy")
-def offers_and_orders(supply, demand, eps_t):
-    """:func:`sim.chain.trade._offers_and_orders_numpy` compiled."""
-    n_g, n = supply.shape
-    s, d = np.empty((n_g, n)), np.empty((n_g, n))
-    sells, buys = np.zeros(n, np.bool_), np.zeros(n, np.bool_)
-    for g in range(n_g):
-        for k in range(n):
-            x = supply[g, k]
-            x = x if x >= 0.0 else 0.0
-            s[g, k] = x
-            sells[k] = sells[k] or x > eps_t
-            y = demand[g, k]
-            y = y if y >= 0.0 else 0.0
-            d[g, k] = y
-            buys[k] = buys[k] or y > eps_t
-    return s, d, np.flatnonzero(sells), np.flatnonzero(buys)
 
 
 @njit(cache=True, error_model="numpy")

@@ -13,8 +13,8 @@ import numpy as np
 
 from sim import market
 from sim.chain import china
-from sim.chain.state import TRANSIT_SLOTS, ChainState, Structure, zone_members
-from sim.goods import OXIDES
+from sim.chain.state import CHINA_ZONE, OUTSIDE_ZONE, TRANSIT_SLOTS, ChainState, Structure, zone_members
+from sim.goods import HELD_MARKETS, OXIDES
 
 
 @dataclass
@@ -54,20 +54,20 @@ def clear(st: ChainState, fx: Structure, p, markets: slice, price: np.ndarray, s
     """
     c, ch = st.controls, fx.china
     idx, quota_rows, quota_set, delay, delayed = _market_terms(c, markets, ch)
-    kernels = market.chain_kernels()
-    offers = _offers_and_orders_numpy if kernels is None else kernels.offers_and_orders
-    supply, demand, sellers, buyers = offers(np.asarray(supply, dtype=float), np.asarray(demand, dtype=float),
-                                             market.EPS_T)
     quota = quota_rows.copy()
     if quota_set is not None:
         quota[:, ch] += china.smuggling_allowance_t(idx, undocumented_t, p)
-    first = china.export_first(st, fx, idx)
     if compiled is None:
         compiled = market.use_compiled(len(idx) * fx.n_nations ** 2)
     if compiled and market.kernel() is not None:
-        res = _clear_compiled(st, fx, p, idx, price, supply, demand, sellers, buyers, quota, first, licence_base)
+        res, sellers, buyers = _clear_compiled(st, fx, p, idx, price, supply, demand, quota, licence_base)
     else:
-        res = _clear_numpy(st, fx, p, markets, price, supply, demand, sellers, buyers, quota, first, licence_base)
+        kernels = market.chain_kernels()
+        offers = _offers_and_orders_numpy if kernels is None else kernels.offers_and_orders
+        supply, demand, sellers, buyers = offers(np.asarray(supply, dtype=float), np.asarray(demand, dtype=float),
+                                                 market.EPS_T)
+        res = _clear_numpy(st, fx, p, markets, price, supply, demand, sellers, buyers, quota,
+                           china.export_first(st, fx, idx), licence_base)
     if quota_set is not None:
         exported = res.sold_t[:, ch] - res.flows_t[:, ch, ch]       # sold_t sums China's whole row
         fill = np.where(quota_set, exported / np.maximum(quota[:, ch], 1e-9), 0.0)
@@ -138,19 +138,21 @@ def _clear_numpy(st: ChainState, fx: Structure, p, markets: slice, price: np.nda
 
 
 def _clear_compiled(st: ChainState, fx: Structure, p, idx: np.ndarray, price: np.ndarray, supply: np.ndarray,
-                    demand: np.ndarray, sellers: np.ndarray, buyers: np.ndarray, quota: np.ndarray,
-                    first: np.ndarray, licence_base: np.ndarray | None) -> market.Clearing:
-    """:func:`clear` in the numba kernels, reading the dense control arrays in place (no N x N copies)."""
+                    demand: np.ndarray, quota: np.ndarray, licence_base: np.ndarray | None
+                    ) -> tuple[market.Clearing, np.ndarray, np.ndarray]:
+    """:func:`clear` in the numba kernels, reading the dense control arrays in place (no N x N copies): offers,
+    China's export-first flags and the block's terms in one call (``prepare_market``), numpy's ``exp`` of the
+    logit exponents, then the rounds and the settlement in one call. Returns (the clearing, sellers, buyers)."""
     kernel = market.kernel()
     c = st.controls
-    supply, demand = np.ascontiguousarray(supply), np.ascontiguousarray(demand)   # one compiled layout
+    tariff = c.tariff_exporter_first()
+    supply, demand, sellers, buyers, first, exponent, cap, capped = kernel.prepare_market(
+        price, np.asarray(supply, dtype=float), np.asarray(demand, dtype=float),
+        _NO_BASE if licence_base is None else licence_base, licence_base is not None, idx, fx.china, st.price,
+        HELD_MARKETS.start, CHINA_ZONE, OUTSIDE_ZONE, fx.freight, tariff, kernel.tariffed_rows(tariff), c.duty_frac,
+        c.risk_frac, float(p.base_friction_frac), c.friction_frac, float(p.offtake_cost_cut_frac), st.offtake,
+        c.pair_cap_t, c.pair_cap_frac, c.capped_rows(), float(p.logit_beta), market.EPS_T)
     if len(sellers) and len(buyers):
-        lic = demand if licence_base is None else np.ascontiguousarray(licence_base, dtype=float)
-        exponent, cap, capped = kernel.block_terms(
-            np.ascontiguousarray(price, dtype=float), supply, demand, lic, sellers, buyers, idx, fx.freight,
-            c.tariff_exporter_first(), c.duty_frac, c.risk_frac, float(p.base_friction_frac), c.friction_frac,
-            float(p.offtake_cost_cut_frac), st.offtake, c.pair_cap_t, c.pair_cap_frac, c.capped_rows(),
-            float(p.logit_beta))
         preference = np.exp(exponent, out=exponent)  # numpy's exp (numba's may differ in the last bit), in place
         flows, unsold, unmet, sold, bought, total = kernel.allocate_and_settle(
             supply, demand, preference, cap, quota, first, sellers, buyers, 3, capped, st.flow_ema, idx,
@@ -160,7 +162,10 @@ def _clear_compiled(st: ChainState, fx: Structure, p, idx: np.ndarray, price: np
         flows, unsold, unmet, sold, bought, total = kernel.settle(block, sellers, buyers, supply, demand,
                                                                   st.flow_ema, idx, float(p.memory_frac))
     return market.Clearing(flows_t=flows, unsold_t=unsold, unmet_t=unmet, sold_t=sold, bought_t=bought,
-                           goods_total_t=total)
+                           goods_total_t=total), sellers, buyers
+
+
+_NO_BASE = np.empty((0, 0))          # (no licence base: licences are applied for up to the orders)
 
 
 def deliver(st: ChainState, trade: Trade, orders: np.ndarray, goods: slice) -> None:
