@@ -42,7 +42,8 @@ class Orders:
     def oxide_orders(self) -> np.ndarray:
         """(buyer, N, E) in the order of ``state.BUYERS`` (``np.stack``'s array, built without its checks)."""
         out = np.empty((4,) + self.maker_t.shape)
-        out[0], out[1], out[2], out[3] = self.user_t[:, OXIDES], self.maker_t, self.stockpile_t[:, OXIDES], self.spec_buy_t
+        out[0], out[1] = self.user_t[:, OXIDES], self.maker_t
+        out[2], out[3] = self.stockpile_t[:, OXIDES], self.spec_buy_t
         return out
 
     def magnet_orders(self) -> np.ndarray:
