@@ -14,15 +14,13 @@ import mesa
 import numpy as np
 
 from sim import market
+from sim.calendar import DAYS_PER_MONTH
 
 if TYPE_CHECKING:
     from sim.model import RareEarthModel
-    from sim.policy import Controls
+    from sim.controls import Controls
 
 HOLD, BUILD, RELEASE = 0, 1, 2
-
-
-DAYS_PER_MONTH = 30.4
 
 
 def stockpile_target_t(days: float, monthly_use_t: np.ndarray, days_per_month: float = DAYS_PER_MONTH) -> np.ndarray:

@@ -24,11 +24,11 @@ from typing import TYPE_CHECKING
 import mesa
 import numpy as np
 
-from sim.goods import HELD_MARKETS, OXIDE_MARKETS
+from sim.goods import E, HELD_MARKETS, OXIDE_MARKETS, OXIDES
 from sim.pricing import trend_per_yr
 
 if TYPE_CHECKING:
-    from sim.chain.state import ChainState, Structure
+    from sim.chain.state import ChainState, ChinaNews, Structure
     from sim.model import RareEarthModel
 
 
@@ -65,9 +65,15 @@ def wanted_share(expected_return: np.ndarray, carry_cost_per_yr: np.ndarray | fl
     return max_share * np.minimum(np.maximum(sensitivity * (expected_return - carry_cost_per_yr), 0.0), 1.0)
 
 
-def trade_t(wanted_t: np.ndarray, held_t: np.ndarray, adjust_months: float) -> tuple[np.ndarray, np.ndarray]:
-    """This month's (buy, sell) in t: a share of the gap to the wanted stock."""
-    step = (wanted_t - held_t) / adjust_months
+def trade_t(wanted_t: np.ndarray, held_t: np.ndarray, adjust_months: float,
+            max_t: np.ndarray | float = np.inf) -> tuple[np.ndarray, np.ndarray]:
+    """This month's (buy, sell) in t: a share of the gap to the wanted stock, at most ``max_t`` either way.
+
+    ``max_t`` is the participation limit: a stockholder who buys or sells more than a modest share of a
+    market's monthly volume moves the price against himself, so large orders are worked over months
+    (Almgren & Chriss 2001). Without it, in a thin market the traders' own trades swing the price past
+    their target and back each month (a sawtooth)."""
+    step = np.minimum(np.maximum((wanted_t - held_t) / adjust_months, -max_t), max_t)
     return np.maximum(step, 0.0), np.minimum(np.maximum(-step, 0.0), held_t)
 
 
@@ -94,13 +100,13 @@ class TraderAgent(mesa.Agent):
         Args:
             overall: how hard the export controls bite over all goods (log units).
             by_good: the same per market good.
-            controls: the controls in force (``sim.policy.Controls``): their cuts of Chinese mining are known too.
+            controls: the controls in force (``sim.controls.Controls``): their cuts of Chinese mining are known too.
             china: China's nation index.
         """
         self._seen = (float(controls.lost_frac[0, china]), float(controls.undocumented_cut_frac[china]), overall,
                       np.asarray(by_good, dtype=float)[HELD_MARKETS].copy())
 
-    def _surprise(self, st: ChainState, china: int, n: int) -> np.ndarray:
+    def _surprise(self, st: ChainState, china: int, news: ChinaNews) -> np.ndarray:
         """This month's news per oxide, as extra expected return per year.
 
         A cut of Chinese mining is news of scarcity in both zones, for each oxide by the share of China's
@@ -114,11 +120,11 @@ class TraderAgent(mesa.Agent):
         """
         p, c = self.model.p, st.controls
         lost, cut = float(c.lost_frac[0, china]), float(c.undocumented_cut_frac[china])
-        overall, by_good = st.china_tightness, st.china_tightness_by_good[OXIDE_MARKETS][:n]
+        overall, by_good = news.tightness, news.tightness_by_good[OXIDE_MARKETS]
         seen_lost, seen_cut, seen_overall, seen_by_good = self._seen
-        seen_by_good = seen_by_good[:n] if len(seen_by_good) >= n else np.zeros(n)
+        seen_by_good = seen_by_good[OXIDES] if len(seen_by_good) >= E else np.zeros(E)
         self._seen = (lost, cut, overall, by_good.copy())
-        undocumented = np.zeros(n) if st.china_undocumented_share is None else st.china_undocumented_share[:n]
+        undocumented = news.undocumented_share[OXIDES]
         supply_cut = max(lost - seen_lost, 0.0) + (1.0 - lost) * max(cut - seen_cut, 0.0) * undocumented
         news = p.spec_news_weight * supply_cut
         if self.zone == 1:
@@ -132,27 +138,29 @@ class TraderAgent(mesa.Agent):
         m = self.model
         return float(m.state.spec_t[m.structure.zone == self.zone].sum())
 
-    def decide(self, st: ChainState, fx: Structure, market_stock_t: np.ndarray, held_t: np.ndarray,
-               use_t: np.ndarray) -> None:
+    def decide(self, st: ChainState, fx: Structure, news: ChinaNews, market_stock_t: np.ndarray,
+               held_t: np.ndarray, use_t: np.ndarray) -> None:
         """Set this month's buy and sell (t per oxide) from prices, the trend and the zone's stock.
 
         Args:
+            news: what China's controls and mines did this month (``sim.chain.state.ChinaNews``).
             market_stock_t: the zone's stock on the market, per oxide (sellers', makers', users' working stock).
             held_t: the zone's speculative stock of each oxide.
             use_t: the zone's monthly use of each oxide: positions never exceed
                 ``spec_max_cover_months`` of it (warehouses and capital scale with the market).
         """
         p = self.model.p
-        n = len(held_t)
-        if len(self.news_per_yr) != n:
-            self.news_per_yr = np.zeros(n)
+        if len(self.news_per_yr) != E:
+            self.news_per_yr = np.zeros(E)
         keep = 1.0 - 1.0 / p.spec_news_memory_months
-        self.news_per_yr = self.news_per_yr * keep + self._surprise(st, fx.china, n)
-        trend = trend_per_yr(st.price_hist[:, self.zone, :n], p.spec_trend_months)
-        fundamental = fx.anchor[self.zone, :n] * st.long_run_ratio
-        expected = expected_return_per_yr(trend, st.price[self.zone, :n], fundamental, p.spec_chartist_weight,
+        self.news_per_yr = self.news_per_yr * keep + self._surprise(st, fx.china, news)
+        trend = trend_per_yr(st.price_hist[:, self.zone, OXIDES], p.spec_trend_months)
+        fundamental = fx.anchor[self.zone, OXIDES] * st.long_run_ratio
+        expected = expected_return_per_yr(trend, st.price[self.zone, OXIDES], fundamental, p.spec_chartist_weight,
                                           p.spec_reversion_per_yr) + self.news_per_yr
-        carry = carry_cost_per_yr(st.price[self.zone, :n], p.spec_carry_cost_per_yr, p.spec_storage_usd_per_kg_per_yr)
+        carry = carry_cost_per_yr(st.price[self.zone, OXIDES], p.spec_carry_cost_per_yr,
+                                  p.spec_storage_usd_per_kg_per_yr)
         share = wanted_share(expected, carry, p.spec_sensitivity, p.spec_max_stock_share)
         wanted = np.minimum(share * (market_stock_t + held_t), p.spec_max_cover_months * use_t)
-        self.buy_t, self.sell_t = trade_t(wanted, held_t, p.spec_adjust_months)
+        self.buy_t, self.sell_t = trade_t(wanted, held_t, p.spec_adjust_months,
+                                          p.spec_max_participation_frac * use_t)

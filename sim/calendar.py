@@ -16,6 +16,8 @@ YEARS = (2000, 2100)
 MONTH_FORMAT = f"a month YYYY-MM (month 01-12, year {YEARS[0]}-{YEARS[1]})"
 MONTHS_ALLOWED = [f"YYYY-MM from {YEARS[0]}-01 to {YEARS[1]}-12"]
 _MONTH = re.compile(r"(\d{4})-(\d{2})")
+#: Mean days per month (365.25 / 12 = 30.44, rounded): converts stockpile targets in days of use to months.
+DAYS_PER_MONTH = 30.4
 
 
 def month_index(month: str) -> int:
@@ -33,11 +35,6 @@ def month_name(index: int) -> str:
 
 def add_months(month: str, n: int) -> str:
     return month_name(month_index(month) + n)
-
-
-def months_between(start: str, end: str) -> int:
-    """Number of months from ``start`` to ``end`` (``end`` exclusive)."""
-    return month_index(end) - month_index(start)
 
 
 def is_month(text: object) -> bool:

@@ -21,6 +21,7 @@ from matplotlib.figure import Figure
 from sim.calendar import add_months, is_month
 from sim.engine import Cluster, RunOutput, execute
 from sim.errors import ConfigError
+from sim.plots import month_dates
 from sim.scenarios import list_scenarios
 from sim.sweep_command import INTERRUPTED_EXIT, SCHEDULER, cluster_of, fail
 from sim.sweep_spec import RunPlan
@@ -123,13 +124,9 @@ def compare_table(frames: dict[str, pd.DataFrame], first_events: dict[str, str |
     return pd.DataFrame(rows)
 
 
-def _dates(df: pd.DataFrame) -> pd.Series:
-    return pd.to_datetime(df["date"], format="%Y-%m")
-
-
 def _lines(ax, frames: dict[str, pd.DataFrame], col: str, scale: float = 1.0) -> None:
     for name, df in frames.items():
-        ax.plot(_dates(df), df[col] * scale, lw=1.3, label=name)
+        ax.plot(month_dates(df), df[col] * scale, lw=1.3, label=name)
     ax.grid(alpha=0.3)
 
 
@@ -164,7 +161,7 @@ def compare_figures(frames: dict[str, pd.DataFrame], seed: int) -> dict[str, Fig
     ax1.set_ylabel("t REO per month")
     ax1.set_title("Unmet demand, world", fontsize=10)
     for name, df in frames.items():
-        ax2.plot(_dates(df), sum(df[f"shortage_{iso}_t"] for iso in SHORTAGE_NATIONS[:-1]).cumsum(),
+        ax2.plot(month_dates(df), sum(df[f"shortage_{iso}_t"] for iso in SHORTAGE_NATIONS[:-1]).cumsum(),
                  lw=1.3, label=name)
     ax2.grid(alpha=0.3)
     ax2.set_ylabel("t REO, cumulative")

@@ -139,11 +139,6 @@ def warm_up() -> None:
     import sim.model  # noqa: F401
 
 
-def _sigint_handler() -> str:
-    """A worker's SIGINT handling (``SIG_IGN`` when started by :func:`open_client`)."""
-    return str(signal.getsignal(signal.SIGINT))
-
-
 # ----------------------------------------------------------------------------- batches
 #: Shortest worthwhile task: Dask costs 5-10 ms of wall time per task, and its threads slow the model
 #: in the workers when tasks arrive fast.

@@ -19,6 +19,9 @@ E = len(ELEMENTS)                       # number of oxides
 G = len(GOODS)                          # held goods: oxides + magnet
 OXIDES = slice(0, E)                    # oxides on the held axis
 NDFEB = E                               # magnets on the held axis
+# the oxides lead the held axis, so an element's index is its oxide's position (the compiled kernels index
+# prices [zone, e] with e < E on this)
+assert OXIDES.start == 0 and NDFEB == OXIDES.stop
 
 ORE_MARKET = 0                          # mixed concentrate on the market axis
 HELD_MARKETS = slice(1, 1 + G)          # the held goods on the market axis, in held order
@@ -29,6 +32,8 @@ NDFEB_MARKETS = slice(NDFEB_MARKET, NDFEB_MARKET + 1)
 HEAVY_REE: tuple[str, ...] = ("Sm", "Gd", "Tb", "Dy", "Y")     # separated only by a heavy-REE circuit
 MAGNET_ELEMENTS: tuple[str, ...] = ("Pr", "Nd", "Sm", "Tb", "Dy")  # controls on these reach magnets
 HEAVY_MASK = np.array([e in HEAVY_REE for e in ELEMENTS])
+NDPR = np.array([ELEMENTS.index("Pr"), ELEMENTS.index("Nd")])    # the magnet metals, didymium
+LA_CE = np.array([ELEMENTS.index("La"), ELEMENTS.index("Ce")])   # the bulk co-products
 
 
 def element_index(element: str) -> int:

@@ -14,7 +14,8 @@ from pathlib import Path
 import mesa
 import numpy as np
 
-from agents.industry import EndUseIndustry, PlantIndustry
+from agents.end_use import EndUseIndustry
+from agents.plant import PlantIndustry
 from agents.nation import NationAgent
 from agents.trader import TraderAgent
 from sim import market
@@ -23,7 +24,7 @@ from sim.chain import (china, demand, initial, investment, magnets, mining, orde
                        recipe, separation, spinup, trade, use)
 from sim.chain.backstop import backstop_usd_per_kg
 from sim.chain.capacity import stage_capacity_t_per_yr
-from sim.chain.state import (CHINA_ZONE, OUTSIDE_ZONE, ChainState, Month, mass_balance_t, need_by_good_t,
+from sim.chain.state import (CHINA_ZONE, OUTSIDE_ZONE, ChainState, ChinaNews, Month, mass_balance_t, need_by_good_t,
                              stocks_by_element_t)
 from sim.errors import ConfigError
 from sim.parameters import load_parameter_table
@@ -149,18 +150,21 @@ class RareEarthModel(mesa.Model):
         """
         fx, p, w = self.structure, self.p, self.world
         before = self._held_before(st)
+        tightness = None
         if not spin_up:
-            policy_month.set_controls(st, fx, p, self.book)
+            tightness = policy_month.set_controls(st, fx, p, self.book)
             if self.book.reactions and self.recorder.values is not None:
                 policy_month.fire_reactions(self.book, st.month, self.recorder.condition_value, self.inject)
             investment.apply_trade_status(st, fx, p)
             investment.start_deals(st, fx, p, w, self.book.events, self.rng_projects)
             investment.finance_announced(st, p, w, self.rng_projects)
         need_t = demand.material_need_t(st, fx, w, p, self.start_month, None if spin_up else self.rng_demand)
+        recipe.follow_application_mix(st, fx, need_t)
         mined = mining.mine(st, fx, p, self.start_month)
         sep = separation.trade_and_separate(st, fx, p, mined.undocumented_t)
         need_goods_t = need_by_good_t(need_t)                             # (N, G): every sector's need
-        placed = orders.place_orders(st, fx, p, need_goods_t, w.stockpile_target_days, self.traders, not spin_up)
+        news = None if spin_up else ChinaNews(*tightness, undocumented_share=mined.undocumented_share)
+        placed = orders.place_orders(st, fx, p, need_goods_t, w.stockpile_target_days, self.traders, news)
         ox = oxides.trade_oxides(st, fx, p, placed, need_goods_t, mined.undocumented_t)
         mag = magnets.trade_magnets(st, fx, p, placed, need_t, mined.undocumented_t)
         used = use.use(st, fx, p, need_t, need_goods_t, w.stockpile_target_days, placed.maker_need_t,
@@ -171,8 +175,8 @@ class RareEarthModel(mesa.Model):
             demand.thrift(st, fx, p)
             recipe.thrift_heavy(st, fx, p)
             investment.remember(st, fx, p, mined)
-            investment.update_signals(st, fx, p, w, need_t, self.start_month)
-            investment.plan(st, fx, p, self.plants, self.rng_projects, w)
+            signal = investment.update_signals(st, fx, p, w, need_t, self.start_month)
+            investment.plan(st, fx, p, signal, self.plants, self.rng_projects, w)
         after = stocks_by_element_t(st, fx)
         consumed, error = mass_balance_t(mined.mined_t, sep.recycled_t, used.consumed_elements_t, ox.heavy_used_t,
                                          sep.losses_t, after, before)      # (Dy and Tb leave in making magnets)
@@ -186,7 +190,7 @@ class RareEarthModel(mesa.Model):
                      flows={"ore": sep.ore_flows_t, "oxide": ox.trade.res.total_over_goods_t(),
                             "oxide_by_element": ox.trade.res.flows_t, "magnet": mag.trade.res.flows_t[0]},
                      maker_need_t=placed.maker_need_t, zones=zones,
-                     mass_balance_error_t=error, held_t=after)
+                     mass_balance_error_t=error, held_t=after, china_news=news)
 
     # ------------------------------------------------------------------ read API
     @property

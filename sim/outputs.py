@@ -6,7 +6,7 @@ never see a half-written one: they ignore names starting with ``.``.
 
 Units live here only: :func:`unit_of` reads a series' unit from its name (``_usd_per_kg``, ``_t``,
 ``_frac``...), Parquet files carry them in their schema metadata (key ``units``) and plots label
-their axes with :func:`axis_label`.
+their axes with :func:`unit_of`.
 
 Every output folder gets a ``config.json`` (:func:`write_config`): what produced it (scenario,
 parameters, seed), the git commit and the versions of Python and the main libraries.
@@ -57,12 +57,6 @@ def unit_of(column: str) -> str:
 def column_units(columns: Iterable[str]) -> dict[str, str]:
     """Unit of each series, by name."""
     return {c: unit_of(c) for c in columns}
-
-
-def axis_label(column: str) -> str:
-    """An axis label: the series name and its unit, e.g. ``price_Nd_usd_per_kg (USD/kg)``."""
-    unit = unit_of(column)
-    return f"{column} ({unit})" if unit else column
 
 
 def units_metadata(units: dict[str, str]) -> dict[bytes, bytes]:

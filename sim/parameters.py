@@ -34,7 +34,7 @@ class Parameter(BaseModel):
     unit: str
     min: float
     max: float
-    kind: Literal["calibrated", "uncertainty", "lever"]
+    kind: Literal[KINDS]  # type: ignore[valid-type]
     description: str
     source: str
     prior: float | None = None       # the table's value, where a fitted value replaced it

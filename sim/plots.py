@@ -17,7 +17,8 @@ from sim.world import ELEMENTS, SECTORS
 STAGES = ("mining", "separation", "magnets")
 
 
-def _dates(df: pd.DataFrame) -> pd.Series:
+def month_dates(df: pd.DataFrame) -> pd.Series:
+    """The ``date`` column of a run's table (``YYYY-MM``) as dates, for a time axis."""
     return pd.to_datetime(df["date"], format="%Y-%m")
 
 
@@ -35,7 +36,7 @@ def prices_figure(df: pd.DataFrame, title: str = "Oxide prices") -> Figure:
     """Prices by element on a log scale: outside China (solid) and inside China (dashed)."""
     fig = Figure(figsize=(10, 5.5))
     ax = fig.add_subplot()
-    t = _dates(df)
+    t = month_dates(df)
     colours = matplotlib.colormaps["tab10"]
     for k, el in enumerate(ELEMENTS):
         c = colours(k % 10)
@@ -49,7 +50,7 @@ def prices_figure(df: pd.DataFrame, title: str = "Oxide prices") -> Figure:
 def china_share_figure(df: pd.DataFrame, title: str = "China's share of world output") -> Figure:
     fig = Figure(figsize=(10, 4.5))
     ax = fig.add_subplot()
-    t = _dates(df)
+    t = month_dates(df)
     for stage in STAGES:
         ax.plot(t, df[f"china_share_{stage}"], label=stage)
     ax.set_ylim(0, 1.02)
@@ -60,7 +61,7 @@ def china_share_figure(df: pd.DataFrame, title: str = "China's share of world ou
 def shortages_figure(df: pd.DataFrame, title: str = "Unmet demand by sector") -> Figure:
     fig = Figure(figsize=(10, 4.5))
     ax = fig.add_subplot()
-    t = _dates(df)
+    t = month_dates(df)
     data = [df[f"shortage_{s}_t"].to_numpy() for s in SECTORS]
     ax.stackplot(t, data, labels=SECTORS)
     total = float(np.sum(data, axis=0).max()) if data else 0.0
@@ -84,7 +85,7 @@ def mine_output_figure(df: pd.DataFrame, nations: tuple[str, ...], top: int = 8,
     """Monthly mine output of the largest producers (the rest summed as 'other')."""
     fig = Figure(figsize=(10, 4.5))
     ax = fig.add_subplot()
-    t = _dates(df)
+    t = month_dates(df)
     cols = [f"mine_output_{iso}_t" for iso in nations]
     totals = df[cols].sum().sort_values(ascending=False)
     keep = list(totals.index[:top])

@@ -21,8 +21,9 @@ from agents.nation import NationAgent
 from agents.trader import TraderAgent
 
 from sim import market
+from sim.calendar import DAYS_PER_MONTH
 from sim.metrics import herfindahl, share_of, supplier_share
-from sim.chain.recipe import MAGNET_HEAVY
+from sim.chain.recipe import MAGNET_HEAVY, heavy_content_frac
 from sim.chain.state import CHINA_ZONE, OUTSIDE_ZONE
 from sim.goods import ELEMENTS, GOODS
 from sim.world import CENTRAL_ASIA, SECTORS, UPSTREAM
@@ -176,7 +177,7 @@ def column_names(nations: tuple[str, ...]) -> list[str]:
              "speculative_stock_china_t", "central_asia_mine_output_t",
              "usa_supply_china_share", "mass_balance_error_t"]
     for el in MAGNET_HEAVY_ELEMENTS:                 # Dy and Tb per t of magnet made, relative to the base year
-        cols += [f"magnet_{el}_intensity_frac", f"magnet_{el}_intensity_china_frac"]
+        cols += [f"magnet_{el}_intensity_frac", f"magnet_{el}_intensity_china_frac", f"magnet_{el}_application_mix_frac"]
     cols += [f"shortage_{s}_t" for s in SECTORS]
     cols += [f"shortage_{iso}_t" for iso in nations]
     cols += [f"mine_output_{iso}_t" for iso in nations]
@@ -257,8 +258,9 @@ class Recorder:
             self._usa_china_share(),                                 # usa_supply_china_share
             float(np.abs(month.mass_balance_error_t).max()),         # mass_balance_error_t
         )
-        for k in MAGNET_HEAVY:                                       # magnet_{el}_intensity_frac, ..._china_frac
-            values += (float(st.heavy_intensity[OUTSIDE_ZONE, k]), float(st.heavy_intensity[CHINA_ZONE, k]))
+        content = heavy_content_frac(st, fx)
+        for k in MAGNET_HEAVY:            # magnet_{el}_intensity_frac, ..._china_frac, ..._application_mix_frac
+            values += (float(content[OUTSIDE_ZONE, k]), float(content[CHINA_ZONE, k]), float(st.heavy_mix[k]))
         values += month.shortage_t_by_sector.sum(axis=0).tolist()    # shortage_{sector}_t
         values += month.shortage_t_by_sector.sum(axis=1).tolist()    # shortage_{iso}_t
         values += mining.tolist()                                    # mine_output_{iso}_t
@@ -298,4 +300,4 @@ class Recorder:
             case _:
                 i = ix(cond.nation)
                 use = float(st.use_ema[i] @ fx.reo_content)
-                return float(m.stockpile_reo_t()[i]) / use * 30.4 if use > 0 else 0.0
+                return float(m.stockpile_reo_t()[i]) / use * DAYS_PER_MONTH if use > 0 else 0.0

@@ -19,7 +19,8 @@ from pydantic import BaseModel, ValidationError, field_validator
 from sim.calendar import MONTH_FORMAT, MONTHS_ALLOWED, YEARS, check_month, month_index
 from sim.errors import ConfigError, from_validation_error
 from sim.parameters import Params, resolve_parameters
-from sim.policy import (EVENT_ADAPTER, EVENT_CLASSES, EVENT_TYPES, STRICT, Reaction)
+from sim.policy_events import EVENT_ADAPTER, EVENT_CLASSES, EVENT_TYPES, STRICT
+from sim.reactions import Reaction
 from sim.world import BLOCS, CONFIG_DIR, ELEMENTS, SECTORS, World, load_world
 
 SCENARIO_DIR = CONFIG_DIR / "scenarios"

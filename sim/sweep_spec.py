@@ -32,7 +32,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 
 from sim.calendar import check_month, month_index
 from sim.errors import Allowed, ConfigError, from_validation_error
-from sim.policy import STRICT
+from sim.policy_events import STRICT
 from sim.scenarios import named_toml, read_toml
 from sim.world import CONFIG_DIR
 

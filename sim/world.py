@@ -18,7 +18,8 @@ from typing import Literal
 import numpy as np
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
-from sim.errors import ConfigError
+from sim.calendar import month_index
+from sim.errors import Allowed, ConfigError
 from sim.goods import ELEMENTS, GOODS, MAGNET  # noqa: F401  (re-exported: the world tables' goods)
 from sim.goods import MARKET_GOODS, NDFEB_MARKET, ORE_MARKET, OXIDE_MARKETS
 
@@ -48,10 +49,11 @@ YearMonth = str
 
 
 def _check_month(value: str) -> str:
-    parts = value.split("-")
-    if len(parts) != 2 or not all(p.isdigit() for p in parts) or len(parts[0]) != 4 \
-            or not 1 <= int(parts[1]) <= 12:
-        raise ValueError(f"'{value}' is not a month in the form YYYY-MM")
+    """A table's start month: the calendar's strict ``YYYY-MM``, any year (mines opened in the 1950s)."""
+    try:
+        month_index(value)
+    except ValueError:
+        raise Allowed("not a month YYYY-MM", ["YYYY-MM"]) from None
     return value
 
 
@@ -120,6 +122,12 @@ class SectorRow(_ElementSplit):
     max_substitution_frac: float = Field(ge=0, le=1)
 
 
+class MagnetGradeRow(_Row):
+    sector: Literal[SECTORS]  # type: ignore[valid-type]
+    dy_mass_pct: float = Field(ge=0, le=15)
+    tb_mass_pct: float = Field(ge=0, le=15)
+
+
 class DemandRow(_Row):
     iso3: str
     sector: Literal[SECTORS]  # type: ignore[valid-type]
@@ -129,6 +137,7 @@ class DemandRow(_Row):
 class RecipeRow(_Row):
     element: Literal[ELEMENTS]  # type: ignore[valid-type]
     t_oxide_per_t_magnet: float = Field(ge=0, le=1)
+    content_trend_frac_per_yr: float = Field(default=0.0, ge=-0.2, le=0.2)   # Dy and Tb only (technology)
 
 
 class PriceRow(_Row):
@@ -169,6 +178,25 @@ def _export_taxes(path: Path, index: dict[str, int]) -> np.ndarray:
     return out
 
 
+def _magnet_grades(path: Path, sectors: list) -> np.ndarray:
+    """Dy and Tb in the magnet grade each sector buys (S, E), % of magnet mass; one row per sector that uses
+    magnets. The model reads them as relative weights (the average recipe follows the application mix)."""
+    rows = read_table(path, MagnetGradeRow, "sector")
+    out = np.zeros((len(SECTORS), len(ELEMENTS)))
+    seen = set()
+    for i, r in enumerate(rows):
+        if r.sector in seen:
+            raise ConfigError(path, f"line {i + 2}.sector", f"duplicate sector '{r.sector}'")
+        seen.add(r.sector)
+        k = SECTORS.index(r.sector)
+        out[k, ELEMENTS.index("Dy")], out[k, ELEMENTS.index("Tb")] = r.dy_mass_pct, r.tb_mass_pct
+    users = [r.sector for r in sectors if r.magnet_share_frac > 0]
+    missing = [s for s in users if s not in seen]
+    if missing:
+        raise ConfigError(path, "sector", f"missing the magnet-using sectors {missing}", tuple(users))
+    return out
+
+
 def read_table(path: Path, row_model: type[_Row], key: str | None = None) -> list:
     """Read a CSV into validated rows; the first bad value raises ConfigError."""
     if not path.exists():
@@ -183,7 +211,8 @@ def read_table(path: Path, row_model: type[_Row], key: str | None = None) -> lis
         except ValidationError as err:
             first = err.errors()[0]
             field = ".".join(str(p) for p in first["loc"])
-            allowed = _literal_values(row_model, field)
+            reason = (first.get("ctx") or {}).get("error")
+            allowed = reason.allowed if isinstance(reason, Allowed) else _literal_values(row_model, field)
             raise ConfigError(path, f"{label}.{field}",
                               f"{first['msg']} (got {record.get(field)!r})", allowed) from None
     return rows
@@ -248,17 +277,16 @@ class World:
     growth_frac_per_yr_2024_2030: np.ndarray
     growth_frac_per_yr_2030_2050: np.ndarray
     max_substitution_frac: np.ndarray
+    magnet_grade_mass_pct: np.ndarray      # (S, E) Dy and Tb in the grade each sector buys (0 elsewhere)
     demand_t_reo_per_yr: np.ndarray        # (N, S)
     magnet_recipe_t_per_t: np.ndarray      # (E,)
+    magnet_content_trend_frac_per_yr: np.ndarray  # (E,) technology drift of the Dy and Tb content (0 elsewhere)
     price_usd_per_kg: np.ndarray           # (G,) outside China
     price_china_usd_per_kg: np.ndarray     # (G,)
     backstop_reference_usd_per_kg: np.ndarray  # (zone, G): price level choke_price_ratio multiplies
     tariff_frac: np.ndarray                # (N importer, N exporter)
     trade_status: np.ndarray               # (N importer, N exporter) codes
     export_tax_frac: np.ndarray            # (M market goods, N) standing taxes on exports (export_taxes.csv)
-
-    def nation_index(self, iso3: str) -> int:
-        return self.nations.index(iso3)
 
     @property
     def magnet_reo_t_per_t(self) -> float:
@@ -299,15 +327,23 @@ def load_world(directory: str | Path = WORLD_DIR) -> World:
     split = np.array([_split(r, sec_path, f"sector '{r.sector}'", allow_empty=r.magnet_share_frac >= 1.0)
                       for r in ordered])
 
+    grades = _magnet_grades(d / "magnet_grades.csv", ordered)
+
     dem_path = d / "demand.csv"
     demand = np.zeros((n, len(SECTORS)))
     for i, r in enumerate(read_table(dem_path, DemandRow, "iso3")):
         k = _nation_index(dem_path, f"line {i + 2}.iso3", r.iso3, index)
         demand[k, SECTORS.index(r.sector)] += r.demand_t_reo_per_yr
 
-    recipe = np.zeros(len(ELEMENTS))
-    for r in read_table(d / "magnet_recipe.csv", RecipeRow, "element"):
+    recipe, trend = np.zeros(len(ELEMENTS)), np.zeros(len(ELEMENTS))
+    recipe_path = d / "magnet_recipe.csv"
+    for i, r in enumerate(read_table(recipe_path, RecipeRow, "element")):
         recipe[ELEMENTS.index(r.element)] = r.t_oxide_per_t_magnet
+        if r.content_trend_frac_per_yr and r.element not in ("Dy", "Tb"):
+            raise ConfigError(recipe_path, f"line {i + 2} (element '{r.element}').content_trend_frac_per_yr",
+                              "only the Dy and Tb diffused into a magnet may drift (the magnet good carries a "
+                              "fixed Nd and Pr content)", ("Dy", "Tb"))
+        trend[ELEMENTS.index(r.element)] = r.content_trend_frac_per_yr
 
     price_path = d / "prices_base_year.csv"
     prices = {r.good: r for r in read_table(price_path, PriceRow, "good")}
@@ -357,8 +393,10 @@ def load_world(directory: str | Path = WORLD_DIR) -> World:
         growth_frac_per_yr_2024_2030=np.array([r.growth_frac_per_yr_2024_2030 for r in ordered]),
         growth_frac_per_yr_2030_2050=np.array([r.growth_frac_per_yr_2030_2050 for r in ordered]),
         max_substitution_frac=np.array([r.max_substitution_frac for r in ordered]),
+        magnet_grade_mass_pct=grades,
         demand_t_reo_per_yr=demand,
         magnet_recipe_t_per_t=recipe,
+        magnet_content_trend_frac_per_yr=trend,
         price_usd_per_kg=np.array([prices[g].price_usd_per_kg for g in GOODS]),
         price_china_usd_per_kg=np.array([prices[g].price_china_usd_per_kg for g in GOODS]),
         backstop_reference_usd_per_kg=np.array([[prices[g].backstop_reference_china_usd_per_kg for g in GOODS],

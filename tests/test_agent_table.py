@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from agents.industry import IndustryAgent, PlantIndustry
+from agents.industry import IndustryAgent
+from agents.plant import PlantIndustry
 from sim.model import RareEarthModel
 
 

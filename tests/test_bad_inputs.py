@@ -19,7 +19,7 @@ from typer.testing import CliRunner
 
 from sim.cli import app
 from sim.errors import ConfigError
-from sim.policy import EVENT_CLASSES
+from sim.policy_events import EVENT_CLASSES
 from sim.scenarios import load_scenario, validate_event
 from sim.sweep_spec import load_sweep_spec
 from sim.world import WORLD_DIR, load_world

@@ -15,7 +15,7 @@ def test_one_nations_capacity_and_heavy_circuit_equal_the_full_tables_bit_for_bi
     assert len(a.plant_nation) > len(model.world.plant_nation)          # projects were commissioned
     for month in (model.state.month - 40, model.state.month, model.state.month + 30):
         for stage in ("separation", "magnets"):
-            table = capacity._stage_capacity(a, stage, month, p, n)
+            table = capacity.stage_capacity_t_per_yr(a, stage, month, p, n)
             one = [capacity.nation_plant_capacity_t_per_yr(a, stage, month, p, i) for i in range(n)]
             assert np.array_equal(table, one), (stage, month)
         heavy = capacity.heavy_frac(a, month, p, n) > 0

@@ -90,10 +90,11 @@ def test_a_separation_quota_needs_a_quota_line_in_the_world(tmp_path):
         load_scenario(path)
 
 
-def test_negative_capacity_in_a_world_table_names_the_row(tmp_path):
-    world = _world_with(tmp_path, "deposits.csv",
-                        lambda t: t.replace(",operating,45000,", ",operating,-45000,", 1))
-    with pytest.raises(ConfigError, match=r"deposits\.csv: line \d+ \(deposit '.*'\)\.capacity_t_per_yr"):
+@pytest.mark.parametrize("old, new, key", [(",operating,45000,", ",operating,-45000,", r"capacity_t_per_yr: .*"),
+                                            (",1951-01,", ",1951-13,", r"start: .*'1951-13'.*allowed: YYYY-MM\)")])
+def test_a_bad_value_in_a_world_table_names_the_row(tmp_path, old, new, key):
+    world = _world_with(tmp_path, "deposits.csv", lambda t: t.replace(old, new, 1))
+    with pytest.raises(ConfigError, match=r"deposits\.csv: line \d+ \(deposit '.*'\)\." + key):
         load_world(world)
 
 
@@ -249,3 +250,21 @@ def test_sanity_check_names_the_month_and_the_quantity():
         check_month("2030-04", prices, ceilings, mass_balance_error_t=0.01, goods=GOODS)
     check_month("2030-04", prices, ceilings, mass_balance_error_t=0.01, goods=GOODS, held_t=1e8)  # rounding
     assert isinstance(err.value, ConfigError)
+
+
+def test_only_dy_and_tb_may_drift_in_the_magnet_recipe(tmp_path):
+    world = _world_with(tmp_path, "magnet_recipe.csv", lambda text: text.replace("\nNd,0.2332,0.0,", "\nNd,0.2332,0.01,"))
+    with pytest.raises(ConfigError, match=r"magnet_recipe\.csv: line \d+ \(element 'Nd'\)\.content_trend_frac_per_yr"
+                                          r".*allowed: Dy, Tb"):
+        load_world(world)
+
+
+def test_magnet_grades_need_every_magnet_using_sector_and_a_plausible_content(tmp_path):
+    world = _world_with(tmp_path, "magnet_grades.csv",
+                        lambda text: "\n".join(l for l in text.splitlines() if not l.startswith("wind,")) + "\n")
+    with pytest.raises(ConfigError, match=r"magnet_grades\.csv: sector: missing the magnet-using sectors \['wind'\]"
+                                          r".*allowed: ev_motors, wind"):
+        load_world(world)
+    world = _world_with(tmp_path / "b", "magnet_grades.csv", lambda text: text.replace("ev_motors,1.0,", "ev_motors,40,"))
+    with pytest.raises(ConfigError, match=r"magnet_grades\.csv: line 2 \(sector 'ev_motors'\)\.dy_mass_pct"):
+        load_world(world)

@@ -3,7 +3,7 @@ models stepped in turns in one process give the outputs each gives alone, and ag
 
 from __future__ import annotations
 
-from agents.industry import PlantIndustry
+from agents.plant import PlantIndustry
 from sim.model import RareEarthModel
 
 

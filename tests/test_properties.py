@@ -20,7 +20,8 @@ from sim.chain.backstop import backstop_usd_per_kg
 from sim.errors import ConfigError
 from sim.model import RareEarthModel
 from sim.parameters import load_parameter_table
-from sim.policy import (MAX_CAPEX_USD, MAX_DAYS, MAX_T_PER_YR, MAX_USD_PER_KG, METRIC_KEYS, STAGES)
+from sim.policy_events import MAX_DAYS, MAX_T_PER_YR, MAX_USD_PER_KG, STAGES
+from sim.reactions import METRIC_KEYS
 from sim.sanity import MASS_BALANCE_TOL_T, price_ceilings_usd_per_kg
 from sim.scenarios import scenario_from_dict
 from sim.world import BLOCS, ELEMENTS, GOODS, SECTORS, WORLD_DIR, load_world
@@ -82,7 +83,7 @@ def event_body(kind: str):
     if kind == "investment_deal":
         return st.fixed_dictionaries(
             {"investor": nation, "host": nation, "stage": st.sampled_from(["mining", "separation", "magnets"]),
-             "capacity_t_per_yr": extreme(0.0, MAX_T_PER_YR), "capex_usd": extreme(0.0, MAX_CAPEX_USD),
+             "capacity_t_per_yr": extreme(0.0, MAX_T_PER_YR),
              "offtake_frac": frac, "success_prob": frac},
             optional={"element_mix": st.sampled_from(WORLD.deposit_names)})
     if kind == "price_floor":

@@ -9,7 +9,7 @@ import pytest
 from sim.calendar import month_index
 from sim.errors import ConfigError
 from sim.model import RareEarthModel
-from sim.policy import EVENT_TYPES
+from sim.policy_events import EVENT_TYPES
 from sim.scenarios import SCENARIO_DIR, list_scenarios, load_scenario
 from sim.world import BLOCS
 

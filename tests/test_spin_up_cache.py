@@ -7,7 +7,10 @@ left behind; these tests compare every field of the state and every recorded ser
 
 from __future__ import annotations
 
+import copy
 import dataclasses
+import json
+import pickle
 import subprocess
 import sys
 from pathlib import Path
@@ -46,16 +49,30 @@ def _model(case: dict) -> RareEarthModel:
     return RareEarthModel(seed=5, keep_flows=False, **case)
 
 
+@pytest.fixture
+def spun_months(monkeypatch) -> list:
+    """Counts the spin-up months the models built from now on run (0 for a start from the cache)."""
+    months: list = []
+    spin = RareEarthModel._spin_up_month
+
+    def counted(self, st):
+        months.append(st.month)
+        return spin(self, st)
+    monkeypatch.setattr(RareEarthModel, "_spin_up_month", counted)
+    return months
+
+
 @pytest.mark.parametrize("name", CASES)
-def test_cached_start_has_the_whole_state_and_outputs_of_an_uncached_one(name):
+def test_cached_start_has_the_whole_state_and_outputs_of_an_uncached_one(name, spun_months):
     case = CASES[name]
     spinup.clear_cache()
     fresh = _model(case)
-    settled = differences(fresh.state, fresh.state)
-    assert settled == []
+    assert len(spun_months) == spinup.SPIN_UP_MONTHS
     # something else runs in between, in the same process (the order that used to change results)
     _model(CASES["2010 replay (2009 duty and quota in force at the start)"]).run_for(3)
+    spun_months.clear()
     cached = _model(case)
+    assert spun_months == []                                 # a cache hit: it did not spin up
     assert differences(fresh.state, cached.state) == []
     fresh.run()
     cached.run()
@@ -64,15 +81,24 @@ def test_cached_start_has_the_whole_state_and_outputs_of_an_uncached_one(name):
                                   cached.datacollector.get_model_vars_dataframe())
 
 
-def test_a_cached_run_matches_a_fresh_process():
+def test_a_cached_run_matches_a_fresh_process(spun_months, tmp_path):
+    """The whole state at the start and at the end, and the outputs, of a run started from this process's
+    cache equal those of a run in a new process (which spins up itself)."""
     case = CASES["quota binding in the first month"]
     _model(case)                                   # make sure the next one is a cache hit
+    spun_months.clear()
     cached = _model(case)
+    assert spun_months == []
+    start = copy.deepcopy(cached.state)
     cached.run()
-    code = ("import sys, json; from sim.model import RareEarthModel; "
+    code = ("import copy, json, pickle, sys; from sim.model import RareEarthModel; "
             "m = RareEarthModel('baseline', seed=5, keep_flows=False, until='2024-12', "
-            f"extra_events=json.loads({repr(__import__('json').dumps(FIRST_MONTH_QUOTA))})); m.run(); "
-            "m.datacollector.get_model_vars_dataframe().to_parquet(sys.argv[1])")
-    out = Path(__import__("tempfile").mkdtemp()) / "fresh.parquet"
+            f"extra_events=json.loads({json.dumps(FIRST_MONTH_QUOTA)!r})); start = copy.deepcopy(m.state); m.run(); "
+            "pickle.dump((start, m.state, m.datacollector.get_model_vars_dataframe()), open(sys.argv[1], 'wb'))")
+    out = tmp_path / "fresh.pickle"
     subprocess.run([sys.executable, "-c", code, str(out)], check=True, cwd=ROOT)
-    pd.testing.assert_frame_equal(pd.read_parquet(out), cached.datacollector.get_model_vars_dataframe())
+    with out.open("rb") as f:
+        fresh_start, fresh_end, fresh_table = pickle.load(f)
+    assert differences(fresh_start, start) == []
+    assert differences(fresh_end, cached.state) == []
+    pd.testing.assert_frame_equal(fresh_table, cached.datacollector.get_model_vars_dataframe())

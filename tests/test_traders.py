@@ -11,7 +11,7 @@ from hypothesis.extra.numpy import arrays
 from agents.trader import TraderAgent, carry_cost_per_yr, expected_return_per_yr, trade_t, wanted_share
 from sim import market, pricing
 from sim.model import RareEarthModel
-from sim.policy import split_quota_t
+from sim.controls import split_quota_t
 from sim.world import ELEMENTS
 
 
@@ -91,7 +91,7 @@ def replay():
     rows = []
     while m.running:
         m.step()
-        rows.append((m.current_month(), float(m.state.spec_t[:, magnet].sum()), m.state.china_tightness,
+        rows.append((m.current_month(), float(m.state.spec_t[:, magnet].sum()), m.last_month.china_news.tightness,
                      [t.news_per_yr.copy() for t in m.traders]))
     return m, rows
 
@@ -152,7 +152,7 @@ def test_a_control_in_force_from_the_start_is_status_quo_not_news():
     def news_after(at: str) -> tuple[float, RareEarthModel]:
         m = RareEarthModel("baseline", seed=1, until="2024-03", keep_flows=False, extra_events=[dict(cut, at=at)])
         m.run()
-        assert m.state.china_tightness > 0.5                                     # the quota binds in both
+        assert m.last_month.china_news.tightness > 0.5                           # the quota binds in both
         return max(float(np.abs(t.news_per_yr).max()) for t in m.traders), m
 
     status_quo, _ = news_after("2024-01")
@@ -171,3 +171,31 @@ def test_an_export_cut_is_news_of_scarcity_abroad_for_the_covered_goods_and_of_a
     dy, la = list(ELEMENTS).index("Dy"), list(ELEMENTS).index("La")
     assert abroad.news_per_yr[dy] > 0.0 and abroad.news_per_yr[la] == 0.0
     assert home.news_per_yr[dy] < 0.0 and home.news_per_yr.max() <= 0.0
+
+
+def _sawtooth_flips(prices: np.ndarray, move: float = 0.05) -> int:
+    """Months whose price move over ``move`` (log) reverses a move over ``move`` of the month before."""
+    r = np.diff(np.log(prices))
+    return int(np.sum((np.sign(r[1:]) != np.sign(r[:-1])) & (np.abs(r[1:]) > move) & (np.abs(r[:-1]) > move)))
+
+
+def test_traders_work_their_orders_so_thin_markets_show_no_sawtooth(run):
+    """Issue 13 ("sawtooth oscillations show on the compare page"): with traders limited to a tenth of the
+    zone's monthly use a month (``spec_max_participation_frac``), Dy, Gd and Y outside China move smoothly
+    under the tariff war; without the limit their own trades swing those thin markets back and forth."""
+    elements = ("Dy", "Gd", "Y")
+    limited = run("tariff_retaliation", seed=1, until="2050-12")
+    unlimited = run("tariff_retaliation", seed=1, until="2050-12", spec_max_participation_frac=1.0)
+    flips = {el: _sawtooth_flips(limited[f"price_{el}_usd_per_kg"].to_numpy()) for el in elements}
+    before = {el: _sawtooth_flips(unlimited[f"price_{el}_usd_per_kg"].to_numpy()) for el in elements}
+    assert max(flips.values()) <= 2, flips
+    assert sum(before.values()) >= 20, before
+
+
+@given(wanted=arrays(float, 5, elements=st.floats(0, 1e4)), held=arrays(float, 5, elements=st.floats(0, 1e4)),
+       cap=st.floats(0.0, 1e3))
+@settings(max_examples=60, deadline=None)
+def test_traders_never_trade_more_than_their_participation_limit(wanted, held, cap):
+    buy, sell = trade_t(wanted, held, 3.0, cap)
+    assert np.all(buy <= cap + 1e-9) and np.all(sell <= cap + 1e-9)
+    assert np.all((buy == 0) | (sell == 0)) and np.all(sell <= held + 1e-9)

@@ -119,7 +119,7 @@ def test_a_bad_custom_shock_is_refused_with_its_key_path_and_changes_nothing():
 
 def test_shock_editor_offers_only_china_for_a_china_only_event():
     """A field the schema restricts offers its allowed values (the China-only crackdown: China), others every nation."""
-    from sim.policy import EVENT_ADAPTER
+    from sim.policy_events import EVENT_ADAPTER
     from sim.ui.shock_editor import event_classes, field_choices
     from sim.world import load_world
     world = load_world(REPO / "configs" / "world")
@@ -203,9 +203,11 @@ def test_event_labels_never_overlap():
     assert sum(m.shock for m in marks) == 2 and len(marks) > 5
 
 
-def test_every_chart_exports_png_and_svg_of_the_same_data(session):
+def test_every_chart_exports_png_and_svg_of_the_same_data():
     from sim.static_figures import render
     from sim.ui import trade_map
+    session = started()                 # its own session: the shared one's months depend on the tests before
+    session.step(5)
     m = session.model
     marks = charts.event_marks(m.spec, m.shock_log)
     figs = [charts.price_figure(session.frame(), session.baseline, m.spec, marks),

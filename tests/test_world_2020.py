@@ -48,7 +48,7 @@ def test_the_2020_base_year_is_in_balance():
     world = load_world(WORLD_2020)
     for iso in ("MMR", "AUS", "USA", "MDG"):   # the miners that sell abroad keep producing
         capacity = world.deposit_capacity_t_per_yr[
-            (world.deposit_nation == world.nation_index(iso))
+            (world.deposit_nation == world.nations.index(iso))
             & np.array([s == "operating" for s in world.deposit_status])].sum()
         assert df[f"mine_output_{iso}_t"].iloc[0] * 12 == pytest.approx(capacity, rel=0.05), iso
     for g in ("Nd", "Pr", "Dy", "Tb", "Ce"):
@@ -56,11 +56,15 @@ def test_the_2020_base_year_is_in_balance():
         assert 0.7 < ratio.min() and ratio.max() < 1.4, g
 
 
-@pytest.fixture(scope="module")
-def replay():
-    model = RareEarthModel("demand_boom_2021", seed=1)
+def _replay(seed: int):
+    model = RareEarthModel("demand_boom_2021", seed=seed)
     model.run()
     return model.datacollector.get_model_vars_dataframe()
+
+
+@pytest.fixture(scope="module")
+def replay():
+    return _replay(1)
 
 
 def test_the_replay_runs_from_2020_to_2023(replay):
@@ -68,13 +72,17 @@ def test_the_replay_runs_from_2020_to_2023(replay):
     assert np.isfinite(replay.filter(like="price_").to_numpy()).all()
 
 
-@pytest.mark.xfail(strict=True, reason="China mines ~1.43x its 2020 output in 2023 (USGS: 140 to 240 kt, 1.71x): its "
-                   "mines follow their margins, and the replay's 2023 NdPr falls back to its 2020 level (history "
-                   "~1.6x), so they run below the quota (docs/backtest.md)")
 def test_china_mines_follow_the_quotas_up(replay):
-    china = replay["mine_output_CHN_t"].to_numpy() * 12
-    first, last = china[:12].mean(), china[36:].mean()
-    assert last / first > 1.5                  # the quota went from 140 kt (2020) to 255 kt (2023)
+    """China's mine output follows MIIT's quotas up (140 kt in 2020 to 255 kt in 2023; USGS output 1.71x): the
+    replay's 2023 output is 1.56-1.58x its 2020 level over seeds 1-5 (2026-12-01). Judged on the median of
+    seeds 1-3: one seed's ratio moves by a few points (it was 1.43-1.51x before the application mix and
+    the traders' participation limit)."""
+    ratios = []
+    for seed in (1, 2, 3):
+        run = replay if seed == 1 else _replay(seed)
+        china = run["mine_output_CHN_t"].to_numpy() * 12
+        ratios.append(china[36:].mean() / china[:12].mean())
+    assert np.median(ratios) > 1.5             # the quota went from 140 kt (2020) to 255 kt (2023)
 
 
 def test_china_separates_more_as_its_separation_quota_rises(replay):

@@ -1,7 +1,8 @@
 """Capacity: deposits and plants, how they ramp up, and what is online per nation and stage (ODD 7.17).
 
-Pure functions of :class:`~sim.chain.state.Assets`; investment (``sim.chain.investment``) adds to the
-assets through :func:`commission`.
+The assets (:class:`~sim.chain.state.Assets`) are built from the world tables, with committed projects
+on their sourced dates; :func:`add_deposit` and :func:`add_plant` append rows in place (investment's
+``commission`` calls them). The rest reads the assets: ramp, capacity online, heavy circuits, mix.
 """
 
 from __future__ import annotations
@@ -17,7 +18,7 @@ from sim.chain.state import NEVER, Assets
 from sim.world import UPSTREAM, WORLD_DIR, World, _Row, read_table
 
 STAGE_INDEX = {s: i for i, s in enumerate(UPSTREAM)}
-SEPARATION, MAGNETS = STAGE_INDEX["separation"], STAGE_INDEX["magnets"]
+MINING, SEPARATION, MAGNETS = STAGE_INDEX["mining"], STAGE_INDEX["separation"], STAGE_INDEX["magnets"]
 
 
 class CommittedRow(_Row):
@@ -155,11 +156,6 @@ def _stage_capacities(a: Assets, month: int, p, n_nations: int) -> np.ndarray:
     return add_up(a.dep_nation, a.dep_capacity, a.dep_online, a.plant_nation, a.plant_stage, a.plant_capacity,
                   a.plant_online, a.plant_heavy, month, float(p.ramp_up_months), float(p.magnet_yield_frac),
                   n_nations)
-
-
-def _stage_capacity(a: Assets, stage: str, month: int, p, n_nations: int) -> np.ndarray:
-    """:func:`stage_capacity_t_per_yr` computed afresh (no cache)."""
-    return _stage_capacities(a, month, p, n_nations)[STAGE_INDEX[stage]]
 
 
 def _stage_capacities_numpy(dep_nation, dep_capacity, dep_online, plant_nation, plant_stage, plant_capacity,

@@ -10,13 +10,12 @@ from __future__ import annotations
 
 import numpy as np
 
-from agents.industry import EndUseIndustry
+from agents.end_use import EndUseIndustry
 from sim.chain.state import ChainState, Structure
-from sim.goods import element_index
+from sim.goods import LA_CE
 from sim.world import SECTORS, World
 
 EV = SECTORS.index("ev_motors")
-LA_CE = [element_index("La"), element_index("Ce")]
 
 
 _rates: list = [None, None, None, None]    # the last world, its scales, 1 + its rates 2024-30 and 2030-50

@@ -10,11 +10,12 @@ from __future__ import annotations
 
 import numpy as np
 
+from sim.calendar import DAYS_PER_MONTH
 from sim.chain import investment
 from sim.chain.backstop import backstop_usd_per_kg
 from sim.chain.capacity import (MAGNETS, base_utilisation, build_assets, mine_potential_t, ramp,
                                 stage_capacity_t_per_yr)
-from sim.chain.recipe import split_recipe
+from sim.chain.recipe import relative_grades, split_recipe
 from sim.chain.margins import deposit_margin, magnet_margin, required_value_multiple, separation_margin
 from sim.chain.state import CHINA_ZONE, OUTSIDE_ZONE, TRANSIT_SLOTS, BUYERS, ChainState, Structure
 from sim.goods import E, G, MARKET_GOODS, NDFEB, OXIDES
@@ -51,7 +52,7 @@ def build(w: World, p, start_month: int, book: PolicyBook) -> tuple[Structure, C
     price = np.stack([w.price_china_usd_per_kg, w.price_usd_per_kg]).astype(float)
     dist = distance_km(w.lat, w.lon)
     month_need = base_need.sum(axis=1)                                # (N, G)
-    stockpile_targets = w.stockpile_target_days[:, None] / 30.4 * month_need
+    stockpile_targets = w.stockpile_target_days[:, None] / DAYS_PER_MONTH * month_need
     st = ChainState(
         month=month, assets=assets, controls=book.controls(month, np.zeros((len(MARKET_GOODS), n, n))),
         conc=np.zeros((n, E)), feed=np.zeros((n, E)), oxide=np.zeros((n, E)), maker_oxide=np.zeros((n, E)),
@@ -60,16 +61,17 @@ def build(w: World, p, start_month: int, book: PolicyBook) -> tuple[Structure, C
         spec_t=np.zeros((n, E)), transit=np.zeros((TRANSIT_SLOTS, len(BUYERS), n, G)), losses_t=np.zeros(E),
         flow_ema=np.zeros((len(MARKET_GOODS), n, n)), use_ema=month_need.copy(), sales_ema=np.zeros((n, E)),
         magnet_sales_ema=month_need[:, NDFEB] * 0.0, margin_ema=np.zeros((3, n)), shortage_ema=np.zeros(2),
-        util_ema=np.ones(3) * 0.85, plant_util=np.zeros((2, n)), offtake=np.zeros((n, n)), hurdle_extra_frac=np.zeros(n),
+        plant_util=np.zeros((2, n)), offtake=np.zeros((n, n)), hurdle_extra_frac=np.zeros(n),
         price=price, price_hist=np.repeat(price[None], 24, axis=0),
         intensity=np.ones((2, len(SECTORS), G)), intensity_low=np.ones((2, len(SECTORS), G)),
-        export_bind=np.zeros(G), signal=np.zeros((3, 2)),
-        china_tightness_by_good=np.zeros(len(MARKET_GOODS)))
+        export_bind=np.zeros(G))
     fx = Structure(
         n_nations=n, china=china, usa=w.nations.index("USA") if "USA" in w.nations else None, zone=zone,
         freight=p.freight_base_usd_per_kg * (dist > 0) + p.freight_usd_per_kg_per_1000km * dist / 1000,
         base_need=base_need, reo_content=np.append(np.ones(E), reo_per_magnet), element_content=element_content,
-        recipe=carried, heavy_recipe=heavy, max_sub=np.repeat(w.max_substitution_frac[:, None], G, axis=1)[None],
+        recipe=carried, heavy_recipe=heavy, heavy_grade=relative_grades(w, base_need),
+        heavy_trend_per_yr=np.log1p(w.magnet_content_trend_frac_per_yr), start_month=month,
+        max_sub=np.repeat(w.max_substitution_frac[:, None], G, axis=1)[None],
         anchor=price.copy(), floor=price * p.price_floor_frac, base_util=base_utilisation(w, assets, p, n),
         base_margin_sep=np.zeros(n), base_margin_mag=np.zeros(n),
         backstop=np.repeat(backstop_usd_per_kg()[None], 2, axis=0), required_multiple_base=1.0)

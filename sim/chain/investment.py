@@ -1,8 +1,8 @@
 """Investment and project financing (ODD 7.17).
 
-Each month investors remember margins and read a scarcity signal per stage and zone (tight utilisation,
-shortage, two-year prices against the base year); ``PlantIndustry.plan_investment`` decides who seeks
-finance. Announced projects seek finance when their month comes (odds raised by policy, lowered by US
+Each month investors remember margins and read a scarcity signal per stage and zone (the capacity the
+stage will have once a project decided now delivers, against the need expected then, plus the zone's
+remembered shortage); ``PlantIndustry.plan_investment`` decides who seeks finance. Announced projects seek finance when their month comes (odds raised by policy, lowered by US
 trade restrictions); investment deals of a scenario start on their date.
 """
 
@@ -13,36 +13,29 @@ import numpy as np
 from sim import market
 from sim.calendar import month_index
 from sim.chain import capacity, demand, prices
-from sim.chain.capacity import MAGNETS, SEPARATION, STAGE_INDEX
+from sim.chain.capacity import MAGNETS, MINING, SEPARATION, STAGE_INDEX
 from sim.chain.margins import (deposit_margin, magnet_margin, producer_prices, required_value_multiple,
                                separation_margin)
 from sim.chain.mining import Mined
 from sim.chain.state import NEVER, ChainState, Structure
-from sim.goods import NDFEB, element_index
-from sim.policy import InvestmentDeal
+from sim.goods import NDFEB, NDPR
+from sim.policy_events import InvestmentDeal
 from sim.pricing import marginal_cost_ratio
 from sim.world import World
-
-NDPR = [element_index("Nd"), element_index("Pr")]
-MINING = STAGE_INDEX["mining"]
 
 
 def remember(st: ChainState, fx: Structure, p, mined: Mined) -> None:
     """Update what investors read: margin over cost by stage and nation at the expected long-run prices
-    (a project earns them over its life, not this month's spot), mine utilisation, and how far up the
-    mine cost curve supply now reaches (the long-run price, ``pricing.marginal_cost_ratio``)."""
-    n, a = fx.n_nations, st.assets
+    (a project earns them over its life, not this month's spot), and how far up the mine cost curve
+    supply now reaches (the long-run price, ``pricing.marginal_cost_ratio``)."""
+    a = st.assets
     at_long_run = producer_prices(st, fx, prices.long_run_usd_per_kg(st, fx))     # what a project will earn
     kernels = market.chain_kernels()
-    update, potential = ((_remember_margins_numpy, _mine_potential_total_numpy) if kernels is None
-                         else (kernels.remember_margins, kernels.mine_potential_total))
+    update = _remember_margins_numpy if kernels is None else kernels.remember_margins
     update(st.margin_ema, deposit_margin(st, fx, p, prices=at_long_run), a.dep_cost, a.dep_nation,
            separation_margin(st, fx, p, at_long_run), p.separation_cost_usd_per_kg,
            magnet_margin(st, fx, p, at_long_run), p.magnet_conversion_cost_usd_per_kg,
            float(p.investment_memory_months))
-    potential_t = potential(a.dep_capacity, a.dep_online, a.dep_util, a.dep_nation, a.dep_mix, st.month,
-                            float(p.ramp_up_months), n)
-    st.util_ema[MINING] += p.memory_frac * (mined.mined_t.sum() / max(potential_t, 1e-9) - st.util_ema[MINING])
     marginal = marginal_cost_ratio(_required_multiple(st, fx, p), mined.by_deposit_t, p.marginal_mine_quantile)
     st.long_run_ratio += (marginal / fx.required_multiple_base - st.long_run_ratio) / p.investment_memory_months
 
@@ -58,15 +51,6 @@ def _remember_margins_numpy(margin_ema, dep_margin, dep_cost, dep_nation, sep_ma
     fracs = (np.divide(value, count, out=np.zeros(n), where=count > 0), sep_margin / sep_cost, mag_margin / mag_cost)
     for k, frac in enumerate(fracs):
         margin_ema[k] += (frac - margin_ema[k]) / memory_months
-
-
-def _mine_potential_total_numpy(dep_capacity, dep_online, dep_util, dep_nation, dep_mix, month, ramp_up_months,
-                                n) -> float:
-    """What all mines would put out this month at their current utilisation (t), over their mean utilisation:
-    the world's mine capacity online; the reference of ``sim.chain.kernels.mine_potential_total``."""
-    cap = dep_capacity * capacity.ramp(dep_online, month, ramp_up_months) / 12 * dep_util
-    by_nation = capacity._by_nation_and_element_numpy(cap, dep_nation, dep_mix, n)
-    return by_nation.sum() / max(dep_util.mean(), 1e-9)
 
 
 def _required_multiple(st: ChainState, fx: Structure, p) -> np.ndarray:
@@ -151,7 +135,7 @@ def capacity_per_need(st: ChainState, fx: Structure, p, start_month: int) -> np.
     return np.array(have) / np.maximum(stage_need(fx, fx.base_need), 1e-9)
 
 
-def update_signals(st: ChainState, fx: Structure, p, w: World, need_t: np.ndarray, start_month: int) -> None:
+def update_signals(st: ChainState, fx: Structure, p, w: World, need_t: np.ndarray, start_month: int) -> np.ndarray:
     """Investment signal per stage and zone (3, Z), 0-1: the expected shortfall of capacity over the lead time.
 
     Each stage compares the nameplate it will have when a project decided now delivers (online plus under
@@ -170,25 +154,26 @@ def update_signals(st: ChainState, fx: Structure, p, w: World, need_t: np.ndarra
         wanted = st.capacity_per_need[k] * need[k] * growth[k]
         gaps[k] = (wanted - have) / max(wanted, 1e-9)
     shortage = st.shortage_ema[None] / p.investment_shortage_trigger_frac
-    st.signal = np.minimum(np.maximum(gaps[:, None] / p.investment_step_frac + shortage, 0.0), 1.0)
+    return np.minimum(np.maximum(gaps[:, None] / p.investment_step_frac + shortage, 0.0), 1.0)
 
 
 _plan_rows: list = [None, None, None, None]   # the last agent list planned for, its nations, stages, zones
 
 
-def plan(st: ChainState, fx: Structure, p, agents: list, rng: np.random.Generator, w: World) -> None:
-    """Industries decide on new capacity (``PlantIndustry.plan_investment``); the chosen projects start."""
+def plan(st: ChainState, fx: Structure, p, signal: np.ndarray, agents: list, rng: np.random.Generator,
+         w: World) -> None:
+    """Industries decide on new capacity (``PlantIndustry.plan_investment``) on this month's scarcity
+    ``signal`` (3, Z; :func:`update_signals`); the chosen projects start."""
     if _plan_rows[0] is not agents:            # the same list every month: its nations and stages read once
         nation = np.array([a.nation for a in agents])
         _plan_rows[:] = [agents, nation, np.array([STAGE_INDEX[a.sector] for a in agents]), fx.zone[nation]]
     _, nation, stage, zone = _plan_rows
     c = st.controls
     chosen = type(agents[0]).plan_investment(
-        agents, stage, nation, zone, st.signal, st.margin_ema, p.hurdle_rate_frac + c.risk_frac + st.hurdle_extra_frac,
+        agents, stage, nation, zone, signal, st.margin_ema, p.hurdle_rate_frac + c.risk_frac + st.hurdle_extra_frac,
         c.finance_prob_multiplier, p.project_retry_months, rng)
     for agent, size in chosen:
-        if commission(st, fx, p, w, agent.sector, agent.nation, size):
-            agent.projects_started += 1
+        commission(st, fx, p, w, agent.sector, agent.nation, size)
 
 
 def commission(st: ChainState, fx: Structure, p, w: World, sector: str, nation: int, size_frac: float,

@@ -12,7 +12,7 @@ through ``sim.market.chain_kernels`` once the markets clear compiled; cached on 
 
 from __future__ import annotations
 
-from sim.chain.kernels_capacity import (mine_potential_total, nation_has_heavy_separation, pipelines,  # noqa: F401
+from sim.chain.kernels_capacity import (nation_has_heavy_separation, pipelines,  # noqa: F401
                                         ready_to_invest, remember_margins, stage_capacities)
 from sim.chain.kernels_margins import deposit_margin, magnet_margin, separation_margin  # noqa: F401
 from sim.chain.kernels_markets import (arrive, export_first, make_magnets, offers_and_orders,  # noqa: F401

@@ -56,22 +56,8 @@ def remember_margins(margin_ema, dep_margin, dep_cost, dep_nation, sep_margin, s
 
 
 @njit(cache=True, error_model="numpy")
-def mine_potential_total(dep_capacity, dep_online, dep_util, dep_nation, dep_mix, month, ramp_up_months, n):
-    """:func:`sim.chain.investment._mine_potential_total_numpy` compiled (numpy's pairwise sums)."""
-    span = max(ramp_up_months, 1.0)
-    total = np.zeros((n, dep_mix.shape[1]))
-    for d in range(dep_capacity.shape[0]):
-        out = dep_capacity[d] * _ramp(dep_online[d], month, span) / 12 * dep_util[d]
-        for e in range(dep_mix.shape[1]):              # np.add.at: deposit after deposit
-            total[dep_nation[d], e] += out * dep_mix[d, e]
-    stack = new_stack()
-    mean = pairwise_sum(dep_util, stack) / dep_util.shape[0]
-    return pairwise_sum(total.ravel(), stack) / (mean if mean >= 1e-9 else 1e-9)
-
-
-@njit(cache=True, error_model="numpy")
 def ready_to_invest(waited, retry_months, stage, nation, zone, signal, margin_frac, hurdle_frac):
-    """:func:`agents.industry.ready_to_invest_numpy` compiled (``waited`` in place)."""
+    """:func:`agents.plant.ready_to_invest_numpy` compiled (``waited`` in place)."""
     ready = np.empty(waited.shape[0], np.int64)
     count = 0
     for k in range(waited.shape[0]):

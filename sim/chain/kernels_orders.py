@@ -10,7 +10,7 @@ from sim.chain.kernels_prices import _zone_sums
 
 @njit(cache=True, error_model="numpy")
 def user_orders(need, stock, growth, sensitivity, max_multiple, target_cover_months, adjust_months):
-    """:func:`agents.industry.user_orders_numpy` compiled."""
+    """:func:`agents.end_use.user_orders_numpy` compiled."""
     n, g_count = need.shape
     order = np.empty((n, g_count))
     cover = np.empty((n, g_count))

@@ -67,7 +67,7 @@ def separate(flows, sellers, buyers, comp, conc, feed, oxide, plan, heavy, heavy
 
 @njit(cache=True, error_model="numpy")
 def utilisation_from_shift(shift, margin, base_util, util_min_frac):
-    """:func:`agents.industry.utilisation_from_shift` compiled."""
+    """:func:`agents.plant.utilisation_from_shift` compiled."""
     n = shift.shape[0]
     util = np.empty(n)
     for k in range(n):

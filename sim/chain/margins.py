@@ -1,6 +1,6 @@
 """Upstream margins (USD/kg): what a tonne earns at each stage at this month's producer prices.
 
-Mines, separators and magnet makers read them to set utilisation (``agents.industry``) and
+Mines, separators and magnet makers read them to set utilisation (``agents.plant``) and
 investment reads their memory. Producers receive their zone's price, raised by any guaranteed floor.
 """
 

@@ -12,14 +12,12 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from agents.industry import PlantIndustry, surplus_brake
+from agents.plant import PlantIndustry, surplus_brake
 from sim import market
 from sim.chain.capacity import by_nation_and_element_t, online_frac, world_mix
 from sim.chain.margins import deposit_margin
 from sim.chain.state import CHINA_ZONE, OUTSIDE_ZONE, Assets, ChainState, Structure
-from sim.goods import OXIDES, element_index
-
-NDPR = [element_index("Nd"), element_index("Pr")]
+from sim.goods import NDPR, OXIDES
 
 
 @dataclass
@@ -28,6 +26,7 @@ class Mined:
 
     mined_t: np.ndarray             # (N, E), undocumented Chinese output included
     undocumented_t: np.ndarray      # (E,)
+    undocumented_share: np.ndarray  # (E,) of China's output (traders' news of a campaign against illegal mines)
     by_deposit_t: np.ndarray        # (D,) documented output per deposit, t REO
 
 
@@ -53,8 +52,8 @@ def mine(st: ChainState, fx: Structure, p, start_month: int) -> Mined:
     if not len(clay):
         clay_mix = mined[fx.china]
     add = _add_undocumented_numpy if kernels is None else kernels.add_undocumented
-    undocumented, st.china_undocumented_share = add(mined, clay_mix, illegal, fx.china, st.conc)
-    return Mined(mined_t=mined, undocumented_t=undocumented, by_deposit_t=out)
+    undocumented, share = add(mined, clay_mix, illegal, fx.china, st.conc)
+    return Mined(mined_t=mined, undocumented_t=undocumented, undocumented_share=share, by_deposit_t=out)
 
 
 def _add_undocumented_numpy(mined, clay_mix, illegal, china, conc) -> tuple[np.ndarray, np.ndarray]:
@@ -71,7 +70,7 @@ def _add_undocumented_numpy(mined, clay_mix, illegal, china, conc) -> tuple[np.n
 def _mine_output_numpy(target, conc, dep_nation, dep_capacity, online, dep_util, dep_mix, lost, quota_t_per_yr,
                        surplus_cover_months, util_min_frac, adjust_rate_per_month) -> np.ndarray:
     """Each deposit's output this month (D,), t REO: utilisation moves toward the margin's ``target`` eased
-    by unsold concentrate (:func:`~agents.industry.surplus_brake`), less what disruptions idle (``lost``:
+    by unsold concentrate (:func:`~agents.plant.surplus_brake`), less what disruptions idle (``lost``:
     (N,) share), cut pro rata to a nation's production quota (t/yr; inf = none). Updates ``dep_util``.
 
     The reference of ``sim.chain.kernels.mine_output``.

@@ -13,15 +13,17 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from agents.industry import EndUseIndustry, PlantIndustry, inventory_order_t
+from agents.end_use import EndUseIndustry
+from agents.industry import inventory_order_t
 from agents.nation import NationAgent
+from agents.plant import PlantIndustry
 from agents.trader import carry_cost_per_yr
 from sim import market
 from sim.chain.capacity import MAGNETS, stage_capacity_t_per_yr
 from sim.chain.margins import constant, magnet_margin
 from sim.chain.prices import expected_growth_per_yr, zone_stock_t
 from sim.chain.recipe import makers_recipe
-from sim.chain.state import ChainState, Structure, zone_members
+from sim.chain.state import ChainState, ChinaNews, Structure, zone_members
 from sim.goods import NDFEB, OXIDES
 
 
@@ -55,14 +57,14 @@ class Orders:
 
 
 def place_orders(st: ChainState, fx: Structure, p, need_goods_t: np.ndarray, table_days: np.ndarray,
-                 traders: list, speculate: bool) -> Orders:
+                 traders: list, news: ChinaNews | None) -> Orders:
     """Every buyer's order for this month's oxide and magnet markets.
 
     Args:
         need_goods_t: (N, G) this month's material need, all sectors.
         table_days: (N,) stockpile targets of the world table, days of use.
         traders: the TraderAgents, one per zone.
-        speculate: False in the spin-up, which has no speculators.
+        news: what the traders read about China this month; None in the spin-up, which has no speculators.
     """
     # users hoard beyond working cover only while expected appreciation beats the carry (finance and
     # warehouse rent), like any stockholder (Williams & Wright 1991)
@@ -84,14 +86,14 @@ def place_orders(st: ChainState, fx: Structure, p, need_goods_t: np.ndarray, tab
     pile_order = NationAgent.stockpile_orders_t(table_days, st.controls, st.stockpile_t, st.use_ema, p)
     use = need[:, OXIDES] + maker_need
     buy, sell = np.zeros_like(use), np.zeros_like(use)
-    if speculate:
+    if news is not None:
         stock = zone_stock_t(st, fx, p, need_goods_t)[:, OXIDES]
         position, split = ((_zone_position_numpy, _split_trades_numpy) if kernels is None
                            else (kernels.zone_position, kernels.split_trades))
         for trader in traders:
             rows = zone_members(fx.zone)[trader.zone]
             zone_use, held = position(use, st.spec_t, rows)
-            trader.decide(st, fx, stock[trader.zone], held, zone_use)
+            trader.decide(st, fx, news, stock[trader.zone], held, zone_use)
             split(buy, sell, rows, trader.buy_t, trader.sell_t, use, st.spec_t, zone_use, held)
     return Orders(user_t=user_order, maker_t=maker_order, stockpile_t=pile_order, spec_buy_t=buy,
                   spec_sell_t=sell, magnet_plan_t=magnet_plan, maker_need_t=maker_need,

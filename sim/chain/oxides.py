@@ -13,7 +13,6 @@ import numpy as np
 
 from sim import market
 from sim.chain import trade
-from sim.chain.capacity import MAGNETS
 from sim.chain.orders import Orders
 from sim.chain.state import ChainState, Structure
 from sim.goods import OXIDE_MARKETS, OXIDES
@@ -45,8 +44,6 @@ def trade_oxides(st: ChainState, fx: Structure, p, orders: Orders, need_goods_t:
     trade.deliver(st, cleared, by_buyer, OXIDES)
     made, short = make_magnets(st, fx, orders)
     heavy_used = made @ (orders.recipe_t_per_t - fx.recipe[None, :])
-    st.util_ema[MAGNETS] += p.memory_frac * (made.sum() / max(orders.magnet_capacity_t.sum(), 1e-9)
-                                             - st.util_ema[MAGNETS])
     return OxideTrade(trade=cleared, orders_t=total.T, magnets_made_t=made, maker_short_t=short,
                       heavy_used_t=heavy_used)
 

@@ -14,11 +14,13 @@ import numpy as np
 from sim.calendar import add_months, month_name
 from sim.chain import china
 from sim.chain.state import ChainState, Structure
-from sim.policy import PolicyBook, holds
+from sim.policy import PolicyBook
+from sim.reactions import holds
 
 
-def set_controls(st: ChainState, fx: Structure, p, book: PolicyBook) -> None:
-    """Put this month's controls in force and read how hard China's bite (traders' news)."""
+def set_controls(st: ChainState, fx: Structure, p, book: PolicyBook) -> tuple[float, np.ndarray]:
+    """Put this month's controls in force; returns how hard China's bite (traders' news): over all goods
+    and per market good (M,), log units."""
     # every pair's usual flows and each good's export value only when a quota must be spread over goods
     # and partners (N x N work)
     if book.quotas_in_force(st.month):
@@ -26,7 +28,7 @@ def set_controls(st: ChainState, fx: Structure, p, book: PolicyBook) -> None:
                                     china.export_values_usd_per_kg(st, fx, p))
     else:
         st.controls = book.controls(st.month, None)
-    st.china_tightness, st.china_tightness_by_good = china.tightness(st, fx)
+    return china.tightness(st, fx)
 
 
 def fire_reactions(book: PolicyBook, month: int, condition_value: Callable, inject: Callable) -> None:

@@ -18,10 +18,8 @@ from sim import market, pricing
 from sim.chain import china
 from sim.chain.state import CHINA_ZONE, ChainState, Structure, zone_members, zone_row_sums
 from sim.chain.trade import ZoneMarket
-from sim.goods import HELD_MARKETS, NDFEB, OXIDES, element_index
+from sim.goods import HELD_MARKETS, LA_CE, NDFEB, NDPR, OXIDES
 
-NDPR = [element_index("Pr"), element_index("Nd")]
-LA_CE = [element_index("La"), element_index("Ce")]
 NDPR_AT = np.array(NDPR)
 
 

@@ -1,19 +1,25 @@
-"""The magnet recipe: Nd and Pr carried in the magnet, Dy and Tb thrifted with their price (ODD 7.7, 7.9).
+"""The magnet recipe: Nd and Pr carried in the magnet; Dy and Tb follow the application mix and are thrifted
+with their price (ODD 7.7, 7.9).
 
 Dy and Tb raise a magnet's coercivity; grain-boundary diffusion puts them only at the grain boundaries, so
 their tonnes per t of magnet are a design choice that makers revise when the heavy oxides turn dear
-(``agents.industry.heavy_ree_intensity``). They are accounted as consumed when the magnet is made (diffused
+(``agents.plant.heavy_ree_intensity``). They are accounted as consumed when the magnet is made (diffused
 into it), so the magnet good keeps one content (its Nd and Pr) wherever it is held, and the mass balance
 stays exact while the heavy content per magnet moves.
+
+Applications buy different grades: a traction motor runs hot and needs a high-coercivity grade (in 2024
+mostly Tb diffused into the grain boundaries), a hard-disk magnet works at room temperature and needs almost
+none (``magnet_grades.csv``). The world's average recipe is the demand-weighted mix of those grades, so it
+moves with the mix: when electric vehicles take a growing share of magnets, each tonne carries more Tb.
 """
 
 from __future__ import annotations
 
 import numpy as np
 
-from agents.industry import heavy_ree_intensity
+from agents.plant import heavy_ree_intensity
 from sim.chain.state import ChainState, Structure
-from sim.goods import element_index
+from sim.goods import NDFEB, element_index
 
 MAGNET_HEAVY = [element_index("Tb"), element_index("Dy")]
 
@@ -25,9 +31,37 @@ def split_recipe(recipe_t_per_t: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     return recipe_t_per_t - heavy, heavy
 
 
+def relative_grades(w, base_need_t: np.ndarray) -> np.ndarray:
+    """Dy and Tb in the grade each sector buys over their base-year average across the world's magnet use
+    (S, E; 0 for the other elements): the weights with which the application mix moves the recipe."""
+    magnets_t = base_need_t[:, :, NDFEB].sum(axis=0)
+    average = magnets_t @ w.magnet_grade_mass_pct / max(magnets_t.sum(), 1e-12)
+    return np.divide(w.magnet_grade_mass_pct, average, out=np.zeros_like(w.magnet_grade_mass_pct),
+                     where=average > 0)
+
+
+def follow_application_mix(st: ChainState, fx: Structure, need_t: np.ndarray) -> None:
+    """Set this month's Dy and Tb per t of magnet, relative to the base year, from the world's magnet need
+    by sector (``need_t``: N, S, G): makers sell to every zone, so they make for the world's mix."""
+    magnets_t = need_t[:, :, NDFEB].sum(axis=0)
+    total = magnets_t.sum()
+    if total > 0:
+        mix = st.heavy_mix.copy()
+        mix[MAGNET_HEAVY] = magnets_t @ fx.heavy_grade[:, MAGNET_HEAVY] / total
+        st.heavy_mix = mix
+
+
+def heavy_content_frac(st: ChainState, fx: Structure) -> np.ndarray:
+    """Dy and Tb per t of magnet made in each zone this month, relative to the base-year recipe (Z, E): the
+    makers' thrift, the application mix and the world's technology path (``magnet_recipe.csv``'s drift:
+    the spread of grain-boundary diffusion between two worlds' recipes)."""
+    years = max(st.month - fx.start_month, 0) / 12.0
+    return st.heavy_intensity * (st.heavy_mix * np.exp(fx.heavy_trend_per_yr * years))[None, :]
+
+
 def heavy_per_magnet_t(st: ChainState, fx: Structure) -> np.ndarray:
     """t Dy and Tb oxide in a t of magnet made (or scrapped) in each nation this month (N, E; 0 elsewhere)."""
-    return st.heavy_intensity[fx.zone] * fx.heavy_recipe[None, :]
+    return heavy_content_frac(st, fx)[fx.zone] * fx.heavy_recipe[None, :]
 
 
 def makers_recipe(st: ChainState, fx: Structure) -> np.ndarray:

@@ -13,7 +13,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from agents.industry import PlantIndustry, inventory_order_t, surplus_brake
+from agents.industry import inventory_order_t
+from agents.plant import PlantIndustry, surplus_brake
 from sim import market
 from sim.chain import trade
 from sim.chain.capacity import SEPARATION, heavy_frac, ramp, stage_capacity_t_per_yr
@@ -71,11 +72,10 @@ def trade_and_separate(st: ChainState, fx: Structure, p, undocumented_t: np.ndar
     scrap_heavy = st.use_ema[:, NDFEB, None] * heavy_per_magnet_t(st, fx)       # the Dy and Tb in scrap magnets
     recycled = p.recycling_rate_frac * (st.use_ema @ fx.element_content + scrap_heavy)
     separate = _separate_numpy if kernels is None else kernels.separate
-    separated, losses, run_t = separate(flows, sellers, buyers, comp, st.conc, st.feed, st.oxide, plan,
+    separated, losses, _ = separate(flows, sellers, buyers, comp, st.conc, st.feed, st.oxide, plan,
                                         heavy_frac(st.assets, st.month, p, n), HEAVY_MASK, recycled,
                                         st.sales_ema, p.surplus_cover_months, p.surplus_disposal_rate_per_month)
     st.losses_t += losses
-    st.util_ema[SEPARATION] += p.memory_frac * (run_t / max(cap.sum(), 1e-9) - st.util_ema[SEPARATION])
     return Separated(ore_flows_t=flows, separated_t=separated, recycled_t=recycled, losses_t=losses)
 
 
@@ -84,7 +84,7 @@ def _plan_separation_numpy(util, cap, plant_util, price, zone, oxide, sales_ema,
     """Separators' run and the ore market's terms (all (N,) but ``comp``).
 
     Utilisation (``plant_util``, in place) ramps toward the margin's ``util`` eased by unsold oxide
-    (value-weighted, so surplus Ce counts little; :func:`~agents.industry.surplus_brake`); the plan is
+    (value-weighted, so surplus Ce counts little; :func:`~agents.plant.surplus_brake`); the plan is
     capacity times utilisation; concentrate is ordered toward a month's feed; every source's concentrate
     is paid the same: the world's value-weighted payable value. The reference of
     ``sim.chain.kernels.plan_separation``.

@@ -18,7 +18,7 @@ import numpy as np
 
 from sim import market
 from sim.goods import E
-from sim.policy import Controls
+from sim.controls import Controls
 
 if TYPE_CHECKING:
     from sim.chain.trade import ZoneMarket
@@ -81,7 +81,6 @@ class ChainState:
     magnet_sales_ema: np.ndarray    # (N,) magnet makers' recent sales
     margin_ema: np.ndarray          # (3, N) upstream margin over cost, by stage
     shortage_ema: np.ndarray        # (Z,) recent shortage share of need
-    util_ema: np.ndarray            # (3,) recent world utilisation by stage
     plant_util: np.ndarray          # (2, N) utilisation of separation and magnet plants (0-1)
     offtake: np.ndarray             # (N, N) offtake share a host owes an investor
     hurdle_extra_frac: np.ndarray   # (N,) extra investment hurdle from US trade restrictions
@@ -90,15 +89,13 @@ class ChainState:
     intensity: np.ndarray           # (Z, S, G) use per unit of end-use output, relative to base
     intensity_low: np.ndarray       # (Z, S, G) lowest intensity reached (partial rebound)
     export_bind: np.ndarray         # (G,) belief that China's controls hold exports back (0-1)
-    signal: np.ndarray              # (3, Z) investment scarcity signal by stage and zone (0-1)
     capacity_per_need: np.ndarray | None = None  # (3,) base-year nameplate per unit of need, by stage
     long_run_ratio: float = 1.0             # long-run prices over base-year prices: the cost curve's marginal mine
-    china_tightness: float = 0.0            # how hard China's export controls bite, log units
-    china_tightness_by_good: np.ndarray = field(default_factory=lambda: np.zeros(0))  # (M,)
-    china_undocumented_share: np.ndarray | None = None  # (E,) undocumented share of China's mine output, last month
     heavy_intensity: np.ndarray = field(default_factory=lambda: np.ones((2, E)))   # (Z, E) Dy and
                                             # Tb per t of magnet made in each zone, relative to the base-year recipe
                                             # (1 for the other oxides, which ``Structure.heavy_recipe`` leaves at 0)
+    heavy_mix: np.ndarray = field(default_factory=lambda: np.ones(E))  # (E,) Dy and Tb per t of magnet
+                                            # the world's application mix calls for, relative to the base year's
     normal_cover: np.ndarray | None = None  # (Z, G) months of use held at the end of the spin-up
     base_flows_t: np.ndarray | None = None  # (M, N, N) settled flows at the end of the spin-up
     transit_head: int = 0                   # slot of ``transit`` that arrives this month
@@ -123,6 +120,9 @@ class Structure:
     recipe: np.ndarray              # (E,) t oxide per t NdFeB carried in the magnet (Nd, Pr)
     heavy_recipe: np.ndarray        # (E,) t Dy and Tb oxide per t NdFeB in the base year, consumed in making
                                     # it (diffused into the grain boundaries; see ``sim.chain.recipe``)
+    heavy_grade: np.ndarray         # (S, E) Dy and Tb in the grade each sector buys, over the base-year average
+    heavy_trend_per_yr: np.ndarray  # (E,) technology drift of the Dy and Tb content, log per year from the start
+    start_month: int                # the run's first month (month index)
     max_sub: np.ndarray             # (1, S, G) largest share of use that can be substituted
     anchor: np.ndarray              # (Z, G) base-year prices, USD/kg
     floor: np.ndarray               # (Z, G) price floor, USD/kg
@@ -131,6 +131,16 @@ class Structure:
     base_margin_mag: np.ndarray     # (N,) base-year magnet margin, USD/kg
     backstop: np.ndarray            # (Z, G) price at which substitution and demand destruction stop the rise, USD/kg
     required_multiple_base: float   # what the base year's marginal mine needs, multiple of its ore's value
+
+
+@dataclass(frozen=True)
+class ChinaNews:
+    """What traders read about China in a month: how hard its export controls bite (log units of usual
+    exports over what the controls let out) and how much of its mine output is undocumented."""
+
+    tightness: float                # over all goods
+    tightness_by_good: np.ndarray   # (M,) per market good
+    undocumented_share: np.ndarray  # (E,) undocumented share of China's mine output this month
 
 
 @dataclass
@@ -153,6 +163,7 @@ class Month:
     zones: ZoneMarket               # what China and the zones saw in the oxide and magnet markets
     mass_balance_error_t: np.ndarray    # (E,) inputs - outputs - change in stocks
     held_t: np.ndarray              # (E,) every tonne held in the chain at the month's end
+    china_news: ChinaNews | None = None # what the traders read (None in the spin-up, which has none)
 
 
 _zone_rows: list = [None, ()]              # the last zone array seen and its nations per zone (it never changes)

@@ -1,6 +1,6 @@
 """The shock editor: any event type the scenario files support, with presets, undo and save.
 
-The form is generated from the event schema (:data:`sim.policy.EVENT_CLASSES`): each field of the
+The form is generated from the event schema (:data:`sim.policy_events.EVENT_CLASSES`): each field of the
 chosen type gets a widget (nations, elements, blocs, stages from the world's closed sets; numbers
 as text, so that a bad value reaches the schema and is reported, never silently fixed). The event
 is checked by the scenario files' rules (:func:`sim.ui.state.validate_shock`) before it reaches the
@@ -45,7 +45,7 @@ PRESETS = (
 
 
 def event_classes() -> dict:
-    from sim.policy import EVENT_CLASSES, EVENT_TYPES
+    from sim.policy_events import EVENT_CLASSES, EVENT_TYPES
     return dict(zip(EVENT_TYPES, EVENT_CLASSES))
 
 

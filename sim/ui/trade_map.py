@@ -9,7 +9,6 @@ a flow's middle shows exporter, importer, good and t/month.
 
 from __future__ import annotations
 
-import csv
 import json
 from dataclasses import dataclass
 from functools import lru_cache
@@ -71,12 +70,6 @@ def load_outlines(directory: Path = OUTLINE_DIR) -> Outlines:
             rings.append(ring)
             codes.append(code)
     return Outlines(tuple(rings), tuple(codes), names)
-
-
-@lru_cache(maxsize=1)
-def iso3_to_numeric(directory: Path = OUTLINE_DIR) -> dict[str, str]:
-    with (directory / "iso_numeric.csv").open() as f:
-        return {row["iso3"]: row["iso_numeric"] for row in csv.DictReader(f)}
 
 
 def top_flows(flows_t: np.ndarray, k: int) -> list[tuple[int, int, float]]:
