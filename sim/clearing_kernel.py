@@ -107,11 +107,43 @@ def _sum_sellers(x, g, out, column, stack):
 
 
 @njit(cache=True, error_model="numpy")
-def _foreign_sum(order, g, k, foreign, row, stack):
-    """numpy's ``np.where(foreign, order, 0.0).sum(axis=2)[g, k]``: a seller's export orders."""
-    for b in range(order.shape[2]):
-        row[b] = order[g, k, b] if foreign[k, b] else 0.0
+def _foreign_sum(line, k, foreign, row, stack):
+    """numpy's ``np.where(foreign, order, 0.0).sum(axis=2)[g, k]`` of seller ``k``'s orders ``line``
+    (``order[g, k]``): its export orders."""
+    for b in range(line.shape[0]):
+        row[b] = line[b] if foreign[k, b] else 0.0
     return pairwise_sum(row, stack)
+
+
+@njit(cache=True, inline="always", error_model="numpy")
+def _plain_line(line, offer, preference, g, k, total, d):
+    """Seller ``k``'s orders of good ``g`` without caps or quotas: its share of each buyer's open orders
+    (``total``) times the buyer's demand."""
+    for b in range(line.shape[0]):
+        t = total[b]
+        o = (offer * preference[g, k, b]) / t
+        line[b] = (o if t > 0 else 0.0) * d[g, b]
+
+
+@njit(cache=True, inline="always", error_model="numpy")
+def _cut_line(line, supply, exports_first, k, foreign, row, stack):
+    """Cut seller ``k``'s orders ``line`` to its ``supply`` in place (export orders first if ``exports_first``);
+    returns (the orders' sum before the cut, whether they were scaled). :func:`allocate` writes the same steps
+    out in its loop (called there, they cost the 41-nation oxide market a fifth more time)."""
+    sold = pairwise_sum(line, stack)
+    scale = supply / sold if sold > supply else 1.0
+    export_scale, home_scale = scale, scale
+    if exports_first:
+        exports = _foreign_sum(line, k, foreign, row, stack)
+        home = sold - exports
+        export_scale = supply / exports if exports > supply else 1.0
+        left = max(supply - exports * export_scale, 0.0)
+        home_scale = left / home if home > left else 1.0
+    scaled = export_scale != 1.0 or home_scale != 1.0     # (x * 1.0 is x: no pass needed)
+    if scaled:
+        for b in range(line.shape[0]):
+            line[b] = line[b] * (export_scale if foreign[k, b] else home_scale)
+    return sold, scaled
 
 
 @njit(cache=True, error_model="numpy")
@@ -125,26 +157,35 @@ def allocate(supply, demand, preference, cap, quota, foreign, rounds, export_fir
     pass's sums). The sums are numpy's: a buyer's column seller by seller, a seller's row pairwise.
     """
     n_g, n_s, n_b = preference.shape
+    plain = not (capped or quota_set) and n_b > 1       # no caps or quotas: every offering seller's pair is open
     flows = np.zeros((n_g, n_s, n_b))
-    order = np.zeros((n_g, n_s, n_b))
+    # without caps or quotas a seller's row of orders is needed only while it is worked out: one row is kept
+    # (and the round's start, in case its orders must be added up: :func:`_plain_orders` remakes them). At
+    # hundreds of nations this halves the memory the rounds stream through. (The row is picked by index, not
+    # as one array or another: numba compiles that choice into far slower loops.)
+    order = np.zeros((1, 1, n_b)) if plain else np.zeros((n_g, n_s, n_b))
     s, d = supply.copy(), demand.copy()
+    s0, d0 = np.empty_like(s), np.empty_like(d)
     quota = quota.copy()
     if capped:                                   # (uncapped, ``cap`` is never read: no copy of a large block)
         cap = cap.copy()
     row, total, taken = np.empty(n_b), np.empty(n_b), np.empty(n_b)
     column = np.empty(n_s)
     stack = new_stack()
-    plain = not (capped or quota_set) and n_b > 1       # no caps or quotas: every offering seller's pair is open
     first_round = True
     for _ in range(rounds):
         delivered_sum = 0.0
+        if plain:
+            s0[:] = s
+            d0[:] = d
         for g in range(n_g):
             if plain:                            # the open orders' sums only: each row is remade below
                 _open_totals(s, preference, g, total)
             else:
                 _open_orders(s, preference, cap, quota, foreign, capped, quota_set, order, g, total, column, stack)
             for k in range(n_s):
-                line = order[g, k]
+                gi, ki = (0, 0) if plain else (g, k)
+                line = order[gi, ki]
                 if not (s[g, k] > EPS_T or capped or quota_set):
                     # nothing offered: its open orders are zeros, so are its shares of demand; delivering
                     # them would add zeros and leave its supply as it is
@@ -153,11 +194,7 @@ def allocate(supply, demand, preference, cap, quota, foreign, rounds, export_fir
                         taken[:] = 0.0
                     continue
                 if plain:
-                    offer = s[g, k]
-                    for b in range(n_b):
-                        t = total[b]
-                        o = (offer * preference[g, k, b]) / t
-                        line[b] = (o if t > 0 else 0.0) * d[g, b]
+                    _plain_line(line, s[g, k], preference, g, k, total, d)
                 elif capped:
                     for b in range(n_b):         # each buyer's open order spread over the sellers in proportion
                         o = (line[b] / total[b] if total[b] > 0 else 0.0) * d[g, b]
@@ -168,7 +205,7 @@ def allocate(supply, demand, preference, cap, quota, foreign, rounds, export_fir
                         o = line[b] / t
                         line[b] = (o if t > 0 else 0.0) * d[g, b]
                 if quota_set:
-                    out = _foreign_sum(order, g, k, foreign, row, stack)
+                    out = _foreign_sum(line, k, foreign, row, stack)
                     if out > quota[g, k] + EPS_T:
                         q_scale = quota[g, k] / out
                         for b in range(n_b):
@@ -179,7 +216,7 @@ def allocate(supply, demand, preference, cap, quota, foreign, rounds, export_fir
                 scale = s[g, k] / sold if sold > s[g, k] else 1.0
                 export_scale, home_scale = scale, scale
                 if use_first and export_first[g, k]:
-                    exports = _foreign_sum(order, g, k, foreign, row, stack)
+                    exports = _foreign_sum(line, k, foreign, row, stack)
                     home = sold - exports
                     export_scale = s[g, k] / exports if exports > s[g, k] else 1.0
                     left = max(s[g, k] - exports * export_scale, 0.0)
@@ -214,30 +251,59 @@ def allocate(supply, demand, preference, cap, quota, foreign, rounds, export_fir
                     for b in range(n_b):
                         cap[g, k, b] = max(cap[g, k, b] - line[b], 0.0)
                 if quota_set:
-                    quota[g, k] = max(quota[g, k] - _foreign_sum(order, g, k, foreign, row, stack), 0.0)
+                    quota[g, k] = max(quota[g, k] - _foreign_sum(line, k, foreign, row, stack), 0.0)
             if n_s == 0:
                 taken[:] = 0.0
             elif n_b == 1:
                 _sum_sellers(order, g, taken, column, stack)
             for b in range(n_b):
                 d[g, b] = max(d[g, b] - taken[b], 0.0)
-        if pairwise_sum(d.ravel(), stack) <= settled or _at_most(delivered_sum, settled, order, stack):
+        if pairwise_sum(d.ravel(), stack) <= settled:
+            break
+        call = _rows_call(delivered_sum, settled)
+        if call == 1 or (call == 0 and pairwise_sum((_plain_orders(s0, d0, preference, foreign, export_first, use_first)
+                                                     if plain else order).ravel(), stack) <= settled):
             break
         first_round = False
     return flows
 
 
 @njit(cache=True, error_model="numpy")
-def _at_most(rows_total, settled, order, stack):
-    """``pairwise_sum(order.ravel()) <= settled``, decided from ``rows_total`` (the same non-negative orders
-    added row sum by row sum: the two totals differ by far less than a millionth) unless it is too close to
-    call, when the orders are added up as numpy does."""
+def _rows_call(rows_total, settled):
+    """Whether the round's orders add up to at most ``settled``, told from ``rows_total`` (the same non-negative
+    orders added row sum by row sum: the two totals differ by far less than a millionth): 1 yes, -1 no, 0 too
+    close to call (the orders must then be added up as numpy does)."""
     margin = 1e-6 * rows_total
     if rows_total - margin > settled:
-        return False
+        return -1
     if rows_total + margin < settled:
-        return True
-    return pairwise_sum(order.ravel(), stack) <= settled
+        return 1
+    return 0
+
+
+@njit(cache=True, error_model="numpy")
+def _at_most(rows_total, settled, order, stack):
+    """``pairwise_sum(order.ravel()) <= settled``, from ``rows_total`` where :func:`_rows_call` can tell."""
+    call = _rows_call(rows_total, settled)
+    return call == 1 or (call == 0 and pairwise_sum(order.ravel(), stack) <= settled)
+
+
+@njit(cache=True, error_model="numpy")
+def _plain_orders(s0, d0, preference, foreign, export_first, use_first):
+    """A round's orders (G, S, B) without caps or quotas, remade from the supply ``s0`` and demand ``d0`` at its
+    start exactly as :func:`allocate` worked them out row by row (each row then needs nothing else)."""
+    n_g, n_s, n_b = preference.shape
+    order = np.zeros((n_g, n_s, n_b))
+    total, row = np.empty(n_b), np.empty(n_b)
+    stack = new_stack()
+    for g in range(n_g):
+        _open_totals(s0, preference, g, total)
+        for k in range(n_s):
+            if s0[g, k] > EPS_T:
+                line = order[g, k]
+                _plain_line(line, s0[g, k], preference, g, k, total, d0)
+                _cut_line(line, s0[g, k], use_first and export_first[g, k], k, foreign, row, stack)
+    return order
 
 
 @njit(cache=True, inline="always", error_model="numpy")
@@ -298,15 +364,66 @@ def _open_orders(s, preference, cap, quota, foreign, capped, quota_set, order, g
 _TARIFFED: list = [None, None]     # the last tariff array seen (never written: the month's controls) and its rows
 
 
-def block_terms(price, supply, demand, licence_base, sellers, buyers, markets, freight, tariff, duty, risk,
-                base_friction, friction, offtake_cut, offtake, pair_cap_t, pair_cap_frac, capped_rows, logit_beta):
-    """:func:`_block_terms`, told which exporters' tariff rows hold any tariff (found once per tariff array:
-    the controls' arrays are read-only and shared while the same events are in force)."""
+def tariffed_rows(tariff):
+    """:func:`_tariffed_rows` of the controls' tariff array, found once per array (the controls' arrays are
+    read-only and shared while the same events are in force)."""
     if _TARIFFED[0] is not tariff:
         _TARIFFED[:] = [tariff, _tariffed_rows(tariff)]
-    return _block_terms(price, supply, demand, licence_base, sellers, buyers, markets, freight, tariff, _TARIFFED[1],
-                        duty, risk, base_friction, friction, offtake_cut, offtake, pair_cap_t, pair_cap_frac,
-                        capped_rows, logit_beta)
+    return _TARIFFED[1]
+
+
+@njit(cache=True, error_model="numpy")
+def export_first(markets, n, china, price, duty_frac, held_start, china_zone, outside_zone):
+    """:func:`sim.chain.china._export_first_numpy` compiled."""
+    first = np.zeros((markets.shape[0], n), np.bool_)
+    for g in range(markets.shape[0]):
+        m = markets[g]
+        if m >= held_start:
+            h = m - held_start
+            rent = price[outside_zone, h] - price[china_zone, h] * (1.0 + duty_frac[m, china])
+            first[g, china] = rent > 0.0
+    return first
+
+
+@njit(cache=True, error_model="numpy")
+def offers_and_orders(supply, demand, eps_t):
+    """:func:`sim.chain.trade._offers_and_orders_numpy` compiled."""
+    n_g, n = supply.shape
+    s, d = np.empty((n_g, n)), np.empty((n_g, n))
+    sells, buys = np.zeros(n, np.bool_), np.zeros(n, np.bool_)
+    for g in range(n_g):
+        for k in range(n):
+            x = supply[g, k]
+            x = x if x >= 0.0 else 0.0
+            s[g, k] = x
+            sells[k] = sells[k] or x > eps_t
+            y = demand[g, k]
+            y = y if y >= 0.0 else 0.0
+            d[g, k] = y
+            buys[k] = buys[k] or y > eps_t
+    return s, d, np.flatnonzero(sells), np.flatnonzero(buys)
+
+
+@njit(cache=True, error_model="numpy")
+def prepare_market(price, supply, demand, licence_base, own_licence_base, markets, china, zone_price, held_start,
+                   china_zone, outside_zone, freight, tariff, tariffed, duty, risk, base_friction, friction,
+                   offtake_cut, offtake, pair_cap_t, pair_cap_frac, capped_rows, logit_beta, eps_t):
+    """A controlled market's terms in one call: :func:`offers_and_orders`, China's :func:`export_first` flags and
+    the block's :func:`_block_terms` (licences applied for up to ``licence_base`` if ``own_licence_base``, else
+    up to the orders).
+
+    Returns:
+        (offers, orders, sellers, buyers, export-first flags, logit exponent, pair caps, any cap finite).
+    """
+    s, d, sellers, buyers = offers_and_orders(supply, demand, eps_t)
+    first = export_first(markets, s.shape[1], china, zone_price, duty, held_start, china_zone, outside_zone)
+    if sellers.shape[0] == 0 or buyers.shape[0] == 0:
+        return s, d, sellers, buyers, first, np.empty((0, 0, 0)), np.empty((0, 0, 0)), False
+    lic = licence_base if own_licence_base else d
+    exponent, cap, capped = _block_terms(price, s, d, lic, sellers, buyers, markets, freight, tariff, tariffed, duty,
+                                         risk, base_friction, friction, offtake_cut, offtake, pair_cap_t,
+                                         pair_cap_frac, capped_rows, logit_beta)
+    return s, d, sellers, buyers, first, exponent, cap, capped
 
 
 @njit(cache=True, error_model="numpy")
@@ -422,6 +539,14 @@ def allocate_block(supply, demand, preference, cap, quota, export_first, sellers
             foreign[si, bi] = sellers[si] != buyers[bi]
     settled = 1e-6 * pairwise_sum(d.ravel(), new_stack())
     return allocate(s, d, preference, cap, q, foreign, rounds, first, use_first, capped, quota_set, settled)
+
+
+@njit(cache=True, error_model="numpy")
+def allocate_and_settle(supply, demand, preference, cap, quota, export_first, sellers, buyers, rounds, capped,
+                        flow_ema, markets, memory_frac):
+    """:func:`allocate_block` then :func:`settle` in one call (the block stays inside)."""
+    block = allocate_block(supply, demand, preference, cap, quota, export_first, sellers, buyers, rounds, capped)
+    return settle(block, sellers, buyers, supply, demand, flow_ema, markets, memory_frac)
 
 
 @njit(cache=True, error_model="numpy")

@@ -24,7 +24,8 @@ from sim.chain import (china, demand, initial, investment, magnets, mining, orde
                        recipe, separation, spinup, trade, use)
 from sim.chain.backstop import backstop_usd_per_kg
 from sim.chain.capacity import stage_capacity_t_per_yr
-from sim.chain.state import CHINA_ZONE, OUTSIDE_ZONE, ChainState, ChinaNews, Month, stocks_by_element_t
+from sim.chain.state import (CHINA_ZONE, OUTSIDE_ZONE, ChainState, ChinaNews, Month, mass_balance_t, need_by_good_t,
+                             stocks_by_element_t)
 from sim.errors import ConfigError
 from sim.parameters import load_parameter_table
 from sim.policy import PolicyBook
@@ -79,8 +80,7 @@ class RareEarthModel(mesa.Model):
         self.state: ChainState = spinup.settle(state, self.structure, self.p, self.book, self.start_month,
                                                self._spin_up_key(), self._spin_up_month)
         # controls already in force at the start are the status quo, not news to traders
-        overall, by_good = china.tightness(self.state, self.structure,
-                                           china.usual_exports_t(self.state, self.structure))
+        overall, by_good = china.tightness(self.state, self.structure)
         for trader in self.traders:
             trader.expect(overall, by_good, self.state.controls, self.structure.china)
         self.recorder = Recorder(self)
@@ -162,7 +162,7 @@ class RareEarthModel(mesa.Model):
         recipe.follow_application_mix(st, fx, need_t)
         mined = mining.mine(st, fx, p, self.start_month)
         sep = separation.trade_and_separate(st, fx, p, mined.undocumented_t)
-        need_goods_t = need_t.sum(axis=1)                                 # (N, G): every sector's need
+        need_goods_t = need_by_good_t(need_t)                             # (N, G): every sector's need
         news = None if spin_up else ChinaNews(*tightness, undocumented_share=mined.undocumented_share)
         placed = orders.place_orders(st, fx, p, need_goods_t, w.stockpile_target_days, self.traders, news)
         ox = oxides.trade_oxides(st, fx, p, placed, need_goods_t, mined.undocumented_t)
@@ -177,10 +177,9 @@ class RareEarthModel(mesa.Model):
             investment.remember(st, fx, p, mined)
             signal = investment.update_signals(st, fx, p, w, need_t, self.start_month)
             investment.plan(st, fx, p, signal, self.plants, self.rng_projects, w)
-        inputs = mined.mined_t.sum(axis=0) + sep.recycled_t.sum(axis=0)
-        consumed = used.consumed_elements_t + ox.heavy_used_t          # Dy and Tb leave in making magnets
-        outputs = consumed + sep.losses_t
         after = stocks_by_element_t(st, fx)
+        consumed, error = mass_balance_t(mined.mined_t, sep.recycled_t, used.consumed_elements_t, ox.heavy_used_t,
+                                         sep.losses_t, after, before)      # (Dy and Tb leave in making magnets)
         if not spin_up:
             self._held_after = (st, st.month, after)
         return Month(need_t=need_t, mined_t=mined.mined_t, undocumented_t=mined.undocumented_t,
@@ -191,7 +190,7 @@ class RareEarthModel(mesa.Model):
                      flows={"ore": sep.ore_flows_t, "oxide": ox.trade.res.total_over_goods_t(),
                             "oxide_by_element": ox.trade.res.flows_t, "magnet": mag.trade.res.flows_t[0]},
                      maker_need_t=placed.maker_need_t, zones=zones,
-                     mass_balance_error_t=inputs - outputs - (after - before), held_t=after, china_news=news)
+                     mass_balance_error_t=error, held_t=after, china_news=news)
 
     # ------------------------------------------------------------------ read API
     @property

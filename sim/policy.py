@@ -33,6 +33,7 @@ class PolicyBook:
     def __post_init__(self) -> None:
         self._index = {iso: i for i, iso in enumerate(self.world.nations)}
         self._fixed: dict[tuple, tuple] = {}   # ids of the events in force -> (those events, their controls)
+        self._in_force: tuple = (None, None, None, (), [])   # (events list, its length, month, in force, quotas)
 
     def add(self, event) -> None:
         self.events.append(event)
@@ -55,7 +56,17 @@ class PolicyBook:
 
     def quotas_in_force(self, month: int) -> list:
         """The export quotas in force in ``month``: the only instruments that read reference flows."""
-        return [ev for ev in self.events if ev.type == "export_quota" and ev.active(month)]
+        return self._events_in_force(month)[1]
+
+    def _events_in_force(self, month: int) -> tuple[tuple, list]:
+        """The events in force in ``month`` and the export quotas among them, worked out once per month (and
+        again whenever an event is added)."""
+        events, n, at, active, quotas = self._in_force
+        if events is not self.events or n != len(self.events) or at != month:
+            active = tuple(ev for ev in self.events if ev.active(month))
+            quotas = [ev for ev in active if ev.type == "export_quota"]
+            self._in_force = (self.events, len(self.events), month, active, quotas)
+        return active, quotas
 
     def controls(self, month: int, reference_exports_t: np.ndarray | None,
                  export_value_usd_per_kg: np.ndarray | None = None) -> Controls:
@@ -75,7 +86,7 @@ class PolicyBook:
                 a total quota is cut least where a tonne earns most, as licence holders
                 put scarce quota tonnes where the rent is (split_quota_t).
         """
-        active = tuple(ev for ev in self.events if ev.active(month))
+        active, quotas = self._events_in_force(month)
         key = tuple(id(ev) for ev in active)
         if key not in self._fixed:
             if len(self._fixed) >= 32:
@@ -83,7 +94,6 @@ class PolicyBook:
             # the entry holds its events, so their ids cannot be reused while it is kept
             self._fixed[key] = active, self._fixed_controls([ev for ev in active if ev.type != "export_quota"])
         fixed = self._fixed[key][1]
-        quotas = self.quotas_in_force(month)
         if not quotas:
             return fixed
         c = replace(fixed, export_quota_t=fixed.export_quota_t.copy(), pair_cap_t=fixed.pair_cap_t.copy())

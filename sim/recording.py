@@ -157,6 +157,14 @@ def _concentration_numpy(output_t: np.ndarray, china: int) -> tuple[float, float
     return share_of(output_t, china), herfindahl(output_t), float(output_t.sum())
 
 
+def _totals_numpy(need_by_sector, shortage, undocumented, recycled, consumed, losses, piles, released, spec,
+                  china) -> tuple[float, ...]:
+    """The row's totals: each array summed (all C-contiguous), and China's speculative stock; the reference of
+    ``sim.chain.kernels.row_totals``."""
+    return tuple(float(a.sum()) for a in (need_by_sector, shortage, undocumented, recycled, consumed, losses, piles,
+                                         released, spec, spec[china]))
+
+
 def column_names(nations: tuple[str, ...]) -> list[str]:
     """Every model series, in table order."""
     cols = ["date"]
@@ -222,28 +230,30 @@ class Recorder:
         m = self.model
         st, fx, month = m.state, m.structure, m.last_month
         values: list = [m.current_month()]
-        for outside, china in zip(st.price[OUTSIDE_ZONE].tolist(), st.price[CHINA_ZONE].tolist()):
-            values += (outside, china)
+        values += st.price[::-1].T.ravel().tolist()                  # each good's price outside, then in China
         outputs = {stage: m.sector_output_t(stage) for stage in UPSTREAM}
         kernels = market.chain_kernels()
-        concentration = _concentration_numpy if kernels is None else kernels.concentration
+        concentration, totals = ((_concentration_numpy, _totals_numpy) if kernels is None
+                                 else (kernels.concentration, kernels.row_totals))
         for out in outputs.values():
             values += concentration(out, fx.china)
-        need = float((month.need_t @ fx.reo_content).sum())
-        shortage = float(month.shortage_t_by_sector.sum())
         piles = m.stockpile_reo_t()
         mining = outputs["mining"]
+        (need, shortage, undocumented, recycled, consumed, losses, piled, released, speculative,
+         speculative_china) = totals(month.need_t @ fx.reo_content, month.shortage_t_by_sector, month.undocumented_t,
+                                     month.recycled_t, month.consumed_t_by_sector, month.losses_t, piles,
+                                     month.released_t @ fx.reo_content, st.spec_t, fx.china)
         values += (
-            float(month.undocumented_t.sum()),                       # undocumented_mining_t
-            float(month.recycled_t.sum()),                           # recycled_t
-            float(month.consumed_t_by_sector.sum()),                 # consumption_t
-            float(month.losses_t.sum()),                             # losses_t
+            undocumented,                                            # undocumented_mining_t
+            recycled,                                                # recycled_t
+            consumed,                                                # consumption_t
+            losses,                                                  # losses_t
             shortage,                                                # shortage_t
             shortage / need if need > 0 else 0.0,                    # shortage_frac
-            float(piles.sum()),                                      # stockpile_total_t
-            float((month.released_t @ fx.reo_content).sum()),       # stockpile_release_t
-            float(st.spec_t.sum()),                                  # speculative_stock_t
-            float(st.spec_t[fx.china].sum()),                        # speculative_stock_china_t
+            piled,                                                   # stockpile_total_t
+            released,                                                # stockpile_release_t
+            speculative,                                             # speculative_stock_t
+            speculative_china,                                       # speculative_stock_china_t
             float(sum(mining[i] for i in self.central_asia)),        # central_asia_mine_output_t
             self._usa_china_share(),                                 # usa_supply_china_share
             float(np.abs(month.mass_balance_error_t).max()),         # mass_balance_error_t

@@ -25,6 +25,7 @@ PAIRS = [("sim.chain.separation", "_separate_numpy", "separate"),
          ("sim.chain.mining", "_mine_output_numpy", "mine_output"),
          ("agents.plant", "utilisation_from_shift", "utilisation_from_shift"),
          ("sim.chain.use", "_consume_numpy", "consume"),
+         ("sim.chain.use", "_zone_fraction_numpy", "zone_fraction"),
          ("sim.chain.state", "_held_goods_numpy", "held_goods"),
          ("sim.chain.state", "_add_chain_stocks_numpy", "add_chain_stocks"),
          ("sim.chain.oxides", "_sell_oxides_numpy", "sell_oxides"),
@@ -49,7 +50,16 @@ PAIRS = [("sim.chain.separation", "_separate_numpy", "separate"),
          ("sim.chain.prices", "_availability_numpy", "availability"),
          ("agents.nation", "stockpile_orders_numpy", "stockpile_orders"),
          ("sim.chain.china", "_export_first_numpy", "export_first"),
-         ("sim.chain.trade", "_offers_and_orders_numpy", "offers_and_orders")]
+         ("sim.chain.trade", "_offers_and_orders_numpy", "offers_and_orders"),
+         ("sim.chain.trade", "_zone_sums_numpy", "zone_sums"),
+         ("sim.chain.margins", "_deposit_margin_numpy", "deposit_margin"),
+         ("sim.chain.margins", "_separation_margin_numpy", "separation_margin"),
+         ("sim.chain.margins", "_magnet_margin_numpy", "magnet_margin"),
+         ("sim.recording", "_totals_numpy", "row_totals"),
+         ("sim.chain.mining", "_cap_groups_numpy", "cap_groups"),
+         ("sim.chain.mining", "_add_undocumented_numpy", "add_undocumented"),
+         ("sim.chain.state", "_mass_balance_numpy", "mass_balance"),
+         ("sim.chain.state", "_sum_sectors_numpy", "sum_sectors")]
 
 
 def _recorded_calls(monkeypatch, module_name: str, reference: str, config: str, until: str) -> list[tuple]:

@@ -99,3 +99,31 @@ def test_the_rounds_stop_exactly_when_numpys_total_of_the_orders_says_so():
     rows = sum(ck.pairwise_sum(order[g, k], stack) for g in range(3) for k in range(50))
     for settled in (exact, np.nextafter(exact, 0.0), np.nextafter(exact, np.inf), 0.5 * exact, 2.0 * exact, 0.0):
         assert ck._at_most(rows, settled, order, stack) == (exact <= settled), settled
+
+
+@pytest.mark.parametrize("first", [False, True])
+def test_a_round_too_close_to_call_adds_up_the_orders_remade_from_its_start(first):
+    """Without caps or quotas the kernel keeps one row of orders at a time; when its rows' total cannot tell
+    whether a round settled, it remakes that round's orders (``_plain_orders``): they equal numpy's orders of
+    the round bit for bit, and the rounds stop exactly where numpy's total of those orders says."""
+    from sim import clearing_kernel as ck
+    inf = np.inf
+    for seed in range(20):
+        rng = np.random.default_rng(seed)
+        g, s, b = 3, 25, 30
+        supply = rng.random((g, s)) * 10.0 ** rng.integers(-2, 3, size=(g, s)) * (rng.random((g, s)) < 0.7)
+        demand = 100.0 * (rng.random((g, b)) + 1.0) * supply.sum(axis=1, keepdims=True)   # far beyond supply
+        preference = np.exp(-8.0 * rng.random((g, s, b)))
+        foreign = rng.random((s, b)) < 0.9
+        export_first = (rng.random((g, s)) < 0.3) if first else np.zeros((g, s), dtype=bool)
+        round_one = market._rounds_numpy(supply, demand, preference, np.full((g, s, b), inf),
+                                         np.full((g, s), inf), foreign, 1, export_first if first else None)
+        remade = ck._plain_orders(supply, demand, preference, foreign, export_first, first)
+        assert np.array_equal(remade, round_one), seed
+        exact = round_one.sum()
+
+        def flows(rounds, settled):
+            return ck.allocate(supply, demand, preference, np.zeros((g, s, b)), np.full((g, s), inf), foreign,
+                               rounds, export_first, first, False, False, settled)
+        assert np.array_equal(flows(3, exact), flows(1, exact)), seed             # settled at the first round
+        assert np.array_equal(flows(2, np.nextafter(exact, 0.0)), flows(2, -1.0)), seed   # just above: on

@@ -76,25 +76,37 @@ def usual_exports_t(st: ChainState, fx: Structure) -> np.ndarray:
     return np.maximum(st.flow_ema[:, ch, :], st.base_flows_t[:, ch, :])
 
 
-def tightness(st: ChainState, fx: Structure, usual_t: np.ndarray) -> tuple[float, np.ndarray]:
+def tightness(st: ChainState, fx: Structure) -> tuple[float, np.ndarray]:
     """How hard China's export controls bite, as traders read the news (log units).
 
-    Args:
-        usual_t: China's usual flows to each nation (M, N), from :func:`usual_exports_t`.
-
-    Returns the log ratio of usual exports to what quotas, bans and licences now allow, over all goods
-    and per market good (M,).
+    Returns the log ratio of China's usual exports (:func:`usual_exports_t`) to what quotas, bans and
+    licences now allow, over all goods and per market good (M,): 0 where none of them is set on China's
+    rows (what they allow is then the usual flows themselves, and log(x / x) is 0).
     """
     c, ch = st.controls, fx.china
-    usual = usual_t.copy()                                            # (M, importers)
+    share = _china_shares(c, ch)
+    if share is None:
+        return 0.0, np.zeros(c.export_quota_t.shape[0])
+    usual = usual_exports_t(st, fx)                                   # (M, importers)
     usual[:, ch] = 0.0
-    share = np.where(np.isfinite(c.pair_cap_frac[:, ch, :]), np.minimum(np.maximum(c.pair_cap_frac[:, ch, :], 0.0), 1.0), 1.0)
     allowed = np.minimum(usual * share, c.pair_cap_t[:, ch, :]).sum(axis=1)
     allowed = np.minimum(allowed, c.export_quota_t[:, ch])
     total = usual.sum(axis=1)
     by_good = np.log(np.maximum(total, 1e-9) / np.maximum(allowed, 1e-9)) * (total > 0)
     overall = float(np.log(max(total.sum(), 1e-9) / max(allowed.sum(), 1e-9)))
     return overall, by_good
+
+
+def _china_shares(c, ch: int) -> np.ndarray | None:
+    """The approved share (0-1) of each importer's order China may fill per market good (M, N), or None when
+    no quota, cap or approval share is set on China's rows (worked out once per controls)."""
+    key = ("china_shares", ch)
+    if key not in c._derived:
+        frac = c.pair_cap_frac[:, ch, :]
+        bound = (np.isfinite(frac).any() or np.isfinite(c.pair_cap_t[:, ch, :]).any()
+                 or np.isfinite(c.export_quota_t[:, ch]).any())
+        c._derived[key] = np.where(np.isfinite(frac), np.minimum(np.maximum(frac, 0.0), 1.0), 1.0) if bound else None
+    return c._derived[key]
 
 
 def exports_held_back(st: ChainState, fx: Structure, p, market: ZoneMarket) -> np.ndarray:
@@ -105,8 +117,13 @@ def exports_held_back(st: ChainState, fx: Structure, p, market: ZoneMarket) -> n
     them home.
     """
     c, ch = st.controls, fx.china
-    controlled = np.isfinite(c.export_quota_t[HELD_MARKETS, ch]) | (
-        np.isfinite(c.pair_cap_frac[HELD_MARKETS, ch]) | np.isfinite(c.pair_cap_t[HELD_MARKETS, ch])).any(axis=1)
+    key = ("china_controlled", ch)
+    if key not in c._derived:                         # (G,) per controls
+        c._derived[key] = np.isfinite(c.export_quota_t[HELD_MARKETS, ch]) | (
+            np.isfinite(c.pair_cap_frac[HELD_MARKETS, ch]) | np.isfinite(c.pair_cap_t[HELD_MARKETS, ch])).any(axis=1)
+    controlled = c._derived[key]
+    if not controlled.any():                          # nothing to hold exports back with
+        return np.zeros(len(controlled), dtype=bool)
     short_outside = market.unmet_zone[OUTSIDE_ZONE] / np.maximum(market.orders_zone[OUTSIDE_ZONE], 1e-9)
     quota_used = market.china_quota_fill >= 1.0 - p.bind_unsold_frac
     held_back = (market.china_unsold_frac > p.bind_unsold_frac) | quota_used

@@ -124,7 +124,9 @@ def stage_need(fx: Structure, need_t: np.ndarray) -> np.ndarray:
     """What drives each stage's capacity (3,), t/month: mining the NdPr in end use (the co-products follow),
     separation all the REO, magnet making the NdFeB."""
     goods = need_t.sum(axis=(0, 1))                                   # (G,)
-    return np.array([(goods @ fx.element_content)[NDPR].sum(), goods @ fx.reo_content, goods[NDFEB]])
+    elements = goods @ fx.element_content
+    # (Nd + Pr: numpy's sum of the two)
+    return np.array([elements[NDPR[0]] + elements[NDPR[1]], goods @ fx.reo_content, goods[NDFEB]])
 
 
 def capacity_per_need(st: ChainState, fx: Structure, p, start_month: int) -> np.ndarray:
@@ -219,6 +221,8 @@ def finance_prob(st: ChainState, p, base: float, nation: int) -> float:
 def finance_announced(st: ChainState, p, w: World, rng: np.random.Generator) -> None:
     """Announced projects whose financing month has come: built on time, or retried later."""
     a, month = st.assets, st.month
+    if month < _next_financing(a):
+        return
     deposits, plants = np.flatnonzero(a.dep_finance_at == month), np.flatnonzero(a.plant_finance_at == month)
     if len(deposits) or len(plants):
         a.version += 1                      # the capacity caches key on it
@@ -235,6 +239,17 @@ def finance_announced(st: ChainState, p, w: World, rng: np.random.Generator) -> 
             a.plant_finance_at[i] = NEVER
         else:
             a.plant_finance_at[i] = month + int(p.project_retry_months)
+
+
+def _next_financing(a) -> int:
+    """The first month any announced project seeks finance (NEVER if none), kept until the assets change
+    (every change of a financing month bumps their ``version``)."""
+    key = ("next_financing", a.version)
+    found = a.cache.get(key)
+    if found is None:
+        capacity._room(a)
+        found = a.cache[key] = int(min(a.dep_finance_at.min(initial=NEVER), a.plant_finance_at.min(initial=NEVER)))
+    return found
 
 
 def start_deals(st: ChainState, fx: Structure, p, w: World, events: list, rng: np.random.Generator) -> None:
@@ -257,4 +272,10 @@ def apply_trade_status(st: ChainState, fx: Structure, p) -> None:
     status = st.controls.trade_status
     if fx.usa is None or status is None:
         return
-    st.hurdle_extra_frac = np.where(status[fx.usa] >= 1, p.trade_restriction_hurdle_frac, 0.0)
+    key = ("us_hurdle", fx.usa, p.trade_restriction_hurdle_frac)
+    c = st.controls
+    if key not in c._derived:                         # (the same while the same trade status is in force)
+        hurdle = np.where(status[fx.usa] >= 1, p.trade_restriction_hurdle_frac, 0.0)
+        hurdle.flags.writeable = False
+        c._derived[key] = hurdle
+    st.hurdle_extra_frac = c._derived[key]

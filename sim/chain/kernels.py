@@ -14,10 +14,13 @@ from __future__ import annotations
 
 from sim.chain.kernels_capacity import (nation_has_heavy_separation, pipelines,  # noqa: F401
                                         ready_to_invest, remember_margins, stage_capacities)
-from sim.chain.kernels_markets import arrive, export_first, make_magnets, offers_and_orders, sell_oxides  # noqa: F401
+from sim.chain.kernels_margins import deposit_margin, magnet_margin, separation_margin  # noqa: F401
+from sim.chain.kernels_markets import (arrive, export_first, make_magnets, offers_and_orders,  # noqa: F401
+                                      sell_oxides, zone_sums)
 from sim.chain.kernels_orders import maker_orders, split_trades, stockpile_orders, user_orders, zone_position  # noqa: F401
-from sim.chain.kernels_recording import concentration  # noqa: F401
+from sim.chain.kernels_recording import concentration, row_totals  # noqa: F401
 from sim.chain.kernels_prices import availability, zone_held, zone_use  # noqa: F401
-from sim.chain.kernels_supply import (by_nation_and_element, mine_output, nation_plant_capacity,  # noqa: F401
-                                      plan_separation, separate, utilisation_from_shift)
-from sim.chain.kernels_use import add_chain_stocks, consume, held_goods, stocks_in_range  # noqa: F401
+from sim.chain.kernels_supply import (add_undocumented, by_nation_and_element, cap_groups, mine_output,  # noqa: F401
+                                      nation_plant_capacity, plan_separation, separate, utilisation_from_shift)
+from sim.chain.kernels_use import (add_chain_stocks, consume, held_goods, mass_balance, stocks_in_range,  # noqa: F401
+                                  sum_sectors, zone_fraction)

@@ -5,6 +5,8 @@ from __future__ import annotations
 import numpy as np
 from numba import njit
 
+from sim.clearing_kernel import export_first, new_stack, offers_and_orders, pairwise_sum  # noqa: F401
+
 
 @njit(cache=True, error_model="numpy")
 def sell_oxides(sold_t, spec_sell, offered, spec_t, oxide, sales_ema, memory_frac):
@@ -65,32 +67,17 @@ def make_magnets(plan, maker_need, maker_oxide, magnets, recipe):
 
 
 @njit(cache=True, error_model="numpy")
-def export_first(markets, n, china, price, duty_frac, held_start, china_zone, outside_zone):
-    """:func:`sim.chain.china._export_first_numpy` compiled."""
-    first = np.zeros((markets.shape[0], n), np.bool_)
-    for g in range(markets.shape[0]):
-        m = markets[g]
-        if m >= held_start:
-            h = m - held_start
-            rent = price[outside_zone, h] - price[china_zone, h] * (1.0 + duty_frac[m, china])
-            first[g, china] = rent > 0.0
-    return first
-
-
-@njit(cache=True, error_model="numpy")
-def offers_and_orders(supply, demand, eps_t):
-    """:func:`sim.chain.trade._offers_and_orders_numpy` compiled."""
-    n_g, n = supply.shape
-    s, d = np.empty((n_g, n)), np.empty((n_g, n))
-    sells, buys = np.zeros(n, np.bool_), np.zeros(n, np.bool_)
-    for g in range(n_g):
-        for k in range(n):
-            x = supply[g, k]
-            x = x if x >= 0.0 else 0.0
-            s[g, k] = x
-            sells[k] = sells[k] or x > eps_t
-            y = demand[g, k]
-            y = y if y >= 0.0 else 0.0
-            d[g, k] = y
-            buys[k] = buys[k] or y > eps_t
-    return s, d, np.flatnonzero(sells), np.flatnonzero(buys)
+def zone_sums(oxides, magnets, china_rows, outside_rows):
+    """:func:`sim.chain.trade._zone_sums_numpy` compiled: each good's row gathered over a zone's nations and
+    added pairwise, as numpy sums the taken rows."""
+    n_ox = oxides.shape[0]
+    out = np.empty((2, n_ox + magnets.shape[0]))
+    stack = new_stack()
+    for z in range(2):
+        rows = china_rows if z == 0 else outside_rows
+        line = np.empty(rows.shape[0])
+        for g in range(out.shape[1]):
+            for i in range(rows.shape[0]):
+                line[i] = oxides[g, rows[i]] if g < n_ox else magnets[g - n_ox, rows[i]]
+            out[z, g] = pairwise_sum(line, stack)
+    return out

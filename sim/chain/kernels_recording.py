@@ -22,3 +22,14 @@ def concentration(output_t, china):
         s = output_t[i] / total
         squares[i] = s * s
     return share, 10_000.0 * pairwise_sum(squares, stack), total
+
+
+@njit(cache=True, error_model="numpy")
+def row_totals(need_by_sector, shortage, undocumented, recycled, consumed, losses, piles, released, spec, china):
+    """:func:`sim.recording._totals_numpy` compiled: numpy's pairwise sum of each (C-contiguous) array's values
+    in memory order."""
+    stack = new_stack()
+    return (pairwise_sum(need_by_sector.ravel(), stack), pairwise_sum(shortage.ravel(), stack),
+            pairwise_sum(undocumented, stack), pairwise_sum(recycled.ravel(), stack),
+            pairwise_sum(consumed.ravel(), stack), pairwise_sum(losses, stack), pairwise_sum(piles, stack),
+            pairwise_sum(released, stack), pairwise_sum(spec.ravel(), stack), pairwise_sum(spec[china], stack))

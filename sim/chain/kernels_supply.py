@@ -189,3 +189,42 @@ def nation_plant_capacity(plant_stage, plant_nation, plant_capacity, plant_onlin
             r = r if r <= 1.0 else 1.0
             total += plant_capacity[i] * r
     return total
+
+
+@njit(cache=True, error_model="numpy")
+def cap_groups(out_t, clay, rock, clay_quota, rock_quota):
+    """:func:`sim.chain.mining._cap_groups_numpy` compiled."""
+    out = out_t.copy()
+    stack = new_stack()
+    for which in range(2):
+        group = clay if which == 0 else rock
+        quota = clay_quota if which == 0 else rock_quota
+        taken = np.empty(group.shape[0])
+        for i in range(group.shape[0]):
+            taken[i] = out[group[i]]
+        total = pairwise_sum(taken, stack) * 12
+        if total > quota > 0 or quota == 0:
+            scale = quota / total if total > 0 else 0.0
+            for i in range(group.shape[0]):
+                out[group[i]] *= scale
+    return out
+
+
+@njit(cache=True, error_model="numpy")
+def add_undocumented(mined, clay_mix, illegal, china, conc):
+    """:func:`sim.chain.mining._add_undocumented_numpy` compiled (in place)."""
+    n, e_count = mined.shape
+    s = _block_sum(clay_mix, 0, e_count)
+    below = 1e-9 if 1e-9 > s else s
+    undocumented = np.empty(e_count)
+    for e in range(e_count):
+        undocumented[e] = illegal * clay_mix[e] / below
+    share = np.zeros(e_count)
+    for e in range(e_count):
+        mined[china, e] += undocumented[e]
+        if mined[china, e] > 0:
+            share[e] = undocumented[e] / mined[china, e]
+    for k in range(n):
+        for e in range(e_count):
+            conc[k, e] += mined[k, e]
+    return undocumented, share

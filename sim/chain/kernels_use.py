@@ -29,6 +29,23 @@ def _zone_ratio(top, bottom, rows):
 
 
 @njit(cache=True, error_model="numpy")
+def zone_fraction(top, bottom, china_rows, outside_rows):
+    """:func:`sim.chain.use._zone_fraction_numpy` compiled: each zone's values (N,) gathered and added
+    pairwise, as numpy sums the taken rows."""
+    out = np.empty(2)
+    stack = new_stack()
+    for z in range(2):
+        rows = china_rows if z == 0 else outside_rows
+        a, b = np.empty(rows.shape[0]), np.empty(rows.shape[0])
+        for i in range(rows.shape[0]):
+            a[i] = top[rows[i]]
+            b[i] = bottom[rows[i]]
+        x, y = pairwise_sum(a, stack), pairwise_sum(b, stack)
+        out[z] = x / (y if y >= 1e-9 else 1e-9)
+    return out
+
+
+@njit(cache=True, error_model="numpy")
 def consume(need_t, need, user, stockpile, released, use_ema, maker_need, maker_short, china_rows, outside_rows,
             memory_frac, eps_t):
     """:func:`sim.chain.use._consume_numpy` compiled (same arguments, same results, in place)."""
@@ -130,3 +147,36 @@ def stocks_in_range(floor, conc, feed, oxide, maker_oxide, magnets, user, stockp
         if live[slot] and not _in_range(transit[slot], floor):
             return False
     return True
+
+
+@njit(cache=True, error_model="numpy")
+def sum_sectors(need_t):
+    """``need_t.sum(axis=1)`` of an (N, S, G) array: the sectors added one after the other, as numpy does."""
+    n, s_count, g_count = need_t.shape
+    out = np.empty((n, g_count))
+    for k in range(n):
+        for g in range(g_count):
+            total = need_t[k, 0, g] if s_count else 0.0
+            for s in range(1, s_count):
+                total += need_t[k, s, g]
+            out[k, g] = total
+    return out
+
+
+@njit(cache=True, error_model="numpy")
+def mass_balance(mined, recycled, consumed, heavy_used, losses, after, before):
+    """:func:`sim.chain.state._mass_balance_numpy` compiled (the nations' rows added one after the other)."""
+    n, e_count = mined.shape
+    inputs_m, inputs_r = np.empty(e_count), np.empty(e_count)
+    for e in range(e_count):
+        inputs_m[e] = mined[0, e] if n else 0.0
+        inputs_r[e] = recycled[0, e] if n else 0.0
+    for k in range(1, n):
+        for e in range(e_count):
+            inputs_m[e] += mined[k, e]
+            inputs_r[e] += recycled[k, e]
+    used, error = np.empty(e_count), np.empty(e_count)
+    for e in range(e_count):
+        used[e] = consumed[e] + heavy_used[e]
+        error[e] = (inputs_m[e] + inputs_r[e]) - (used[e] + losses[e]) - (after[e] - before[e])
+    return used, error

@@ -51,11 +51,20 @@ def mine(st: ChainState, fx: Structure, p, start_month: int) -> Mined:
     clay, _, clay_mix = china_deposits(a, fx.china)
     if not len(clay):
         clay_mix = mined[fx.china]
-    undocumented = illegal * clay_mix / max(clay_mix.sum(), 1e-9)
-    mined[fx.china] += undocumented
-    share = np.divide(undocumented, mined[fx.china], out=np.zeros_like(undocumented), where=mined[fx.china] > 0)
-    st.conc += mined
+    add = _add_undocumented_numpy if kernels is None else kernels.add_undocumented
+    undocumented, share = add(mined, clay_mix, illegal, fx.china, st.conc)
     return Mined(mined_t=mined, undocumented_t=undocumented, undocumented_share=share, by_deposit_t=out)
+
+
+def _add_undocumented_numpy(mined, clay_mix, illegal, china, conc) -> tuple[np.ndarray, np.ndarray]:
+    """Spread ``illegal`` t over the elements as ``clay_mix`` (E,), add it to China's row of ``mined`` (N, E),
+    then all of ``mined`` to the concentrate stocks ``conc`` (both in place). Returns (undocumented output (E,),
+    its share of China's output). The reference of ``sim.chain.kernels.add_undocumented``."""
+    undocumented = illegal * clay_mix / max(clay_mix.sum(), 1e-9)
+    mined[china] += undocumented
+    share = np.divide(undocumented, mined[china], out=np.zeros_like(undocumented), where=mined[china] > 0)
+    conc += mined
+    return undocumented, share
 
 
 def _mine_output_numpy(target, conc, dep_nation, dep_capacity, online, dep_util, dep_mix, lost, quota_t_per_yr,
@@ -93,6 +102,12 @@ def china_deposits(a: Assets, china: int) -> tuple[np.ndarray, np.ndarray, np.nd
     return found
 
 
+def _mean_ndpr(price: np.ndarray) -> np.float64:
+    """``price[NDPR].mean()`` of a row (G,) without the fancy index and ``mean``'s checks: numpy adds the
+    two and divides by their count, as here."""
+    return (price[NDPR[0]] + price[NDPR[1]]) / 2
+
+
 def china_quota_cap(st: ChainState, fx: Structure, p, out_t: np.ndarray, start_month: int) -> np.ndarray:
     """Cap China's documented mine output (per deposit, t/month) by MIIT's two quotas (t REO/yr).
 
@@ -103,7 +118,7 @@ def china_quota_cap(st: ChainState, fx: Structure, p, out_t: np.ndarray, start_m
     a = st.assets
     clay, rock, _ = china_deposits(a, fx.china)
     years = max((st.month - start_month) / 12.0, 0.0)
-    tight = max(float(np.log(st.price[CHINA_ZONE, NDPR].mean() / fx.anchor[CHINA_ZONE, NDPR].mean())), 0.0)
+    tight = max(float(np.log(_mean_ndpr(st.price[CHINA_ZONE]) / _mean_ndpr(fx.anchor[CHINA_ZONE]))), 0.0)
     clay_quota = p.china_clay_quota_t_per_yr
     rock_quota = ((p.china_mining_quota_t_per_yr - clay_quota)
                   * (1 + p.china_quota_growth_frac_per_yr) ** years * (1 + p.china_quota_price_response * tight))
@@ -111,6 +126,15 @@ def china_quota_cap(st: ChainState, fx: Structure, p, out_t: np.ndarray, start_m
     if np.isfinite(override):      # MIIT sets the total; the ion-adsorption part has its own, flat quota
         clay_quota = min(clay_quota, override)
         rock_quota = override - clay_quota
+    kernels = market.chain_kernels()
+    cap = _cap_groups_numpy if kernels is None else kernels.cap_groups
+    return cap(out_t, clay, rock, float(clay_quota), float(rock_quota))
+
+
+def _cap_groups_numpy(out_t, clay, rock, clay_quota, rock_quota) -> np.ndarray:
+    """``out_t`` (D,) with the deposits of each group (``clay``, ``rock``: indices) scaled down pro rata to their
+    quota (t/yr) where they would exceed it (all to 0 under a quota of 0); the reference of
+    ``sim.chain.kernels.cap_groups``."""
     out = out_t.copy()
     for group, quota in ((clay, clay_quota), (rock, rock_quota)):
         total = out.take(group).sum() * 12

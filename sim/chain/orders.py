@@ -19,7 +19,7 @@ from agents.plant import PlantIndustry
 from agents.trader import carry_cost_per_yr
 from sim import market
 from sim.chain.capacity import MAGNETS, stage_capacity_t_per_yr
-from sim.chain.margins import magnet_margin
+from sim.chain.margins import constant, magnet_margin
 from sim.chain.prices import expected_growth_per_yr, zone_stock_t
 from sim.chain.recipe import makers_recipe
 from sim.chain.state import ChainState, ChinaNews, Structure, zone_members
@@ -41,8 +41,11 @@ class Orders:
     recipe_t_per_t: np.ndarray      # (N, E) oxides per t of magnet each nation's makers use this month
 
     def oxide_orders(self) -> np.ndarray:
-        """(buyer, N, E) in the order of ``state.BUYERS``."""
-        return np.stack([self.user_t[:, OXIDES], self.maker_t, self.stockpile_t[:, OXIDES], self.spec_buy_t])
+        """(buyer, N, E) in the order of ``state.BUYERS`` (``np.stack``'s array, built without its checks)."""
+        out = np.empty((4,) + self.maker_t.shape)
+        out[0], out[1] = self.user_t[:, OXIDES], self.maker_t
+        out[2], out[3] = self.stockpile_t[:, OXIDES], self.spec_buy_t
+        return out
 
     def magnet_orders(self) -> np.ndarray:
         """(buyer, N, 1): users and stockpiles buy magnets; makers and traders do not."""
@@ -71,7 +74,7 @@ def place_orders(st: ChainState, fx: Structure, p, need_goods_t: np.ndarray, tab
     cap = stage_capacity_t_per_yr(st.assets, "magnets", st.month, p, fx.n_nations) / 12 \
         * (1 - st.controls.lost_frac[MAGNETS])
     util = PlantIndustry.utilisation(magnet_margin(st, fx, p), fx.base_margin_mag,
-                                     np.full(fx.n_nations, p.magnet_conversion_cost_usd_per_kg),
+                                     constant(fx.n_nations, p.magnet_conversion_cost_usd_per_kg),
                                      fx.base_util[MAGNETS], p.util_margin_scale_frac, p.util_min_frac)
     kernels = market.chain_kernels()
     recipe = makers_recipe(st, fx)

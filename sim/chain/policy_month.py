@@ -28,7 +28,7 @@ def set_controls(st: ChainState, fx: Structure, p, book: PolicyBook) -> tuple[fl
                                     china.export_values_usd_per_kg(st, fx, p))
     else:
         st.controls = book.controls(st.month, None)
-    return china.tightness(st, fx, china.usual_exports_t(st, fx))
+    return china.tightness(st, fx)
 
 
 def fire_reactions(book: PolicyBook, month: int, condition_value: Callable, inject: Callable) -> None:

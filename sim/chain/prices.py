@@ -135,7 +135,8 @@ def update(st: ChainState, fx: Structure, p, need_goods_t: np.ndarray, maker_nee
     inside_weight = held[CHINA_ZONE] / np.maximum(held.sum(axis=0), 1e-9)
     inside, outside = market.link_zone_prices(price[0], price[1], st.export_bind, wedge,
                                               p.arbitrage_rate_per_month, inside_weight)
-    st.price = np.minimum(np.maximum(np.stack([inside, outside]), fx.floor), fx.backstop)   # np.clip, faster
+    both = np.concatenate((inside, outside)).reshape(2, -1)          # np.stack's array, without its checks
+    st.price = np.minimum(np.maximum(both, fx.floor), fx.backstop)   # np.clip's value, faster
     hist = np.empty_like(st.price_hist)                               # np.roll(-1) with the new month last
     hist[:-1] = st.price_hist[1:]
     hist[-1] = st.price

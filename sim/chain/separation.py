@@ -17,7 +17,7 @@ from agents.plant import PlantIndustry
 from sim import market
 from sim.chain import trade
 from sim.chain.capacity import SEPARATION, heavy_frac, ramp, stage_capacity_t_per_yr
-from sim.chain.margins import separation_margin
+from sim.chain.margins import constant, separation_margin
 from sim.chain.recipe import heavy_per_magnet_t
 from sim.chain.state import ChainState, Structure
 from sim.goods import HEAVY_MASK, NDFEB, ORE_MARKET
@@ -58,18 +58,16 @@ def trade_and_separate(st: ChainState, fx: Structure, p, undocumented_t: np.ndar
     c, n = st.controls, fx.n_nations
     cap = licensed_capacity_t_per_yr(st, fx, p) / 12 * (1 - c.lost_frac[SEPARATION])
     util_t = PlantIndustry.utilisation(separation_margin(st, fx, p), fx.base_margin_sep,
-                                       np.full(n, p.separation_cost_usd_per_kg), fx.base_util[SEPARATION],
+                                       constant(n, p.separation_cost_usd_per_kg), fx.base_util[SEPARATION],
                                        p.util_margin_scale_frac, p.util_min_frac)
     plan, supply, order, comp, payable = PlantIndustry.plan_separation(
         util_t, cap, st.plant_util[0], st.price, fx.zone, st.oxide, st.sales_ema, st.conc, st.feed,
         p.surplus_cover_months, p.util_min_frac, p.util_adjust_rate_per_month, p.concentrate_payability_frac)
     ore = trade.clear(st, fx, p, slice(ORE_MARKET, ORE_MARKET + 1), payable[None], supply[None], order[None],
                       undocumented_t)
-    flows = ore.res.flows_t[0]
-    sellers, buyers = market.participants(supply[None], order[None])  # only they trade: no N x N work
+    flows, sellers, buyers = ore.res.flows_t[0], ore.sellers, ore.buyers   # only they trade: no N x N work
     scrap_heavy = st.use_ema[:, NDFEB, None] * heavy_per_magnet_t(st, fx)       # the Dy and Tb in scrap magnets
     recycled = p.recycling_rate_frac * (st.use_ema @ fx.element_content + scrap_heavy)
-    kernels = market.chain_kernels()
     separate = _separate_numpy if kernels is None else kernels.separate
     separated, losses, _ = separate(flows, sellers, buyers, comp, st.conc, st.feed, st.oxide, plan,
                                         heavy_frac(st.assets, st.month, p, n), HEAVY_MASK, recycled,

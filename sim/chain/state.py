@@ -176,18 +176,42 @@ def zone_members(zone: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     return _zone_rows[1]
 
 
-def zone_totals(values: np.ndarray, zone: np.ndarray) -> np.ndarray:
-    """Sum of per-nation rows (N, ...) within each price zone: (Z, ...)."""
-    return zone_row_sums(values, *zone_members(zone))
-
-
 def zone_row_sums(values: np.ndarray, china_rows: np.ndarray, outside_rows: np.ndarray) -> np.ndarray:
-    """:func:`zone_totals` given each zone's nations (:func:`zone_members`), as the numpy references of the
-    compiled bookkeeping receive them."""
+    """Sum of per-nation rows (N, ...) within each price zone (Z, ...), given each zone's nations
+    (:func:`zone_members`), as the numpy references of the compiled bookkeeping receive them."""
     out = np.empty((2,) + values.shape[1:])
     for z, rows in enumerate((china_rows, outside_rows)):
         np.sum(values.take(rows, axis=0), axis=0, out=out[z, ...])
     return out
+
+
+def need_by_good_t(need_t: np.ndarray) -> np.ndarray:
+    """The month's need (N, S, G) summed over the sectors (N, G)."""
+    kernels = market.chain_kernels()
+    return (_sum_sectors_numpy if kernels is None else kernels.sum_sectors)(need_t)
+
+
+def _sum_sectors_numpy(need_t: np.ndarray) -> np.ndarray:
+    """The reference of ``sim.chain.kernels.sum_sectors``."""
+    return need_t.sum(axis=1)
+
+
+def mass_balance_t(mined_t: np.ndarray, recycled_t: np.ndarray, consumed_t: np.ndarray, heavy_used_t: np.ndarray,
+                   losses_t: np.ndarray, after_t: np.ndarray, before_t: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """The month's elements consumed (E,): used up by end users plus the Dy and Tb diffused into magnets; and
+    its mass balance (E,): what came in (mined (N, E), recycled (N, E)) less what left (consumed, ``losses_t``)
+    less the change of every stock held (``after_t`` - ``before_t``), 0 up to rounding."""
+    kernels = market.chain_kernels()
+    balance = _mass_balance_numpy if kernels is None else kernels.mass_balance
+    return balance(mined_t, recycled_t, consumed_t, heavy_used_t, losses_t, after_t, before_t)
+
+
+def _mass_balance_numpy(mined, recycled, consumed, heavy_used, losses, after, before):
+    """:func:`mass_balance_t` on arrays; the reference of ``sim.chain.kernels.mass_balance``."""
+    inputs = mined.sum(axis=0) + recycled.sum(axis=0)
+    consumed = consumed + heavy_used
+    outputs = consumed + losses
+    return consumed, inputs - outputs - (after - before)
 
 
 def stocks_by_element_t(st: ChainState, fx: Structure) -> np.ndarray:

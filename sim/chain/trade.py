@@ -13,8 +13,8 @@ import numpy as np
 
 from sim import market
 from sim.chain import china
-from sim.chain.state import TRANSIT_SLOTS, ChainState, Structure, zone_members
-from sim.goods import OXIDES
+from sim.chain.state import CHINA_ZONE, OUTSIDE_ZONE, TRANSIT_SLOTS, ChainState, Structure, zone_members
+from sim.goods import HELD_MARKETS, OXIDES
 
 
 @dataclass
@@ -26,6 +26,8 @@ class Trade:
     delay_months: np.ndarray            # (g, N, N) licence delays
     delayed: bool                       # any delay above 0
     china_quota_fill: np.ndarray        # (g,) China's exports over its quota (0 where none)
+    sellers: np.ndarray                 # the nations that offered anything (``market.participants``)
+    buyers: np.ndarray                  # the nations that ordered anything
 
 
 @dataclass
@@ -51,27 +53,43 @@ def clear(st: ChainState, fx: Structure, p, markets: slice, price: np.ndarray, s
             numpy (the reference); default: ``market.use_compiled``.
     """
     c, ch = st.controls, fx.china
-    idx = _positions(markets, c.pair_cap_frac.shape[0])
-    kernels = market.chain_kernels()
-    offers = _offers_and_orders_numpy if kernels is None else kernels.offers_and_orders
-    supply, demand, sellers, buyers = offers(np.asarray(supply, dtype=float), np.asarray(demand, dtype=float),
-                                             market.EPS_T)
-    quota = c.export_quota_t[markets].copy()
-    quota_set = np.isfinite(quota[:, ch])
-    if quota_set.any():
+    idx, quota_rows, quota_set, delay, delayed = _market_terms(c, markets, ch)
+    quota = quota_rows.copy()
+    if quota_set is not None:
         quota[:, ch] += china.smuggling_allowance_t(idx, undocumented_t, p)
-    first = china.export_first(st, fx, idx)
     if compiled is None:
         compiled = market.use_compiled(len(idx) * fx.n_nations ** 2)
     if compiled and market.kernel() is not None:
-        res = _clear_compiled(st, fx, p, idx, price, supply, demand, sellers, buyers, quota, first, licence_base)
+        res, sellers, buyers = _clear_compiled(st, fx, p, idx, price, supply, demand, quota, licence_base)
     else:
-        res = _clear_numpy(st, fx, p, markets, price, supply, demand, sellers, buyers, quota, first, licence_base)
-    exported = res.sold_t[:, ch] - res.flows_t[:, ch, ch]           # sold_t sums China's whole row
-    fill = np.where(quota_set, exported / np.maximum(quota[:, ch], 1e-9), 0.0) if quota_set.any() \
-        else np.zeros(len(idx))
-    return Trade(markets=idx, res=res, delay_months=c.licence_delay_months[markets],
-                 delayed=bool(c.delayed_markets()[markets].any()), china_quota_fill=fill)
+        kernels = market.chain_kernels()
+        offers = _offers_and_orders_numpy if kernels is None else kernels.offers_and_orders
+        supply, demand, sellers, buyers = offers(np.asarray(supply, dtype=float), np.asarray(demand, dtype=float),
+                                                 market.EPS_T)
+        res = _clear_numpy(st, fx, p, markets, price, supply, demand, sellers, buyers, quota,
+                           china.export_first(st, fx, idx), licence_base)
+    if quota_set is not None:
+        exported = res.sold_t[:, ch] - res.flows_t[:, ch, ch]       # sold_t sums China's whole row
+        fill = np.where(quota_set, exported / np.maximum(quota[:, ch], 1e-9), 0.0)
+    else:
+        fill = np.zeros(len(idx))
+    return Trade(markets=idx, res=res, delay_months=delay, delayed=delayed, china_quota_fill=fill, sellers=sellers,
+                 buyers=buyers)
+
+
+def _market_terms(c, markets: slice, china: int) -> tuple:
+    """What the controls ``c`` fix for the market goods ``markets``, worked out once per controls: their
+    positions (``np.arange(M)[markets]``), export quota rows (g, N) (copied before use), China's goods under a
+    quota (g,) (None if none), licence delays (g, N, N) and whether any delay is above 0."""
+    key = ("market_terms", markets.start, markets.stop, markets.step, china)
+    found = c._derived.get(key)
+    if found is None:
+        quota = c.export_quota_t[markets]
+        quota_set = np.isfinite(quota[:, china])
+        found = c._derived[key] = (_positions(markets, c.pair_cap_frac.shape[0]), quota,
+                                   quota_set if quota_set.any() else None, c.licence_delay_months[markets],
+                                   bool(c.delayed_markets()[markets].any()))
+    return found
 
 
 _POSITIONS: dict[tuple, np.ndarray] = {}
@@ -120,27 +138,34 @@ def _clear_numpy(st: ChainState, fx: Structure, p, markets: slice, price: np.nda
 
 
 def _clear_compiled(st: ChainState, fx: Structure, p, idx: np.ndarray, price: np.ndarray, supply: np.ndarray,
-                    demand: np.ndarray, sellers: np.ndarray, buyers: np.ndarray, quota: np.ndarray,
-                    first: np.ndarray, licence_base: np.ndarray | None) -> market.Clearing:
-    """:func:`clear` in the numba kernels, reading the dense control arrays in place (no N x N copies)."""
+                    demand: np.ndarray, quota: np.ndarray, licence_base: np.ndarray | None
+                    ) -> tuple[market.Clearing, np.ndarray, np.ndarray]:
+    """:func:`clear` in the numba kernels, reading the dense control arrays in place (no N x N copies): offers,
+    China's export-first flags and the block's terms in one call (``prepare_market``), numpy's ``exp`` of the
+    logit exponents, then the rounds and the settlement in one call. Returns (the clearing, sellers, buyers)."""
     kernel = market.kernel()
     c = st.controls
-    supply, demand = np.ascontiguousarray(supply), np.ascontiguousarray(demand)   # one compiled layout
+    tariff = c.tariff_exporter_first()
+    supply, demand, sellers, buyers, first, exponent, cap, capped = kernel.prepare_market(
+        price, np.asarray(supply, dtype=float), np.asarray(demand, dtype=float),
+        _NO_BASE if licence_base is None else licence_base, licence_base is not None, idx, fx.china, st.price,
+        HELD_MARKETS.start, CHINA_ZONE, OUTSIDE_ZONE, fx.freight, tariff, kernel.tariffed_rows(tariff), c.duty_frac,
+        c.risk_frac, float(p.base_friction_frac), c.friction_frac, float(p.offtake_cost_cut_frac), st.offtake,
+        c.pair_cap_t, c.pair_cap_frac, c.capped_rows(), float(p.logit_beta), market.EPS_T)
     if len(sellers) and len(buyers):
-        lic = demand if licence_base is None else np.ascontiguousarray(licence_base, dtype=float)
-        exponent, cap, capped = kernel.block_terms(
-            np.ascontiguousarray(price, dtype=float), supply, demand, lic, sellers, buyers, idx, fx.freight,
-            c.tariff_exporter_first(), c.duty_frac, c.risk_frac, float(p.base_friction_frac), c.friction_frac,
-            float(p.offtake_cost_cut_frac), st.offtake, c.pair_cap_t, c.pair_cap_frac, c.capped_rows(),
-            float(p.logit_beta))
         preference = np.exp(exponent, out=exponent)  # numpy's exp (numba's may differ in the last bit), in place
-        block = kernel.allocate_block(supply, demand, preference, cap, quota, first, sellers, buyers, 3, capped)
+        flows, unsold, unmet, sold, bought, total = kernel.allocate_and_settle(
+            supply, demand, preference, cap, quota, first, sellers, buyers, 3, capped, st.flow_ema, idx,
+            float(p.memory_frac))
     else:
         block = np.zeros((len(idx), len(sellers), len(buyers)))
-    flows, unsold, unmet, sold, bought, total = kernel.settle(block, sellers, buyers, supply, demand, st.flow_ema,
-                                                              idx, float(p.memory_frac))
+        flows, unsold, unmet, sold, bought, total = kernel.settle(block, sellers, buyers, supply, demand,
+                                                                  st.flow_ema, idx, float(p.memory_frac))
     return market.Clearing(flows_t=flows, unsold_t=unsold, unmet_t=unmet, sold_t=sold, bought_t=bought,
-                           goods_total_t=total)
+                           goods_total_t=total), sellers, buyers
+
+
+_NO_BASE = np.empty((0, 0))          # (no licence base: licences are applied for up to the orders)
 
 
 def deliver(st: ChainState, trade: Trade, orders: np.ndarray, goods: slice) -> None:
@@ -198,13 +223,21 @@ def zone_market(fx: Structure, oxides: Trade, oxide_orders_t: np.ndarray, magnet
         oxide_orders_t, magnet_orders_t: (g, N) total orders in each market.
     """
     ch, members = fx.china, zone_members(fx.zone)
-    unsold = np.concatenate([oxides.res.unsold_t[:, ch], magnets.res.unsold_t[:, ch]])
-    sold = [trade.res.flows_t[:, ch, :].sum(axis=1) for trade in (oxides, magnets)]
-    offered = unsold + np.concatenate(sold)
-    unmet = np.concatenate([oxides.res.unmet_t, magnets.res.unmet_t])            # (G, N)
-    ordered = np.concatenate([oxide_orders_t, magnet_orders_t])
-    # each good's row summed over a zone's nations (row by row: as when the markets were summed apart)
+    ox, mag = oxides.res, magnets.res
+    unsold = np.concatenate([ox.unsold_t[:, ch], mag.unsold_t[:, ch]])
+    # (``sold_t`` is China's row of flows summed, zeros included, as it was cleared)
+    offered = unsold + np.concatenate([ox.sold_t[:, ch], mag.sold_t[:, ch]])
+    kernels = market.chain_kernels()
+    sums = _zone_sums_numpy if kernels is None else kernels.zone_sums
     return ZoneMarket(china_unsold_frac=unsold / np.maximum(offered, 1e-9),
                       china_quota_fill=np.concatenate([oxides.china_quota_fill, magnets.china_quota_fill]),
-                      unmet_zone=np.stack([unmet.take(rows, axis=1).sum(axis=1) for rows in members]),
-                      orders_zone=np.stack([ordered.take(rows, axis=1).sum(axis=1) for rows in members]))
+                      unmet_zone=sums(ox.unmet_t, mag.unmet_t, *members),
+                      orders_zone=sums(oxide_orders_t, magnet_orders_t, *members))
+
+
+def _zone_sums_numpy(oxides: np.ndarray, magnets: np.ndarray, china_rows: np.ndarray,
+                     outside_rows: np.ndarray) -> np.ndarray:
+    """Each good's row (oxides (E, N) then magnets (1, N)) summed over each zone's nations (Z, G), row by row
+    (as when the markets were summed apart); the reference of ``sim.chain.kernels.zone_sums``."""
+    values = np.concatenate([oxides, magnets])
+    return np.stack([values.take(rows, axis=1).sum(axis=1) for rows in (china_rows, outside_rows)])

@@ -10,7 +10,7 @@ import numpy as np
 
 from agents.nation import NationAgent
 from sim import market
-from sim.chain.state import TRANSIT_SLOTS, ChainState, Structure, zone_members, zone_row_sums, zone_totals
+from sim.chain.state import TRANSIT_SLOTS, ChainState, Structure, zone_members, zone_row_sums
 from sim.goods import OXIDES
 
 
@@ -54,11 +54,19 @@ def use(st: ChainState, fx: Structure, p, need_t: np.ndarray, need_goods_t: np.n
                                                   p.memory_frac, market.EPS_T)
     reo = fx.reo_content
     total_need, short = need @ reo, unmet @ reo
-    frac = zone_totals(short, fx.zone) / np.maximum(zone_totals(total_need, fx.zone), 1e-9)
+    fraction = _zone_fraction_numpy if kernels is None else kernels.zone_fraction
+    frac = fraction(short, total_need, *zone_members(fx.zone))
     st.shortage_ema += p.memory_frac * (frac - st.shortage_ema)
     return Used(consumed_t_by_sector=used @ reo, shortage_t_by_sector=(need_t - used) @ reo,
                 consumed_elements_t=used_goods.sum(axis=0) @ fx.element_content, released_t=released,
                 short_zone=short_zone)
+
+
+def _zone_fraction_numpy(top, bottom, china_rows, outside_rows) -> np.ndarray:
+    """Each zone's ``top`` over its ``bottom`` (N,) summed over its nations (Z,); the reference of
+    ``sim.chain.kernels.zone_fraction``."""
+    return zone_row_sums(top, china_rows, outside_rows) / np.maximum(zone_row_sums(bottom, china_rows,
+                                                                                   outside_rows), 1e-9)
 
 
 def _consume_numpy(need_t, need, user, stockpile, released, use_ema, maker_need, maker_short, china_rows,
