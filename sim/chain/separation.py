@@ -68,10 +68,11 @@ def trade_and_separate(st: ChainState, fx: Structure, p, undocumented_t: np.ndar
     flows, sellers, buyers = ore.res.flows_t[0], ore.sellers, ore.buyers   # only they trade: no N x N work
     scrap_heavy = st.use_ema[:, NDFEB, None] * heavy_per_magnet_t(st, fx)       # the Dy and Tb in scrap magnets
     recycled = p.recycling_rate_frac * (st.use_ema @ fx.element_content + scrap_heavy)
+    kernels = market.chain_kernels()
     separate = _separate_numpy if kernels is None else kernels.separate
     separated, losses, _ = separate(flows, sellers, buyers, comp, st.conc, st.feed, st.oxide, plan,
-                                        heavy_frac(st.assets, st.month, p, n), HEAVY_MASK, recycled,
-                                        st.sales_ema, p.surplus_cover_months, p.surplus_disposal_rate_per_month)
+                                    heavy_frac(st.assets, st.month, p, n), HEAVY_MASK, recycled,
+                                    st.sales_ema, p.surplus_cover_months, p.surplus_disposal_rate_per_month)
     st.losses_t += losses
     return Separated(ore_flows_t=flows, separated_t=separated, recycled_t=recycled, losses_t=losses)
 
