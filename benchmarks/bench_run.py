@@ -49,8 +49,8 @@ from synthetic_world import synthetic_scenario  # noqa: E402
 
 PHASES = (  # (module, function) in the order RareEarthModel._advance calls them
     ("sim.chain.policy_month", "set_controls"), ("sim.chain.policy_month", "fire_reactions"),
-    ("sim.chain.investment", "apply_trade_status"), ("sim.chain.investment", "start_deals"),
-    ("sim.chain.investment", "finance_announced"), ("sim.chain.demand", "material_need_t"),
+    ("sim.chain.projects", "apply_trade_status"), ("sim.chain.projects", "start_deals"),
+    ("sim.chain.projects", "finance_announced"), ("sim.chain.demand", "material_need_t"),
     ("sim.chain.mining", "mine"), ("sim.chain.separation", "trade_and_separate"),
     ("sim.chain.orders", "place_orders"), ("sim.chain.oxides", "trade_oxides"),
     ("sim.chain.magnets", "trade_magnets"), ("sim.chain.use", "use"), ("sim.chain.trade", "zone_market"),

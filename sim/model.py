@@ -21,7 +21,7 @@ from agents.trader import TraderAgent
 from sim import market
 from sim.calendar import month_index, month_name
 from sim.chain import (china, demand, initial, investment, magnets, mining, orders, oxides, policy_month, prices,
-                       recipe, separation, spinup, trade, use)
+                       projects, recipe, separation, spinup, trade, use)
 from sim.chain.backstop import backstop_usd_per_kg
 from sim.chain.capacity import stage_capacity_t_per_yr
 from sim.chain.state import (CHINA_ZONE, OUTSIDE_ZONE, ChainState, ChinaNews, Month, mass_balance_t, need_by_good_t,
@@ -155,9 +155,9 @@ class RareEarthModel(mesa.Model):
             tightness = policy_month.set_controls(st, fx, p, self.book)
             if self.book.reactions and self.recorder.values is not None:
                 policy_month.fire_reactions(self.book, st.month, self.recorder.condition_value, self.inject)
-            investment.apply_trade_status(st, fx, p)
-            investment.start_deals(st, fx, p, w, self.book.events, self.rng_projects)
-            investment.finance_announced(st, p, w, self.rng_projects)
+            projects.apply_trade_status(st, fx, p)
+            projects.start_deals(st, fx, p, w, self.book.events, self.rng_projects)
+            projects.finance_announced(st, p, w, self.rng_projects)
         need_t = demand.material_need_t(st, fx, w, p, self.start_month, None if spin_up else self.rng_demand)
         recipe.follow_application_mix(st, fx, need_t)
         mined = mining.mine(st, fx, p, self.start_month)

@@ -12,8 +12,9 @@ import numpy as np
 
 from sim.calendar import DAYS_PER_MONTH
 from sim.chain import investment
+from sim.chain.assets import build_assets
 from sim.chain.backstop import backstop_usd_per_kg
-from sim.chain.capacity import (MAGNETS, base_utilisation, build_assets, mine_potential_t, ramp,
+from sim.chain.capacity import (MAGNETS, base_utilisation, mine_potential_t, ramp,
                                 stage_capacity_t_per_yr)
 from sim.chain.recipe import relative_grades, split_recipe
 from sim.chain.margins import deposit_margin, magnet_margin, required_value_multiple, separation_margin
